@@ -1,0 +1,501 @@
+//! `Dataset` → `Index`: the immutable structure every view and CLI command reads. Built once in
+//! linear time (plus sorting siblings by start), it maps external ids to dense indices and holds
+//! trace → spans (in waterfall order), parent → children, link source → targets and
+//! target → sources, and trace → linked traces in both directions.
+//!
+//! Nothing in the input can make it loop: duplicate ids, parent cycles and self parents are
+//! repaired (and flagged) while building, and links are never walked transitively here.
+
+use crate::model::{Dataset, Link, LinkKind, Span, SpanId, Sym, TraceId};
+use rustc_hash::FxHashMap;
+
+/// Dense index of a span in `Dataset::spans`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanIdx(pub u32);
+/// Dense index of a trace in `Index::traces` (traces are ordered by start time, then id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceIdx(pub u32);
+/// Index of a link in `Dataset::links`; a span's outgoing links are its `Span::links` slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkIdx(pub u32);
+
+impl SpanIdx {
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+impl TraceIdx {
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+impl LinkIdx {
+    pub fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a link points once resolved against everything loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    Span(SpanIdx),
+    /// The target span is not loaded. `trace` says whether its trace is (some other span of it).
+    Missing {
+        trace: Option<TraceIdx>,
+    },
+    /// A Datadog span pointer: names a resource, not a span, so it is never resolved.
+    Pointer,
+}
+
+/// Flags the index sets on spans while repairing the tree.
+pub mod index_flags {
+    /// The span has a parent id whose span is not loaded; it is shown as a root.
+    pub const ORPHAN: u8 = 1;
+    /// Its parent link was cut to break a parent cycle (or it named itself as parent).
+    pub const CYCLE_CUT: u8 = 2;
+    /// Another span in the same trace has the same id (not a Zipkin shared pair); lookups by id
+    /// find the first one.
+    pub const DUPLICATE_ID: u8 = 4;
+}
+
+/// Summary of one trace, precomputed for the trace list and `weft info`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceInfo {
+    pub id: TraceId,
+    /// Earliest span start (ns since epoch).
+    pub start: u64,
+    /// Latest span end.
+    pub end: u64,
+    pub spans: u32,
+    pub errors: u32,
+    /// The earliest span without a loaded parent.
+    pub root: SpanIdx,
+    /// Links whose source is in this trace.
+    pub links_out: u32,
+    /// Links (other than pointers) that name this trace as their target's trace.
+    pub links_in: u32,
+    /// Position of this trace's spans in `Index::order`.
+    rows: std::ops::Range<u32>,
+}
+
+impl TraceInfo {
+    pub fn duration(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+}
+
+/// Two traces joined by links: how many go each way, seen from the trace that owns the entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceLink {
+    pub other: TraceIdx,
+    /// Links from this trace's spans into `other`.
+    pub out: u32,
+    /// Links from `other`'s spans into this trace.
+    pub r#in: u32,
+}
+
+/// Compressed adjacency lists: the items of node `i` are `items[starts[i]..starts[i + 1]]`.
+#[derive(Debug, Default)]
+struct Csr<T> {
+    starts: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Copy + Default> Csr<T> {
+    /// Builds from (node, item) pairs in one counting pass; items keep their input order.
+    fn from_pairs(nodes: usize, pairs: impl Iterator<Item = (usize, T)> + Clone) -> Self {
+        let mut starts = vec![0u32; nodes + 1];
+        for (n, _) in pairs.clone() {
+            starts[n + 1] += 1;
+        }
+        for i in 0..nodes {
+            starts[i + 1] += starts[i];
+        }
+        let mut fill = starts.clone();
+        let mut items = vec![T::default(); starts[nodes] as usize];
+        for (n, item) in pairs {
+            items[fill[n] as usize] = item;
+            fill[n] += 1;
+        }
+        Self { starts, items }
+    }
+
+    fn get(&self, i: usize) -> &[T] {
+        &self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+
+    fn get_mut(&mut self, i: usize) -> &mut [T] {
+        &mut self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+}
+
+impl Default for SpanIdx {
+    fn default() -> Self {
+        SpanIdx(u32::MAX)
+    }
+}
+impl Default for LinkIdx {
+    fn default() -> Self {
+        LinkIdx(u32::MAX)
+    }
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
+/// The read-only index over a loaded `Dataset`.
+#[derive(Debug)]
+pub struct Index {
+    pub data: Dataset,
+    traces: Vec<TraceInfo>,
+    by_trace: FxHashMap<TraceId, TraceIdx>,
+    by_id: FxHashMap<(TraceId, SpanId), SpanIdx>,
+    span_trace: Vec<TraceIdx>,
+    parent: Vec<u32>,
+    flags: Vec<u8>,
+    children: Csr<SpanIdx>,
+    /// Every trace's spans in waterfall (depth-first, siblings by start) order, trace after trace.
+    order: Vec<SpanIdx>,
+    depth: Vec<u16>,
+    link_source: Vec<SpanIdx>,
+    link_target: Vec<LinkTarget>,
+    links_in: Csr<LinkIdx>,
+    trace_links: Csr<TraceLinkSlot>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct TraceLinkSlot(u32, u32, u32);
+
+/// Nesting deeper than this is shown at this depth; keeps `depth` in a u16.
+pub const MAX_DEPTH: u16 = u16::MAX;
+
+impl Index {
+    pub fn build(data: Dataset) -> Self {
+        let n = data.spans.len();
+        let (traces_unsorted, span_trace_tmp) = group_traces(&data.spans);
+        let (by_id, mut parent, mut flags) = resolve_parents(&data.spans);
+        break_cycles(&mut parent, &mut flags);
+
+        // Order traces by start time (then id) so every listing is chronological and stable.
+        let mut trace_order: Vec<u32> = (0..traces_unsorted.len() as u32).collect();
+        trace_order.sort_by_key(|&t| {
+            let (id, start) = traces_unsorted[t as usize];
+            (start, id)
+        });
+        let mut rank = vec![0u32; trace_order.len()];
+        for (new, &old) in trace_order.iter().enumerate() {
+            rank[old as usize] = new as u32;
+        }
+        let span_trace: Vec<TraceIdx> = span_trace_tmp.iter().map(|&t| TraceIdx(rank[t as usize])).collect();
+        let by_trace: FxHashMap<TraceId, TraceIdx> = trace_order
+            .iter()
+            .enumerate()
+            .map(|(new, &old)| (traces_unsorted[old as usize].0, TraceIdx(new as u32)))
+            .collect();
+
+        let mut children = Csr::from_pairs(
+            n,
+            (0..n).filter(|&i| parent[i] != NO_PARENT).map(|i| (parent[i] as usize, SpanIdx(i as u32))),
+        );
+        let start_key = |s: &SpanIdx| (data.spans[s.get()].start, s.0);
+        for p in 0..n {
+            children.get_mut(p).sort_unstable_by_key(start_key);
+        }
+
+        // Roots per trace, earliest first: these start each trace's depth-first walk.
+        let mut roots = Csr::from_pairs(
+            trace_order.len(),
+            (0..n).filter(|&i| parent[i] == NO_PARENT).map(|i| (span_trace[i].get(), SpanIdx(i as u32))),
+        );
+        for t in 0..trace_order.len() {
+            roots.get_mut(t).sort_unstable_by_key(start_key);
+        }
+
+        let mut order = Vec::with_capacity(n);
+        let mut depth = vec![0u16; n];
+        let mut traces = Vec::with_capacity(trace_order.len());
+        let mut stack: Vec<(SpanIdx, u16)> = Vec::new();
+        for (t, &old) in trace_order.iter().enumerate() {
+            let first = order.len() as u32;
+            let trace_roots = roots.get(t);
+            stack.extend(trace_roots.iter().rev().map(|&r| (r, 0u16)));
+            let (mut start, mut end, mut errors) = (u64::MAX, 0u64, 0u32);
+            while let Some((s, d)) = stack.pop() {
+                order.push(s);
+                depth[s.get()] = d;
+                let span = &data.spans[s.get()];
+                start = start.min(span.start);
+                end = end.max(span.end);
+                errors += u32::from(span.is_error());
+                let next = d.saturating_add(1).min(MAX_DEPTH);
+                stack.extend(children.get(s.get()).iter().rev().map(|&c| (c, next)));
+            }
+            traces.push(TraceInfo {
+                id: traces_unsorted[old as usize].0,
+                start: if start == u64::MAX { 0 } else { start },
+                end,
+                spans: order.len() as u32 - first,
+                errors,
+                root: trace_roots.first().copied().unwrap_or_default(),
+                links_out: 0,
+                links_in: 0,
+                rows: first..order.len() as u32,
+            });
+        }
+
+        let mut link_source = vec![SpanIdx::default(); data.links.len()];
+        let mut link_target = vec![LinkTarget::Pointer; data.links.len()];
+        for (i, span) in data.spans.iter().enumerate() {
+            for l in span.links.range() {
+                link_source[l] = SpanIdx(i as u32);
+                let link = &data.links[l];
+                link_target[l] = if link.kind == LinkKind::Pointer {
+                    LinkTarget::Pointer
+                } else if let Some(&t) = by_id.get(&(link.trace_id, link.span_id)) {
+                    LinkTarget::Span(t)
+                } else {
+                    LinkTarget::Missing { trace: by_trace.get(&link.trace_id).copied() }
+                };
+            }
+        }
+        let links_in = Csr::from_pairs(
+            n,
+            link_target.iter().enumerate().filter_map(|(l, t)| match t {
+                LinkTarget::Span(s) => Some((s.get(), LinkIdx(l as u32))),
+                _ => None,
+            }),
+        );
+
+        // Trace-level link counts, and trace → linked traces: one entry per unordered pair of
+        // traces, holding the count each way, so each neighbour appears once on each side.
+        let mut pair_counts: FxHashMap<(u32, u32), (u32, u32)> = FxHashMap::default();
+        for (l, target) in link_target.iter().enumerate() {
+            let from = span_trace[link_source[l].get()];
+            traces[from.get()].links_out += 1;
+            let to = match *target {
+                LinkTarget::Span(s) => Some(span_trace[s.get()]),
+                LinkTarget::Missing { trace } => trace,
+                LinkTarget::Pointer => None,
+            };
+            if let Some(to) = to {
+                traces[to.get()].links_in += 1;
+                if to != from {
+                    let (lo, hi) = (from.0.min(to.0), from.0.max(to.0));
+                    let counts = pair_counts.entry((lo, hi)).or_default();
+                    if from.0 == lo { counts.0 += 1 } else { counts.1 += 1 }
+                }
+            }
+        }
+        let mut pairs: Vec<((u32, u32), (u32, u32))> = pair_counts.into_iter().collect();
+        pairs.sort_unstable();
+        let slots = pairs.iter().flat_map(|&((lo, hi), (up, down))| {
+            [(lo as usize, TraceLinkSlot(hi, up, down)), (hi as usize, TraceLinkSlot(lo, down, up))]
+        });
+        let mut trace_links = Csr::from_pairs(traces.len(), slots);
+        for t in 0..traces.len() {
+            trace_links.get_mut(t).sort_unstable_by_key(|s| s.0);
+        }
+
+        Self {
+            data,
+            traces,
+            by_trace,
+            by_id,
+            span_trace,
+            parent,
+            flags,
+            children,
+            order,
+            depth,
+            link_source,
+            link_target,
+            links_in,
+            trace_links,
+        }
+    }
+
+    // ---- spans ----
+
+    pub fn span_count(&self) -> usize {
+        self.data.spans.len()
+    }
+    pub fn span(&self, s: SpanIdx) -> &Span {
+        &self.data.spans[s.get()]
+    }
+    pub fn str(&self, sym: Sym) -> &str {
+        self.data.str(sym)
+    }
+    pub fn name(&self, s: SpanIdx) -> &str {
+        self.str(self.span(s).name)
+    }
+    pub fn service(&self, s: SpanIdx) -> &str {
+        self.str(self.span(s).service)
+    }
+    pub fn trace_of(&self, s: SpanIdx) -> TraceIdx {
+        self.span_trace[s.get()]
+    }
+    pub fn parent(&self, s: SpanIdx) -> Option<SpanIdx> {
+        let p = self.parent[s.get()];
+        (p != NO_PARENT).then_some(SpanIdx(p))
+    }
+    /// Children in start order.
+    pub fn children(&self, s: SpanIdx) -> &[SpanIdx] {
+        self.children.get(s.get())
+    }
+    /// Depth in the waterfall (roots are 0).
+    pub fn depth(&self, s: SpanIdx) -> u16 {
+        self.depth[s.get()]
+    }
+    /// `index_flags` set on this span while building.
+    pub fn index_flags(&self, s: SpanIdx) -> u8 {
+        self.flags[s.get()]
+    }
+    pub fn is_orphan(&self, s: SpanIdx) -> bool {
+        self.flags[s.get()] & index_flags::ORPHAN != 0
+    }
+    pub fn find_span(&self, trace: TraceId, span: SpanId) -> Option<SpanIdx> {
+        self.by_id.get(&(trace, span)).copied()
+    }
+
+    // ---- traces ----
+
+    pub fn traces(&self) -> &[TraceInfo] {
+        &self.traces
+    }
+    pub fn trace(&self, t: TraceIdx) -> &TraceInfo {
+        &self.traces[t.get()]
+    }
+    pub fn find_trace(&self, id: TraceId) -> Option<TraceIdx> {
+        self.by_trace.get(&id).copied()
+    }
+    /// The trace's spans in waterfall order: depth-first, siblings by start time.
+    pub fn trace_spans(&self, t: TraceIdx) -> &[SpanIdx] {
+        let r = &self.traces[t.get()].rows;
+        &self.order[r.start as usize..r.end as usize]
+    }
+    /// Traces joined to `t` by links, with counts each way, ordered by trace index.
+    pub fn linked_traces(&self, t: TraceIdx) -> impl Iterator<Item = TraceLink> + '_ {
+        self.trace_links.get(t.get()).iter().map(|s| TraceLink { other: TraceIdx(s.0), out: s.1, r#in: s.2 })
+    }
+
+    // ---- links ----
+
+    pub fn link_count(&self) -> usize {
+        self.data.links.len()
+    }
+    pub fn link(&self, l: LinkIdx) -> &Link {
+        &self.data.links[l.get()]
+    }
+    pub fn link_source(&self, l: LinkIdx) -> SpanIdx {
+        self.link_source[l.get()]
+    }
+    pub fn link_target(&self, l: LinkIdx) -> LinkTarget {
+        self.link_target[l.get()]
+    }
+    /// Links this span holds (it is their source), in file order.
+    pub fn links_out(&self, s: SpanIdx) -> impl ExactSizeIterator<Item = LinkIdx> + use<> {
+        self.span(s).links.range().map(|l| LinkIdx(l as u32))
+    }
+    /// Links from anywhere that resolve to this span (backlinks), in load order.
+    pub fn links_in(&self, s: SpanIdx) -> &[LinkIdx] {
+        self.links_in.get(s.get())
+    }
+    /// Every link in load order.
+    pub fn links(&self) -> impl ExactSizeIterator<Item = LinkIdx> + use<> {
+        (0..self.data.links.len() as u32).map(LinkIdx)
+    }
+    /// Links whose target is not a loaded span (pointers excluded).
+    pub fn unresolved_links(&self) -> impl Iterator<Item = LinkIdx> + '_ {
+        self.links().filter(|&l| matches!(self.link_target(l), LinkTarget::Missing { .. }))
+    }
+}
+
+/// Assigns each span a provisional trace number in first-seen order; returns (id, earliest start)
+/// per trace and each span's trace.
+fn group_traces(spans: &[Span]) -> (Vec<(TraceId, u64)>, Vec<u32>) {
+    let mut ids: FxHashMap<TraceId, u32> = FxHashMap::default();
+    let mut traces: Vec<(TraceId, u64)> = Vec::new();
+    let span_trace = spans
+        .iter()
+        .map(|s| {
+            let t = *ids.entry(s.trace_id).or_insert_with(|| {
+                traces.push((s.trace_id, u64::MAX));
+                traces.len() as u32 - 1
+            });
+            let slot = &mut traces[t as usize].1;
+            *slot = (*slot).min(s.start);
+            t
+        })
+        .collect();
+    (traces, span_trace)
+}
+
+/// Maps ids to spans and each span to its parent. A Zipkin shared (server) half takes over its id
+/// for lookups, so children nest under it, and gets its client twin as parent.
+fn resolve_parents(spans: &[Span]) -> (FxHashMap<(TraceId, SpanId), SpanIdx>, Vec<u32>, Vec<u8>) {
+    use crate::model::span_flags::SHARED;
+    let n = spans.len();
+    let mut by_id: FxHashMap<(TraceId, SpanId), SpanIdx> = FxHashMap::default();
+    by_id.reserve(n);
+    let mut parent = vec![NO_PARENT; n];
+    let mut flags = vec![0u8; n];
+    let mut twin = vec![NO_PARENT; n];
+    for (i, s) in spans.iter().enumerate() {
+        let idx = SpanIdx(i as u32);
+        match by_id.entry((s.trace_id, s.span_id)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(idx);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let first = *o.get();
+                let first_shared = spans[first.get()].has_flag(SHARED);
+                match (first_shared, s.has_flag(SHARED)) {
+                    (false, true) => {
+                        twin[i] = first.0;
+                        o.insert(idx);
+                    }
+                    (true, false) if twin[first.get()] == NO_PARENT => twin[first.get()] = i as u32,
+                    _ => flags[i] |= index_flags::DUPLICATE_ID,
+                }
+            }
+        }
+    }
+    for (i, s) in spans.iter().enumerate() {
+        if twin[i] != NO_PARENT {
+            parent[i] = twin[i];
+        } else if !s.parent_id.is_zero() {
+            match by_id.get(&(s.trace_id, s.parent_id)) {
+                Some(p) if p.get() == i => flags[i] |= index_flags::CYCLE_CUT,
+                // A client whose parent id is its own shared id would point at its server twin:
+                // that is the same pair backwards, so treat it as a root.
+                Some(p) if twin[p.get()] == i as u32 => flags[i] |= index_flags::CYCLE_CUT,
+                Some(p) => parent[i] = p.0,
+                None => flags[i] |= index_flags::ORPHAN,
+            }
+        }
+    }
+    (by_id, parent, flags)
+}
+
+/// Cuts every parent cycle so each span reaches a root. Each span is walked once: states are
+/// 0 = unseen, 1 = on the current path, 2 = known to reach a root.
+fn break_cycles(parent: &mut [u32], flags: &mut [u8]) {
+    let mut state = vec![0u8; parent.len()];
+    let mut path = Vec::new();
+    for start in 0..parent.len() {
+        let mut cur = start as u32;
+        while cur != NO_PARENT && state[cur as usize] == 0 {
+            state[cur as usize] = 1;
+            path.push(cur);
+            let p = parent[cur as usize];
+            if p != NO_PARENT && state[p as usize] == 1 {
+                parent[cur as usize] = NO_PARENT;
+                flags[cur as usize] |= index_flags::CYCLE_CUT;
+                break;
+            }
+            cur = p;
+        }
+        for s in path.drain(..) {
+            state[s as usize] = 2;
+        }
+    }
+}

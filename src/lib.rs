@@ -1,0 +1,9 @@
+//! weft: a terminal explorer for distributed traces and the span links between them.
+//!
+//! Data flows `load` → `model::Dataset` → `index::Index` → `app::App` → `ui`; `cli` and `tui`
+//! are the two front ends over the same index.
+
+pub mod index;
+pub mod load;
+pub mod model;
+pub mod text;

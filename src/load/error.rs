@@ -56,3 +56,43 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// Line and column (1-based, column in bytes) of a byte offset in a text input. Loaders compute
+/// this only when they report something, so the cost is paid per warning, not per record.
+pub fn location_at(input: &[u8], offset: usize) -> Location {
+    let before = &input[..offset.min(input.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    Location::Line { line, column: before.len() - line_start + 1 }
+}
+
+/// Byte offset of `part` inside `input`, when `part` was borrowed from it (e.g. a
+/// `serde_json::value::RawValue` of one span); 0 otherwise.
+pub fn offset_of(input: &[u8], part: &str) -> usize {
+    let base = input.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    if at >= base && at <= base + input.len() { at - base } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_at_counts_lines_and_columns_from_one() {
+        let text = b"ab\ncd\nef";
+        assert_eq!(location_at(text, 0), Location::Line { line: 1, column: 1 });
+        assert_eq!(location_at(text, 4), Location::Line { line: 2, column: 2 });
+        assert_eq!(location_at(text, 99), Location::Line { line: 3, column: 3 });
+        let s = std::str::from_utf8(text).unwrap();
+        assert_eq!(offset_of(text, &s[3..5]), 3);
+    }
+
+    #[test]
+    fn display_reads_like_a_compiler_message() {
+        let e = LoadError::new("t.json", None, Location::Line { line: 3, column: 7 }, "expected `]`");
+        assert_eq!(e.to_string(), "t.json:3:7: expected `]`");
+        let e = LoadError::new("d.msgpack", None, Location::Offset(12), "truncated\x1b[31m");
+        assert_eq!(e.to_string(), "d.msgpack: byte 12: truncated\\x1b[31m");
+    }
+}

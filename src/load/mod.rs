@@ -11,7 +11,7 @@ pub mod jaeger_json;
 pub mod otlp_json;
 pub mod zipkin_json;
 
-pub use error::LoadError;
+pub use error::{LoadError, location_at, offset_of};
 
 use crate::model::{Dataset, Format, Location};
 use std::io::Read;

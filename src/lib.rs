@@ -7,3 +7,5 @@ pub mod index;
 pub mod load;
 pub mod model;
 pub mod text;
+pub mod samples;
+pub mod tui;

@@ -162,6 +162,11 @@ pub(crate) struct Builder<'a> {
     marks: (usize, usize),
 }
 
+#[expect(
+    clippy::ptr_arg,
+    reason = "a `&Cow<'a, str>` says whether text is borrowed from the input (and may be cached for \
+              the whole parse) or owned; `&str` would lose that"
+)]
 impl<'a> Builder<'a> {
     fn new(input: &'a [u8], path: &str, format: Format) -> Self {
         let mut ds = Dataset::new();
@@ -410,23 +415,28 @@ impl<'a> Builder<'a> {
         }
         let trace_id = TraceId::from_halves(self.s.tid.unwrap_or(0), low);
 
+        // Times must stay within int64 ns (up to the year 2262), as the agent's are.
         let mut flags = 0u8;
-        let start = match u64::try_from(self.s.start) {
-            Ok(v) => v,
-            Err(_) => {
-                self.warn(at, format!("negative start {} ns read as 0", self.s.start));
-                0
-            }
+        let start = if self.s.start < 0 {
+            self.warn(at, format!("negative start {} ns read as 0", self.s.start));
+            0
+        } else {
+            self.s.start
         };
-        let end = match u64::try_from(self.s.duration).ok().and_then(|d| start.checked_add(d)) {
+        let end = match Some(self.s.duration).filter(|&d| d >= 0).and_then(|d| start.checked_add(d)) {
             Some(end) => end,
             None => {
                 flags |= span_flags::CLAMPED_END;
                 let d = self.s.duration;
-                self.warn(at, format!("duration {d} ns is negative or runs past the year 2554; read as 0"));
+                self.warn(
+                    at,
+                    format!("duration {d} ns is negative or overflows int64 from the start; read as 0"),
+                );
                 start
             }
         };
+        // Both are non-negative here.
+        let (start, end) = (start.unsigned_abs(), end.unsigned_abs());
 
         let service = self.s.service.unwrap_or(self.k.empty);
         let resource = self.resource_for(service);

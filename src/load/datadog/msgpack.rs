@@ -427,7 +427,7 @@ pub(crate) fn text(bytes: &[u8]) -> Cow<'_, str> {
 /// negative value is the same 64 bits read as unsigned. nil is 0.
 fn id(r: &mut Reader<'_>) -> Result<u64> {
     let at = r.pos();
-    match r.number()? {
+    match r.number().map_err(|e| expected(e, "an integer id"))? {
         Number::U(v) => Ok(v),
         #[expect(clippy::cast_sign_loss, reason = "negative int64 ids are unsigned ids sent as signed")]
         Number::I(v) => Ok(v as u64),
@@ -441,12 +441,20 @@ fn id(r: &mut Reader<'_>) -> Result<u64> {
 /// An int64 field (`start`, `duration`, `error`): uint is accepted up to i64::MAX, nil is 0.
 fn int64(r: &mut Reader<'_>, field: &str) -> Result<i64> {
     let at = r.pos();
-    match r.number()? {
+    match r.number().map_err(|e| expected(e, "an integer"))? {
         Number::U(v) => i64::try_from(v)
             .map_err(|_| Error::invalid(at, format!("`{field}` is {v}, more than the int64 maximum"))),
         Number::I(v) => Ok(v),
         Number::Nil => Ok(0),
         Number::F(_) => Err(Error { at, kind: ErrorKind::Type { expected: "an integer", found: "a float" } }),
+    }
+}
+
+/// Names what was expected more precisely than the reader could (a type error only).
+fn expected(e: Error, what: &'static str) -> Error {
+    match e.kind {
+        ErrorKind::Type { found, .. } => Error { at: e.at, kind: ErrorKind::Type { expected: what, found } },
+        _ => e,
     }
 }
 
@@ -481,7 +489,7 @@ fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
 /// What a v0.4 payload holds at the top: `[chunk, …]`, each chunk `[span map, …]`.
 pub(crate) fn parse_v04<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result::Result<(), Error> {
     let mut r = Reader::new(input);
-    let chunks = r.array_len().map_err(|e| top_level(e, "an array of trace chunks (Datadog v0.4)"))?;
+    let chunks = r.array_len().map_err(|e| expected(e, "an array of trace chunks (Datadog v0.4)"))?;
     let outcome = read_chunks(&mut r, b, chunks, |r, b| span_v04(r, b));
     finish_payload(&mut r, b, outcome, chunks)
 }
@@ -570,14 +578,6 @@ fn finish_payload(
                 Ok(())
             }
         }
-    }
-}
-
-/// Says what the top level should have been when it is not even that.
-fn top_level(e: Error, expected: &'static str) -> Error {
-    match e.kind {
-        ErrorKind::Type { found, .. } => Error { at: e.at, kind: ErrorKind::Type { expected, found } },
-        _ => e,
     }
 }
 
@@ -838,14 +838,14 @@ pub(crate) fn parse_v05<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result
     let mut r = Reader::new(input);
     let at = r.pos();
     let outer =
-        r.array_len().map_err(|e| top_level(e, "an array of [string table, traces] (Datadog v0.5)"))?;
+        r.array_len().map_err(|e| expected(e, "an array of [string table, traces] (Datadog v0.5)"))?;
     if outer != 2 {
         return Err(Error::invalid(
             at,
             format!("a v0.5 payload is an array of 2 elements (string table, traces), this one has {outer}"),
         ));
     }
-    let count = r.array_len().map_err(|e| top_level(e, "the v0.5 string table (an array of strings)"))?;
+    let count = r.array_len().map_err(|e| expected(e, "the v0.5 string table (an array of strings)"))?;
     let mut table: Vec<Cow<'a, str>> = Vec::with_capacity(r.capacity_for(count));
     for i in 0..count {
         let at = r.pos();
@@ -861,7 +861,7 @@ pub(crate) fn parse_v05<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result
             Err(e) => return Err(e),
         }
     }
-    let chunks = r.array_len().map_err(|e| top_level(e, "the v0.5 list of traces (an array)"))?;
+    let chunks = r.array_len().map_err(|e| expected(e, "the v0.5 list of traces (an array)"))?;
     let outcome = read_chunks(&mut r, b, chunks, |r, b| span_v05(r, b, &table));
     finish_payload(&mut r, b, outcome, chunks)
 }

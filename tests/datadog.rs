@@ -553,6 +553,25 @@ fn json_bad_span_is_skipped_with_its_line_and_column() {
 }
 
 #[test]
+fn many_bad_spans_are_all_counted_and_the_first_notes_located() {
+    // 20,000 spans with a float id, one good span at the end. Were each note located by a scan
+    // from the start of the file, this would take quadratic time.
+    let bad = 20_000;
+    let mut text = String::from("[[\n");
+    for i in 0..bad {
+        text.push_str(&format!("{{\"trace_id\": 1.5, \"span_id\": {i}, \"name\": \"bad\"}},\n"));
+    }
+    text.push_str("{\"trace_id\": 1, \"span_id\": 1, \"name\": \"good\"}]]");
+    let ds = load_ok(text.into_bytes(), "many.json", None);
+    assert_eq!(ds.spans.len(), 1);
+    let f = &ds.files[0];
+    assert_eq!(f.skipped, bad);
+    assert_eq!(f.warnings.len(), weft::model::MAX_WARNINGS_PER_FILE);
+    assert!(matches!(f.warnings[0].at, Location::Line { line: 2, .. }), "{:?}", f.warnings[0].at);
+    assert!(matches!(f.warnings[49].at, Location::Line { line: 51, .. }), "{:?}", f.warnings[49].at);
+}
+
+#[test]
 fn json_that_is_not_a_payload_is_an_error_with_line_and_column() {
     let err =
         load::load_bytes(b"[[{\"trace_id\": 1, \"span_id\": 2}\n".to_vec(), "cut.json", None).unwrap_err();
@@ -927,20 +946,27 @@ fn bench_against_rmp_serde_ignored_any() {
             .min()
             .unwrap()
     };
+    // DD_BENCH_ONLY=weft runs only the loader (for profiling it alone).
+    let only_weft = std::env::var("DD_BENCH_ONLY").is_ok_and(|v| v == "weft");
     let rmp = best(&mut || {
-        let _: serde::de::IgnoredAny = rmp_serde::from_slice(&bytes).unwrap();
+        if !only_weft {
+            let _: serde::de::IgnoredAny = rmp_serde::from_slice(&bytes).unwrap();
+        }
     });
     let mut spans = 0;
+    let (mut strings, mut attrs) = (0, 0);
     let ours = best(&mut || {
         let ds = load::load_bytes(bytes.clone(), &path, Some(Format::DatadogMsgpackV04)).unwrap();
         spans = ds.spans.len();
+        strings = ds.strings.len();
+        attrs = ds.attrs.len();
     });
     let copy = best(&mut || {
         std::hint::black_box(bytes.clone());
     });
     let mb = bytes.len() as f64 / 1e6;
     println!(
-        "{path}: {mb:.1} MB, {spans} spans\n  rmp-serde -> IgnoredAny: {rmp:?} ({:.0} MB/s)\n  weft datadog loader:     {ours:?} ({:.0} MB/s, {:.2}x IgnoredAny; includes a {copy:?} input copy)",
+        "{path}: {mb:.1} MB, {spans} spans, {attrs} attributes, {strings} distinct strings\n  rmp-serde -> IgnoredAny: {rmp:?} ({:.0} MB/s)\n  weft datadog loader:     {ours:?} ({:.0} MB/s, {:.2}x IgnoredAny; includes a {copy:?} input copy)",
         mb / rmp.as_secs_f64(),
         mb / ours.as_secs_f64(),
         ours.as_secs_f64() / rmp.as_secs_f64(),

@@ -348,10 +348,12 @@ fn feed<'a>(b: &mut Builder<'a>, span: JsonSpan<'a>, at: usize) {
         b.s.name = Some(b.sym(&t.0));
     }
     if let Some(t) = &span.resource {
-        b.set_resource(&t.0);
+        let v = b.sym(&t.0);
+        b.set_resource(v);
     }
     if let Some(t) = &span.span_type {
-        b.set_type(&t.0);
+        let v = b.sym(&t.0);
+        b.set_type(v);
     }
     b.s.trace_id = span.trace_id.0;
     b.s.span_id = span.span_id.0;
@@ -391,7 +393,7 @@ fn feed<'a>(b: &mut Builder<'a>, span: JsonSpan<'a>, at: usize) {
             TraceId::from_halves(link.trace_id_high.0, link.trace_id.0),
             SpanId(link.span_id.0),
             trace_state,
-            super::msgpack::native_flags(link.flags.0),
+            super::w3c_flags(link.flags.0),
             &attrs,
             false,
         );

@@ -112,7 +112,7 @@ pub(super) fn meta_links(b: &mut Builder<'_>, raw: &str, at: usize) {
             attrs.push(Attr { key, value });
         }
         let trace_state = link.tracestate.as_ref().filter(|t| !t.0.is_empty()).map(|t| b.sym_str(&t.0));
-        b.add_link(trace, span, trace_state, super::msgpack::native_flags(link.flags.0), &attrs, true);
+        b.add_link(trace, span, trace_state, super::w3c_flags(link.flags.0), &attrs, true);
         b.put_tmp(attrs);
     }
 }

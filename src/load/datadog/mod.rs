@@ -21,8 +21,8 @@ mod msgpack;
 
 use super::{LoadError, location_at};
 use crate::model::{
-    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId, SpanKind,
-    StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, MAX_WARNINGS_PER_FILE, ResourceIdx,
+    Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -74,6 +74,12 @@ pub fn sniff_msgpack(bytes: &[u8]) -> Option<Format> {
         Ok(M::FixMap(_) | M::Map16 | M::Map32) => Some(Format::DatadogMsgpackV04),
         Ok(_) => None,
     }
+}
+
+/// The 8 W3C trace flags of a link. Native links set bit 31 as a "flags were set" marker (so
+/// 0x80000001 is sampled); `_dd.span_links` carries the bare 8 bits. Either way, keep those.
+pub(crate) fn w3c_flags(flags: u64) -> u32 {
+    (flags & 0xFF) as u32
 }
 
 /// Bytes as standard base64, the text form `Value::Bytes` holds.
@@ -139,6 +145,13 @@ impl SpanState<'_> {
     }
 }
 
+/// Msgpack bytes per span, per attribute and per distinct string, on the low side of what
+/// gentrace's payloads show (about 800, 66 and 360), so the first guess is rarely too small;
+/// used only to pre-size.
+const BYTES_PER_SPAN: usize = 512;
+const BYTES_PER_ATTR: usize = 48;
+const BYTES_PER_DISTINCT_STRING: usize = 256;
+
 /// Resource identity: service then `RES_META` values.
 type ResKey = [Option<Sym>; RES_META.len() + 1];
 
@@ -149,8 +162,9 @@ pub(crate) struct Builder<'a> {
     file: FileInfo,
     format: Format,
     input: &'a [u8],
-    /// Strings borrowed from the input → symbol, with a fast hash, in front of the interner.
-    cache: FxHashMap<&'a str, Sym>,
+    /// Bytes borrowed from the input → symbol, with a fast hash, in front of the interner. Keyed
+    /// by bytes so that a string seen before is found without another UTF-8 check.
+    cache: FxHashMap<&'a [u8], Sym>,
     k: Keys,
     resources: FxHashMap<ResKey, ResourceIdx>,
     /// Spare attribute vectors for nested blocks (link and event attributes).
@@ -170,6 +184,16 @@ pub(crate) struct Builder<'a> {
 impl<'a> Builder<'a> {
     fn new(input: &'a [u8], path: &str, format: Format) -> Self {
         let mut ds = Dataset::new();
+        // Size the arenas and string tables from the input (bytes that are there, not counts the
+        // input claims), so large files do not pay for repeated growth. Only for msgpack: JSON
+        // spends several times more bytes per record, and its guesses would be far too large.
+        let n = if format == Format::DatadogJson { 0 } else { input.len() };
+        ds.spans.reserve(n / BYTES_PER_SPAN);
+        ds.attrs.reserve(n / BYTES_PER_ATTR);
+        ds.strings = lasso::Rodeo::with_capacity(lasso::Capacity::new(
+            n / BYTES_PER_DISTINCT_STRING,
+            std::num::NonZeroUsize::new((n / 16).max(4096)).unwrap_or(std::num::NonZeroUsize::MIN),
+        ));
         let k = Keys {
             empty: ds.intern(""),
             resource: ds.intern("dd.span.Resource"),
@@ -186,7 +210,7 @@ impl<'a> Builder<'a> {
             file: FileInfo::new(path, format),
             format,
             input,
-            cache: FxHashMap::default(),
+            cache: FxHashMap::with_capacity_and_hasher(n / BYTES_PER_DISTINCT_STRING, Default::default()),
             k,
             resources: FxHashMap::default(),
             tmp: Vec::new(),
@@ -208,9 +232,11 @@ impl<'a> Builder<'a> {
 
     // ---- locations and notes ----
 
-    /// Where byte `at` of the input is, in the form this format reports.
+    /// Where byte `at` of the input is, in the form this format reports. Line and column cost a
+    /// scan from the start, so they are computed only for notes the file will keep.
     fn loc(&self, at: usize) -> Location {
         match self.format {
+            _ if self.file.warnings.len() >= MAX_WARNINGS_PER_FILE => Location::Unknown,
             Format::DatadogJson => location_at(self.input, at),
             _ => Location::Offset(at as u64),
         }
@@ -238,12 +264,20 @@ impl<'a> Builder<'a> {
     #[inline]
     pub fn sym(&mut self, s: &Cow<'a, str>) -> Sym {
         match s {
-            Cow::Borrowed(b) => {
-                let ds = &mut self.ds;
-                *self.cache.entry(b).or_insert_with(|| ds.strings.get_or_intern(b))
-            }
+            Cow::Borrowed(b) => self.sym_bytes(b.as_bytes()),
             Cow::Owned(o) => self.ds.intern(o),
         }
+    }
+
+    /// Interns a msgpack string straight from the input. Only bytes not seen before are checked
+    /// as UTF-8 (and repaired, as the agent does, when they are not).
+    #[inline]
+    pub fn sym_bytes(&mut self, bytes: &'a [u8]) -> Sym {
+        let ds = &mut self.ds;
+        *self.cache.entry(bytes).or_insert_with(|| match std::str::from_utf8(bytes) {
+            Ok(s) => ds.strings.get_or_intern(s),
+            Err(_) => ds.strings.get_or_intern(String::from_utf8_lossy(bytes)),
+        })
     }
 
     /// Interns text that is not borrowed from the input (JSON inside meta, repaired text).
@@ -296,18 +330,30 @@ impl<'a> Builder<'a> {
         self.s.reset();
     }
 
-    pub fn set_resource(&mut self, v: &Cow<'a, str>) {
-        if !v.is_empty() {
-            let value = Value::Str(self.sym(v));
-            self.s.attrs.push(Attr { key: self.k.resource, value });
+    /// `resource` → attribute `dd.span.Resource` (when not empty).
+    pub fn set_resource(&mut self, v: Sym) {
+        if v != self.k.empty {
+            self.s.attrs.push(Attr { key: self.k.resource, value: Value::Str(v) });
         }
     }
 
-    pub fn set_type(&mut self, v: &Cow<'a, str>) {
-        if !v.is_empty() {
-            let value = Value::Str(self.sym(v));
-            self.s.attrs.push(Attr { key: self.k.span_type, value });
+    /// `type` → attribute `dd.span.type` (when not empty).
+    pub fn set_type(&mut self, v: Sym) {
+        if v != self.k.empty {
+            self.s.attrs.push(Attr { key: self.k.span_type, value: Value::Str(v) });
         }
+    }
+
+    /// One `meta` entry as raw msgpack strings: ordinary keys go straight to attributes without
+    /// being turned into text; the few keys the mapping reads take the general path.
+    #[inline]
+    pub fn meta_bytes(&mut self, key: &'a [u8], value: &'a [u8], at: usize) {
+        if is_mapped_meta(key) {
+            return self.meta(&msgpack::text(key), &msgpack::text(value), at);
+        }
+        let key = self.sym_bytes(key);
+        let value = Value::Str(self.sym_bytes(value));
+        self.s.attrs.push(Attr { key, value });
     }
 
     /// One `meta` entry (`at` = offset of the value, for notes).
@@ -361,6 +407,11 @@ impl<'a> Builder<'a> {
 
     pub fn metric(&mut self, key: &Cow<'a, str>, value: f64) {
         let key = self.sym(key);
+        self.s.attrs.push(Attr { key, value: Value::Double(value) });
+    }
+
+    pub fn metric_bytes(&mut self, key: &'a [u8], value: f64) {
+        let key = self.sym_bytes(key);
         self.s.attrs.push(Attr { key, value: Value::Double(value) });
     }
 
@@ -482,6 +533,25 @@ impl<'a> Builder<'a> {
         self.resources.insert(key, idx);
         idx
     }
+}
+
+/// Meta keys `Builder::meta` gives a meaning beyond "string attribute".
+fn is_mapped_meta(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"_dd.span_links"
+            | b"events"
+            | b"span.kind"
+            | b"_dd.p.tid"
+            | b"env"
+            | b"version"
+            | b"_dd.hostname"
+            | b"language"
+            | b"runtime-id"
+            | b"error.message"
+            | b"error.msg"
+            | b"error.type"
+    )
 }
 
 /// `_dd.p.tid`: the high 64 bits as (up to) 16 hex digits.

@@ -472,7 +472,7 @@ fn number_f64(n: Number) -> Option<f64> {
 /// are kept typed rather than dropped).
 fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
     Some(match s {
-        Scalar::Str(bytes) => Value::Str(b.sym(&text(bytes))),
+        Scalar::Str(bytes) => Value::Str(b.sym_bytes(bytes)),
         Scalar::Bin(bytes) => Value::Bytes(b.sym_str(&super::base64(bytes))),
         Scalar::Bool(v) => Value::Bool(v),
         Scalar::Num(Number::U(v)) => i64::try_from(v).map_or(Value::Double(v as f64), Value::Int),
@@ -589,19 +589,21 @@ fn span_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
         match key {
             b"service" => {
                 let v = r.str_bytes()?;
-                b.s.service = Some(b.sym(&text(v)));
+                b.s.service = Some(b.sym_bytes(v));
             }
             b"name" => {
                 let v = r.str_bytes()?;
-                b.s.name = Some(b.sym(&text(v)));
+                b.s.name = Some(b.sym_bytes(v));
             }
             b"resource" => {
                 let v = r.str_bytes()?;
-                b.set_resource(&text(v));
+                let v = b.sym_bytes(v);
+                b.set_resource(v);
             }
             b"type" => {
                 let v = r.str_bytes()?;
-                b.set_type(&text(v));
+                let v = b.sym_bytes(v);
+                b.set_type(v);
             }
             b"trace_id" => b.s.trace_id = id(r)?,
             b"span_id" => b.s.span_id = id(r)?,
@@ -635,17 +637,17 @@ fn meta_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
     let n = r.map_len_or_nil()?;
     for _ in 0..n {
         let key_at = r.pos();
-        let key = text(r.str_bytes()?);
+        let key = r.str_bytes()?;
         let at = r.pos();
         match r.scalar()? {
-            Scalar::Str(v) => b.meta(&key, &text(v), at),
+            Scalar::Str(v) => b.meta_bytes(key, v, at),
             Scalar::Other(what) => {
                 r.skip()?;
-                b.warn(key_at, format!("meta `{key}` is {what}, not a string; dropped"));
+                b.warn(key_at, format!("meta `{}` is {what}, not a string; dropped", text(key)));
             }
             other => {
                 if let Some(v) = scalar_value(b, other) {
-                    b.meta_value(&key, v);
+                    b.meta_value(&text(key), v);
                 }
             }
         }
@@ -658,20 +660,20 @@ fn metrics_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
     let n = r.map_len_or_nil()?;
     for _ in 0..n {
         let key_at = r.pos();
-        let key = text(r.str_bytes()?);
+        let key = r.str_bytes()?;
         match r.scalar()? {
             Scalar::Num(num) => {
                 if let Some(v) = number_f64(num) {
-                    b.metric(&key, v);
+                    b.metric_bytes(key, v);
                 }
             }
             Scalar::Other(what) => {
                 r.skip()?;
-                b.warn(key_at, format!("metric `{key}` is {what}, not a number; dropped"));
+                b.warn(key_at, format!("metric `{}` is {what}, not a number; dropped", text(key)));
             }
             other => {
                 if let Some(v) = scalar_value(b, other) {
-                    b.meta_value(&key, v);
+                    b.meta_value(&text(key), v);
                 }
             }
         }
@@ -713,7 +715,7 @@ fn link_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
             b"tracestate" => {
                 let v = r.str_bytes()?;
                 if !v.is_empty() {
-                    trace_state = Some(b.sym(&text(v)));
+                    trace_state = Some(b.sym_bytes(v));
                 }
             }
             b"attributes" => {
@@ -740,17 +742,12 @@ fn link_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
         TraceId::from_halves(high, low),
         SpanId(span),
         trace_state,
-        native_flags(flags),
+        super::w3c_flags(flags),
         &attrs,
         false,
     );
     b.put_tmp(attrs);
     Ok(())
-}
-
-/// Native link flags carry bit 31 as "set" marker over the 8 W3C bits; keep the W3C bits.
-pub(crate) fn native_flags(flags: u64) -> u32 {
-    (flags & 0xFF) as u32
 }
 
 /// One native `span_events` entry: `{name, time_unix_nano, attributes: {key: AnyValue}}`.
@@ -764,7 +761,7 @@ fn event_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
         match key {
             b"name" => {
                 let v = r.str_bytes()?;
-                name = Some(b.sym(&text(v)));
+                name = Some(b.sym_bytes(v));
             }
             b"time_unix_nano" => time = id(r)?,
             b"attributes" => {
@@ -903,6 +900,7 @@ fn span_v05<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, table: &[Cow<'a, str>])
     let name = lookup(table, string_index(r)?)?;
     b.s.name = Some(b.sym(name));
     let resource = lookup(table, string_index(r)?)?;
+    let resource = b.sym(resource);
     b.set_resource(resource);
     b.s.trace_id = id(r)?;
     b.s.span_id = id(r)?;
@@ -928,6 +926,7 @@ fn span_v05<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, table: &[Cow<'a, str>])
         }
     }
     let kind = lookup(table, string_index(r)?)?;
+    let kind = b.sym(kind);
     b.set_type(kind);
     Ok(())
 }

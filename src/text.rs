@@ -53,3 +53,101 @@ mod tests {
         assert!(matches!(escape_control(s), Cow::Borrowed(_)));
     }
 }
+
+/// A duration in the largest unit that keeps it short: `850ns`, `12.3µs`, `4.56ms`, `1.23s`, `2m05s`.
+pub fn duration(ns: u64) -> String {
+    const US: u64 = 1_000;
+    const MS: u64 = 1_000_000;
+    const S: u64 = 1_000_000_000;
+    let scaled = |unit: u64, suffix: &str| {
+        let v = ns as f64 / unit as f64;
+        if v < 10.0 {
+            format!("{v:.2}{suffix}")
+        } else if v < 100.0 {
+            format!("{v:.1}{suffix}")
+        } else {
+            format!("{v:.0}{suffix}")
+        }
+    };
+    match ns {
+        n if n < US => format!("{n}ns"),
+        n if n < MS => scaled(US, "µs"),
+        n if n < S => scaled(MS, "ms"),
+        n if n < 60 * S => scaled(S, "s"),
+        n => format!("{}m{:02}s", n / (60 * S), (n / S) % 60),
+    }
+}
+
+/// Renders an attribute value for people: strings as they are (escaped), arrays as `[a, b]`,
+/// maps as `{k: v}`, bytes as `base64:…`.
+pub fn value(ds: &crate::model::Dataset, v: crate::model::Value) -> String {
+    use crate::model::Value;
+    let mut out = String::new();
+    fn go(ds: &crate::model::Dataset, v: Value, out: &mut String) {
+        match v {
+            Value::Empty => {}
+            Value::Str(s) => out.push_str(&escape_control(ds.str(s))),
+            Value::Bool(b) => {
+                let _ = write!(out, "{b}");
+            }
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Double(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::Bytes(s) => {
+                let _ = write!(out, "base64:{}", escape_control(ds.str(s)));
+            }
+            Value::Array(slice) => {
+                out.push('[');
+                for (i, &item) in ds.values_of(slice).iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    go(ds, item, out);
+                }
+                out.push(']');
+            }
+            Value::Map(slice) => {
+                out.push('{');
+                for (i, a) in ds.attrs_of(slice).iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&escape_control(ds.str(a.key)));
+                    out.push_str(": ");
+                    go(ds, a.value, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    go(ds, v, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use crate::model::{Attr, Dataset, Value};
+
+    #[test]
+    fn durations_pick_a_short_unit() {
+        assert_eq!(duration(850), "850ns");
+        assert_eq!(duration(12_345), "12.3µs");
+        assert_eq!(duration(4_560_000), "4.56ms");
+        assert_eq!(duration(1_230_000_000), "1.23s");
+        assert_eq!(duration(125_000_000_000), "2m05s");
+    }
+
+    #[test]
+    fn nested_values_render_and_escape() {
+        let mut ds = Dataset::new();
+        let k = ds.intern("k");
+        let evil = ds.intern("a\x1b[2J");
+        let arr = ds.add_array(&[Value::Int(1), Value::Str(evil)]);
+        let map = ds.add_attrs(&[Attr { key: k, value: arr }]);
+        assert_eq!(value(&ds, Value::Map(map)), "{k: [1, a\\x1b[2J]}");
+    }
+}

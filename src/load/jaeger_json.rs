@@ -52,7 +52,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
         Some(b'{') => {
             let top: TopProbe = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
             match top.data {
-                Some(Data::Traces(traces)) => {
+                Data::Traces(traces) => {
                     for (i, t) in traces.into_iter().enumerate() {
                         match t {
                             Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
@@ -63,9 +63,10 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
                         }
                     }
                 }
-                Some(Data::One(probe)) => p.add_trace(probe, "data"),
-                Some(Data::Null) => {}
-                Some(Data::Other) => {
+                Data::One(probe) => p.add_trace(probe, "data"),
+                // The query service answers `"data": null` next to `errors`.
+                Data::Null => {}
+                Data::Other => {
                     return Err(LoadError::new(
                         path,
                         Some(FORMAT),
@@ -73,11 +74,12 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
                         "`data` must be an array of traces or one trace object",
                     ));
                 }
-                None if top.spans.is_some() => {
-                    let probe = TraceProbe { spans: top.spans, processes: top.processes, warnings: top.warnings };
+                Data::Absent if top.spans.is_some() => {
+                    let probe =
+                        TraceProbe { spans: top.spans, processes: top.processes, warnings: top.warnings };
                     p.add_trace(probe, "trace");
                 }
-                None => {
+                Data::Absent => {
                     return Err(LoadError::new(
                         path,
                         Some(FORMAT),
@@ -87,13 +89,16 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
                 }
             }
         }
-        _ => {
+        Some(_) => {
             return Err(LoadError::new(
                 path,
                 Some(FORMAT),
                 crate::model::Location::Unknown,
                 "expected a JSON object or array",
             ));
+        }
+        None => {
+            return Err(LoadError::new(path, Some(FORMAT), crate::model::Location::Unknown, "file is empty"));
         }
     }
     Ok(p.cx.finish())
@@ -105,7 +110,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 #[derive(Deserialize)]
 struct TopProbe<'a> {
     #[serde(default, borrow)]
-    data: Option<Data<'a>>,
+    data: Data<'a>,
     // The bare-trace fields, spelled out: `#[serde(flatten)]` would buffer and lose the borrows.
     #[serde(default, borrow)]
     spans: Option<RawList<'a>>,
@@ -127,8 +132,12 @@ struct TraceProbe<'a> {
     warnings: Option<&'a RawValue>,
 }
 
-/// `data`: an array of traces (non-objects are `None`), one trace, `null`, or something unusable.
+/// `data`: absent, an array of traces (non-objects are `None`), one trace, `null`, or something
+/// unusable.
+#[derive(Default)]
 enum Data<'a> {
+    #[default]
+    Absent,
     Traces(Vec<Option<TraceProbe<'a>>>),
     One(TraceProbe<'a>),
     Null,
@@ -191,7 +200,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for MaybeTrace<'a> {
                 f.write_str("a trace object")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                TraceProbe::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| MaybeTrace(Some(t)))
+                TraceProbe::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|t| MaybeTrace(Some(t)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -333,7 +343,9 @@ impl<'a> Parser<'a> {
                 }
                 Err(e) => {
                     let at = self.cx.error_location(raw.get(), &e);
-                    self.cx.file.warn(at, format!("{label}.processes ignored: {}", super::error::json_message(&e)));
+                    self.cx
+                        .file
+                        .warn(at, format!("{label}.processes ignored: {}", super::error::json_message(&e)));
                 }
             }
         }
@@ -347,7 +359,9 @@ impl<'a> Parser<'a> {
                 }
                 Err(e) => {
                     let at = self.cx.error_location(raw.get(), &e);
-                    self.cx.file.warn(at, format!("{label}.warnings ignored: {}", super::error::json_message(&e)));
+                    self.cx
+                        .file
+                        .warn(at, format!("{label}.warnings ignored: {}", super::error::json_message(&e)));
                 }
             }
         }
@@ -1013,10 +1027,13 @@ pub(crate) mod wire {
         fn skip_bad_id(&mut self, s: Option<&Str<'a>>, field: &str, err: Option<IdError>, span_at: &str) {
             let (at, msg) = match (s, err) {
                 (None, _) => (self.location_of(span_at), format!("span skipped: missing {field}")),
-                (Some(s), Some(e)) => {
-                    (self.location_of_str(s, span_at), format!("span skipped: bad {field} \"{}\": {e}", preview(s)))
+                (Some(s), Some(e)) => (
+                    self.location_of_str(s, span_at),
+                    format!("span skipped: bad {field} \"{}\": {e}", preview(s)),
+                ),
+                (Some(s), None) => {
+                    (self.location_of_str(s, span_at), format!("span skipped: {field} is zero"))
                 }
-                (Some(s), None) => (self.location_of_str(s, span_at), format!("span skipped: {field} is zero")),
             };
             self.file.skip(at, msg);
         }

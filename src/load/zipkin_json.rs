@@ -22,8 +22,8 @@
 use super::LoadError;
 use super::jaeger_json::wire::{Ctx, Entries, Scalar, Str, first_byte, number, preview, scalar, text_of};
 use crate::model::{
-    Attr, Dataset, Event, Format, Link, LinkKind, ResourceIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym,
-    TraceId, Value, span_flags,
+    Attr, Dataset, Event, Format, Link, LinkKind, ResourceIdx, Slice, Span, SpanId, SpanKind, StatusCode,
+    Sym, TraceId, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -62,13 +62,16 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             let one: &RawValue = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
             p.add_span(one);
         }
-        _ => {
+        Some(_) => {
             return Err(LoadError::new(
                 path,
                 Some(FORMAT),
                 crate::model::Location::Unknown,
                 "expected a JSON array of Zipkin spans or one span object",
             ));
+        }
+        None => {
+            return Err(LoadError::new(path, Some(FORMAT), crate::model::Location::Unknown, "file is empty"));
         }
     }
     Ok(p.cx.finish())
@@ -148,7 +151,9 @@ impl<'a> Parser<'a> {
             None => SpanId(0),
             Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
                 let at = self.cx.location_of_str(p, span_at);
-                self.cx.file.warn(at, format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p)));
+                self.cx
+                    .file
+                    .warn(at, format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p)));
                 SpanId(0)
             }),
         };
@@ -321,7 +326,12 @@ impl<'a> Parser<'a> {
         r
     }
 
-    fn endpoint_attrs(&mut self, attrs: &mut Vec<Attr>, local: Option<&Endpoint<'a>>, remote: Option<&Endpoint<'a>>) {
+    fn endpoint_attrs(
+        &mut self,
+        attrs: &mut Vec<Attr>,
+        local: Option<&Endpoint<'a>>,
+        remote: Option<&Endpoint<'a>>,
+    ) {
         if let Some(l) = local {
             if let Some(ip) = l.ipv4.as_ref().or(l.ipv6.as_ref()) {
                 let key = self.cx.sym("net.host.ip");
@@ -433,5 +443,12 @@ fn plain_link(value: &str) -> Option<Link> {
     let (t, s) = value.split_once('-')?;
     let trace_id = TraceId::from_hex(t).ok().filter(|t| !t.is_zero())?;
     let span_id = SpanId::from_hex(s).ok().filter(|s| !s.is_zero())?;
-    Some(Link { trace_id, span_id, trace_state: None, flags: 0, kind: LinkKind::Link, attrs: Slice::default() })
+    Some(Link {
+        trace_id,
+        span_id,
+        trace_state: None,
+        flags: 0,
+        kind: LinkKind::Link,
+        attrs: Slice::default(),
+    })
 }

@@ -441,6 +441,32 @@ fn bare_array_of_traces_with_cross_trace_link() {
     assert_eq!(ix.span(store).kind, SpanKind::Unspecified);
 }
 
+// ---- gentrace output ----
+
+#[test]
+fn gentrace_file_matches_the_generator_summary() {
+    // Written by `gentrace.py --format jaeger --spans 120 --seed 5 --link-rate 0.15
+    // --dangling-rate 0.1`, which reported: traces=2 links=191 dangling=11 errors=2 events=23.
+    // Its parents are CHILD_OF references and its links FOLLOWS_FROM references.
+    let name = "gentrace_seed5_120spans.json";
+    let ds = load::load_bytes(read(name), name, None).unwrap();
+    assert_eq!(ds.files[0].format, Format::JaegerJson);
+    assert_eq!((ds.files[0].skipped, ds.files[0].warnings.len()), (0, 0));
+    let ix = Index::build(ds);
+    assert_eq!(ix.span_count(), 120);
+    assert_eq!(ix.traces().len(), 2);
+    assert_eq!(ix.link_count(), 191);
+    assert!(ix.links().all(|l| ix.link(l).kind == LinkKind::FollowsFrom));
+    assert_eq!(ix.unresolved_links().count(), 11);
+    assert_eq!(ix.traces().iter().map(|t| t.errors).sum::<u32>(), 2);
+    assert_eq!(ix.data.events.len(), 23);
+    assert_eq!((0..120).map(SpanIdx).filter(|&s| ix.parent(s).is_none()).count(), 2, "one root per trace");
+    // Every resolved link is seen from its target.
+    let resolved = ix.links().filter(|&l| matches!(ix.link_target(l), LinkTarget::Span(_))).count();
+    assert_eq!(resolved, 191 - 11);
+    assert_eq!((0..120).map(|s| ix.links_in(SpanIdx(s)).len()).sum::<usize>(), resolved);
+}
+
 // ---- whole-file errors ----
 
 #[test]

@@ -375,6 +375,53 @@ fn gentrace_link_tags_round_trip() {
     assert!(ix.data.attrs_of(ix.span(a).attrs).is_empty());
 }
 
+#[test]
+fn error_tag_values() {
+    let input = br#"[
+      {"traceId":"1","id":"1","name":"t","tags":{"error":"true","otel.status_description":"why"}},
+      {"traceId":"1","id":"2","name":"f","tags":{"error":"false"}},
+      {"traceId":"1","id":"3","name":"ok","tags":{"otel.status_code":"OK"}},
+      {"traceId":"1","id":"4","name":"n","tags":{"otel.status_code":"ERROR"}}
+    ]"#;
+    let ds = zipkin_json::parse(input, "e.json").unwrap();
+    let got: Vec<(StatusCode, Option<&str>)> =
+        ds.spans.iter().map(|s| (s.status, s.status_message.map(|m| ds.str(m)))).collect();
+    assert_eq!(
+        got,
+        [
+            (StatusCode::Error, Some("why")),
+            // Zipkin: the tag's presence is the error, whatever its value.
+            (StatusCode::Error, Some("false")),
+            (StatusCode::Ok, None),
+            (StatusCode::Error, None),
+        ]
+    );
+}
+
+#[test]
+fn gentrace_file_matches_the_generator_summary() {
+    // Written by `gentrace.py --format zipkin --zipkin-link-tags --spans 120 --seed 5
+    // --link-rate 0.15 --dangling-rate 0.1`, which reported: traces=2 links=191 dangling=11
+    // errors=2 events=23.
+    let name = "gentrace_seed5_120spans.json";
+    let ds = load::load_bytes(read(name), name, None).unwrap();
+    assert_eq!(ds.files[0].format, Format::ZipkinJson);
+    assert_eq!((ds.files[0].skipped, ds.files[0].warnings.len()), (0, 0));
+    let ix = Index::build(ds);
+    assert_eq!(ix.span_count(), 120);
+    assert_eq!(ix.traces().len(), 2);
+    assert_eq!(ix.link_count(), 191);
+    assert_eq!(ix.unresolved_links().count(), 11);
+    assert_eq!(ix.traces().iter().map(|t| t.errors).sum::<u32>(), 2);
+    assert_eq!(ix.data.events.len(), 23);
+    let resolved = ix.links().filter(|&l| matches!(ix.link_target(l), LinkTarget::Span(_))).count();
+    assert_eq!(resolved, 180);
+    assert_eq!(all(&ix).map(|s| ix.links_in(s).len()).sum::<usize>(), resolved);
+    // The link tags were consumed.
+    let link_keys = ix.data.attrs.iter().filter(|a| ix.str(a.key).starts_with("link.")).count();
+    assert_eq!(link_keys, 0);
+}
+
 // ---- synthetic: bad spans ----
 
 #[test]

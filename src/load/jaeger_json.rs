@@ -391,9 +391,9 @@ impl<'a> Parser<'a> {
         };
         let service = match &wp.service_name {
             Some(s) if !s.is_empty() => self.cx.sym(s),
-            _ => self.cx.sym(UNKNOWN_SERVICE),
+            _ => self.cx.sym_str(UNKNOWN_SERVICE),
         };
-        let key = self.cx.sym("service.name");
+        let key = self.cx.sym_str("service.name");
         let mut attrs = vec![Attr { key, value: Value::Str(service) }];
         for kv in wp.tags.iter().flatten() {
             let key = self.cx.sym(&kv.key);
@@ -547,7 +547,7 @@ impl<'a> Parser<'a> {
                 };
                 let at = self.cx.location_of(span_at);
                 self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
-                (self.cx.sym(UNKNOWN_SERVICE), ResourceIdx::default())
+                (self.cx.sym_str(UNKNOWN_SERVICE), ResourceIdx::default())
             }
         };
 
@@ -639,7 +639,7 @@ impl<'a> Parser<'a> {
                 values.push(Value::Str(self.cx.sym(w)));
             }
             values.extend(tcx.warnings.iter().map(|&s| Value::Str(s)));
-            let key = self.cx.sym(WARNINGS_KEY);
+            let key = self.cx.sym_str(WARNINGS_KEY);
             let value = self.cx.ds.add_array(&values);
             attrs.push(Attr { key, value });
         }
@@ -651,7 +651,7 @@ impl<'a> Parser<'a> {
 
         let name = match &ws.operation_name {
             Some(n) => self.cx.sym(n),
-            None => self.cx.sym(""),
+            None => self.cx.sym_str(""),
         };
         let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
         span.kind = kind;
@@ -708,7 +708,7 @@ impl<'a> Parser<'a> {
                 let key = self.cx.sym(&kv.key);
                 attrs.push(Attr { key, value });
             }
-            let name = name.unwrap_or_else(|| self.cx.sym("log"));
+            let name = name.unwrap_or_else(|| self.cx.sym_str("log"));
             let time = log.timestamp.unwrap_or(0).saturating_mul(1000);
             events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
         }
@@ -898,6 +898,9 @@ pub(crate) mod wire {
         text.bytes().find(|b| !b.is_ascii_whitespace())
     }
 
+    /// Entries in the interning cache; bounds its memory (about 2 MB) whatever the input.
+    const CACHE_MAX: usize = 1 << 16;
+
     /// Per-file state shared by both loaders.
     pub(crate) struct Ctx<'a> {
         pub input: &'a [u8],
@@ -905,6 +908,7 @@ pub(crate) mod wire {
         pub file: FileInfo,
         /// Scratch for one span's attributes, reused to avoid an allocation per span.
         pub attrs: Vec<crate::model::Attr>,
+        cache: FxHashMap<&'a str, Sym>,
         scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
     }
 
@@ -915,6 +919,7 @@ pub(crate) mod wire {
                 ds: Dataset::new(),
                 file: FileInfo::new(path, format),
                 attrs: Vec::new(),
+                cache: FxHashMap::default(),
                 scopes: FxHashMap::default(),
             }
         }
@@ -925,7 +930,30 @@ pub(crate) mod wire {
             self.ds
         }
 
-        pub fn sym(&mut self, s: &str) -> Sym {
+        /// Interns text read from the input. Borrowed text goes through a small cache first.
+        pub fn sym(&mut self, s: &Str<'a>) -> Sym {
+            match &s.0 {
+                Cow::Borrowed(b) => self.sym_input(b),
+                Cow::Owned(o) => self.ds.intern(o),
+            }
+        }
+
+        /// Interns text borrowed from the input. A bounded cache keyed by the borrowed text sits in
+        /// front of the interner: an Fx hash is several times cheaper than the interner's SipHash,
+        /// and the strings that repeat most (keys, names, services) are met first.
+        pub fn sym_input(&mut self, s: &'a str) -> Sym {
+            if let Some(&sym) = self.cache.get(s) {
+                return sym;
+            }
+            let sym = self.ds.intern(s);
+            if self.cache.len() < CACHE_MAX {
+                self.cache.insert(s, sym);
+            }
+            sym
+        }
+
+        /// Interns other text (constants, text unescaped or decoded into a temporary).
+        pub fn sym_str(&mut self, s: &str) -> Sym {
             self.ds.intern(s)
         }
 
@@ -934,9 +962,9 @@ pub(crate) mod wire {
             match sc {
                 Scalar::Null => Value::Empty,
                 Scalar::Bool(b) => Value::Bool(b),
-                Scalar::Num(t) => number(t, float).unwrap_or_else(|| Value::Str(self.sym(t))),
+                Scalar::Num(t) => number(t, float).unwrap_or_else(|| Value::Str(self.sym_input(t))),
                 Scalar::Str(s) => Value::Str(self.sym(&s)),
-                Scalar::Json(t) => Value::Str(self.sym(t)),
+                Scalar::Json(t) => Value::Str(self.sym_input(t)),
             }
         }
 

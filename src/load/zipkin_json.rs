@@ -173,7 +173,7 @@ impl<'a> Parser<'a> {
 
         let service = match ws.local.as_ref().and_then(|l| l.service_name.as_ref()) {
             Some(s) if !s.is_empty() => self.cx.sym(s),
-            _ => self.cx.sym(UNKNOWN_SERVICE),
+            _ => self.cx.sym_str(UNKNOWN_SERVICE),
         };
         let resource = self.resource(service);
 
@@ -290,16 +290,18 @@ impl<'a> Parser<'a> {
         let scope = self.cx.scope(scope_name.or(lib_name), scope_version.or(lib_version));
         let name = match &ws.name {
             Some(n) => self.cx.sym(n),
-            None => self.cx.sym(""),
+            None => self.cx.sym_str(""),
         };
 
         let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
         span.kind = kind.unwrap_or(SpanKind::Internal);
-        // Zipkin treats the mere presence of `error` as failure; its value says why.
+        // Zipkin treats the mere presence of `error` as failure; its value says why, unless it is
+        // empty or just "true" (OTel's exporters write that), which say nothing.
         (span.status, span.status_message) = match error {
             Some(msg) => {
-                let msg = if self.cx.ds.str(msg).is_empty() { status_message } else { Some(msg) };
-                (StatusCode::Error, msg)
+                let text = self.cx.ds.str(msg);
+                let says_nothing = text.is_empty() || text.eq_ignore_ascii_case("true");
+                (StatusCode::Error, if says_nothing { status_message } else { Some(msg) })
             }
             None => (otel_status.unwrap_or(StatusCode::Unset), status_message),
         };
@@ -319,7 +321,7 @@ impl<'a> Parser<'a> {
         if let Some(&r) = self.resources.get(&service) {
             return r;
         }
-        let key = self.cx.sym("service.name");
+        let key = self.cx.sym_str("service.name");
         let attrs = self.cx.ds.add_attrs(&[Attr { key, value: Value::Str(service) }]);
         let r = self.cx.ds.add_resource(attrs);
         self.resources.insert(service, r);
@@ -334,25 +336,25 @@ impl<'a> Parser<'a> {
     ) {
         if let Some(l) = local {
             if let Some(ip) = l.ipv4.as_ref().or(l.ipv6.as_ref()) {
-                let key = self.cx.sym("net.host.ip");
+                let key = self.cx.sym_str("net.host.ip");
                 attrs.push(Attr { key, value: Value::Str(self.cx.sym(ip)) });
             }
             if let Some(port) = l.port.filter(|&p| p > 0) {
-                let key = self.cx.sym("net.host.port");
+                let key = self.cx.sym_str("net.host.port");
                 attrs.push(Attr { key, value: Value::Int(port) });
             }
         }
         if let Some(r) = remote {
             if let Some(svc) = r.service_name.as_ref().filter(|s| !s.is_empty()) {
-                let key = self.cx.sym("peer.service");
+                let key = self.cx.sym_str("peer.service");
                 attrs.push(Attr { key, value: Value::Str(self.cx.sym(svc)) });
             }
             if let Some(ip) = r.ipv4.as_ref().or(r.ipv6.as_ref()) {
-                let key = self.cx.sym("net.peer.ip");
+                let key = self.cx.sym_str("net.peer.ip");
                 attrs.push(Attr { key, value: Value::Str(self.cx.sym(ip)) });
             }
             if let Some(port) = r.port.filter(|&p| p > 0) {
-                let key = self.cx.sym("net.peer.port");
+                let key = self.cx.sym_str("net.peer.port");
                 attrs.push(Attr { key, value: Value::Int(port) });
             }
         }
@@ -376,7 +378,7 @@ impl<'a> Parser<'a> {
             .and_then(|rest| rest.rsplit_once('|'))
             .map_or("", |(json, _dropped)| json);
         let attrs = if json.is_empty() { Slice::default() } else { self.json_attrs(json)? };
-        let trace_state = if parts[2].is_empty() { None } else { Some(self.cx.sym(parts[2])) };
+        let trace_state = if parts[2].is_empty() { None } else { Some(self.cx.sym_str(parts[2])) };
         Ok(Link { trace_id, span_id, trace_state, flags: 0, kind: LinkKind::Link, attrs })
     }
 
@@ -389,11 +391,11 @@ impl<'a> Parser<'a> {
             let value = match scalar(raw) {
                 Scalar::Null => Value::Empty,
                 Scalar::Bool(b) => Value::Bool(b),
-                Scalar::Num(t) => number(t, false).unwrap_or_else(|| Value::Str(self.cx.sym(t))),
-                Scalar::Str(s) => Value::Str(self.cx.sym(&s)),
-                Scalar::Json(t) => Value::Str(self.cx.sym(t)),
+                Scalar::Num(t) => number(t, false).unwrap_or_else(|| Value::Str(self.cx.sym_str(t))),
+                Scalar::Str(s) => Value::Str(self.cx.sym_str(&s)),
+                Scalar::Json(t) => Value::Str(self.cx.sym_str(t)),
             };
-            attrs.push(Attr { key: self.cx.sym(key), value });
+            attrs.push(Attr { key: self.cx.sym_str(key), value });
         }
         Ok(self.cx.ds.add_attrs(&attrs))
     }
@@ -414,11 +416,11 @@ impl<'a> Parser<'a> {
                 (json.starts_with('{') && dropped.parse::<u32>().is_ok()).then_some((name, json))
             });
             let event = match structured.map(|(name, json)| (name, self.json_attrs(json))) {
-                Some((name, Ok(attrs))) => Event { time, name: self.cx.sym(name), attrs },
+                Some((name, Ok(attrs))) => Event { time, name: self.cx.sym_str(name), attrs },
                 _ => {
                     let name = match value {
                         Some(v) => self.cx.sym(v),
-                        None => self.cx.sym(""),
+                        None => self.cx.sym_str(""),
                     };
                     Event { time, name, attrs: Slice::default() }
                 }

@@ -15,11 +15,11 @@
 //! `otel.scope.*`/`otel.library.*` and `w3c.tracestate` are consumed into kind, status, scope and
 //! trace state. Span and trace `warnings` become the span attribute `jaeger.warnings`.
 
-use self::wire::{Ctx, Entries, RawList, Scalar, Str, preview, scalar};
+use self::wire::{Ctx, Entries, OtelTags, RawList, Scalar, Str, preview, scalar};
 use super::LoadError;
 use crate::model::{
-    Attr, Dataset, Event, Format, Link, LinkKind, ResourceIdx, Span, SpanId, SpanKind, StatusCode, Sym,
-    TraceId, Value, span_flags,
+    Attr, Dataset, Event, Format, IdError, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId,
+    SpanKind, StatusCode, Sym, TraceId, Value,
 };
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -36,16 +36,23 @@ pub const WARNINGS_KEY: &str = "jaeger.warnings";
 /// Parses a Jaeger JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
-    let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default(), refs: Vec::new() };
+    let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
     match wire::first_byte(text) {
         Some(b'[') => {
             let items: Vec<&RawValue> =
                 serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
             for (i, item) in items.into_iter().enumerate() {
                 // A trace has `spans`; anything else is tried as a span with an embedded process.
-                match serde_json::from_str::<TraceProbe>(item.get()) {
-                    Ok(probe) if probe.spans.is_some() => p.add_trace(probe, &format!("[{i}]")),
-                    _ => p.add_span(item, &TraceCtx::default()),
+                // The probe costs a pass over the item, so items whose text never mentions the
+                // key (the spans of the embedded form) skip it.
+                let mentions_spans = memchr::memmem::find(item.get().as_bytes(), b"\"spans\"").is_some();
+                let probe = mentions_spans
+                    .then(|| serde_json::from_str::<TraceProbe>(item.get()).ok())
+                    .flatten()
+                    .filter(|probe| probe.spans.is_some());
+                match probe {
+                    Some(probe) => p.add_trace(probe, &format!("[{i}]")),
+                    None => p.add_span(item, &TraceCtx::default()),
                 }
             }
         }
@@ -57,7 +64,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
                         match t {
                             Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
                             None => p.cx.file.skip(
-                                crate::model::Location::Unknown,
+                                Location::Unknown,
                                 format!("data[{i}]: skipped: a trace must be a JSON object"),
                             ),
                         }
@@ -70,7 +77,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
                     return Err(LoadError::new(
                         path,
                         Some(FORMAT),
-                        crate::model::Location::Unknown,
+                        Location::Unknown,
                         "`data` must be an array of traces or one trace object",
                     ));
                 }
@@ -83,7 +90,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
                     return Err(LoadError::new(
                         path,
                         Some(FORMAT),
-                        crate::model::Location::Unknown,
+                        Location::Unknown,
                         "expected a Jaeger trace: an object with `data` or `spans`",
                     ));
                 }
@@ -93,12 +100,12 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             return Err(LoadError::new(
                 path,
                 Some(FORMAT),
-                crate::model::Location::Unknown,
+                Location::Unknown,
                 "expected a JSON object or array",
             ));
         }
         None => {
-            return Err(LoadError::new(path, Some(FORMAT), crate::model::Location::Unknown, "file is empty"));
+            return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
         }
     }
     Ok(p.cx.finish())
@@ -310,6 +317,15 @@ struct Proc {
     resource: ResourceIdx,
 }
 
+/// What a span's tags say besides its attributes.
+#[derive(Default)]
+struct SpanTags {
+    kind: SpanKind,
+    error: bool,
+    otel: OtelTags,
+    attrs: Slice,
+}
+
 /// What spans of one trace share: its processes and its `warnings`.
 #[derive(Default)]
 struct TraceCtx<'a> {
@@ -323,8 +339,6 @@ struct Parser<'a> {
     cx: Ctx<'a>,
     /// Embedded processes already turned into resources, per trace, keyed by their JSON text.
     procs: FxHashMap<(TraceId, &'a str), Proc>,
-    /// Scratch for one span's parsed references.
-    refs: Vec<(TraceId, SpanId, LinkKind, bool)>,
 }
 
 impl<'a> Parser<'a> {
@@ -371,10 +385,10 @@ impl<'a> Parser<'a> {
                     self.add_span(raw, &tcx);
                 }
             }
-            Some(RawList::NotArray) => self.cx.file.skip(
-                crate::model::Location::Unknown,
-                format!("{label}: trace skipped: `spans` is not an array"),
-            ),
+            Some(RawList::NotArray) => self
+                .cx
+                .file
+                .skip(Location::Unknown, format!("{label}: trace skipped: `spans` is not an array")),
             None => {}
         }
     }
@@ -443,53 +457,14 @@ impl<'a> Parser<'a> {
                 return;
             }
         };
-        // Locations are computed only when something is reported: finding a line is O(file).
+        // The span's text, for locating warnings: a line:col is computed only when reported.
         let span_at = raw.get();
         let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceID", span_at) else { return };
         let Some(span_id) = self.cx.span_id(ws.span_id.as_ref(), "spanID", span_at) else { return };
 
-        // References: the parent is the first same-trace CHILD_OF, else the first same-trace
-        // reference; all others (including a second reference to the parent) become links.
-        self.refs.clear();
-        for r in ws.references.iter().flatten() {
-            let rt = match &r.trace_id {
-                None => Ok(trace_id),
-                Some(t) => TraceId::from_hex(t),
-            };
-            let rs = r.span_id.as_ref().ok_or(crate::model::IdError::Empty).and_then(|s| SpanId::from_hex(s));
-            let (rt, rs) = match (rt, rs) {
-                (Ok(t), Ok(s)) if !t.is_zero() && !s.is_zero() => (t, s),
-                _ => {
-                    let at = match &r.span_id {
-                        Some(s) => self.cx.location_of_str(s, span_at),
-                        None => self.cx.location_of(span_at),
-                    };
-                    let shown = format!(
-                        "{}/{}",
-                        preview(r.trace_id.as_deref().unwrap_or("")),
-                        preview(r.span_id.as_deref().unwrap_or(""))
-                    );
-                    self.cx.file.warn(at, format!("reference to {shown} dropped: bad trace or span id"));
-                    continue;
-                }
-            };
-            let ty = r.ref_type.as_deref().unwrap_or("");
-            let (kind, child_of) = if ty.eq_ignore_ascii_case("CHILD_OF") {
-                (LinkKind::ChildOf, true)
-            } else if ty.eq_ignore_ascii_case("FOLLOWS_FROM") {
-                (LinkKind::FollowsFrom, false)
-            } else {
-                (LinkKind::Link, false)
-            };
-            self.refs.push((rt, rs, kind, child_of));
-        }
-        let parent_pos = self
-            .refs
-            .iter()
-            .position(|r| r.3 && r.0 == trace_id)
-            .or_else(|| self.refs.iter().position(|r| r.0 == trace_id));
-        let mut parent_id = parent_pos.map_or(SpanId(0), |i| self.refs[i].1);
-        if parent_pos.is_none()
+        let (mut parent_id, links) =
+            self.references(ws.references.as_deref().unwrap_or(&[]), trace_id, span_at);
+        if parent_id.is_zero()
             && let Some(p) = &ws.parent_span_id
         {
             match SpanId::from_hex(p) {
@@ -500,142 +475,151 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let links: Vec<Link> = self
-            .refs
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| Some(i) != parent_pos)
-            .map(|(_, &(trace_id, span_id, kind, _))| Link {
-                trace_id,
-                span_id,
+        let (start, end) = self.cx.times_us(ws.start_time, ws.duration, span_at);
+        let (service, resource) = self.service(&ws, tcx, trace_id, span_at);
+        let tags = self.tags(&ws, tcx);
+        let events = self.events(ws.logs.as_deref().unwrap_or(&[]));
+        let scope = tags.otel.scope(&mut self.cx);
+        let name = match &ws.operation_name {
+            Some(n) => self.cx.sym(n),
+            None => self.cx.sym_str(""),
+        };
+
+        let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
+        span.kind = tags.kind;
+        // `error=true` wins over `otel.status_code` (FORMATS.md §2.5).
+        span.status =
+            if tags.error { StatusCode::Error } else { tags.otel.status.unwrap_or(StatusCode::Unset) };
+        span.status_message = tags.otel.status_message;
+        span.trace_state = tags.otel.trace_state;
+        span.w3c_flags = ws.flags.unwrap_or(0);
+        span.resource = resource;
+        span.scope = scope;
+        span.attrs = tags.attrs;
+        span.events = events;
+        span.links = self.cx.ds.add_links(&links);
+        self.cx.ds.spans.push(span);
+    }
+
+    /// The parent from the references (the first same-trace CHILD_OF, else the first same-trace
+    /// reference; `SpanId(0)` if none) and every other reference as a link, including a second
+    /// reference to the parent. References with unusable ids are dropped with a warning.
+    fn references(&mut self, refs: &[WireRef<'a>], trace_id: TraceId, span_at: &str) -> (SpanId, Vec<Link>) {
+        let mut links: Vec<Link> = Vec::with_capacity(refs.len());
+        for r in refs {
+            let rt = r.trace_id.as_ref().map_or(Ok(trace_id), |t| TraceId::from_hex(t));
+            let rs = r.span_id.as_ref().map_or(Err(IdError::Empty), |s| SpanId::from_hex(s));
+            let (Ok(rt), Ok(rs)) = (rt, rs) else {
+                self.bad_reference(r, span_at);
+                continue;
+            };
+            if rt.is_zero() || rs.is_zero() {
+                self.bad_reference(r, span_at);
+                continue;
+            }
+            let ty = r.ref_type.as_deref().unwrap_or("");
+            let kind = if ty.eq_ignore_ascii_case("CHILD_OF") {
+                LinkKind::ChildOf
+            } else if ty.eq_ignore_ascii_case("FOLLOWS_FROM") {
+                LinkKind::FollowsFrom
+            } else {
+                LinkKind::Link
+            };
+            links.push(Link {
+                trace_id: rt,
+                span_id: rs,
                 trace_state: None,
                 flags: 0,
                 kind,
-                attrs: Default::default(),
-            })
-            .collect();
+                attrs: Slice::default(),
+            });
+        }
+        let same_trace = |i: &usize| links[*i].trace_id == trace_id;
+        let parent = (0..links.len())
+            .filter(same_trace)
+            .find(|&i| links[i].kind == LinkKind::ChildOf)
+            .or_else(|| (0..links.len()).find(same_trace));
+        match parent {
+            Some(i) => (links.remove(i).span_id, links),
+            None => (SpanId(0), links),
+        }
+    }
 
-        // Times: µs → ns, checked; an overflow is clamped and noted.
-        let start_us = ws.start_time.unwrap_or(0);
-        let end_us = start_us.checked_add(ws.duration.unwrap_or(0));
-        let start = start_us.checked_mul(1000);
-        let end = end_us.and_then(|e| e.checked_mul(1000));
-        let (start, end) = match (start, end) {
-            (Some(s), Some(e)) => (s, e),
-            _ => {
-                let at = self.cx.location_of(span_at);
-                self.cx.file.warn(at, "startTime/duration overflow nanoseconds; clamped");
-                let s = start.unwrap_or(u64::MAX);
-                (s, end.unwrap_or(u64::MAX).max(s))
-            }
+    fn bad_reference(&mut self, r: &WireRef<'a>, span_at: &str) {
+        let at = match &r.span_id {
+            Some(s) => self.cx.location_of_str(s, span_at),
+            None => self.cx.location_of(span_at),
         };
+        let shown = format!(
+            "{}/{}",
+            preview(r.trace_id.as_deref().unwrap_or("")),
+            preview(r.span_id.as_deref().unwrap_or(""))
+        );
+        self.cx.file.warn(at, format!("reference to {shown} dropped: bad trace or span id"));
+    }
 
-        // Process → service and resource.
+    /// The span's service and resource: its `processID` in the trace's `processes`, else its
+    /// embedded `process`, else `unknown_service` with a warning.
+    fn service(
+        &mut self,
+        ws: &WireSpan<'a>,
+        tcx: &TraceCtx<'a>,
+        trace_id: TraceId,
+        span_at: &str,
+    ) -> (Sym, ResourceIdx) {
         let proc = match ws.process_id.as_ref().and_then(|id| tcx.get(id)) {
             Some(p) => Some(p),
-            None => match ws.process {
-                Some(praw) => self.embedded_process(trace_id, praw),
-                None => None,
-            },
+            None => ws.process.and_then(|praw| self.embedded_process(trace_id, praw)),
         };
-        let (service, resource) = match proc {
-            Some(p) => (p.service, p.resource),
-            None => {
-                let why = match &ws.process_id {
-                    Some(id) => format!("process \"{}\" not found", preview(id)),
-                    None => "span has no process".to_owned(),
-                };
-                let at = self.cx.location_of(span_at);
-                self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
-                (self.cx.sym_str(UNKNOWN_SERVICE), ResourceIdx::default())
-            }
+        if let Some(p) = proc {
+            return (p.service, p.resource);
+        }
+        let why = match &ws.process_id {
+            Some(id) => format!("process \"{}\" not found", preview(id)),
+            None => "span has no process".to_owned(),
         };
+        let at = self.cx.location_of(span_at);
+        self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
+        (self.cx.sym_str(UNKNOWN_SERVICE), ResourceIdx::default())
+    }
 
-        // Tags → attributes, minus the ones that map to span fields.
-        let mut kind = SpanKind::Unspecified;
-        let mut error_tag = false;
-        let mut otel_status: Option<StatusCode> = None;
-        let mut status_message: Option<Sym> = None;
-        let mut scope_name: Option<Sym> = None;
-        let mut scope_version: Option<Sym> = None;
-        let mut lib_name: Option<Sym> = None;
-        let mut lib_version: Option<Sym> = None;
-        let mut trace_state: Option<Sym> = None;
+    /// Tags → attributes, minus those that map to span fields; plus the `warnings`.
+    fn tags(&mut self, ws: &WireSpan<'a>, tcx: &TraceCtx<'a>) -> SpanTags {
+        let mut out = SpanTags::default();
         let mut attrs = std::mem::take(&mut self.cx.attrs);
         attrs.clear();
         for kv in ws.tags.iter().flatten() {
             let value = self.tag_value(kv);
-            let text = |v: Value| match v {
-                Value::Str(s) => Some(s),
-                _ => None,
-            };
-            match &*kv.key {
-                "span.kind" => {
-                    if let Some(k) = text(value).and_then(|s| SpanKind::from_name(self.cx.ds.str(s))) {
-                        kind = k;
+            match (&*kv.key, value) {
+                ("span.kind", Value::Str(s)) => {
+                    if let Some(k) = SpanKind::from_name(self.cx.ds.str(s)) {
+                        out.kind = k;
                         continue;
                     }
                 }
-                "error" => {
-                    // A bool, or the string "true"/"false" that older writers use.
-                    let flag = match value {
-                        Value::Bool(b) => Some(b),
-                        Value::Str(s) => self.cx.ds.str(s).parse::<bool>().ok(),
-                        _ => None,
-                    };
-                    if let Some(b) = flag {
-                        error_tag |= b;
+                // A bool, or the string "true"/"false" that older writers use.
+                ("error", Value::Bool(b)) => {
+                    out.error |= b;
+                    continue;
+                }
+                ("error", Value::Str(s)) => {
+                    if let Ok(b) = self.cx.ds.str(s).parse::<bool>() {
+                        out.error |= b;
                         continue;
                     }
                 }
-                "otel.status_code" => {
-                    if let Some(s) = text(value) {
-                        let code = self.cx.ds.str(s);
-                        otel_status = Some(if code.eq_ignore_ascii_case("ERROR") {
-                            StatusCode::Error
-                        } else if code.eq_ignore_ascii_case("OK") {
-                            StatusCode::Ok
-                        } else {
-                            StatusCode::Unset
-                        });
-                        continue;
-                    }
-                }
-                "otel.status_description" => {
-                    if let Some(s) = text(value) {
-                        status_message = Some(s);
-                        continue;
-                    }
-                }
-                "otel.scope.name" if text(value).is_some() => {
-                    scope_name = text(value);
-                    continue;
-                }
-                "otel.scope.version" if text(value).is_some() => {
-                    scope_version = text(value);
-                    continue;
-                }
-                "otel.library.name" if text(value).is_some() => {
-                    lib_name = text(value);
-                    continue;
-                }
-                "otel.library.version" if text(value).is_some() => {
-                    lib_version = text(value);
-                    continue;
-                }
-                "w3c.tracestate" if text(value).is_some() => {
-                    trace_state = text(value);
-                    continue;
-                }
+                // `take` keeps the tag when it is one of OTel's.
+                (key, Value::Str(s)) if out.otel.take(key, s, self.cx.ds.str(s)) => continue,
                 _ => {}
             }
             let key = self.cx.sym(&kv.key);
             attrs.push(Attr { key, value });
         }
         // Span warnings first, then the trace's.
-        if ws.warnings.as_ref().is_some_and(|w| !w.is_empty()) || !tcx.warnings.is_empty() {
-            let mut values: Vec<Value> = Vec::new();
-            for w in ws.warnings.iter().flatten() {
+        let own = ws.warnings.as_deref().unwrap_or(&[]);
+        if !own.is_empty() || !tcx.warnings.is_empty() {
+            let mut values: Vec<Value> = Vec::with_capacity(own.len() + tcx.warnings.len());
+            for w in own {
                 values.push(Value::Str(self.cx.sym(w)));
             }
             values.extend(tcx.warnings.iter().map(|&s| Value::Str(s)));
@@ -643,32 +627,9 @@ impl<'a> Parser<'a> {
             let value = self.cx.ds.add_array(&values);
             attrs.push(Attr { key, value });
         }
-        let attr_slice = self.cx.ds.add_attrs(&attrs);
+        out.attrs = self.cx.ds.add_attrs(&attrs);
         self.cx.attrs = attrs;
-
-        let events = self.events(ws.logs.as_deref().unwrap_or(&[]));
-        let scope = self.cx.scope(scope_name.or(lib_name), scope_version.or(lib_version));
-
-        let name = match &ws.operation_name {
-            Some(n) => self.cx.sym(n),
-            None => self.cx.sym_str(""),
-        };
-        let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
-        span.kind = kind;
-        span.status = if error_tag { StatusCode::Error } else { otel_status.unwrap_or(StatusCode::Unset) };
-        span.status_message = status_message;
-        span.trace_state = trace_state;
-        span.w3c_flags = ws.flags.unwrap_or(0);
-        span.resource = resource;
-        span.scope = scope;
-        span.attrs = attr_slice;
-        span.events = events;
-        span.links = self.cx.ds.add_links(&links);
-        if end < start {
-            span.end = start;
-            span.flags |= span_flags::CLAMPED_END;
-        }
-        self.cx.ds.spans.push(span);
+        out
     }
 
     fn embedded_process(&mut self, trace_id: TraceId, raw: &'a RawValue) -> Option<Proc> {
@@ -683,7 +644,7 @@ impl<'a> Parser<'a> {
 
     /// Logs → events: name from the field `event`, else `message`, else "log"; other fields are
     /// the event's attributes.
-    fn events(&mut self, logs: &[WireLog<'a>]) -> crate::model::Slice {
+    fn events(&mut self, logs: &[WireLog<'a>]) -> Slice {
         if logs.is_empty() {
             return Default::default();
         }
@@ -727,7 +688,8 @@ impl TraceCtx<'_> {
 pub(crate) mod wire {
     use crate::load::LoadError;
     use crate::model::{
-        Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, Sym, TraceId, Value,
+        Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId,
+        Value,
     };
     use rustc_hash::FxHashMap;
     use serde::Deserialize;
@@ -910,6 +872,9 @@ pub(crate) mod wire {
         pub attrs: Vec<crate::model::Attr>,
         cache: FxHashMap<&'a str, Sym>,
         scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
+        /// The last located offset and its (line, line start): warnings come in file order, so
+        /// each lookup counts newlines only from the previous one.
+        last_line: std::cell::Cell<(usize, usize, usize)>,
     }
 
     impl<'a> Ctx<'a> {
@@ -921,6 +886,7 @@ pub(crate) mod wire {
                 attrs: Vec::new(),
                 cache: FxHashMap::default(),
                 scopes: FxHashMap::default(),
+                last_line: std::cell::Cell::new((0, 1, 0)),
             }
         }
 
@@ -968,6 +934,28 @@ pub(crate) mod wire {
             }
         }
 
+        /// µs start and duration → ns start and end, checked; an overflow is clamped to the end
+        /// of time with a warning at `span_at` rather than wrapped.
+        pub fn times_us(
+            &mut self,
+            start_us: Option<u64>,
+            duration_us: Option<u64>,
+            span_at: &str,
+        ) -> (u64, u64) {
+            let start_us = start_us.unwrap_or(0);
+            let start = start_us.checked_mul(1000);
+            let end = start_us.checked_add(duration_us.unwrap_or(0)).and_then(|e| e.checked_mul(1000));
+            match (start, end) {
+                (Some(s), Some(e)) => (s, e),
+                _ => {
+                    let at = self.location_of(span_at);
+                    self.file.warn(at, "start time or duration overflows nanoseconds since 1970; clamped");
+                    let s = start.unwrap_or(u64::MAX);
+                    (s, end.unwrap_or(u64::MAX))
+                }
+            }
+        }
+
         /// A scope for (name, version), one per distinct pair; the default scope without a name.
         pub fn scope(&mut self, name: Option<Sym>, version: Option<Sym>) -> ScopeIdx {
             let Some(name) = name else { return ScopeIdx::default() };
@@ -990,7 +978,22 @@ pub(crate) mod wire {
             if !self.wants_location() {
                 return Location::Unknown;
             }
-            crate::load::location_at(self.input, crate::load::offset_of(self.input, part))
+            self.locate(crate::load::offset_of(self.input, part))
+        }
+
+        /// Line and column of a byte offset, as `load::location_at` computes them.
+        fn locate(&self, offset: usize) -> Location {
+            let offset = offset.min(self.input.len());
+            let (from, mut line, mut line_start) = match self.last_line.get() {
+                (at, line, start) if at <= offset => (at, line, start),
+                _ => (0, 1, 0),
+            };
+            for nl in memchr::memchr_iter(b'\n', &self.input[from..offset]) {
+                line += 1;
+                line_start = from + nl + 1;
+            }
+            self.last_line.set((offset, line, line_start));
+            Location::Line { line, column: offset - line_start + 1 }
         }
 
         /// Where a parsed string starts, or where `fallback` (borrowed from the input) starts when
@@ -1001,10 +1004,7 @@ pub(crate) mod wire {
             }
             match &s.0 {
                 // The string sits inside its quotes; point at the opening quote.
-                Cow::Borrowed(b) => crate::load::location_at(
-                    self.input,
-                    crate::load::offset_of(self.input, b).saturating_sub(1),
-                ),
+                Cow::Borrowed(b) => self.locate(crate::load::offset_of(self.input, b).saturating_sub(1)),
                 Cow::Owned(_) => self.location_of(fallback),
             }
         }
@@ -1025,7 +1025,7 @@ pub(crate) mod wire {
                 }
             }
             let within = (line_start + err.column().saturating_sub(1)).min(raw.len());
-            crate::load::location_at(self.input, base + within)
+            self.locate(base.saturating_add(within))
         }
 
         /// Parses a required trace id; on failure records the span as skipped and returns `None`.
@@ -1064,6 +1064,50 @@ pub(crate) mod wire {
                 }
             };
             self.file.skip(at, msg);
+        }
+    }
+
+    /// Span fields that OTel's Jaeger and Zipkin exporters write as tags (FORMATS.md §2.5, §3.3).
+    #[derive(Default)]
+    pub(crate) struct OtelTags {
+        pub status: Option<StatusCode>,
+        pub status_message: Option<Sym>,
+        pub trace_state: Option<Sym>,
+        scope_name: Option<Sym>,
+        scope_version: Option<Sym>,
+        library_name: Option<Sym>,
+        library_version: Option<Sym>,
+    }
+
+    impl OtelTags {
+        /// Takes the tag if it is one of these (`value` is its interned `text`); false otherwise.
+        pub fn take(&mut self, key: &str, value: Sym, text: &str) -> bool {
+            let slot = match key {
+                "otel.status_code" => {
+                    self.status = Some(if text.eq_ignore_ascii_case("ERROR") {
+                        StatusCode::Error
+                    } else if text.eq_ignore_ascii_case("OK") {
+                        StatusCode::Ok
+                    } else {
+                        StatusCode::Unset
+                    });
+                    return true;
+                }
+                "otel.status_description" => &mut self.status_message,
+                "w3c.tracestate" => &mut self.trace_state,
+                "otel.scope.name" => &mut self.scope_name,
+                "otel.scope.version" => &mut self.scope_version,
+                "otel.library.name" => &mut self.library_name,
+                "otel.library.version" => &mut self.library_version,
+                _ => return false,
+            };
+            *slot = Some(value);
+            true
+        }
+
+        /// The scope these tags name (`otel.scope.*`, else the older `otel.library.*`).
+        pub fn scope(&self, cx: &mut Ctx<'_>) -> ScopeIdx {
+            cx.scope(self.scope_name.or(self.library_name), self.scope_version.or(self.library_version))
         }
     }
 

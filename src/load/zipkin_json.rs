@@ -20,14 +20,17 @@
 //! - Annotations → events; a value `name|attrsJSON|dropped` becomes a named event with attributes.
 
 use super::LoadError;
-use super::jaeger_json::wire::{Ctx, Entries, Scalar, Str, first_byte, number, preview, scalar, text_of};
+use super::jaeger_json::wire::{
+    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, scalar, text_of,
+};
 use crate::model::{
-    Attr, Dataset, Event, Format, Link, LinkKind, ResourceIdx, Slice, Span, SpanId, SpanKind, StatusCode,
-    Sym, TraceId, Value, span_flags,
+    Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 const FORMAT: Format = Format::ZipkinJson;
 use super::jaeger_json::UNKNOWN_SERVICE;
@@ -66,12 +69,12 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             return Err(LoadError::new(
                 path,
                 Some(FORMAT),
-                crate::model::Location::Unknown,
+                Location::Unknown,
                 "expected a JSON array of Zipkin spans or one span object",
             ));
         }
         None => {
-            return Err(LoadError::new(path, Some(FORMAT), crate::model::Location::Unknown, "file is empty"));
+            return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
         }
     }
     Ok(p.cx.finish())
@@ -128,6 +131,18 @@ struct Annotation<'a> {
     value: Option<Str<'a>>,
 }
 
+/// What a span's tags say besides its attributes.
+#[derive(Default)]
+struct SpanTags {
+    /// From the `span.kind` tag, for spans without `kind`.
+    kind: Option<SpanKind>,
+    /// The `error` tag's value.
+    error: Option<Sym>,
+    otel: OtelTags,
+    attrs: Slice,
+    links: Vec<Link>,
+}
+
 struct Parser<'a> {
     cx: Ctx<'a>,
     /// One resource (`service.name`) per service.
@@ -144,6 +159,7 @@ impl<'a> Parser<'a> {
                 return;
             }
         };
+        // The span's text, for locating warnings: a line:col is computed only when reported.
         let span_at = raw.get();
         let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceId", span_at) else { return };
         let Some(span_id) = self.cx.span_id(ws.id.as_ref(), "id", span_at) else { return };
@@ -151,105 +167,81 @@ impl<'a> Parser<'a> {
             None => SpanId(0),
             Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
                 let at = self.cx.location_of_str(p, span_at);
-                self.cx
-                    .file
-                    .warn(at, format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p)));
+                let msg = format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p));
+                self.cx.file.warn(at, msg);
                 SpanId(0)
             }),
         };
-
-        let start_us = ws.timestamp.unwrap_or(0);
-        let start = start_us.checked_mul(1000);
-        let end = start_us.checked_add(ws.duration.unwrap_or(0)).and_then(|e| e.checked_mul(1000));
-        let (start, end) = match (start, end) {
-            (Some(s), Some(e)) => (s, e),
-            _ => {
-                let at = self.cx.location_of(span_at);
-                self.cx.file.warn(at, "timestamp/duration overflow nanoseconds; clamped");
-                let s = start.unwrap_or(u64::MAX);
-                (s, end.unwrap_or(u64::MAX).max(s))
-            }
-        };
-
+        let (start, end) = self.cx.times_us(ws.timestamp, ws.duration, span_at);
         let service = match ws.local.as_ref().and_then(|l| l.service_name.as_ref()) {
             Some(s) if !s.is_empty() => self.cx.sym(s),
             _ => self.cx.sym_str(UNKNOWN_SERVICE),
         };
         let resource = self.resource(service);
-
-        let mut kind = match &ws.kind {
-            None => None,
-            Some(k) => match SpanKind::from_name(k) {
-                Some(k) => Some(k),
-                None => {
-                    let at = self.cx.location_of_str(k, span_at);
-                    self.cx.file.warn(at, format!("unknown kind \"{}\" read as internal", preview(k)));
-                    Some(SpanKind::Internal)
-                }
-            },
+        let kind = ws.kind.as_ref().map(|k| {
+            SpanKind::from_name(k).unwrap_or_else(|| {
+                let at = self.cx.location_of_str(k, span_at);
+                self.cx.file.warn(at, format!("unknown kind \"{}\" read as internal", preview(k)));
+                SpanKind::Internal
+            })
+        });
+        let tags = self.tags(&ws, kind.is_none(), span_at);
+        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]));
+        let scope = tags.otel.scope(&mut self.cx);
+        let name = match &ws.name {
+            Some(n) => self.cx.sym(n),
+            None => self.cx.sym_str(""),
         };
 
-        // Tags → attributes, minus the ones that map to span fields and links.
-        let mut error: Option<Sym> = None;
-        let mut otel_status: Option<StatusCode> = None;
-        let mut status_message: Option<Sym> = None;
-        let (mut scope_name, mut scope_version, mut lib_name, mut lib_version) = (None, None, None, None);
-        let mut trace_state: Option<Sym> = None;
+        let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
+        span.kind = kind.or(tags.kind).unwrap_or(SpanKind::Internal);
+        // Zipkin treats the mere presence of `error` as failure; its value says why, unless it is
+        // empty or just "true" (OTel's exporters write that), which say nothing.
+        (span.status, span.status_message) = match tags.error {
+            Some(msg) => {
+                let text = self.cx.ds.str(msg);
+                let says_nothing = text.is_empty() || text.eq_ignore_ascii_case("true");
+                (StatusCode::Error, if says_nothing { tags.otel.status_message } else { Some(msg) })
+            }
+            None => (tags.otel.status.unwrap_or(StatusCode::Unset), tags.otel.status_message),
+        };
+        span.trace_state = tags.otel.trace_state;
+        span.resource = resource;
+        span.scope = scope;
+        span.attrs = tags.attrs;
+        span.events = events;
+        span.links = self.cx.ds.add_links(&tags.links);
+        if ws.shared == Some(true) {
+            span.flags |= span_flags::SHARED;
+        }
+        self.cx.ds.spans.push(span);
+    }
+
+    /// Tags → attributes (plus the endpoint attributes), minus those that map to span fields or
+    /// links. `span.kind` is read only when `kind_from_tag` (the span has no `kind`).
+    fn tags(&mut self, ws: &WireSpan<'a>, kind_from_tag: bool, span_at: &str) -> SpanTags {
+        let mut out = SpanTags::default();
         let mut otlp_links: Vec<(u32, Link)> = Vec::new();
         let mut plain_links: Vec<(u32, Link)> = Vec::new();
         let mut attrs = std::mem::take(&mut self.cx.attrs);
         attrs.clear();
-        for (key, raw_value) in ws.tags.map(|t| t.0).unwrap_or_default() {
+        for (key, raw_value) in ws.tags.as_ref().map_or(&[][..], |t| &t.0[..]) {
             let value = match scalar(raw_value) {
                 Scalar::Str(s) => s,
                 // Not a string (against the spec): keep the literal text.
-                Scalar::Null => Str(std::borrow::Cow::Borrowed("")),
+                Scalar::Null => Str(Cow::Borrowed("")),
                 Scalar::Bool(_) | Scalar::Num(_) | Scalar::Json(_) => {
-                    Str(std::borrow::Cow::Borrowed(raw_value.get().trim()))
+                    Str(Cow::Borrowed(raw_value.get().trim()))
                 }
             };
-            match &*key {
+            match &**key {
                 "error" => {
-                    error = Some(self.cx.sym(&value));
+                    out.error = Some(self.cx.sym(&value));
                     continue;
                 }
-                "otel.status_code" => {
-                    otel_status = Some(if value.eq_ignore_ascii_case("ERROR") {
-                        StatusCode::Error
-                    } else if value.eq_ignore_ascii_case("OK") {
-                        StatusCode::Ok
-                    } else {
-                        StatusCode::Unset
-                    });
-                    continue;
-                }
-                "otel.status_description" => {
-                    status_message = Some(self.cx.sym(&value));
-                    continue;
-                }
-                "otel.scope.name" => {
-                    scope_name = Some(self.cx.sym(&value));
-                    continue;
-                }
-                "otel.scope.version" => {
-                    scope_version = Some(self.cx.sym(&value));
-                    continue;
-                }
-                "otel.library.name" => {
-                    lib_name = Some(self.cx.sym(&value));
-                    continue;
-                }
-                "otel.library.version" => {
-                    lib_version = Some(self.cx.sym(&value));
-                    continue;
-                }
-                "w3c.tracestate" => {
-                    trace_state = Some(self.cx.sym(&value));
-                    continue;
-                }
-                "span.kind" if kind.is_none() => {
+                "span.kind" if kind_from_tag => {
                     if let Some(k) = SpanKind::from_name(&value) {
-                        kind = Some(k);
+                        out.kind = Some(k);
                         continue;
                     }
                 }
@@ -261,7 +253,7 @@ impl<'a> Parser<'a> {
                                 continue;
                             }
                             Err(why) => {
-                                let at = self.cx.location_of_str(&key, span_at);
+                                let at = self.cx.location_of_str(key, span_at);
                                 self.cx.file.warn(at, format!("tag {k} kept as an attribute: {why}"));
                             }
                         }
@@ -274,47 +266,21 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            let key = self.cx.sym(&key);
-            let value = self.cx.sym(&value);
-            attrs.push(Attr { key, value: Value::Str(value) });
+            let value_sym = self.cx.sym(&value);
+            if out.otel.take(key, value_sym, &value) {
+                continue;
+            }
+            let key = self.cx.sym(key);
+            attrs.push(Attr { key, value: Value::Str(value_sym) });
         }
         self.endpoint_attrs(&mut attrs, ws.local.as_ref(), ws.remote.as_ref());
-        let attr_slice = self.cx.ds.add_attrs(&attrs);
+        out.attrs = self.cx.ds.add_attrs(&attrs);
         self.cx.attrs = attrs;
-
+        // By index, whatever the order of the tags in the file.
         otlp_links.sort_by_key(|l| l.0);
         plain_links.sort_by_key(|l| l.0);
-        let links: Vec<Link> = otlp_links.into_iter().chain(plain_links).map(|l| l.1).collect();
-
-        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]));
-        let scope = self.cx.scope(scope_name.or(lib_name), scope_version.or(lib_version));
-        let name = match &ws.name {
-            Some(n) => self.cx.sym(n),
-            None => self.cx.sym_str(""),
-        };
-
-        let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
-        span.kind = kind.unwrap_or(SpanKind::Internal);
-        // Zipkin treats the mere presence of `error` as failure; its value says why, unless it is
-        // empty or just "true" (OTel's exporters write that), which say nothing.
-        (span.status, span.status_message) = match error {
-            Some(msg) => {
-                let text = self.cx.ds.str(msg);
-                let says_nothing = text.is_empty() || text.eq_ignore_ascii_case("true");
-                (StatusCode::Error, if says_nothing { status_message } else { Some(msg) })
-            }
-            None => (otel_status.unwrap_or(StatusCode::Unset), status_message),
-        };
-        span.trace_state = trace_state;
-        span.resource = resource;
-        span.scope = scope;
-        span.attrs = attr_slice;
-        span.events = events;
-        span.links = self.cx.ds.add_links(&links);
-        if ws.shared == Some(true) {
-            span.flags |= span_flags::SHARED;
-        }
-        self.cx.ds.spans.push(span);
+        out.links = otlp_links.into_iter().chain(plain_links).map(|l| l.1).collect();
+        out
     }
 
     fn resource(&mut self, service: Sym) -> ResourceIdx {

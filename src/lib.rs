@@ -6,6 +6,6 @@
 pub mod index;
 pub mod load;
 pub mod model;
-pub mod text;
 pub mod samples;
+pub mod text;
 pub mod tui;

@@ -498,3 +498,71 @@ fn a_file_that_is_not_otlp_is_an_error_when_forced() {
     .unwrap_err();
     assert_eq!(err.to_string(), "e.json: the file is an error response, not traces: No traces found");
 }
+
+// ---- robustness: damaged input never panics and never yields a dataset with dangling slices ----
+
+/// Every slice a dataset hands out must point inside its arenas, and every span must end after it
+/// starts; otherwise the index or the UI would index out of bounds later.
+fn assert_consistent(ds: &Dataset) {
+    let within = |s: Slice, len: usize| s.range().end <= len;
+    assert_eq!(ds.files.len(), 1);
+    assert_eq!(ds.files[0].spans, ds.spans.len());
+    for sp in &ds.spans {
+        assert!(sp.end >= sp.start);
+        assert!(within(sp.attrs, ds.attrs.len()) && within(sp.events, ds.events.len()));
+        assert!(within(sp.links, ds.links.len()));
+        assert!((sp.resource.0 as usize) < ds.resources.len() && (sp.scope.0 as usize) < ds.scopes.len());
+    }
+    for e in &ds.events {
+        assert!(within(e.attrs, ds.attrs.len()));
+    }
+    for l in &ds.links {
+        assert!(within(l.attrs, ds.attrs.len()));
+    }
+    for v in ds.attrs.iter().map(|a| a.value).chain(ds.values.iter().copied()) {
+        match v {
+            Value::Array(s) => assert!(within(s, ds.values.len())),
+            Value::Map(s) => assert!(within(s, ds.attrs.len())),
+            _ => {}
+        }
+    }
+}
+
+fn check_damaged(bytes: Vec<u8>, path: &str) {
+    match load_bytes(bytes, path, Some(Format::OtlpJson)) {
+        Ok(ds) => assert_consistent(&ds),
+        Err(e) => assert!(e.to_string().starts_with(path), "{e}"),
+    }
+}
+
+#[test]
+fn every_truncation_of_a_fixture_loads_consistently_or_fails_with_a_position() {
+    for name in
+        ["synthetic_bad_spans.json", "synthetic_anyvalue_kinds.json", "jaeger-ui_otlp2jaeger-multi-in.jsonl"]
+    {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        for cut in 0..bytes.len() {
+            check_damaged(bytes[..cut].to_vec(), name);
+        }
+    }
+    // A JSON Lines file cut mid-line keeps every complete line before the cut.
+    let bytes = std::fs::read(fixture("jaeger-ui_otlp2jaeger-multi-in.jsonl")).unwrap();
+    let third_line = bytes.iter().enumerate().filter(|&(_, &b)| b == b'\n').nth(2).unwrap().0;
+    let ds = load_bytes(bytes[..third_line + 40].to_vec(), "cut.jsonl", None).unwrap();
+    assert_eq!((ds.spans.len(), ds.files[0].skipped), (3, 1));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    #[test]
+    fn mutated_fixtures_load_consistently_or_fail_with_a_position(
+        flips in proptest::collection::vec((0usize..4000, proptest::prelude::any::<u8>()), 1..6)
+    ) {
+        let mut bytes = std::fs::read(fixture("synthetic_anyvalue_kinds.json")).unwrap();
+        for (at, byte) in flips {
+            let i = at % bytes.len();
+            bytes[i] = byte;
+        }
+        check_damaged(bytes, "mutated.json");
+    }
+}

@@ -1061,6 +1061,9 @@ impl<'a> Body<'a> for ScopeBody {
                 _ => ignore(&mut map)?,
             }
         }
+        let empty = cx.syms.empty;
+        scope.name = scope.name.filter(|&n| n != empty);
+        scope.version = scope.version.filter(|&v| v != empty);
         Ok(Some(scope))
     }
 }

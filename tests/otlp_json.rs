@@ -117,6 +117,8 @@ fn jaeger_tags_opname_span_attribute_types() {
     assert_eq!((ix.traces().len(), ix.span_count(), ix.link_count()), (1, 1, 3));
     let s = span(&ix, "00000000000000000000000000000012", "0000000000000004");
     assert_eq!(ix.service(s), "query12-service");
+    assert_eq!(ix.name(s), "query12-operation");
+    assert_eq!((ix.span(s).kind, ix.span(s).status), (SpanKind::Unspecified, StatusCode::Unset));
     assert_eq!(ix.parent(s), None);
     let ds = &ix.data;
     let attrs = ix.span(s).attrs;

@@ -7,7 +7,8 @@
 //! the JSON syntax and cuts each span out as a borrowed `RawValue` (a syntax error is a
 //! `LoadError` with `path:line:col`); the second parses each span on its own into typed wire
 //! structs, so a span with a wrong-typed field is skipped with its own line:col and the rest load.
-//! Strings are borrowed from the input and interned; nothing is kept per span but the `Span`.
+//! Strings are borrowed from the input and interned; the wire structs of a span are dropped as
+//! soon as it is in the `Dataset`. The JSON helpers both loaders share are in `wire` below.
 //!
 //! Mapping (beyond the obvious): parent = first same-trace `CHILD_OF`, else the first same-trace
 //! reference, else `parentSpanID`; every other reference is a link (`LinkKind::ChildOf` /

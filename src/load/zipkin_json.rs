@@ -20,6 +20,7 @@
 //! - Annotations → events; a value `name|attrsJSON|dropped` becomes a named event with attributes.
 
 use super::LoadError;
+use super::jaeger_json::UNKNOWN_SERVICE;
 use super::jaeger_json::wire::{
     Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, scalar, text_of,
 };
@@ -33,7 +34,6 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 const FORMAT: Format = Format::ZipkinJson;
-use super::jaeger_json::UNKNOWN_SERVICE;
 /// The Collector reads `otlp.link.0` … `otlp.link.127`.
 const MAX_OTLP_LINKS: u32 = 128;
 

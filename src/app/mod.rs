@@ -71,6 +71,8 @@ pub struct App<'a> {
     pub quit: bool,
     /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
     pub skipped: usize,
+    /// Links whose target is not loaded, counted once here rather than on every frame.
+    pub unresolved: usize,
     /// Each span's position in its trace's waterfall order.
     pos_of: Vec<u32>,
     /// Shapes of traces that are not open, kept so reopening one is free.
@@ -133,6 +135,7 @@ impl<'a> App<'a> {
             status: None,
             quit: false,
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
+            unresolved: index.unresolved_links().count(),
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),

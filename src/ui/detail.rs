@@ -56,7 +56,7 @@ impl Widget for DetailPane<'_> {
                 if links.is_empty() {
                     put(
                         buf,
-                        self.rows.x + 1,
+                        self.rows.x.saturating_add(1),
                         self.rows.y,
                         self.rows.width.saturating_sub(1),
                         "no links",
@@ -71,7 +71,7 @@ impl Widget for DetailPane<'_> {
                         index,
                         row,
                         self.tv.trace,
-                        (self.rows.x + 1, y, self.rows.width.saturating_sub(1)),
+                        (self.rows.x.saturating_add(1), y, self.rows.width.saturating_sub(1)),
                     );
                 }
                 links.len()
@@ -87,7 +87,7 @@ impl Widget for DetailPane<'_> {
 /// Draws `rows[first..]` into `area`; returns how many rows there are.
 fn draw_rows(buf: &mut Buffer, area: Rect, rows: &[DetailRow], first: usize, empty: &str) -> usize {
     if rows.is_empty() {
-        put(buf, area.x + 1, area.y, area.width.saturating_sub(1), empty, theme::dim());
+        put(buf, area.x.saturating_add(1), area.y, area.width.saturating_sub(1), empty, theme::dim());
         return 0;
     }
     let h = usize::from(area.height);
@@ -102,22 +102,28 @@ fn draw_rows(buf: &mut Buffer, area: Rect, rows: &[DetailRow], first: usize, emp
     let key_w = u16::try_from(key_w).unwrap_or(0);
     for (i, row) in visible.iter().enumerate() {
         let y = area.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
-        let x = area.x + 1;
+        let x = area.x.saturating_add(1);
         let right = area.right();
         let indent = u16::from(row.indent) * 2;
         match row.kind {
             RowKind::Heading => {
-                let used =
-                    put(buf, x + indent, y, right.saturating_sub(x + indent), &row.key, theme::title());
+                let used = put(
+                    buf,
+                    x.saturating_add(indent),
+                    y,
+                    right.saturating_sub(x.saturating_add(indent)),
+                    &row.key,
+                    theme::title(),
+                );
                 if !row.value.is_empty() {
-                    let vx = x + indent + used + 1;
+                    let vx = x.saturating_add(indent).saturating_add(used).saturating_add(1);
                     put(buf, vx, y, right.saturating_sub(vx), &row.value, theme::title());
                 }
             }
             RowKind::Field | RowKind::Warning => {
-                let key_x = x + 1 + indent;
+                let key_x = x.saturating_add(1).saturating_add(indent);
                 put(buf, key_x, y, key_w.saturating_sub(indent), &row.key, theme::dim());
-                let vx = x + 1 + key_w + 2;
+                let vx = x.saturating_add(key_w).saturating_add(3);
                 let style = if row.kind == RowKind::Warning { theme::warn() } else { Style::new() };
                 put(buf, vx, y, right.saturating_sub(vx), &row.value, style);
             }

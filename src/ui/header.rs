@@ -55,7 +55,7 @@ impl Widget for Header<'_> {
         let skipped = format!("{} skipped", app.skipped);
         let skipped_style = if app.skipped > 0 { theme::warn() } else { theme::dim() };
         let skipped_w = u16::try_from(width(&skipped)).unwrap_or(0);
-        let right_w = if w > skipped_w + 20 { skipped_w + 1 } else { 0 };
+        let right_w = if w > skipped_w.saturating_add(20) { skipped_w + 1 } else { 0 };
         if right_w > 0 {
             put_right(buf, x, y, w, &skipped, skipped_style);
         }
@@ -88,10 +88,10 @@ impl Widget for Header<'_> {
         if area.height < 2 {
             return;
         }
-        let y = y + 1;
+        let y = y.saturating_add(1);
         let summary = match &app.screen {
             Screen::List => {
-                let unresolved = index.unresolved_links().count();
+                let unresolved = app.unresolved;
                 let mut s = format!(
                     "{} spans · {} links ({} unresolved) · sorted by {}{}",
                     index.span_count(),

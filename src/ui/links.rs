@@ -87,7 +87,10 @@ pub fn draw_row(buf: &mut Buffer, index: &Index, row: &LinkRow, from: TraceIdx, 
     }
     let meta = link_meta(index, row);
     if !meta.is_empty() {
-        rest("  ", Style::new(), &mut cx);
+        // Pointers have nothing between "where" and their attributes.
+        if !matches!(row.end(index), crate::app::links::End::Pointer) {
+            rest("  ", Style::new(), &mut cx);
+        }
         rest(&meta, theme::dim(), &mut cx);
     }
 }

@@ -86,7 +86,7 @@ impl Widget for TraceList<'_> {
         let with_date = self.rows.width >= DATE_WIDTH;
 
         if self.head.height > 0 {
-            let mut x = self.head.x + 1;
+            let mut x = self.head.x.saturating_add(1);
             for (key, w, right) in cols {
                 let mut title = key.heading().to_owned();
                 if key == list.sort {
@@ -108,7 +108,14 @@ impl Widget for TraceList<'_> {
             } else {
                 "no trace matches the filter (Esc clears it)"
             };
-            put(buf, self.rows.x + 1, self.rows.y, self.rows.width.saturating_sub(1), msg, theme::dim());
+            put(
+                buf,
+                self.rows.x.saturating_add(1),
+                self.rows.y,
+                self.rows.width.saturating_sub(1),
+                msg,
+                theme::dim(),
+            );
             return;
         }
         let h = usize::from(self.rows.height);
@@ -117,7 +124,7 @@ impl Widget for TraceList<'_> {
             let y = self.rows.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
             let info = index.trace(t);
             let service = index.service(info.root);
-            let mut x = self.rows.x + 1;
+            let mut x = self.rows.x.saturating_add(1);
             for (key, w, right) in cols {
                 let cw = w.saturating_sub(1);
                 let (text, style) = match key {

@@ -83,7 +83,7 @@ fn draw_gutter(buf: &mut Buffer, index: &Index, tv: &TraceView, pos: u32, y: u16
     if r#in > 0 {
         used += put(
             buf,
-            x + used,
+            x.saturating_add(used),
             y,
             w - used,
             &format!("↙{}", count(r#in)),
@@ -103,7 +103,7 @@ fn draw_gutter(buf: &mut Buffer, index: &Index, tv: &TraceView, pos: u32, y: u16
                 agg.push_str(&format!("↙{}", count(inner_in)));
             }
             let gap = u16::from(used > 0);
-            put(buf, x + used + gap, y, w.saturating_sub(used + gap), &agg, theme::dim());
+            put(buf, x.saturating_add(used + gap), y, w.saturating_sub(used + gap), &agg, theme::dim());
         }
     }
 }
@@ -179,5 +179,5 @@ fn draw_row(
     let c1 = scale(span.end).clamp(c0 + 1, bw);
     let color = if span.is_error() { theme::ERROR } else { theme::service_color(service) };
     let bar = "█".repeat(usize::from(c1 - c0));
-    put(buf, bx + c0, y, c1 - c0, &bar, ratatui::style::Style::new().fg(color));
+    put(buf, bx.saturating_add(c0), y, c1 - c0, &bar, ratatui::style::Style::new().fg(color));
 }

@@ -200,7 +200,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Key::new(K::Backspace), Key::ctrl('o'), Key::alt(K::Left)],
         Action::GoBack,
         "back",
-        "back to where the last jump (link, open, list) started",
+        "back to where the last jump began (like a browser)",
         Hint::High,
     ),
     bind(
@@ -216,7 +216,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Key::new(K::Esc)],
         Action::GoUp,
         "up",
-        "up a level: overlay, search, details, trace → list",
+        "up: close overlay, search, details; trace → list",
         Hint::Low,
     ),
     // Moving.
@@ -385,7 +385,8 @@ pub const BINDINGS: &[Binding] = &[
 /// Mouse behaviour, listed after the keys in the help overlay and the README.
 pub const MOUSE_HELP: &[(&str, &str)] = &[
     ("wheel", "scroll the list under the pointer"),
-    ("click", "select a row (a selected trace: open it); click a tab to show it"),
+    ("click", "select a row, or show a details tab"),
+    ("click a selected trace", "open it"),
     ("click a link row", "jump to the other end of the link"),
 ];
 

@@ -33,9 +33,9 @@ fn columns(w: u16) -> [(SortKey, u16, bool); 9] {
         (SortKey::Trace, 9, false),
         (SortKey::Service, 0, false),
         (SortKey::Name, 0, false),
-        (SortKey::Duration, 9, true),
+        (SortKey::Duration, 10, true),
         (SortKey::Spans, 7, true),
-        (SortKey::Errors, 7, true),
+        (SortKey::Errors, 8, true),
         (SortKey::LinksOut, 6, true),
         (SortKey::LinksIn, 6, true),
     ];

@@ -25,7 +25,14 @@ pub struct OpenAt {
 /// Runs the interactive explorer until the user quits. Restores the terminal on every exit path.
 pub fn run(index: Index, open: OpenAt) -> anyhow::Result<()> {
     let mut app = App::new(&index, open);
-    let mut terminal = ratatui::try_init().context("setting up the terminal")?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            // Raw mode may already be on when entering the alternate screen failed.
+            ratatui::restore();
+            return Err(e).context("setting up the terminal");
+        }
+    };
     // Chain a hook that turns mouse capture off before ratatui's hook restores the rest.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -37,7 +44,6 @@ pub fn run(index: Index, open: OpenAt) -> anyhow::Result<()> {
         .and_then(|()| event_loop(&mut terminal, &mut app));
     let mouse_off = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
-    let _ = std::panic::take_hook();
     result?;
     mouse_off.context("disabling mouse capture")?;
     Ok(())

@@ -305,7 +305,7 @@ impl<'a> App<'a> {
     }
 
     /// Left click at (x, y): selects the row under it; a click on a link row jumps, a click on
-    /// the selected trace opens it, a click on a tab shows it.
+    /// the selected trace opens it, a click on a tab shows it, a click on a span's ▸/▾ toggles it.
     pub fn click(&mut self, x: u16, y: u16) {
         self.status = None;
         let at = Position { x, y };
@@ -354,7 +354,7 @@ impl<'a> App<'a> {
                     let depth = usize::from(index.depth(tv.span_at(index, pos)));
                     let toggle_x =
                         usize::from(cols.tree.0) + crate::ui::layout::tree_indent(depth, cols.tree.1);
-                    if pos == tv.selected && usize::from(x) == toggle_x && tv.shape.has_children(pos) {
+                    if usize::from(x) == toggle_x && tv.shape.has_children(pos) {
                         let c = tv.is_collapsed(pos);
                         tv.set_collapsed(pos, !c);
                     }
@@ -822,10 +822,10 @@ impl<'a> App<'a> {
         let hay = self.haystacks.entry(tv.trace).or_insert_with(|| Haystack::build(index, tv.trace));
         tv.search.matches = hay.find(&tv.search.query);
         tv.search.current = tv.search.first_from(tv.search.anchor);
-        if let Some(i) = tv.search.current {
-            let pos = tv.search.matches[i];
-            self.select_pos(pos);
-        }
+        // No match (or an empty query): back to where typing started, as vim's incsearch does.
+        let pos =
+            tv.search.current.and_then(|i| tv.search.matches.get(i).copied()).unwrap_or(tv.search.anchor);
+        self.select_pos(pos);
     }
 
     /// Selects a position in the open trace, revealing it.
@@ -895,8 +895,9 @@ impl<'a> App<'a> {
             None => tv.search.first_from(tv.selected).unwrap_or(0),
         };
         tv.search.current = Some(i);
-        let pos = tv.search.matches[i];
-        self.select_pos(pos);
+        if let Some(&pos) = tv.search.matches.get(i) {
+            self.select_pos(pos);
+        }
     }
 }
 

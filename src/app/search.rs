@@ -4,6 +4,7 @@
 
 use crate::index::{Index, TraceIdx};
 use crate::model::Value;
+use std::fmt::Write as _;
 
 /// Separates fields and spans in the haystack. Typed queries never contain it, so a match can
 /// never straddle two fields or two spans.
@@ -23,14 +24,21 @@ impl Haystack {
         let mut text = String::new();
         let mut ends = Vec::with_capacity(spans.len());
         let push = |text: &mut String, s: &str| {
-            text.extend(s.chars().flat_map(char::to_lowercase).filter(|&c| c != SEP));
+            if s.is_ascii() {
+                // Fast path for the common case: ASCII lowercasing is one byte per byte.
+                text.extend(s.bytes().filter(|&b| b != 0).map(|b| char::from(b.to_ascii_lowercase())));
+            } else {
+                text.extend(s.chars().flat_map(char::to_lowercase).filter(|&c| c != SEP));
+            }
             text.push(SEP);
         };
         for &s in spans {
             let span = index.span(s);
             push(&mut text, index.name(s));
             push(&mut text, index.service(s));
-            push(&mut text, &span.span_id.to_string());
+            // Writing into a String cannot fail.
+            let _ = write!(text, "{}", span.span_id);
+            text.push(SEP);
             for a in index.data.attrs_of(span.attrs) {
                 match a.value {
                     Value::Str(v) => push(&mut text, index.str(v)),

@@ -305,3 +305,65 @@ fn a_hundred_thousand_span_trace_draws_only_the_visible_rows() {
     let tv = app.trace_view().expect("open");
     assert_eq!(tv.visible.len(), 100_000);
 }
+
+#[rstest]
+#[case::s80x24(80, 24)]
+#[case::s200x50(200, 50)]
+fn events_tab(#[case] w: u16, #[case] h: u16) {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, w, h);
+    press(&mut app, Context::Trace, Action::ShowEvents);
+    let t = draw(&app, w, h);
+    assert!(screen_contains(&t, " Events 1 "));
+    assert!(screen_contains(&t, "+1.00ms batch received"));
+    insta::assert_snapshot!(format!("events_{w}x{h}"), t.backend());
+}
+
+/// Every widget on its own, into 0×0 and 1×1 buffers (as ratatui-widgets'
+/// `render_in_zero_size_buffer` does): nothing may panic or write outside.
+#[rstest]
+#[case::zero(0, 0)]
+#[case::one(1, 1)]
+fn every_widget_renders_in_tiny_buffers(#[case] w: u16, #[case] h: u16) {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Widget;
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, w, h);
+    let area = Rect::new(0, 0, w, h);
+    let a = super::layout::Areas::new(area);
+    let mut buf = Buffer::empty(area);
+    let tv = app.trace_view().expect("open");
+    super::header::Header { app: &app }.render(area, &mut buf);
+    super::footer::Footer { app: &app }.render(area, &mut buf);
+    super::waterfall::Waterfall { app: &app, tv, head: a.waterfall_head, rows: a.waterfall_rows }
+        .render(area, &mut buf);
+    super::waterfall::Waterfall { app: &app, tv, head: area, rows: area }.render(area, &mut buf);
+    super::detail::DetailPane { app: &app, tv, tabs: area, rows: area }.render(area, &mut buf);
+    super::trace_list::TraceList { app: &app, head: area, rows: area }.render(area, &mut buf);
+    super::help::HelpOverlay { app: &app, scroll: 3 }.render(area, &mut buf);
+    super::too_small::TooSmall.render(area, &mut buf);
+    press(&mut app, Context::Trace, Action::FollowLink);
+    if let Overlay::Picker { dir, rows, sel, scroll } = &app.overlay {
+        super::picker::Picker { app: &app, dir: *dir, rows, sel: *sel, scroll: *scroll }
+            .render(area, &mut buf);
+    }
+    assert_eq!(buf.area, area);
+    assert_eq!(buf.content.len(), usize::from(w) * usize::from(h));
+}
+
+#[test]
+fn a_trace_list_filter_shows_in_the_header_and_footer() {
+    let index = testdata::links_index();
+    let mut app = App::new(&index, OpenAt::default());
+    app.resize(80, 24);
+    press(&mut app, Context::TraceList, Action::StartSearch);
+    for c in "orders".chars() {
+        app.handle_key(crate::app::keymap::Key::ch(c));
+    }
+    let t = draw(&app, 80, 24);
+    let rows = lines(&t);
+    assert!(rows[1].contains("filter “orders”: 2 of 4"), "{}", rows[1]);
+    assert!(rows[23].starts_with("/orders█  2/4"), "{}", rows[23]);
+    assert!(!screen_contains(&t, "consume batch"));
+}

@@ -59,14 +59,18 @@ fn draw_head(buf: &mut Buffer, head: Rect, cols: &WaterfallCols, total: u64) {
         return;
     }
     let ticks = (w / RULER_GAP).max(1);
-    for k in 0..=ticks {
+    let last = duration(total);
+    let last_w = u16::try_from(super::draw::width(&last)).unwrap_or(w);
+    put_right(buf, x0, y, w, &last, style);
+    // Intermediate labels stop one column short of the final one.
+    let limit = x0.saturating_add(w).saturating_sub(last_w.saturating_add(1));
+    for k in 0..ticks {
         let at = u64::from(k) * total / u64::from(ticks);
-        let label = if k == 0 { "0".to_owned() } else { duration(at) };
+        let label = if k == 0 { "|0".to_owned() } else { format!("|{}", duration(at)) };
         let x = x0.saturating_add(u16::try_from(u32::from(k) * u32::from(w) / u32::from(ticks)).unwrap_or(w));
-        if k == ticks {
-            put_right(buf, x0, y, w, &label, style);
-        } else {
-            put(buf, x, y, x0.saturating_add(w).saturating_sub(x), &format!("|{label}"), style);
+        let label_w = u16::try_from(super::draw::width(&label)).unwrap_or(w);
+        if x.saturating_add(label_w) <= limit {
+            put(buf, x, y, label_w, &label, style);
         }
     }
 }

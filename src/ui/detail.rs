@@ -12,7 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::Widget;
 
-/// Key column width: the longest key on screen, capped at this share of the pane (percent).
+/// Key column width: the longest key, capped at this share of the pane (percent).
 const KEY_SHARE: usize = 45;
 
 pub struct DetailPane<'a> {
@@ -92,7 +92,8 @@ fn draw_rows(buf: &mut Buffer, area: Rect, rows: &[DetailRow], first: usize, emp
     }
     let h = usize::from(area.height);
     let visible = rows.get(first..first.saturating_add(h).min(rows.len())).unwrap_or(&[]);
-    let key_w = visible
+    // Measured over all rows (one span's attributes), so the column does not shift on scroll.
+    let key_w = rows
         .iter()
         .filter(|r| r.kind != RowKind::Heading)
         .map(|r| width(&r.key) + 2 * usize::from(r.indent))

@@ -84,6 +84,8 @@ actions! {
     ReverseSort,
     /// Jump to the other end of the selected link.
     JumpToLink,
+    /// Show the selected attribute or event in full, wrapped, in an overlay.
+    ShowValue,
     /// Stop typing and keep the search or filter (a search reveals all its matches).
     ConfirmInput,
     /// Delete the last typed character.

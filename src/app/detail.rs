@@ -161,6 +161,29 @@ pub fn tab_title(index: &Index, s: SpanIdx, tab: Tab) -> String {
     }
 }
 
+/// Splits escaped text into lines of at most `width` columns for the value overlay: at the
+/// escaped newlines (`\\n`, so stack traces read as they were written), then by width.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for part in text.split("\\n") {
+        let mut line = String::new();
+        let mut w = 0;
+        for c in part.chars() {
+            let cw = UnicodeWidthChar::width(c).unwrap_or(0);
+            if w + cw > width && !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+                w = 0;
+            }
+            line.push(c);
+            w += cw;
+        }
+        out.push(line);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +205,13 @@ mod tests {
         let index = testdata::links_index();
         let rows = attribute_rows(&index, testdata::span(&index, CONSUMER, DB));
         assert!(rows.iter().any(|r| r.kind == RowKind::Warning && r.value == "error: timeout"));
+    }
+
+    #[test]
+    fn wrap_splits_at_escaped_newlines_and_by_width() {
+        assert_eq!(wrap("abcdef\\nxy", 4), vec!["abcd", "ef", "xy"]);
+        assert_eq!(wrap("注文処理", 5), vec!["注文", "処理"]);
+        assert_eq!(wrap("", 3), vec![""]);
     }
 
     #[test]

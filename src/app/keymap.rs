@@ -349,6 +349,14 @@ pub const BINDINGS: &[Binding] = &[
     // Details pane.
     bind(C::Details, &[Key::ch('h'), Key::new(K::Left)], Action::PrevTab, "tab", "previous tab", Hint::None),
     bind(C::Details, &[Key::ch('l'), Key::new(K::Right)], Action::NextTab, "tab", "next tab", Hint::Low),
+    bind(
+        C::Details,
+        &[Key::new(K::Enter)],
+        Action::ShowValue,
+        "full value",
+        "show the selected value in full",
+        Hint::Low,
+    ),
     // Links tab.
     bind(
         C::Links,

@@ -49,6 +49,14 @@ pub enum Overlay {
     Help {
         scroll: usize,
     },
+    /// One attribute or event shown in full: `lines` are already escaped and wrapped to
+    /// the overlay's width when it opened (and again on resize).
+    Value {
+        title: String,
+        text: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
     /// Choosing one of several links to follow.
     Picker {
         dir: Dir,
@@ -189,7 +197,7 @@ impl<'a> App<'a> {
     /// Binding contexts in lookup order, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
         match &self.overlay {
-            Overlay::Help { .. } => return vec![Context::Move, Context::Global],
+            Overlay::Help { .. } | Overlay::Value { .. } => return vec![Context::Move, Context::Global],
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
             Overlay::None => {}
         }
@@ -273,6 +281,7 @@ impl<'a> App<'a> {
                 self.refresh_list();
             }
             Action::JumpToLink => self.jump_to_selected_link(),
+            Action::ShowValue => self.show_value(),
             Action::ConfirmInput => self.confirm_input(),
             Action::DeleteChar => self.delete_char(),
         }
@@ -312,7 +321,7 @@ impl<'a> App<'a> {
         let areas = self.areas();
         match &mut self.overlay {
             Overlay::None => {}
-            Overlay::Help { .. } => {
+            Overlay::Help { .. } | Overlay::Value { .. } => {
                 self.overlay = Overlay::None;
                 return;
             }
@@ -393,7 +402,7 @@ impl<'a> App<'a> {
     fn page(&self) -> usize {
         let a = self.areas();
         let h = match (&self.overlay, &self.screen) {
-            (Overlay::Help { .. }, _) => inner(a.help()).height,
+            (Overlay::Help { .. } | Overlay::Value { .. }, _) => inner(a.help()).height,
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
@@ -409,6 +418,11 @@ impl<'a> App<'a> {
             Overlay::Help { scroll } => {
                 let len = keymap::help_lines().len();
                 let max = len.saturating_sub(page);
+                *scroll = step(*scroll, max + 1, m, page);
+                return;
+            }
+            Overlay::Value { lines, scroll, .. } => {
+                let max = lines.len().saturating_sub(page);
                 *scroll = step(*scroll, max + 1, m, page);
                 return;
             }
@@ -463,9 +477,14 @@ impl<'a> App<'a> {
             );
         }
         let help_page = usize::from(inner(a.help()).height);
+        let value_width = usize::from(inner(a.help()).width.saturating_sub(2));
         match &mut self.overlay {
             Overlay::Help { scroll } => {
                 *scroll = (*scroll).min(keymap::help_lines().len().saturating_sub(help_page));
+            }
+            Overlay::Value { text, lines, scroll, .. } => {
+                *lines = detail::wrap(text, value_width);
+                *scroll = (*scroll).min(lines.len().saturating_sub(help_page));
             }
             Overlay::Picker { rows, sel, scroll, .. } => {
                 let page = usize::from(inner(a.picker(rows.len())).height);
@@ -562,6 +581,23 @@ impl<'a> App<'a> {
         tv.tab = if forward { tv.tab.next() } else { tv.tab.prev() };
         tv.detail_sel = 0;
         tv.detail_scroll = 0;
+    }
+
+    /// Enter on an Attributes or Events row: the whole value, wrapped, in an overlay.
+    fn show_value(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let span = tv.selected_span(index);
+        let rows = match tv.tab {
+            Tab::Attributes => detail::attribute_rows(index, span),
+            Tab::Events => detail::event_rows(index, span),
+            Tab::Links => return,
+        };
+        let Some(row) = rows.get(tv.detail_sel) else { return };
+        let (title, text) = (row.key.clone(), row.value.clone());
+        let width = usize::from(inner(self.areas().help()).width.saturating_sub(2));
+        let lines = detail::wrap(&text, width);
+        self.overlay = Overlay::Value { title, text, lines, scroll: 0 };
     }
 
     // ---- going places ----
@@ -736,7 +772,7 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } => None,
+            Overlay::Help { .. } | Overlay::Value { .. } => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)

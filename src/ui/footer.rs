@@ -4,7 +4,7 @@
 
 use super::draw::{put, width};
 use super::theme;
-use crate::app::keymap::{self, Binding, Hint};
+use crate::app::keymap::{self, Binding, Hint, Key};
 use crate::app::{App, Screen};
 use crate::text::escape_control;
 use ratatui::buffer::Buffer;
@@ -16,40 +16,43 @@ pub struct Footer<'a> {
     pub app: &'a App<'a>,
 }
 
-fn hint_text(b: &Binding) -> String {
-    let key = b.keys.first().map(|k| k.label()).unwrap_or_default();
-    format!("{key} {}", b.short)
+/// `key short`, e.g. `] follow ↗`.
+fn hint_text(key: &Key, b: &Binding) -> String {
+    format!("{} {}", key.label(), b.short)
 }
 
-/// The hints that fit in `width` columns for the app's current contexts.
+/// The hints that fit in `width_cols` columns for the app's current contexts. A key bound in an
+/// earlier (more specific) context shadows the same key further down the chain, so a hint only
+/// shows a key that really triggers its action here.
 pub fn hints(app: &App<'_>, width_cols: usize) -> Vec<String> {
     let contexts = app.contexts();
+    let mut seen_keys: Vec<Key> = Vec::new();
     let mut seen_actions = Vec::new();
-    let mut candidates: Vec<(&Binding, usize)> = Vec::new();
-    for (order, b) in
-        contexts.iter().flat_map(|&c| keymap::bindings_in(c)).filter(|b| b.hint != Hint::None).enumerate()
-    {
-        if seen_actions.contains(&b.action) {
+    let mut candidates: Vec<(&Binding, String, usize)> = Vec::new();
+    for (order, b) in contexts.iter().flat_map(|&c| keymap::bindings_in(c)).enumerate() {
+        let live = b.keys.iter().find(|k| !seen_keys.contains(k)).copied();
+        seen_keys.extend_from_slice(b.keys);
+        let Some(key) = live else { continue };
+        if b.hint == Hint::None || seen_actions.contains(&b.action) {
             continue;
         }
         seen_actions.push(b.action);
-        candidates.push((b, order));
+        candidates.push((b, hint_text(&key, b), order));
     }
     // Keep the highest priorities that fit, then show them in table order with the
     // always-shown ones last.
-    let mut by_priority = candidates.clone();
-    by_priority.sort_by_key(|(b, order)| (std::cmp::Reverse(b.hint), *order));
+    candidates.sort_by_key(|(b, _, order)| (std::cmp::Reverse(b.hint), *order));
     let mut kept = Vec::new();
     let mut used = 0usize;
-    for (b, order) in by_priority {
-        let w = width(&hint_text(b)) + 2;
+    for (b, text, order) in candidates {
+        let w = width(&text) + 2;
         if used + w <= width_cols || b.hint == Hint::Always {
             used += w;
-            kept.push((b, order));
+            kept.push((b.hint == Hint::Always, order, text));
         }
     }
-    kept.sort_by_key(|(b, order)| (b.hint == Hint::Always, *order));
-    kept.into_iter().map(|(b, _)| hint_text(b)).collect()
+    kept.sort_by_key(|(always, order, _)| (*always, *order));
+    kept.into_iter().map(|(_, _, text)| text).collect()
 }
 
 impl Widget for Footer<'_> {

@@ -10,7 +10,7 @@
 //! ├──────────────────────────────────────────────┴───────────────────────────┤
 //! │ footer: /search 3/17 · status · key hints from the keymap     ? help q quit│
 //! └──────────────────────────────────────────────────────────────────────────┘
-//!   overlays (help, link picker) are drawn last, centred over the body
+//!   overlays (help, link picker, full value) are drawn last, centred over the body
 //! ```
 
 pub mod detail;
@@ -24,6 +24,7 @@ pub mod picker;
 pub mod theme;
 pub mod too_small;
 pub mod trace_list;
+pub mod value;
 pub mod waterfall;
 
 #[cfg(test)]
@@ -70,6 +71,9 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => help::HelpOverlay { app, scroll: *scroll }.render(a.body, buf),
+        Overlay::Value { title, lines, scroll, .. } => {
+            value::ValueOverlay { app, title, lines, scroll: *scroll }.render(a.body, buf);
+        }
         Overlay::Picker { dir, rows, sel, scroll } => {
             picker::Picker { app, dir: *dir, rows, sel: *sel, scroll: *scroll }.render(a.body, buf);
         }

@@ -367,3 +367,38 @@ fn a_trace_list_filter_shows_in_the_header_and_footer() {
     assert!(rows[23].starts_with("/orders█  2/4"), "{}", rows[23]);
     assert!(!screen_contains(&t, "consume batch"));
 }
+
+#[test]
+fn enter_on_an_attribute_shows_its_whole_value() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, 80, 24);
+    press(&mut app, Context::Trace, Action::ShowAttributes);
+    // Down to "messaging.system = kafka" (after the span's own fields).
+    while crate::app::detail::attribute_rows(&index, app.trace_view().expect("open").selected_span(&index))
+        .get(app.trace_view().expect("open").detail_sel)
+        .is_some_and(|r| r.key != "messaging.system")
+    {
+        press(&mut app, Context::Move, Action::SelectNext);
+    }
+    press(&mut app, Context::Details, Action::ShowValue);
+    assert!(
+        matches!(&app.overlay, Overlay::Value { title, lines, .. } if title == "messaging.system" && lines == &["kafka".to_owned()])
+    );
+    let t = draw(&app, 80, 24);
+    assert!(screen_contains(&t, "┌ messaging.system "));
+    press(&mut app, Context::Global, Action::GoUp);
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+#[test]
+fn footer_never_offers_a_key_that_a_more_specific_context_shadows() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, 250, 24);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    let hints = super::footer::hints(&app, 250);
+    assert!(hints.contains(&"Enter jump".to_owned()), "{hints:?}");
+    assert!(!hints.iter().any(|h| h == "Enter full value"), "Enter jumps on the Links tab: {hints:?}");
+    press(&mut app, Context::Trace, Action::ShowAttributes);
+    let hints = super::footer::hints(&app, 250);
+    assert!(hints.contains(&"Enter full value".to_owned()), "{hints:?}");
+}

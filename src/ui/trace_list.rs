@@ -21,11 +21,11 @@ pub struct TraceList<'a> {
 }
 
 /// Service and name together keep at least this many columns; other columns go first.
-const MIN_FLEX: u16 = 20;
+const MIN_FLEX: u16 = 28;
 
 /// (column, width incl. one column of spacing, right-aligned) for a list `w` columns wide.
 /// Service and name share what the fixed columns leave; on narrow terminals the trace id,
-/// error and span counts are dropped (width 0) before they would squeeze the names away.
+/// span and error counts are dropped (width 0) before they would squeeze the names away.
 fn columns(w: u16) -> [(SortKey, u16, bool); 9] {
     let start = if w >= DATE_WIDTH { 24 } else { 13 };
     let mut cols = [
@@ -40,7 +40,7 @@ fn columns(w: u16) -> [(SortKey, u16, bool); 9] {
         (SortKey::LinksIn, 6, true),
     ];
     let fixed = |cols: &[(SortKey, u16, bool); 9]| cols.iter().map(|c| c.1).sum::<u16>();
-    for drop in [SortKey::Trace, SortKey::Errors, SortKey::Spans] {
+    for drop in [SortKey::Trace, SortKey::Spans, SortKey::Errors] {
         if fixed(&cols) + MIN_FLEX < w {
             break;
         }

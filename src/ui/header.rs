@@ -101,12 +101,13 @@ impl Widget for Header<'_> {
                     if app.list.reverse { " ▼" } else { " ▲" }
                 );
                 if !app.list.filter.is_empty() {
-                    s.push_str(&format!(
-                        " · filter “{}”: {} of {}",
+                    // First, so a narrow terminal cuts the totals rather than the filter.
+                    s = format!(
+                        "filter “{}”: {} of {} · {s}",
                         escape_control(&app.list.filter),
                         app.list.rows.len(),
                         index.traces().len()
-                    ));
+                    );
                 }
                 s
             }

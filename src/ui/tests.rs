@@ -363,7 +363,7 @@ fn a_trace_list_filter_shows_in_the_header_and_footer() {
     }
     let t = draw(&app, 80, 24);
     let rows = lines(&t);
-    assert!(rows[1].contains("filter “orders”: 2 of 4"), "{}", rows[1]);
+    assert!(rows[1].starts_with("filter “orders”: 2 of 4 · 14 spans"), "{}", rows[1]);
     assert!(rows[23].starts_with("/orders█  2/4"), "{}", rows[23]);
     assert!(!screen_contains(&t, "consume batch"));
 }

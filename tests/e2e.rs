@@ -146,7 +146,9 @@ impl Drop for Session {
     }
 }
 
-const FIXTURE: &str = "tests/fixtures/e2e/batch.otlp.json";
+/// Datadog v0.4 JSON (the first loader on main): two producer traces and a batch consumer
+/// linking to both plus one trace that is not in the file.
+const FIXTURE: &str = "tests/fixtures/e2e/batch.dd.json";
 const CONSUMER: &str = "c0ffee00000000000000000000000001";
 
 #[test]

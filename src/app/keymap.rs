@@ -399,8 +399,7 @@ pub const MOUSE_HELP: &[(&str, &str)] = &[
 ];
 
 /// What typing does in `Context::Input`, for the help and README (not a binding: any character).
-pub const TYPING_HELP: (&str, &str) =
-    ("any character", "type into the search or filter (matches update as you type)");
+pub const TYPING_HELP: (&str, &str) = ("any character", "type; matches update as you type");
 
 /// The action for `key` in the first of `contexts` that binds it.
 pub fn lookup(contexts: &[Context], key: Key) -> Option<Action> {

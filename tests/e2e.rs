@@ -221,3 +221,35 @@ fn resize_redraws_at_once_and_too_small_says_so() {
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
 }
+
+/// The bundled message-aggregation sample: `billing-worker` consumes twelve messages in one batch
+/// and links to each producer span, one of them in a trace that is not in the dump.
+#[test]
+fn sample_batch_consumer_links_to_its_producers() {
+    let mut s = Session::start(&[
+        "sample-traces/message-aggregation.otlp.json",
+        "--trace",
+        "430b40e883ba6574c7ba9802f6e439de",
+        "--span",
+        "572cca437c0362e8",
+    ]);
+    s.wait_for("the batch consumer in the header", |s| {
+        s.row(0).contains("trace 430b40e8… › billing-worker kafka.consume orders")
+    });
+    s.send(b"3");
+    s.wait_for_text("Links 12↗ 0↙");
+    s.wait_for_text("↗ to   trace 0a8d259c  orders kafka.produce orders");
+    s.send(b"\r");
+    s.wait_for("the first producer in the header", |s| {
+        s.row(0).contains("kafka.consume orders → trace 0a8d259c… › orders kafka.produce orders")
+    });
+    s.send(b"\x7f");
+    s.wait_for("back at the consumer", |s| {
+        let top = s.row(0);
+        top.contains("trace 430b40e8… › billing-worker kafka.consume orders") && !top.contains("→")
+    });
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+    assert_eq!(s.parser.screen().mouse_protocol_mode(), vt100::MouseProtocolMode::None);
+}

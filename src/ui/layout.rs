@@ -12,7 +12,7 @@ pub const WIDE_WIDTH: u16 = 120;
 pub const HEADER_HEIGHT: u16 = 2;
 pub const FOOTER_HEIGHT: u16 = 1;
 /// The waterfall's share of a wide body, in percent.
-const WIDE_WATERFALL_PERCENT: u16 = 60;
+const WIDE_WATERFALL_PERCENT: u16 = 55;
 /// The details pane's share of a narrow body, in twentieths.
 const NARROW_DETAIL_TWENTIETHS: u16 = 9;
 

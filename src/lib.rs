@@ -5,9 +5,11 @@
 
 #![deny(clippy::unwrap_used)]
 
+pub mod app;
 pub mod index;
 pub mod load;
 pub mod model;
 pub mod samples;
 pub mod text;
 pub mod tui;
+pub mod ui;

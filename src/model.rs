@@ -403,7 +403,7 @@ pub struct FileInfo {
     pub warnings: Vec<Warning>,
 }
 
-/// Keep at most this many warnings per file; the counts stay exact.
+/// Keep at most this many warnings of each kind (dropped, repaired) per file; the counts stay exact.
 pub const MAX_WARNINGS_PER_FILE: usize = 50;
 
 impl FileInfo {
@@ -419,8 +419,16 @@ impl FileInfo {
     pub fn warn(&mut self, at: Location, message: impl Into<String>) {
         self.push_warning(Warning { at, message: message.into(), skipped: false });
     }
+    /// Whether a warning of this kind (`skipped`: a dropped record) would still be kept. Drops and
+    /// repairs have separate allowances, so a file whose first fifty problems were repairs still
+    /// says why its records were dropped. Loaders ask before building a location or message.
+    pub fn keeps(&self, skipped: bool) -> bool {
+        self.warnings.len() < MAX_WARNINGS_PER_FILE
+            || (self.warnings.len() < 2 * MAX_WARNINGS_PER_FILE
+                && self.warnings.iter().filter(|w| w.skipped == skipped).count() < MAX_WARNINGS_PER_FILE)
+    }
     fn push_warning(&mut self, w: Warning) {
-        if self.warnings.len() < MAX_WARNINGS_PER_FILE {
+        if self.keeps(w.skipped) {
             self.warnings.push(w);
         }
     }

@@ -78,53 +78,110 @@ pub fn duration(ns: u64) -> String {
     }
 }
 
+/// How much of one attribute value the details pane, link rows and `weft tree` show. Longer
+/// values are cut with their full length noted: a 20 MB value neither hides that it is long nor
+/// costs 20 MB of copying on every frame. 64 KiB still holds any real SQL or stack trace whole.
+pub const VALUE_DISPLAY_MAX: usize = 64 * 1024;
+
+/// Nested arrays and maps deeper than this are shown as `…`. Loaders already bound nesting
+/// (JSON's recursion limit is 128); this keeps the recursion below bounded on its own.
+const VALUE_MAX_DEPTH: usize = 128;
+
+/// The longest prefix of `s` that is at most `max` bytes and ends on a character boundary, and
+/// the length of all of `s` in bytes.
+pub fn truncate_display(s: &str, max: usize) -> (&str, usize) {
+    if s.len() <= max {
+        return (s, s.len());
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    (&s[..cut], s.len())
+}
+
 /// Renders an attribute value for people: strings as they are (escaped), arrays as `[a, b]`,
-/// maps as `{k: v}`, bytes as `base64:…`.
+/// maps as `{k: v}`, bytes as `base64:…`. The whole value; see `value_capped` for display.
 pub fn value(ds: &crate::model::Dataset, v: crate::model::Value) -> String {
+    value_capped(ds, v, usize::MAX)
+}
+
+/// `value`, cut after about `max` bytes. A cut value ends with `… (showing S of N bytes)`, where
+/// N is the length of the whole rendering (text past the cut is counted as the file has it).
+/// Only the shown part is escaped or copied, so the cost is bounded by `max`, not by the value.
+pub fn value_capped(ds: &crate::model::Dataset, v: crate::model::Value, max: usize) -> String {
+    let mut out = Capped { text: String::new(), max, total: 0 };
+    render_value(ds, v, &mut out, 0);
+    if out.total > out.text.len() {
+        let shown = out.text.len();
+        let _ = write!(out.text, "… (showing {shown} of {} bytes)", out.total);
+    }
+    out.text
+}
+
+/// A string that stops growing at `max` bytes but keeps counting what would have followed.
+struct Capped {
+    text: String,
+    max: usize,
+    total: usize,
+}
+
+impl Capped {
+    fn room(&self) -> usize {
+        self.max.saturating_sub(self.text.len())
+    }
+    /// Text that needs no escaping (punctuation, numbers).
+    fn push(&mut self, s: &str) {
+        self.total = self.total.saturating_add(s.len());
+        let (shown, _) = truncate_display(s, self.room());
+        self.text.push_str(shown);
+    }
+    /// Text from the file: only the part that can still be shown is escaped.
+    fn push_escaped(&mut self, raw: &str) {
+        let (head, len) = truncate_display(raw, self.room());
+        let escaped = escape_control(head);
+        let (shown, escaped_len) = truncate_display(&escaped, self.room());
+        self.text.push_str(shown);
+        self.total = self.total.saturating_add(escaped_len + (len - head.len()));
+    }
+}
+
+fn render_value(ds: &crate::model::Dataset, v: crate::model::Value, out: &mut Capped, depth: usize) {
     use crate::model::Value;
-    let mut out = String::new();
-    fn go(ds: &crate::model::Dataset, v: Value, out: &mut String) {
-        match v {
-            Value::Empty => {}
-            Value::Str(s) => out.push_str(&escape_control(ds.str(s))),
-            Value::Bool(b) => {
-                let _ = write!(out, "{b}");
-            }
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Value::Double(d) => {
-                let _ = write!(out, "{d}");
-            }
-            Value::Bytes(s) => {
-                let _ = write!(out, "base64:{}", escape_control(ds.str(s)));
-            }
-            Value::Array(slice) => {
-                out.push('[');
-                for (i, &item) in ds.values_of(slice).iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    go(ds, item, out);
+    match v {
+        Value::Empty => {}
+        Value::Str(s) => out.push_escaped(ds.str(s)),
+        Value::Bool(b) => out.push(if b { "true" } else { "false" }),
+        Value::Int(i) => out.push(&i.to_string()),
+        Value::Double(d) => out.push(&d.to_string()),
+        Value::Bytes(s) => {
+            out.push("base64:");
+            out.push_escaped(ds.str(s));
+        }
+        Value::Array(_) | Value::Map(_) if depth >= VALUE_MAX_DEPTH => out.push("…"),
+        Value::Array(slice) => {
+            out.push("[");
+            for (i, &item) in ds.values_of(slice).iter().enumerate() {
+                if i > 0 {
+                    out.push(", ");
                 }
-                out.push(']');
+                render_value(ds, item, out, depth + 1);
             }
-            Value::Map(slice) => {
-                out.push('{');
-                for (i, a) in ds.attrs_of(slice).iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(&escape_control(ds.str(a.key)));
-                    out.push_str(": ");
-                    go(ds, a.value, out);
+            out.push("]");
+        }
+        Value::Map(slice) => {
+            out.push("{");
+            for (i, a) in ds.attrs_of(slice).iter().enumerate() {
+                if i > 0 {
+                    out.push(", ");
                 }
-                out.push('}');
+                out.push_escaped(ds.str(a.key));
+                out.push(": ");
+                render_value(ds, a.value, out, depth + 1);
             }
+            out.push("}");
         }
     }
-    go(ds, v, &mut out);
-    out
 }
 
 #[cfg(test)]
@@ -149,5 +206,38 @@ mod format_tests {
         let arr = ds.add_array(&[Value::Int(1), Value::Str(evil)]);
         let map = ds.add_attrs(&[Attr { key: k, value: arr }]);
         assert_eq!(value(&ds, Value::Map(map)), "{k: [1, a\\x1b[2J]}");
+    }
+
+    #[test]
+    fn truncate_display_cuts_on_a_char_boundary_and_reports_the_length() {
+        assert_eq!(truncate_display("abc", 5), ("abc", 3));
+        // "é" is two bytes: a cut inside it backs off to before it.
+        assert_eq!(truncate_display("aébc", 2), ("a", 5));
+        assert_eq!(truncate_display("🧵x", 3), ("", 5));
+    }
+
+    #[test]
+    fn capped_values_show_the_start_and_the_full_length() {
+        let mut ds = Dataset::new();
+        let long = ds.intern(&"x".repeat(1000));
+        let shown = value_capped(&ds, Value::Str(long), 10);
+        assert_eq!(shown, "xxxxxxxxxx… (showing 10 of 1000 bytes)");
+        let arr = ds.add_array(&[Value::Int(12345), Value::Str(long)]);
+        assert_eq!(value_capped(&ds, arr, 9), "[12345, x… (showing 9 of 1009 bytes)");
+        // Escapes count in the shown part; a short value is never marked.
+        let ctl = ds.intern("a\u{1b}b");
+        assert_eq!(value_capped(&ds, Value::Str(ctl), 100), "a\\x1bb");
+        assert_eq!(value_capped(&ds, Value::Str(ctl), 3), "a\\x… (showing 3 of 6 bytes)");
+    }
+
+    #[test]
+    fn nesting_past_the_depth_limit_is_elided() {
+        let mut ds = Dataset::new();
+        let mut v = Value::Int(7);
+        for _ in 0..200 {
+            v = ds.add_array(&[v]);
+        }
+        let text = value(&ds, v);
+        assert!(text.starts_with(&"[".repeat(128)) && text.contains('…') && !text.contains('7'), "{text}");
     }
 }

@@ -6,7 +6,7 @@ use super::links;
 use super::trace_view::Tab;
 use crate::index::{Index, SpanIdx, index_flags};
 use crate::model::{Slice, span_flags};
-use crate::text::{duration, escape_control, value};
+use crate::text::{VALUE_DISPLAY_MAX, duration, escape_control, value_capped};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowKind {
@@ -41,7 +41,9 @@ impl DetailRow {
 
 fn attr_rows(index: &Index, slice: Slice, indent: u8, out: &mut Vec<DetailRow>) {
     for a in index.data.attrs_of(slice) {
-        let mut row = DetailRow::field(escape_control(index.str(a.key)), value(&index.data, a.value));
+        // Capped: these rows are rebuilt for every frame, and the value overlay shows the same text.
+        let shown = value_capped(&index.data, a.value, VALUE_DISPLAY_MAX);
+        let mut row = DetailRow::field(escape_control(index.str(a.key)), shown);
         row.indent = indent;
         out.push(row);
     }

@@ -984,10 +984,10 @@ pub(crate) mod wire {
             idx
         }
 
-        /// False once the file holds as many warnings as it keeps; finding a line:col costs a scan
-        /// from the start of the file, so it is skipped for warnings that would be dropped.
+        /// False once the file keeps no more warnings of either kind; finding a line:col costs a
+        /// scan, so it is skipped for warnings that would be dropped.
         fn wants_location(&self) -> bool {
-            self.file.warnings.len() < crate::model::MAX_WARNINGS_PER_FILE
+            self.file.keeps(true) || self.file.keeps(false)
         }
 
         /// Where `part` (borrowed from the input) starts.

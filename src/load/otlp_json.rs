@@ -11,8 +11,8 @@
 use super::LoadError;
 use super::error::json_message;
 use crate::model::{
-    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, MAX_WARNINGS_PER_FILE, Scope, ScopeIdx,
-    Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, Scope, ScopeIdx, Slice, Span, SpanId,
+    SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
 use rustc_hash::FxHashMap;
@@ -147,6 +147,8 @@ struct Ctx<'a> {
     recognised: bool,
     /// The message of a Jaeger api_v3 `{"error": …}` response, if one was read.
     api_error: Option<String>,
+    /// How many `arrayValue`/`kvlistValue` levels enclose the value being read (see `AnyValue`).
+    value_depth: usize,
 }
 
 /// Lengths to cut everything back to when a document turns out to be broken.
@@ -198,6 +200,7 @@ impl<'a> Ctx<'a> {
             base64_warned: false,
             recognised: false,
             api_error: None,
+            value_depth: 0,
         }
     }
 
@@ -250,12 +253,12 @@ impl<'a> Ctx<'a> {
 
     /// Whether another warning would be kept; locations and messages are only built if so,
     /// so a file with a million bad spans still loads in linear time.
-    fn keeps_warnings(&self) -> bool {
-        self.file.warnings.len() < MAX_WARNINGS_PER_FILE
+    fn keeps_warnings(&self, skipped: bool) -> bool {
+        self.file.keeps(skipped)
     }
 
     fn skip_at(&mut self, offset: usize, message: impl FnOnce(&Self) -> String) {
-        if self.keeps_warnings() {
+        if self.keeps_warnings(true) {
             let at = self.locator.at(self.input, offset);
             let message = message(self);
             self.file.skip(at, message);
@@ -265,7 +268,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn warn_at(&mut self, offset: usize, message: impl FnOnce(&Self) -> String) {
-        if self.keeps_warnings() {
+        if self.keeps_warnings(false) {
             let at = self.locator.at(self.input, offset);
             let message = message(self);
             self.file.warn(at, message);
@@ -1426,6 +1429,12 @@ impl<'a> Body<'a> for KeyValue {
 /// `Value::Empty`. Arrays and maps are added to the arenas before the value that holds them.
 struct AnyValue;
 
+/// Nested `arrayValue`/`kvlistValue` levels read before the rest is skipped as a fault. Each level
+/// costs serde_json three or four of its 128 recursion levels, and hitting that limit would fail
+/// the whole document; past this bound the value is skipped without recursion (`IgnoredAny`), so
+/// only its span is lost.
+const MAX_VALUE_NESTING: usize = 24;
+
 enum AnyField {
     Str,
     Bool,
@@ -1465,8 +1474,26 @@ impl<'a> Body<'a> for AnyValue {
                 AnyField::Double => read(&mut map, cx, "doubleValue", Double)?.map(Value::Double),
                 // Kept as its base64 text, which is how every format carries bytes.
                 AnyField::Bytes => read(&mut map, cx, "bytesValue", Text)?.map(Value::Bytes),
-                AnyField::Array => read(&mut map, cx, "arrayValue", ValuesOf(ArrayValues))?,
-                AnyField::Kvlist => read(&mut map, cx, "kvlistValue", ValuesOf(KvlistValues))?,
+                AnyField::Array | AnyField::Kvlist if cx.value_depth >= MAX_VALUE_NESTING => {
+                    if cx.fault.is_none() {
+                        cx.fault = Some(format!(
+                            "value: arrayValue/kvlistValue nested more than {MAX_VALUE_NESTING} levels deep"
+                        ));
+                    }
+                    ignore(&mut map)?;
+                    continue;
+                }
+                AnyField::Array | AnyField::Kvlist => {
+                    // Restored before `?`, so a broken document cannot leave the depth raised.
+                    cx.value_depth += 1;
+                    let v = if matches!(f, AnyField::Array) {
+                        read(&mut map, cx, "arrayValue", ValuesOf(ArrayValues))
+                    } else {
+                        read(&mut map, cx, "kvlistValue", ValuesOf(KvlistValues))
+                    };
+                    cx.value_depth -= 1;
+                    v?
+                }
                 AnyField::Other => {
                     ignore(&mut map)?;
                     continue;

@@ -6,7 +6,7 @@ use super::draw::put;
 use super::theme;
 use crate::app::links::{Dir, LinkRow, Whereabouts, kind_label};
 use crate::index::{Index, TraceIdx};
-use crate::text::{duration, escape_control, value};
+use crate::text::{VALUE_DISPLAY_MAX, duration, escape_control, value_capped};
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
@@ -34,7 +34,8 @@ fn link_meta(index: &Index, row: &LinkRow) -> String {
         parts.push(k.to_owned());
     }
     for a in index.data.attrs_of(link.attrs) {
-        parts.push(format!("{}={}", escape_control(index.str(a.key)), value(&index.data, a.value)));
+        let shown = value_capped(&index.data, a.value, VALUE_DISPLAY_MAX);
+        parts.push(format!("{}={shown}", escape_control(index.str(a.key))));
     }
     parts.join(" ")
 }

@@ -21,8 +21,8 @@ mod msgpack;
 
 use super::{LoadError, location_at};
 use crate::model::{
-    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, MAX_WARNINGS_PER_FILE, ResourceIdx,
-    Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -234,9 +234,9 @@ impl<'a> Builder<'a> {
 
     /// Where byte `at` of the input is, in the form this format reports. Line and column cost a
     /// scan from the start, so they are computed only for notes the file will keep.
-    fn loc(&self, at: usize) -> Location {
+    fn loc(&self, at: usize, skipped: bool) -> Location {
         match self.format {
-            _ if self.file.warnings.len() >= MAX_WARNINGS_PER_FILE => Location::Unknown,
+            _ if !self.file.keeps(skipped) => Location::Unknown,
             Format::DatadogJson => location_at(self.input, at),
             _ => Location::Offset(at as u64),
         }
@@ -244,13 +244,13 @@ impl<'a> Builder<'a> {
 
     /// A record that was dropped.
     pub fn skip(&mut self, at: usize, msg: impl Into<String>) {
-        let loc = self.loc(at);
+        let loc = self.loc(at, true);
         self.file.skip(loc, msg);
     }
 
     /// Something kept but repaired or partly dropped.
     pub fn warn(&mut self, at: usize, msg: impl Into<String>) {
-        let loc = self.loc(at);
+        let loc = self.loc(at, false);
         self.file.warn(loc, msg);
     }
 

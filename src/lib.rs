@@ -3,6 +3,7 @@
 //! Data flows `load` → `model::Dataset` → `index::Index` → `app::App` → `ui`; `cli` and `tui`
 //! are the two front ends over the same index.
 
+pub mod cli;
 pub mod index;
 pub mod load;
 pub mod model;

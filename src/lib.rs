@@ -3,6 +3,8 @@
 //! Data flows `load` → `model::Dataset` → `index::Index` → `app::App` → `ui`; `cli` and `tui`
 //! are the two front ends over the same index.
 
+#![deny(clippy::unwrap_used)]
+
 pub mod cli;
 pub mod index;
 pub mod load;

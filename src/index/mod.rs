@@ -142,13 +142,16 @@ impl Default for LinkIdx {
 
 const NO_PARENT: u32 = u32::MAX;
 
+/// External (trace, span) id → the span that answers to it.
+type IdMap = FxHashMap<(TraceId, SpanId), SpanIdx>;
+
 /// The read-only index over a loaded `Dataset`.
 #[derive(Debug)]
 pub struct Index {
     pub data: Dataset,
     traces: Vec<TraceInfo>,
     by_trace: FxHashMap<TraceId, TraceIdx>,
-    by_id: FxHashMap<(TraceId, SpanId), SpanIdx>,
+    by_id: IdMap,
     span_trace: Vec<TraceIdx>,
     parent: Vec<u32>,
     flags: Vec<u8>,
@@ -164,9 +167,6 @@ pub struct Index {
 
 #[derive(Clone, Copy, Debug, Default)]
 struct TraceLinkSlot(u32, u32, u32);
-
-/// Nesting deeper than this is shown at this depth; keeps `depth` in a u16.
-pub const MAX_DEPTH: u16 = u16::MAX;
 
 impl Index {
     pub fn build(data: Dataset) -> Self {
@@ -226,7 +226,7 @@ impl Index {
                 start = start.min(span.start);
                 end = end.max(span.end);
                 errors += u32::from(span.is_error());
-                let next = d.saturating_add(1).min(MAX_DEPTH);
+                let next = d.saturating_add(1);
                 stack.extend(children.get(s.get()).iter().rev().map(|&c| (c, next)));
             }
             traces.push(TraceInfo {
@@ -431,10 +431,10 @@ fn group_traces(spans: &[Span]) -> (Vec<(TraceId, u64)>, Vec<u32>) {
 
 /// Maps ids to spans and each span to its parent. A Zipkin shared (server) half takes over its id
 /// for lookups, so children nest under it, and gets its client twin as parent.
-fn resolve_parents(spans: &[Span]) -> (FxHashMap<(TraceId, SpanId), SpanIdx>, Vec<u32>, Vec<u8>) {
+fn resolve_parents(spans: &[Span]) -> (IdMap, Vec<u32>, Vec<u8>) {
     use crate::model::span_flags::SHARED;
     let n = spans.len();
-    let mut by_id: FxHashMap<(TraceId, SpanId), SpanIdx> = FxHashMap::default();
+    let mut by_id = IdMap::default();
     by_id.reserve(n);
     let mut parent = vec![NO_PARENT; n];
     let mut flags = vec![0u8; n];
@@ -499,3 +499,6 @@ fn break_cycles(parent: &mut [u32], flags: &mut [u8]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,11 @@ pub fn span_label(index: &Index, s: SpanIdx) -> String {
     }
 }
 
+/// `1 span`, `3 spans`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// `PATH:LINE:COL: message` (or `PATH: byte N: message`), like a compiler message.
 pub fn located(path: &str, w: &Warning) -> String {
     let path = escape_control(path);

@@ -1,7 +1,7 @@
 //! `weft info`: totals, the files and formats read, what was skipped, and a table of traces —
 //! as text for people or as one JSON object (`json::JsonInfo`) for tools.
 
-use super::human::{FIRST_REASONS, first_skip_reasons, skip_summary, span_label, utc};
+use super::human::{FIRST_REASONS, count, first_skip_reasons, skip_summary, span_label, utc};
 use super::json::{JsonInfo, root_of, trace_indices};
 use crate::index::Index;
 use crate::load::LoadError;
@@ -78,8 +78,4 @@ pub fn write_text(w: &mut impl Write, index: &Index, skipped_files: &[LoadError]
 pub fn write_json(w: &mut impl Write, index: &Index, skipped_files: &[LoadError]) -> io::Result<()> {
     serde_json::to_writer(&mut *w, &JsonInfo { index, skipped_files })?;
     writeln!(w)
-}
-
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }

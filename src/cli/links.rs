@@ -1,7 +1,7 @@
 //! `weft links`: every link, or the links of one trace or one span in both directions, as text
 //! or as JSON Lines (`json::JsonLink`, one per line).
 
-use super::human::span_label;
+use super::human::{count, span_label};
 use super::ids::Selection;
 use super::json::{Direction, JsonLink, kind_name};
 use crate::index::{Index, LinkIdx, LinkTarget, TraceIdx};
@@ -98,5 +98,5 @@ pub fn write_text(
     }
     let unresolved =
         links.iter().filter(|&&(l, _)| matches!(index.link_target(l), LinkTarget::Missing { .. }));
-    writeln!(w, "{} links ({} unresolved)", links.len(), unresolved.count())
+    writeln!(w, "{} ({} unresolved)", count(links.len(), "link"), unresolved.count())
 }

@@ -31,12 +31,16 @@ pub fn write(w: &mut impl Write, index: &Index, only: Option<TraceIdx>) -> io::R
 
 fn write_trace(w: &mut impl Write, index: &Index, t: TraceIdx) -> io::Result<()> {
     let info = index.trace(t);
-    let errors = if info.errors > 0 { format!(" · {} errors", info.errors) } else { String::new() };
+    let errors = match info.errors {
+        0 => String::new(),
+        1 => " · 1 error".to_owned(),
+        n => format!(" · {n} errors"),
+    };
     writeln!(
         w,
-        "trace {} · {} spans · {}{errors} · links ↗{} ↙{}",
+        "trace {} · {} · {}{errors} · links ↗{} ↙{}",
         info.id,
-        info.spans,
+        super::human::count(info.spans as usize, "span"),
         duration(info.duration()),
         info.links_out,
         info.links_in

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
+    let command_name = cli.command.as_ref().map(Command::name);
     match run(cli) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
@@ -71,8 +72,14 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_LOAD)
         }
         Err(Failure::Usage(e)) => {
-            // Same look as clap's own usage errors (`error: …` + usage + `--help` hint).
-            let _ = Cli::command().error(ErrorKind::InvalidValue, e.0).print();
+            // Same look as clap's own usage errors (`error: …` + the command's usage + `--help` hint).
+            let mut cli = Cli::command();
+            cli.build();
+            let cmd = match command_name.and_then(|name| cli.find_subcommand_mut(name)) {
+                Some(sub) => sub,
+                None => &mut cli,
+            };
+            let _ = cmd.error(ErrorKind::InvalidValue, e.0).print();
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -453,3 +453,283 @@ fn a_folder_without_traces_lists_its_files_as_skipped_and_fails() {
         .stderr(predicate::str::contains(format!("skipped file {}", dir.path().join("notes.txt").display())))
         .stderr(predicate::str::contains("no trace files found"));
 }
+
+// ---- the binary on OTLP JSON files ----
+
+/// One OTLP span as JSON; times are offsets from `T0` in µs; `extra` adds fields (`,"k":v`).
+fn otlp_span(
+    trace: u128,
+    span: u64,
+    parent: Option<u64>,
+    name: &str,
+    start_us: u64,
+    end_us: u64,
+    extra: &str,
+) -> String {
+    let parent = parent.map_or(String::new(), |p| format!(r#""parentSpanId":"{p:016x}","#));
+    let name = serde_json::to_string(name).unwrap();
+    let (start, end) = (T0 + start_us * US, T0 + end_us * US);
+    format!(
+        r#"{{"traceId":"{trace:032X}","spanId":"{span:016x}",{parent}"name":{name},"kind":2,"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}"{extra}}}"#
+    )
+}
+
+/// A document with one resource per (service, spans) group.
+fn otlp_doc(groups: &[(&str, Vec<String>)]) -> String {
+    let resources: Vec<String> = groups
+        .iter()
+        .map(|(service, spans)| {
+            format!(
+                r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"scope":{{"name":"t"}},"spans":[{}]}}]}}"#,
+                spans.join(",\n")
+            )
+        })
+        .collect();
+    format!("{{\"resourceSpans\":[\n{}\n]}}\n", resources.join(",\n"))
+}
+
+/// The in-code `dataset()` as an OTLP JSON file (the orphan first, as there).
+fn fixture_json() -> String {
+    let link_to_consumer = format!(r#","links":[{{"traceId":"{TRACE_B:032x}","spanId":"{CONSUMER:016x}"}}]"#);
+    let typed_attrs = r#"[{"key":"op","value":{"stringValue":"receive"}},{"key":"n","value":{"intValue":"3"}},{"key":"ok","value":{"boolValue":true}},{"key":"ratio","value":{"doubleValue":0.5}},{"key":"arr","value":{"arrayValue":{"values":[{"intValue":"1"},{"stringValue":"x"}]}}},{"key":"m","value":{"kvlistValue":{"values":[{"key":"k","value":{"stringValue":"v"}}]}}},{"key":"raw","value":{"bytesValue":"AAE="}}]"#;
+    let consumer_links = format!(
+        r#","links":[{{"traceId":"{TRACE_A:032x}","spanId":"{CHILD:016x}","traceState":"vendor=1","attributes":{typed_attrs}}},{{"traceId":"{TRACE_MISSING:032x}","spanId":"{:016x}"}}]"#,
+        0x1234
+    );
+    let error = r#","status":{"code":2}"#;
+    otlp_doc(&[
+        ("cache", vec![otlp_span(TRACE_A, ORPHAN, Some(0xdead), "refresh", 200, 300, "")]),
+        ("frontend", vec![otlp_span(TRACE_A, ROOT, None, "GET /", 0, 1500, &link_to_consumer)]),
+        (
+            "backend",
+            vec![
+                otlp_span(TRACE_A, CHILD, Some(ROOT), "SELECT", 100, 900, error),
+                otlp_span(TRACE_A, GRANDCHILD, Some(CHILD), "fetch\x1b[31m", 150, 2000, ""),
+            ],
+        ),
+        ("worker", vec![otlp_span(TRACE_B, CONSUMER, None, "consume", 5000, 6000, &consumer_links)]),
+        ("other", vec![otlp_span(TRACE_C, LONER, None, "x", 10_000, 11_000, "")]),
+    ])
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn stdout_of(assert: assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn binary_info_json_matches_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "t.json", &fixture_json());
+    let out = stdout_of(weft().arg("info").arg(&path).arg("--json").assert().success().stderr(""));
+    assert_eq!(out.lines().count(), 1);
+    let j: J = serde_json::from_str(&out).unwrap();
+    for key in ["traces", "spans", "links", "unresolved_links", "files", "trace_list"] {
+        assert!(j.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(
+        (j["traces"].as_u64(), j["spans"].as_u64(), j["unresolved_links"].as_u64()),
+        (Some(3), Some(6), Some(1))
+    );
+    assert_eq!(j["files"][0]["path"], path.display().to_string());
+    assert_eq!(j["files"][0]["format"], "otlp-json");
+    assert_eq!((j["files"][0]["spans"].as_u64(), j["files"][0]["skipped"].as_u64()), (Some(6), Some(0)));
+    let a = &j["trace_list"][0];
+    // The file's trace id was upper case; JSON ids are lower case, 32 digits.
+    assert_eq!(a["trace_id"], format!("{TRACE_A:032x}"));
+    assert_eq!((a["root_service"].as_str(), a["root_name"].as_str()), (Some("frontend"), Some("GET /")));
+    assert_eq!((a["start_unix_nano"].as_u64(), a["duration_ns"].as_u64()), (Some(T0), Some(2 * MS)));
+    assert_eq!((a["spans"].as_u64(), a["errors"].as_u64()), (Some(4), Some(1)));
+    assert_eq!((a["links_out"].as_u64(), a["links_in"].as_u64()), (Some(1), Some(1)));
+    for link in j["links"].as_array().unwrap() {
+        for end in ["source", "target"] {
+            assert_eq!(link[end]["trace_id"].as_str().unwrap().len(), 32);
+            assert_eq!(link[end]["span_id"].as_str().unwrap().len(), 16);
+        }
+    }
+}
+
+#[test]
+fn binary_links_json_lines_with_unresolved_and_span_directions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "t.json", &fixture_json());
+    let out = stdout_of(weft().arg("links").arg(&path).arg("--json").assert().success());
+    let lines: Vec<J> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    let unresolved: Vec<&J> = lines.iter().filter(|l| l["resolved"] == false).collect();
+    assert_eq!(unresolved.len(), 1);
+    assert_eq!(unresolved[0]["target"]["trace_id"], format!("{TRACE_MISSING:032x}"));
+    let typed = lines.iter().find(|l| l["target"]["span_id"] == format!("{CHILD:016x}")).unwrap();
+    assert_eq!(typed["resolved"], true);
+    assert_eq!(
+        typed["attributes"],
+        serde_json::json!({"op": "receive", "n": 3, "ok": true, "ratio": 0.5, "arr": [1, "x"], "m": {"k": "v"}, "raw": "AAE="})
+    );
+
+    let out = stdout_of(
+        weft()
+            .arg("links")
+            .arg(&path)
+            .args(["--json", "--span", &format!("{CONSUMER:X}")])
+            .assert()
+            .success(),
+    );
+    let dirs: Vec<(String, String, String)> = out
+        .lines()
+        .map(|l| serde_json::from_str::<J>(l).unwrap())
+        .map(|l| {
+            let s = |v: &J| v.as_str().unwrap().to_owned();
+            (s(&l["direction"]), s(&l["source"]["span_id"]), s(&l["target"]["span_id"]))
+        })
+        .collect();
+    let (consumer, child, root) =
+        (format!("{CONSUMER:016x}"), format!("{CHILD:016x}"), format!("{ROOT:016x}"));
+    assert_eq!(
+        dirs,
+        [
+            ("out".into(), consumer.clone(), child),
+            ("out".into(), consumer.clone(), "0000000000001234".into()),
+            ("in".into(), root, consumer),
+        ]
+    );
+}
+
+#[test]
+fn binary_tree_selects_a_trace_by_prefix_and_escapes_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "t.json", &fixture_json());
+    let out = stdout_of(weft().arg("tree").arg(&path).args(["--trace", "4BF92"]).assert().success());
+    assert!(out.starts_with(&format!("trace {TRACE_A:032x} · 4 spans")), "{out}");
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert!(out.contains("    backend: fetch\\x1b[31m\n"), "{out}");
+    assert!(!out.contains('\x1b'));
+}
+
+#[test]
+fn binary_info_text_escapes_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = otlp_doc(&[("svc\u{9b}", vec![otlp_span(1, 1, None, "a\x1b]0;pwned\x07", 0, 1, "")])]);
+    let path = write(&dir, "t.json", &doc);
+    let out = stdout_of(weft().arg("info").arg(&path).assert().success());
+    assert!(out.contains("svc\\x9b: a\\x1b]0;pwned\\x07"), "{out}");
+    assert!(!out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{9b}'));
+    // Without a command and with stdout not a terminal, the same summary is printed.
+    let out2 = stdout_of(weft().arg(&path).assert().success());
+    assert_eq!(out, out2);
+}
+
+#[test]
+fn binary_unknown_or_ambiguous_trace_ids_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "t.json", &fixture_json());
+    weft()
+        .arg("tree")
+        .arg(&path)
+        .args(["--trace", "ffffffff"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("no loaded trace id starts with 'ffffffff'"));
+    weft()
+        .arg("links")
+        .arg(&path)
+        .args(["--trace", "4bf9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{TRACE_A:032x}")))
+        .stderr(predicate::str::contains(format!("{TRACE_C:032x}")));
+    weft().arg(&path).args(["--span", "abcdef"]).assert().code(2);
+}
+
+#[test]
+fn binary_malformed_file_exits_1_with_path_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "bad.json", "{\"resourceSpans\": [\n  {\"scopeSpans\": [}\n]}\n");
+    weft().arg("info").arg(&path).assert().code(1).stdout("").stderr(
+        predicate::str::is_match(format!(r"error: {}:2:\d+: ", regex_escape(&path.display().to_string())))
+            .unwrap(),
+    );
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars().flat_map(|c| if c.is_ascii_alphanumeric() { vec![c] } else { vec!['\\', c] }).collect()
+}
+
+#[test]
+fn binary_partial_load_exits_0_and_reports_skips_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = otlp_span(1, 1, None, "ok", 0, 1, "");
+    let bad = r#"{"traceId":"00000000000000000000000000000001","spanId":"0000000000000002","name":"bad","startTimeUnixNano":{"not":"a time"},"endTimeUnixNano":"1"}"#;
+    let path = write(&dir, "partial.json", &otlp_doc(&[("svc", vec![good, bad.to_owned()])]));
+    let assert = weft().arg("tree").arg(&path).assert().success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.starts_with(&format!("{}: skipped 1 record\n", path.display())), "{stderr}");
+    // The bad span starts on line 3 (spans are joined with ",\n").
+    assert!(stderr.contains(&format!("  {}:3:", path.display())), "first reason with its position: {stderr}");
+    let out = stdout_of(assert);
+    assert!(out.contains("svc: ok") && !out.contains("bad"), "{out}");
+}
+
+#[test]
+fn binary_reads_stdin_and_lists_non_trace_files_in_folders() {
+    let out = stdout_of(weft().args(["info", "--json", "-"]).write_stdin(fixture_json()).assert().success());
+    let j: J = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["spans"], 6);
+
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "t.json", &fixture_json());
+    write(&dir, "README.txt", "not a trace");
+    weft()
+        .arg("info")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("skipped file {}", dir.path().join("README.txt").display())))
+        .stdout(predicate::str::contains("skipped files (not traces):"));
+}
+
+#[test]
+fn binary_forced_format_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "t.json", &fixture_json());
+    weft().arg("info").arg(&path).args(["--format", "zipkin-json"]).assert().code(1);
+    let out =
+        stdout_of(weft().arg("info").arg(&path).args(["--json", "--format", "otlp-json"]).assert().success());
+    assert!(out.contains(r#""spans":6"#), "{out}");
+}
+
+#[test]
+fn binary_closed_stdout_pipe_exits_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    // Enough links that the output is far larger than a pipe buffer.
+    let spans: Vec<String> = (1..=3000u64)
+        .map(|i| {
+            let links = format!(r#","links":[{{"traceId":"{:032x}","spanId":"{:016x}"}}]"#, 7, i + 1);
+            otlp_span(7, i, None, "s", 0, 1, &links)
+        })
+        .collect();
+    let path = write(&dir, "many.json", &otlp_doc(&[("svc", spans)]));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("weft"))
+        .arg("links")
+        .arg(&path)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("{\"source\""), "{first}");
+    // The reader is dropped here: the rest of weft's output goes to a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

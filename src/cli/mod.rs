@@ -56,6 +56,17 @@ pub enum Command {
     Tree(TreeArgs),
 }
 
+impl Command {
+    /// The subcommand's name as typed, to show its usage in errors found after parsing.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Info(_) => "info",
+            Self::Links(_) => "links",
+            Self::Tree(_) => "tree",
+        }
+    }
+}
+
 /// Which trace and span to start from. IDs are hex in any case.
 #[derive(Debug, Default, Args)]
 pub struct Select {

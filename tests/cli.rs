@@ -733,3 +733,20 @@ fn binary_closed_stdout_pipe_exits_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn tree_indentation_is_capped_for_very_deep_chains() {
+    let mut ds = Dataset::new();
+    let n = ds.intern("n");
+    for i in 1..=100u64 {
+        ds.spans.push(Span::new(TraceId(5), SpanId(i), SpanId(i - 1), i, 200, n, n));
+    }
+    let index = Index::build(ds);
+    let out = text(|w| tree::write(w, &index, None));
+    let cap = tree::MAX_INDENT_DEPTH * tree::INDENT;
+    let last = out.lines().last().unwrap();
+    assert!(last.ends_with(&format!("{}[depth 99] n: n", " ".repeat(cap))), "{last}");
+    assert!(!last.contains(&" ".repeat(cap + 3)), "{last}");
+    let shallow = out.lines().nth(11).unwrap();
+    assert!(shallow.ends_with(&format!("{}n: n", " ".repeat(10 * tree::INDENT))), "{shallow}");
+}

@@ -10,6 +10,9 @@ use std::io::{self, Write};
 
 /// Spaces per level of nesting.
 pub const INDENT: usize = 2;
+/// Deeper spans are indented as if at this depth and prefixed with their real depth (`[depth 75]`),
+/// so a pathological chain of spans cannot make the output grow with the square of its length.
+pub const MAX_INDENT_DEPTH: usize = 40;
 /// Width of the offset and duration columns (`+12.3ms`, `2m05s`).
 const TIME_WIDTH: usize = 9;
 
@@ -52,15 +55,16 @@ fn write_trace(w: &mut impl Write, index: &Index, t: TraceIdx) -> io::Result<()>
         let span = index.span(s);
         let offset = format!("+{}", duration(span.start.saturating_sub(info.start)));
         let depth = usize::from(index.depth(s));
+        let deep = if depth > MAX_INDENT_DEPTH { format!("[depth {depth}] ") } else { String::new() };
         writeln!(
             w,
-            "{}  {offset:>TIME_WIDTH$} {:>TIME_WIDTH$}  {:indent$}{}{}",
+            "{}  {offset:>TIME_WIDTH$} {:>TIME_WIDTH$}  {:indent$}{deep}{}{}",
             span.span_id,
             duration(span.duration()),
             "",
             span_label(index, s),
             markers(index, s),
-            indent = depth.saturating_mul(INDENT),
+            indent = depth.min(MAX_INDENT_DEPTH) * INDENT,
         )?;
     }
     Ok(())

@@ -236,7 +236,7 @@ fn info_text_lists_totals_files_skips_and_traces_escaped() {
     assert!(out.contains("mem.json:7:3: span has no traceId"), "{out}");
     let row_a = out.lines().find(|l| l.starts_with(&format!("{TRACE_A:032x}"))).unwrap();
     assert!(row_a.contains("2024-05-01 12:00:00.000Z"), "{row_a}");
-    assert!(row_a.contains("       4    2.00ms      1  ↗1 ↙1"), "{row_a}");
+    assert!(row_a.contains("       4    2.00ms       1  ↗1 ↙1"), "{row_a}");
     assert!(row_a.ends_with("frontend: GET /"), "{row_a}");
     assert!(!out.contains('\x1b'));
 }

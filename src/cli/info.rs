@@ -54,7 +54,7 @@ pub fn write_text(w: &mut impl Write, index: &Index, skipped_files: &[LoadError]
     writeln!(w)?;
     writeln!(
         w,
-        "{:<32}  {:<24} {:>7} {:>9} {:>6}  {:<11}  ROOT",
+        "{:<32}  {:<24} {:>7} {:>9}  {:>6}  {:<11}  ROOT",
         "TRACE", "START (UTC)", "SPANS", "DURATION", "ERRORS", "LINKS"
     )?;
     for t in trace_indices(index) {
@@ -63,7 +63,7 @@ pub fn write_text(w: &mut impl Write, index: &Index, skipped_files: &[LoadError]
         let links = format!("↗{} ↙{}", info.links_out, info.links_in);
         writeln!(
             w,
-            "{:<32}  {:<24} {:>7} {:>9} {:>6}  {links:<11}  {root}",
+            "{:<32}  {:<24} {:>7} {:>9}  {:>6}  {links:<11}  {root}",
             info.id.to_string(),
             utc(info.start),
             info.spans,

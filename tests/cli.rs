@@ -750,3 +750,10 @@ fn tree_indentation_is_capped_for_very_deep_chains() {
     let shallow = out.lines().nth(11).unwrap();
     assert!(shallow.ends_with(&format!("{}n: n", " ".repeat(10 * tree::INDENT))), "{shallow}");
 }
+
+#[test]
+fn binary_without_paths_summarises_the_bundled_samples_when_not_a_terminal() {
+    let samples = weft::samples::embedded().len();
+    let files = if samples == 1 { "1 file ·".to_owned() } else { format!("{samples} files ·") };
+    weft().assert().success().stdout(predicate::str::starts_with(files));
+}

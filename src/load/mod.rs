@@ -152,7 +152,11 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     let has = |key: &str| memchr::memmem::find(window, key.as_bytes()).is_some();
     match first {
         b'{' | b'[' => {
-            if has("\"resourceSpans\"") || has("\"resource_spans\"") || has("\"scopeSpans\"") {
+            if has("\"resourceSpans\"")
+                || has("\"resource_spans\"")
+                || has("\"scopeSpans\"")
+                || has("\"instrumentationLibrarySpans\"")
+            {
                 Some(Format::OtlpJson)
             } else if has("\"traceID\"") || has("\"operationName\"") {
                 Some(Format::JaegerJson)
@@ -177,6 +181,7 @@ mod tests {
     fn sniffs_json_shapes_by_content() {
         assert_eq!(sniff(b"\xEF\xBB\xBF {\"resourceSpans\":[]}"), Some(Format::OtlpJson));
         assert_eq!(sniff(b"{\"result\":{\"resourceSpans\":[]}}"), Some(Format::OtlpJson));
+        assert_eq!(sniff(b"{\"batches\":[{\"instrumentationLibrarySpans\":[]}]}"), Some(Format::OtlpJson));
         assert_eq!(sniff(b"{\"data\":[{\"traceID\":\"1\",\"spans\":[]}]}"), Some(Format::JaegerJson));
         assert_eq!(sniff(b"[{\"traceId\":\"1\",\"id\":\"2\"}]"), Some(Format::ZipkinJson));
         assert_eq!(sniff(b"[[{\"trace_id\":1,\"span_id\":2}]]"), Some(Format::DatadogJson));

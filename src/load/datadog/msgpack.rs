@@ -1,0 +1,977 @@
+//! Datadog msgpack payloads (v0.4 span maps, v0.5 string-table arrays) → `Builder`.
+//!
+//! A small borrowing cursor over the input (`Reader`) classifies markers with `rmp::Marker` and
+//! tracks the byte offset itself, so every problem names its byte. Strings are borrowed from the
+//! input; no length the input claims drives an allocation (capacities are capped by the bytes
+//! left, and a string longer than the rest of the input is an error before anything is read).
+//!
+//! Recovery: msgpack is self-delimiting, so a span of the wrong shape is skipped by its encoded
+//! length (`Reader::skip`) and the rest of its chunk still loads. Only running out of input (or a
+//! byte that is not msgpack at all) stops reading; what was complete before that point is kept.
+
+use super::Builder;
+use crate::model::{Attr, SpanId, TraceId, Value};
+use rmp::Marker;
+use std::borrow::Cow;
+use std::fmt;
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ErrorKind {
+    /// The input ended inside a value.
+    Eof,
+    /// A str/bin/ext length prefix claims more bytes than the input has left.
+    TooLong { what: &'static str, claimed: u64, left: u64 },
+    /// A value of another type than the format allows here.
+    Type { expected: &'static str, found: &'static str },
+    /// Well-formed msgpack that breaks a format rule (v0.5 index out of range, …).
+    Invalid(String),
+}
+
+/// A msgpack problem at a byte offset of the input.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Error {
+    pub at: usize,
+    pub kind: ErrorKind,
+}
+
+impl Error {
+    /// Reading cannot go on past this error: the input ended, or a length cannot be trusted.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self.kind, ErrorKind::Eof | ErrorKind::TooLong { .. })
+    }
+    fn invalid(at: usize, msg: impl Into<String>) -> Self {
+        Self { at, kind: ErrorKind::Invalid(msg.into()) }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Eof => f.write_str("input ends inside a value (truncated file?)"),
+            ErrorKind::TooLong { what, claimed, left } => write!(
+                f,
+                "{what} length prefix claims {claimed} bytes but only {left} are left (truncated or corrupt file)"
+            ),
+            ErrorKind::Type { expected, found } => write!(f, "expected {expected}, found {found}"),
+            ErrorKind::Invalid(msg) => f.write_str(msg),
+        }
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, Error>;
+
+/// Any msgpack number (or nil), as decoded; callers decide what they accept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    Nil,
+    U(u64),
+    I(i64),
+    F(f64),
+}
+
+/// A scalar value read by `Reader::scalar`; containers and extensions are left unread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    Num(Number),
+    Bool(bool),
+    Str(&'a [u8]),
+    Bin(&'a [u8]),
+    /// An array, map or extension (not consumed); the name says which.
+    Other(&'static str),
+}
+
+/// What a marker is, for error messages.
+pub(crate) fn marker_name(m: Marker) -> &'static str {
+    match m {
+        Marker::FixPos(_) | Marker::FixNeg(_) => "an integer",
+        Marker::U8 | Marker::U16 | Marker::U32 | Marker::U64 => "an integer",
+        Marker::I8 | Marker::I16 | Marker::I32 | Marker::I64 => "an integer",
+        Marker::F32 | Marker::F64 => "a float",
+        Marker::Null => "nil",
+        Marker::True | Marker::False => "a bool",
+        Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => "a string",
+        Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => "binary data",
+        Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => "an array",
+        Marker::FixMap(_) | Marker::Map16 | Marker::Map32 => "a map",
+        Marker::FixExt1
+        | Marker::FixExt2
+        | Marker::FixExt4
+        | Marker::FixExt8
+        | Marker::FixExt16
+        | Marker::Ext8
+        | Marker::Ext16
+        | Marker::Ext32 => "an extension value",
+        Marker::Reserved => "the reserved byte 0xc1 (not msgpack)",
+    }
+}
+
+/// A cursor over msgpack bytes that borrows strings from them.
+#[derive(Clone)]
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+    /// Moves back to an offset seen earlier (to skip a bad value from its start).
+    pub fn set_pos(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+    pub fn left(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    /// An element count the input claims, capped by the bytes left (each element takes at least
+    /// one byte), for `Vec::with_capacity`.
+    pub fn capacity_for(&self, claimed: u32) -> usize {
+        (claimed as usize).min(self.left())
+    }
+
+    #[inline]
+    fn eof(&self) -> Error {
+        Error { at: self.buf.len(), kind: ErrorKind::Eof }
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| self.eof())?;
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let bytes = self.take(N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+
+    #[inline]
+    fn u8(&mut self) -> Result<u8> {
+        let b = *self.buf.get(self.pos).ok_or_else(|| self.eof())?;
+        self.pos += 1;
+        Ok(b)
+    }
+    #[inline]
+    fn u16(&mut self) -> Result<u16> {
+        self.array().map(u16::from_be_bytes)
+    }
+    #[inline]
+    fn u32(&mut self) -> Result<u32> {
+        self.array().map(u32::from_be_bytes)
+    }
+    #[inline]
+    fn u64(&mut self) -> Result<u64> {
+        self.array().map(u64::from_be_bytes)
+    }
+
+    /// Takes a length-prefixed payload whose prefix starts at `at`; a length beyond the input is
+    /// reported as such (not as a plain end of input), since it usually means corruption.
+    #[inline]
+    fn take_len(&mut self, at: usize, what: &'static str, n: u64) -> Result<&'a [u8]> {
+        let left = self.left() as u64;
+        if n > left {
+            return Err(Error { at, kind: ErrorKind::TooLong { what, claimed: n, left } });
+        }
+        // `n <= left`, and `left` came from a usize.
+        self.take(n as usize)
+    }
+
+    #[inline]
+    pub fn peek(&self) -> Result<Marker> {
+        self.buf.get(self.pos).map(|&b| Marker::from_u8(b)).ok_or_else(|| self.eof())
+    }
+
+    #[inline]
+    fn marker(&mut self) -> Result<Marker> {
+        self.u8().map(Marker::from_u8)
+    }
+
+    #[inline]
+    fn wrong(&mut self, at: usize, expected: &'static str, m: Marker) -> Error {
+        // Leave the cursor on the value so the caller can skip it whole.
+        self.pos = at;
+        Error { at, kind: ErrorKind::Type { expected, found: marker_name(m) } }
+    }
+
+    /// Reads an array header; the count is as claimed (see `capacity_for`).
+    #[inline]
+    pub fn array_len(&mut self) -> Result<u32> {
+        let at = self.pos;
+        match self.marker()? {
+            Marker::FixArray(n) => Ok(u32::from(n)),
+            Marker::Array16 => self.u16().map(u32::from),
+            Marker::Array32 => self.u32(),
+            m => Err(self.wrong(at, "an array", m)),
+        }
+    }
+
+    /// Reads an array header, or nil as an empty array.
+    #[inline]
+    pub fn array_len_or_nil(&mut self) -> Result<u32> {
+        if self.peek()? == Marker::Null {
+            self.pos += 1;
+            return Ok(0);
+        }
+        self.array_len()
+    }
+
+    /// Reads a map header; the count is as claimed.
+    #[inline]
+    pub fn map_len(&mut self) -> Result<u32> {
+        let at = self.pos;
+        match self.marker()? {
+            Marker::FixMap(n) => Ok(u32::from(n)),
+            Marker::Map16 => self.u16().map(u32::from),
+            Marker::Map32 => self.u32(),
+            m => Err(self.wrong(at, "a map", m)),
+        }
+    }
+
+    /// Reads a map header, or nil as an empty map (tracers may send nil for empty meta).
+    #[inline]
+    pub fn map_len_or_nil(&mut self) -> Result<u32> {
+        if self.peek()? == Marker::Null {
+            self.pos += 1;
+            return Ok(0);
+        }
+        self.map_len()
+    }
+
+    /// Reads a str or bin (some tracers send keys as bin) as raw bytes; nil reads as empty.
+    #[inline]
+    pub fn str_bytes(&mut self) -> Result<&'a [u8]> {
+        let at = self.pos;
+        let m = self.marker()?;
+        match m {
+            Marker::FixStr(n) => self.take(usize::from(n)),
+            Marker::Str8 | Marker::Bin8 => {
+                let n = self.u8()?;
+                self.take_len(at, "string", u64::from(n))
+            }
+            Marker::Str16 | Marker::Bin16 => {
+                let n = self.u16()?;
+                self.take_len(at, "string", u64::from(n))
+            }
+            Marker::Str32 | Marker::Bin32 => {
+                let n = self.u32()?;
+                self.take_len(at, if m == Marker::Bin32 { "bin" } else { "string" }, u64::from(n))
+            }
+            Marker::Null => Ok(&[]),
+            m => Err(self.wrong(at, "a string", m)),
+        }
+    }
+
+    /// Reads any number, or nil.
+    #[inline]
+    pub fn number(&mut self) -> Result<Number> {
+        let at = self.pos;
+        Ok(match self.marker()? {
+            Marker::FixPos(n) => Number::U(u64::from(n)),
+            Marker::FixNeg(n) => Number::I(i64::from(n)),
+            Marker::U8 => Number::U(u64::from(self.u8()?)),
+            Marker::U16 => Number::U(u64::from(self.u16()?)),
+            Marker::U32 => Number::U(u64::from(self.u32()?)),
+            Marker::U64 => Number::U(self.u64()?),
+            Marker::I8 => Number::I(i64::from(i8::from_be_bytes(self.array()?))),
+            Marker::I16 => Number::I(i64::from(i16::from_be_bytes(self.array()?))),
+            Marker::I32 => Number::I(i64::from(i32::from_be_bytes(self.array()?))),
+            Marker::I64 => Number::I(i64::from_be_bytes(self.array()?)),
+            Marker::F32 => Number::F(f64::from(f32::from_be_bytes(self.array()?))),
+            Marker::F64 => Number::F(f64::from_be_bytes(self.array()?)),
+            Marker::Null => Number::Nil,
+            m => return Err(self.wrong(at, "a number", m)),
+        })
+    }
+
+    /// Reads a scalar of any type; leaves arrays, maps and extensions unread (`Scalar::Other`).
+    pub fn scalar(&mut self) -> Result<Scalar<'a>> {
+        let m = self.peek()?;
+        Ok(match m {
+            Marker::True | Marker::False => {
+                self.pos += 1;
+                Scalar::Bool(m == Marker::True)
+            }
+            Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => {
+                Scalar::Str(self.str_bytes()?)
+            }
+            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => Scalar::Bin(self.str_bytes()?),
+            Marker::FixArray(_)
+            | Marker::Array16
+            | Marker::Array32
+            | Marker::FixMap(_)
+            | Marker::Map16
+            | Marker::Map32
+            | Marker::FixExt1
+            | Marker::FixExt2
+            | Marker::FixExt4
+            | Marker::FixExt8
+            | Marker::FixExt16
+            | Marker::Ext8
+            | Marker::Ext16
+            | Marker::Ext32
+            | Marker::Reserved => Scalar::Other(marker_name(m)),
+            _ => Scalar::Num(self.number()?),
+        })
+    }
+
+    /// Skips one complete value of any type by its encoded length, without recursion (a deeply
+    /// nested input cannot overflow the stack) and without allocating.
+    pub fn skip(&mut self) -> Result<()> {
+        let mut pending: u64 = 1;
+        while pending > 0 {
+            pending -= 1;
+            let at = self.pos;
+            let m = self.marker()?;
+            let fixed = match m {
+                Marker::FixPos(_) | Marker::FixNeg(_) | Marker::Null | Marker::True | Marker::False => 0,
+                Marker::U8 | Marker::I8 => 1,
+                Marker::U16 | Marker::I16 => 2,
+                Marker::U32 | Marker::I32 | Marker::F32 => 4,
+                Marker::U64 | Marker::I64 | Marker::F64 => 8,
+                Marker::FixExt1 => 2,
+                Marker::FixExt2 => 3,
+                Marker::FixExt4 => 5,
+                Marker::FixExt8 => 9,
+                Marker::FixExt16 => 17,
+                Marker::FixStr(n) => usize::from(n),
+                Marker::Str8 | Marker::Bin8 => {
+                    let n = self.u8()?;
+                    self.take_len(at, "string", u64::from(n))?;
+                    0
+                }
+                Marker::Str16 | Marker::Bin16 => {
+                    let n = self.u16()?;
+                    self.take_len(at, "string", u64::from(n))?;
+                    0
+                }
+                Marker::Str32 | Marker::Bin32 => {
+                    let n = self.u32()?;
+                    self.take_len(at, if m == Marker::Bin32 { "bin" } else { "string" }, u64::from(n))?;
+                    0
+                }
+                Marker::Ext8 => {
+                    let n = self.u8()?;
+                    self.take_len(at, "ext", u64::from(n) + 1)?;
+                    0
+                }
+                Marker::Ext16 => {
+                    let n = self.u16()?;
+                    self.take_len(at, "ext", u64::from(n) + 1)?;
+                    0
+                }
+                Marker::Ext32 => {
+                    let n = self.u32()?;
+                    self.take_len(at, "ext", u64::from(n) + 1)?;
+                    0
+                }
+                Marker::FixArray(n) => {
+                    pending = pending.saturating_add(u64::from(n));
+                    0
+                }
+                Marker::Array16 => {
+                    pending = pending.saturating_add(u64::from(self.u16()?));
+                    0
+                }
+                Marker::Array32 => {
+                    pending = pending.saturating_add(u64::from(self.u32()?));
+                    0
+                }
+                Marker::FixMap(n) => {
+                    pending = pending.saturating_add(2 * u64::from(n));
+                    0
+                }
+                Marker::Map16 => {
+                    pending = pending.saturating_add(2 * u64::from(self.u16()?));
+                    0
+                }
+                Marker::Map32 => {
+                    pending = pending.saturating_add(2 * u64::from(self.u32()?));
+                    0
+                }
+                Marker::Reserved => return Err(self.wrong(at, "a msgpack value", m)),
+            };
+            self.take(fixed)?;
+        }
+        Ok(())
+    }
+}
+
+/// Bytes as text: borrowed when valid UTF-8, repaired (U+FFFD) otherwise, as the agent does.
+#[inline]
+pub(crate) fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field decoding shared by v0.4 and v0.5
+
+/// A span/trace id: any integer width, signed or unsigned. Java and old JRuby send int64, so a
+/// negative value is the same 64 bits read as unsigned. nil is 0.
+fn id(r: &mut Reader<'_>) -> Result<u64> {
+    let at = r.pos();
+    match r.number().map_err(|e| expected(e, "an integer id"))? {
+        Number::U(v) => Ok(v),
+        #[expect(clippy::cast_sign_loss, reason = "negative int64 ids are unsigned ids sent as signed")]
+        Number::I(v) => Ok(v as u64),
+        Number::Nil => Ok(0),
+        Number::F(_) => {
+            Err(Error { at, kind: ErrorKind::Type { expected: "an integer id", found: "a float" } })
+        }
+    }
+}
+
+/// An int64 field (`start`, `duration`, `error`): uint is accepted up to i64::MAX, nil is 0.
+fn int64(r: &mut Reader<'_>, field: &str) -> Result<i64> {
+    let at = r.pos();
+    match r.number().map_err(|e| expected(e, "an integer"))? {
+        Number::U(v) => i64::try_from(v)
+            .map_err(|_| Error::invalid(at, format!("`{field}` is {v}, more than the int64 maximum"))),
+        Number::I(v) => Ok(v),
+        Number::Nil => Ok(0),
+        Number::F(_) => Err(Error { at, kind: ErrorKind::Type { expected: "an integer", found: "a float" } }),
+    }
+}
+
+/// Names what was expected more precisely than the reader could (a type error only).
+fn expected(e: Error, what: &'static str) -> Error {
+    match e.kind {
+        ErrorKind::Type { found, .. } => Error { at: e.at, kind: ErrorKind::Type { expected: what, found } },
+        _ => e,
+    }
+}
+
+/// A metric value: any number as f64 (ints above 2^53 lose precision, as in the agent).
+fn number_f64(n: Number) -> Option<f64> {
+    match n {
+        Number::U(v) => Some(v as f64),
+        Number::I(v) => Some(v as f64),
+        Number::F(v) => Some(v),
+        Number::Nil => Some(0.0),
+    }
+}
+
+/// A lenient scalar as an attribute value (meta values should be strings, but numbers and bools
+/// are kept typed rather than dropped).
+fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
+    Some(match s {
+        Scalar::Str(bytes) => Value::Str(b.sym_bytes(bytes)),
+        Scalar::Bin(bytes) => Value::Bytes(b.sym_str(&super::base64(bytes))),
+        Scalar::Bool(v) => Value::Bool(v),
+        Scalar::Num(Number::U(v)) => i64::try_from(v).map_or(Value::Double(v as f64), Value::Int),
+        Scalar::Num(Number::I(v)) => Value::Int(v),
+        Scalar::Num(Number::F(v)) => Value::Double(v),
+        Scalar::Num(Number::Nil) => Value::Empty,
+        Scalar::Other(_) => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// v0.4
+
+/// What a v0.4 payload holds at the top: `[chunk, …]`, each chunk `[span map, …]`.
+pub(crate) fn parse_v04<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result::Result<(), Error> {
+    let mut r = Reader::new(input);
+    let chunks = r.array_len().map_err(|e| expected(e, "an array of trace chunks (Datadog v0.4)"))?;
+    let outcome = read_chunks(&mut r, b, chunks, |r, b| span_v04(r, b));
+    finish_payload(&mut r, b, outcome, chunks)
+}
+
+/// How reading a list of chunks ended.
+pub(crate) enum Outcome {
+    Complete,
+    /// Reading stopped early: the error, and which chunk (0-based) it stopped in.
+    Stopped(Error, u32),
+}
+
+/// Reads `chunks` chunks of spans with `span` decoding one span. A span of the wrong shape is
+/// skipped by its length; a chunk that is not an array is skipped whole.
+///
+/// Each chunk is independent (its `_dd.p.tid` applies only inside it), so a later parallel
+/// version can find chunk boundaries with `Reader::skip` and give each range its own `Builder`.
+pub(crate) fn read_chunks<'a, F>(r: &mut Reader<'a>, b: &mut Builder<'a>, chunks: u32, mut span: F) -> Outcome
+where
+    F: FnMut(&mut Reader<'a>, &mut Builder<'a>) -> Result<()>,
+{
+    for ci in 0..chunks {
+        let chunk_at = r.pos();
+        let n = match r.array_len() {
+            Ok(n) => n,
+            Err(e) if e.is_fatal() => return Outcome::Stopped(e, ci),
+            Err(e) => {
+                if let Err(e) = r.skip() {
+                    return Outcome::Stopped(e, ci);
+                }
+                b.skip(chunk_at, format!("trace chunk {} skipped: {e}", u64::from(ci) + 1));
+                continue;
+            }
+        };
+        b.begin_chunk();
+        for _ in 0..n {
+            let span_at = r.pos();
+            b.begin_span();
+            match span(r, b) {
+                Ok(()) => b.finish_span(span_at),
+                Err(e) if e.is_fatal() => {
+                    b.abort_span();
+                    b.end_chunk();
+                    return Outcome::Stopped(e, ci);
+                }
+                Err(e) => {
+                    b.abort_span();
+                    r.set_pos(span_at);
+                    if let Err(fatal) = r.skip() {
+                        b.end_chunk();
+                        return Outcome::Stopped(fatal, ci);
+                    }
+                    b.skip(e.at, format!("span at byte {span_at} skipped: {e}"));
+                }
+            }
+        }
+        b.end_chunk();
+    }
+    Outcome::Complete
+}
+
+/// Turns an early stop into a skip note (something was read) or an error (nothing was), and
+/// notes bytes after the payload.
+fn finish_payload(
+    r: &mut Reader<'_>,
+    b: &mut Builder<'_>,
+    outcome: Outcome,
+    chunks: u32,
+) -> std::result::Result<(), Error> {
+    match outcome {
+        Outcome::Complete => {
+            if !r.at_end() {
+                let left = r.left();
+                b.warn(r.pos(), format!("{left} bytes after the end of the payload were ignored"));
+            }
+            Ok(())
+        }
+        Outcome::Stopped(e, ci) => {
+            let what = format!(
+                "{e}; reading stopped in trace chunk {} of the {chunks} the payload announces",
+                u64::from(ci) + 1
+            );
+            if b.span_count() == 0 {
+                Err(Error::invalid(e.at, format!("{what}; no complete span before that point")))
+            } else {
+                b.skip(e.at, format!("{what}; the spans after this point are lost"));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One v0.4 span map.
+fn span_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
+    let fields = r.map_len()?;
+    for _ in 0..fields {
+        let key = r.str_bytes()?;
+        match key {
+            b"service" => {
+                let v = r.str_bytes()?;
+                b.s.service = Some(b.sym_bytes(v));
+            }
+            b"name" => {
+                let v = r.str_bytes()?;
+                b.s.name = Some(b.sym_bytes(v));
+            }
+            b"resource" => {
+                let v = r.str_bytes()?;
+                let v = b.sym_bytes(v);
+                b.set_resource(v);
+            }
+            b"type" => {
+                let v = r.str_bytes()?;
+                let v = b.sym_bytes(v);
+                b.set_type(v);
+            }
+            b"trace_id" => b.s.trace_id = id(r)?,
+            b"span_id" => b.s.span_id = id(r)?,
+            b"parent_id" => b.s.parent_id = id(r)?,
+            b"start" => b.s.start = int64(r, "start")?,
+            b"duration" => b.s.duration = int64(r, "duration")?,
+            b"error" => b.s.error = int64(r, "error")?,
+            b"meta" => meta_v04(r, b)?,
+            b"metrics" => metrics_v04(r, b)?,
+            b"meta_struct" => meta_struct_v04(r, b)?,
+            b"span_links" => {
+                let n = r.array_len_or_nil()?;
+                for _ in 0..n {
+                    link_v04(r, b)?;
+                }
+            }
+            b"span_events" => {
+                let n = r.array_len_or_nil()?;
+                for _ in 0..n {
+                    event_v04(r, b)?;
+                }
+            }
+            _ => r.skip()?,
+        }
+    }
+    Ok(())
+}
+
+/// `meta`: str → str. A non-string value is kept typed; a container value is dropped with a note.
+fn meta_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
+    let n = r.map_len_or_nil()?;
+    for _ in 0..n {
+        let key_at = r.pos();
+        let key = r.str_bytes()?;
+        let at = r.pos();
+        match r.scalar()? {
+            Scalar::Str(v) => b.meta_bytes(key, v, at),
+            Scalar::Other(what) => {
+                r.skip()?;
+                b.warn(key_at, format!("meta `{}` is {what}, not a string; dropped", text(key)));
+            }
+            other => {
+                if let Some(v) = scalar_value(b, other) {
+                    b.meta_value(&text(key), v);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `metrics`: str → number (any width; nil is 0).
+fn metrics_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
+    let n = r.map_len_or_nil()?;
+    for _ in 0..n {
+        let key_at = r.pos();
+        let key = r.str_bytes()?;
+        match r.scalar()? {
+            Scalar::Num(num) => {
+                if let Some(v) = number_f64(num) {
+                    b.metric_bytes(key, v);
+                }
+            }
+            Scalar::Other(what) => {
+                r.skip()?;
+                b.warn(key_at, format!("metric `{}` is {what}, not a number; dropped", text(key)));
+            }
+            other => {
+                if let Some(v) = scalar_value(b, other) {
+                    b.meta_value(&text(key), v);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `meta_struct`: str → msgpack-encoded bytes, kept opaque as base64 (`Value::Bytes`).
+fn meta_struct_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
+    let n = r.map_len_or_nil()?;
+    for _ in 0..n {
+        let key_at = r.pos();
+        let key = text(r.str_bytes()?);
+        match r.scalar()? {
+            Scalar::Bin(bytes) | Scalar::Str(bytes) => b.meta_struct(&key, bytes),
+            Scalar::Other(what) => {
+                r.skip()?;
+                b.warn(key_at, format!("meta_struct `{key}` is {what}, not bytes; dropped"));
+            }
+            _ => b.warn(key_at, format!("meta_struct `{key}` is not bytes; dropped")),
+        }
+    }
+    Ok(())
+}
+
+/// One native `span_links` entry.
+fn link_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
+    let (mut low, mut high, mut span, mut flags) = (0u64, 0u64, 0u64, 0u64);
+    let mut trace_state = None;
+    let mut attrs = b.take_tmp();
+    let fields = r.map_len()?;
+    for _ in 0..fields {
+        let key = r.str_bytes()?;
+        match key {
+            b"trace_id" => low = id(r)?,
+            b"trace_id_high" => high = id(r)?,
+            b"span_id" => span = id(r)?,
+            b"flags" => flags = id(r)?,
+            b"tracestate" => {
+                let v = r.str_bytes()?;
+                if !v.is_empty() {
+                    trace_state = Some(b.sym_bytes(v));
+                }
+            }
+            b"attributes" => {
+                let n = r.map_len_or_nil()?;
+                for _ in 0..n {
+                    let k = text(r.str_bytes()?);
+                    let s = r.scalar()?;
+                    let value = match scalar_value(b, s) {
+                        Some(v) => v,
+                        None => {
+                            r.skip()?;
+                            continue;
+                        }
+                    };
+                    let key = b.sym(&k);
+                    attrs.push(Attr { key, value });
+                }
+            }
+            // `dropped_attributes_count` and anything newer.
+            _ => r.skip()?,
+        }
+    }
+    b.add_link(
+        TraceId::from_halves(high, low),
+        SpanId(span),
+        trace_state,
+        super::w3c_flags(flags),
+        &attrs,
+        false,
+    );
+    b.put_tmp(attrs);
+    Ok(())
+}
+
+/// One native `span_events` entry: `{name, time_unix_nano, attributes: {key: AnyValue}}`.
+fn event_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
+    let mut name = None;
+    let mut time = 0u64;
+    let mut attrs = b.take_tmp();
+    let fields = r.map_len()?;
+    for _ in 0..fields {
+        let key = r.str_bytes()?;
+        match key {
+            b"name" => {
+                let v = r.str_bytes()?;
+                name = Some(b.sym_bytes(v));
+            }
+            b"time_unix_nano" => time = id(r)?,
+            b"attributes" => {
+                let n = r.map_len_or_nil()?;
+                for _ in 0..n {
+                    let k = text(r.str_bytes()?);
+                    let value = any_value(r, b, 0)?;
+                    let key = b.sym(&k);
+                    attrs.push(Attr { key, value });
+                }
+            }
+            _ => r.skip()?,
+        }
+    }
+    let name = name.unwrap_or_else(|| b.sym_str(""));
+    b.add_event(time, name, &attrs);
+    b.put_tmp(attrs);
+    Ok(())
+}
+
+/// A native event attribute value: `{type: 0..4, string_value|bool_value|int_value|double_value|
+/// array_value: {values: [...]}}`. A bare scalar is accepted too. Arrays nest one level only.
+fn any_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: u8) -> Result<Value> {
+    let s = r.scalar()?;
+    if let Some(v) = scalar_value(b, s) {
+        return Ok(v);
+    }
+    if !matches!(r.peek()?, Marker::FixMap(_) | Marker::Map16 | Marker::Map32) {
+        r.skip()?;
+        return Ok(Value::Empty);
+    }
+    let mut out = Value::Empty;
+    let fields = r.map_len()?;
+    for _ in 0..fields {
+        let key = r.str_bytes()?;
+        match key {
+            b"string_value" | b"bool_value" | b"int_value" | b"double_value" => {
+                let s = r.scalar()?;
+                match scalar_value(b, s) {
+                    Some(v) => out = v,
+                    None => r.skip()?,
+                }
+            }
+            b"array_value" if depth == 0 => {
+                let mut values = Vec::new();
+                let n = r.map_len_or_nil()?;
+                for _ in 0..n {
+                    if r.str_bytes()? == b"values" {
+                        let count = r.array_len_or_nil()?;
+                        values.reserve(r.capacity_for(count));
+                        for _ in 0..count {
+                            values.push(any_value(r, b, depth + 1)?);
+                        }
+                    } else {
+                        r.skip()?;
+                    }
+                }
+                out = b.ds.add_array(&values);
+            }
+            _ => r.skip()?,
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// v0.5
+
+/// `[ [string, …], [ [ [12 elements], … ], … ] ]`: every string is an index into the table.
+pub(crate) fn parse_v05<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result::Result<(), Error> {
+    let mut r = Reader::new(input);
+    let at = r.pos();
+    let outer =
+        r.array_len().map_err(|e| expected(e, "an array of [string table, traces] (Datadog v0.5)"))?;
+    if outer != 2 {
+        return Err(Error::invalid(
+            at,
+            format!("a v0.5 payload is an array of 2 elements (string table, traces), this one has {outer}"),
+        ));
+    }
+    let count = r.array_len().map_err(|e| expected(e, "the v0.5 string table (an array of strings)"))?;
+    let mut table: Vec<Cow<'a, str>> = Vec::with_capacity(r.capacity_for(count));
+    for i in 0..count {
+        let at = r.pos();
+        match r.scalar() {
+            Ok(Scalar::Str(s) | Scalar::Bin(s)) => table.push(text(s)),
+            Ok(Scalar::Num(Number::Nil)) => table.push(Cow::Borrowed("")),
+            Ok(_) => {
+                r.set_pos(at);
+                r.skip()?;
+                b.warn(at, format!("string table entry {i} is not a string; read as \"\""));
+                table.push(Cow::Borrowed(""));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let chunks = r.array_len().map_err(|e| expected(e, "the v0.5 list of traces (an array)"))?;
+    let outcome = read_chunks(&mut r, b, chunks, |r, b| span_v05(r, b, &table));
+    finish_payload(&mut r, b, outcome, chunks)
+}
+
+/// Number of elements in a v0.5 span array.
+const V05_SPAN_LEN: u32 = 12;
+
+fn string_index(r: &mut Reader<'_>) -> Result<(usize, u64)> {
+    let at = r.pos();
+    match r.number()? {
+        Number::U(v) => Ok((at, v)),
+        Number::Nil => Ok((at, 0)),
+        Number::I(v) => u64::try_from(v)
+            .map(|v| (at, v))
+            .map_err(|_| Error::invalid(at, format!("string index {v} is negative"))),
+        Number::F(_) => {
+            Err(Error { at, kind: ErrorKind::Type { expected: "a string index", found: "a float" } })
+        }
+    }
+}
+
+fn lookup<'t, 'a>(table: &'t [Cow<'a, str>], (at, i): (usize, u64)) -> Result<&'t Cow<'a, str>> {
+    usize::try_from(i).ok().and_then(|i| table.get(i)).ok_or_else(|| {
+        Error::invalid(
+            at,
+            format!("string index {i} is out of range (the string table has {} entries)", table.len()),
+        )
+    })
+}
+
+fn span_v05<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, table: &[Cow<'a, str>]) -> Result<()> {
+    let at = r.pos();
+    let n = r.array_len()?;
+    if n != V05_SPAN_LEN {
+        return Err(Error::invalid(at, format!("a v0.5 span has {V05_SPAN_LEN} elements, this one has {n}")));
+    }
+    let service = lookup(table, string_index(r)?)?;
+    b.s.service = Some(b.sym(service));
+    let name = lookup(table, string_index(r)?)?;
+    b.s.name = Some(b.sym(name));
+    let resource = lookup(table, string_index(r)?)?;
+    let resource = b.sym(resource);
+    b.set_resource(resource);
+    b.s.trace_id = id(r)?;
+    b.s.span_id = id(r)?;
+    b.s.parent_id = id(r)?;
+    b.s.start = int64(r, "start")?;
+    b.s.duration = int64(r, "duration")?;
+    b.s.error = int64(r, "error")?;
+    let meta = r.map_len_or_nil()?;
+    for _ in 0..meta {
+        let key = lookup(table, string_index(r)?)?;
+        let at = r.pos();
+        let value = lookup(table, string_index(r)?)?;
+        b.meta(key, value, at);
+    }
+    let metrics = r.map_len_or_nil()?;
+    for _ in 0..metrics {
+        let key = lookup(table, string_index(r)?)?;
+        let at = r.pos();
+        let value = r.number()?;
+        match number_f64(value) {
+            Some(v) => b.metric(key, v),
+            None => b.warn(at, format!("metric `{key}` is not a number; dropped")),
+        }
+    }
+    let kind = lookup(table, string_index(r)?)?;
+    let kind = b.sym(kind);
+    b.set_type(kind);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_walks_nested_values_and_reports_lengths_beyond_the_input() {
+        // [ {"a": [1, -1, 1.5]}, "x", bin8(2) ]
+        let bytes = [
+            0x93, 0x81, 0xa1, b'a', 0x93, 0x01, 0xff, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xa1, b'x', 0xc4,
+            2, 9, 9,
+        ];
+        let mut r = Reader::new(&bytes);
+        r.skip().unwrap();
+        assert!(r.at_end());
+        let mut r = Reader::new(&[0xdb, 0xff, 0xff, 0xff, 0xff, b'a']);
+        let e = r.skip().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLong { what: "string", claimed: 0xffff_ffff, left: 1 });
+        assert_eq!(e.at, 0);
+        assert!(e.is_fatal());
+    }
+
+    #[test]
+    fn numbers_of_every_width_and_sign() {
+        let bytes =
+            [0x05, 0xe0, 0xcc, 200, 0xd0, 0x80, 0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xc0];
+        let mut r = Reader::new(&bytes);
+        assert_eq!(id(&mut r).unwrap(), 5);
+        assert_eq!(id(&mut r).unwrap(), (-32i64) as u64);
+        assert_eq!(id(&mut r).unwrap(), 200);
+        assert_eq!(id(&mut r).unwrap(), (-128i64) as u64);
+        assert_eq!(id(&mut r).unwrap(), u64::MAX - 1);
+        assert_eq!(id(&mut r).unwrap(), 0);
+    }
+
+    #[test]
+    fn wrong_type_leaves_the_cursor_on_the_value() {
+        let bytes = [0xa1, b'x'];
+        let mut r = Reader::new(&bytes);
+        let e = r.array_len().unwrap_err();
+        assert_eq!(e.to_string(), "expected an array, found a string");
+        assert_eq!(r.pos(), 0);
+        assert!(!e.is_fatal());
+    }
+}

@@ -5,6 +5,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+pub mod app;
 pub mod cli;
 pub mod index;
 pub mod load;
@@ -12,3 +13,4 @@ pub mod model;
 pub mod samples;
 pub mod text;
 pub mod tui;
+pub mod ui;

@@ -49,12 +49,22 @@ pub fn run(index: Index, open: OpenAt) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Test hook for the end-to-end test of terminal restore on panic: with `WEFT_DEBUG_PANIC=1`, a
+/// debug build panics once the first frame is on screen. Release builds never read the variable.
+fn debug_panic_after_first_frame() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("WEFT_DEBUG_PANIC").is_some_and(|v| v == "1") {
+        panic!("WEFT_DEBUG_PANIC: deliberate panic after the first frame");
+    }
+}
+
 /// Blocking loop: draw, wait for one event, update. The data is static, so there is no tick.
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>) -> anyhow::Result<()> {
     let size = terminal.size().context("reading the terminal size")?;
     app.resize(size.width, size.height);
     while !app.quit {
         terminal.draw(|frame| crate::ui::render(frame, app)).context("drawing")?;
+        debug_panic_after_first_frame();
         match event::read().context("reading terminal input")? {
             Event::Key(ev) => {
                 if let Some(key) = Key::from_event(&ev) {

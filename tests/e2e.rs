@@ -29,6 +29,10 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Self {
+        Self::start_env(args, &[])
+    }
+
+    fn start_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
             .expect("open a pty");
@@ -36,6 +40,9 @@ impl Session {
         cmd.args(args);
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
         cmd.env("TERM", "xterm-256color");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn weft");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
@@ -253,4 +260,37 @@ fn sample_batch_consumer_links_to_its_producers() {
     assert_eq!(s.wait_exit(), 0);
     assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
     assert_eq!(s.parser.screen().mouse_protocol_mode(), vt100::MouseProtocolMode::None);
+}
+
+/// A panic inside the explorer (forced by the debug-only `WEFT_DEBUG_PANIC=1` hook after the first
+/// frame) leaves the alternate screen, turns mouse capture off and shows the cursor before the
+/// panic message prints, so the message lands on the normal screen; the exit status says failure.
+#[test]
+fn a_panic_restores_the_terminal_before_its_message_prints() {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: WEFT_DEBUG_PANIC exists only in debug builds");
+        return;
+    }
+    let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_PANIC", "1"), ("RUST_BACKTRACE", "0")]);
+    let code = s.wait_exit();
+    assert_ne!(code, 0, "a panic is a failure");
+    let screen = s.parser.screen();
+    assert!(!screen.alternate_screen(), "alternate screen left");
+    assert_eq!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None, "mouse capture off");
+    assert!(!screen.hide_cursor(), "cursor shown again");
+    let text = s.screen_text();
+    assert!(
+        text.contains("WEFT_DEBUG_PANIC: deliberate panic after the first frame"),
+        "normal screen:\n{text}"
+    );
+
+    // In order: a frame on the alternate screen, then leaving it, then the message.
+    let find = |needle: &[u8]| s.raw.windows(needle.len()).position(|w| w == needle);
+    let left = find(b"\x1b[?1049l").expect("left the alternate screen");
+    let message = find(b"deliberate panic").expect("the panic message");
+    assert!(left < message, "the message printed after leaving the alternate screen");
+    let mut before = vt100::Parser::new(nz(ROWS), nz(COLS), 0);
+    before.process(&s.raw[..left]);
+    assert!(before.screen().alternate_screen(), "the frame was on the alternate screen");
+    assert!(before.screen().contents().contains("consume batch"), "{}", before.screen().contents());
 }

@@ -5,7 +5,7 @@ use super::human::{count, span_label};
 use super::ids::Selection;
 use super::json::{Direction, JsonLink, kind_name};
 use crate::index::{Index, LinkIdx, LinkTarget, TraceIdx};
-use crate::text::{escape_control, value};
+use crate::text::{VALUE_DISPLAY_MAX, escape_control, value_capped};
 use std::io::{self, Write};
 
 /// The links a selection covers, each with its direction when a span was chosen:
@@ -88,7 +88,13 @@ pub fn write_text(
         if !attrs.is_empty() {
             let text: Vec<String> = attrs
                 .iter()
-                .map(|a| format!("{}={}", escape_control(index.str(a.key)), value(&index.data, a.value)))
+                .map(|a| {
+                    format!(
+                        "{}={}",
+                        escape_control(index.str(a.key)),
+                        value_capped(&index.data, a.value, VALUE_DISPLAY_MAX)
+                    )
+                })
                 .collect();
             writeln!(w, "{pad}    {}", text.join("  "))?;
         }

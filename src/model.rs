@@ -573,14 +573,16 @@ impl Dataset {
             version: map_opt(s.version),
             attrs: shift(s.attrs, attr_base),
         }));
-        let file_base = self.files.len() as u16;
+        // `Span::file` is a u16; `load::load_paths` stops at `load::MAX_FILES`, so this never
+        // saturates in practice, and if it did spans would name the last file instead of panicking.
+        let file_base = u16::try_from(self.files.len()).unwrap_or(u16::MAX);
         let remap_idx = |i: u32, base: usize| if i == 0 { 0 } else { i + base as u32 };
         self.spans.extend(other.spans.iter().map(|s| Span {
             name: map(s.name),
             service: map(s.service),
             status_message: map_opt(s.status_message),
             trace_state: map_opt(s.trace_state),
-            file: s.file + file_base,
+            file: s.file.saturating_add(file_base),
             resource: ResourceIdx(remap_idx(s.resource.0, resource_base)),
             scope: ScopeIdx(remap_idx(s.scope.0, scope_base)),
             attrs: shift(s.attrs, attr_base),

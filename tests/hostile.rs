@@ -654,3 +654,106 @@ fn the_binary_uses_exit_2_for_usage_errors() {
     weft().arg("--no-such-flag").assert().code(2);
     weft().args(["info", "--format", "not-a-format", "x.json"]).assert().code(2);
 }
+
+#[test]
+fn a_parent_chain_50_000_deep_is_walked_without_recursion() {
+    const N: usize = 50_000;
+    let spans: Vec<String> = (1..=N)
+        .map(|i| {
+            let parent = if i == 1 { String::new() } else { format!("{:016x}", i - 1) };
+            format!(
+                r#"{{"traceId":"{T1}","spanId":"{i:016x}","parentSpanId":"{parent}","name":"s{i}","startTimeUnixNano":"{i}","endTimeUnixNano":"{}"}}"#,
+                2 * N - i
+            )
+        })
+        .collect();
+    let doc = otlp_doc(&spans);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("chain.json");
+    std::fs::write(&path, &doc).expect("write");
+    let ds = load::load_bytes(doc.into_bytes(), "chain.json", None).expect("loads");
+    let index = Index::build(ds);
+    assert_eq!(invariants::check_index(&index), N);
+    let deepest = index.trace_spans(TraceIdx(0))[N - 1];
+    assert_eq!(index.name(deepest), format!("s{N}"));
+    assert_eq!(index.depth(deepest), (N - 1) as u16);
+
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+    let mut app = App::new(&index, OpenAt { trace: Some(TraceIdx(0)), span: None });
+    app.resize(80, 24);
+    for action in
+        [Action::SelectLast, Action::CollapseAll, Action::ExpandAll, Action::SelectLast, Action::ShowLinks]
+    {
+        app.update(action);
+        terminal.draw(|f| weft::ui::render(f, &app)).expect("draw");
+    }
+    assert_eq!(app.trace_view().map(|tv| tv.selected_span(&index)), Some(deepest));
+
+    if cli_ready() {
+        let out = weft().arg("tree").arg(&path).output().expect("run weft tree");
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.lines().filter(|l| l.contains("svc: s")).count(), N, "one line per span");
+        let widest = stdout.lines().map(str::len).max().unwrap_or(0);
+        assert!(widest < 400, "indentation is capped: a line of {widest} bytes");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any corpus file with bytes overwritten, inserted or cut off: a located error naming the
+    /// path, or a dataset and index that pass every invariant.
+    #[test]
+    fn mutated_corpus_files_load_soundly_or_fail_with_the_path(
+        file in 0..CORPUS.len(),
+        edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>(), 0u8..3), 1..8),
+    ) {
+        let name = CORPUS[file].0;
+        let mut bytes = std::fs::read(corpus_dir().join(name)).expect(name);
+        for (at, byte, op) in edits {
+            let at = if bytes.is_empty() { 0 } else { at % bytes.len() };
+            match op {
+                0 if !bytes.is_empty() => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                _ => bytes.truncate(at),
+            }
+        }
+        match load::load_bytes(bytes, name, None) {
+            Ok(ds) => {
+                invariants::check_dataset(&ds);
+                let spans = ds.spans.len();
+                let index = Index::build(ds);
+                proptest::prop_assert_eq!(invariants::check_index(&index), spans);
+            }
+            Err(e) => {
+                let shown = e.to_string();
+                proptest::prop_assert!(shown.starts_with(name), "{}", shown);
+                proptest::prop_assert!(!shown.chars().any(is_terminal_unsafe), "{}", shown);
+            }
+        }
+    }
+}
+
+#[test]
+fn more_files_than_a_span_can_name_are_listed_as_skipped_not_misattributed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extra = 3;
+    for i in 0..load::MAX_FILES + extra {
+        let doc = otlp_doc(&[format!(
+            r#"{{"traceId":"{T1}","spanId":"{:016x}","name":"f{i}","startTimeUnixNano":"1","endTimeUnixNano":"2"}}"#,
+            i + 1
+        )]);
+        std::fs::write(dir.path().join(format!("{i:06}.json")), doc).expect("write");
+    }
+    let l = load::load_paths(&[dir.path().to_path_buf()], None).expect("folder loads");
+    assert_eq!(l.dataset.files.len(), load::MAX_FILES);
+    assert_eq!(l.skipped_paths.len(), extra);
+    assert!(l.skipped_paths[0].to_string().contains("weft reads at most 65535 files"), "{}", l.skipped_paths[0]);
+    // Every span names the file it came from.
+    for s in &l.dataset.spans {
+        let file = &l.dataset.files[usize::from(s.file)];
+        let name = l.dataset.str(s.name);
+        assert!(file.path.ends_with(&format!("{:06}.json", &name[1..].parse::<usize>().expect("f<i>"))));
+    }
+}

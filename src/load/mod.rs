@@ -17,12 +17,28 @@ use crate::model::{Dataset, Format, Location};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// The most files one dataset holds (`Span::file` is a u16). Files past it in a folder are
+/// listed in `skipped_paths`; an explicit path past it is an error.
+pub const MAX_FILES: usize = u16::MAX as usize;
+
+fn too_many_files(path: &str) -> LoadError {
+    LoadError::new(
+        path,
+        None,
+        Location::Unknown,
+        format!("not loaded: weft reads at most {MAX_FILES} files at once"),
+    )
+}
+
 /// Reads every path into one dataset. A folder contributes each trace file in it; files in a
 /// folder that are not traces are noted in `skipped_paths`, but an explicit path that cannot be
 /// loaded is an error.
 pub fn load_paths(paths: &[PathBuf], forced: Option<Format>) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded { dataset: Dataset::new(), skipped_paths: Vec::new() };
     for path in paths {
+        if loaded.dataset.files.len() >= MAX_FILES && !path.is_dir() {
+            return Err(too_many_files(&path.display().to_string()));
+        }
         if path.as_os_str() == "-" {
             let mut buf = Vec::new();
             std::io::stdin()
@@ -31,6 +47,10 @@ pub fn load_paths(paths: &[PathBuf], forced: Option<Format>) -> Result<Loaded, L
             loaded.dataset.append(load_bytes(buf, "<stdin>", forced)?);
         } else if path.is_dir() {
             for file in files_in(path)? {
+                if loaded.dataset.files.len() >= MAX_FILES {
+                    loaded.skipped_paths.push(too_many_files(&file.display().to_string()));
+                    continue;
+                }
                 match load_file(&file, forced) {
                     Ok(ds) => loaded.dataset.append(ds),
                     Err(err) => loaded.skipped_paths.push(err),

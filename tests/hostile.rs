@@ -172,6 +172,11 @@ const CORPUS: &[(&str, Format, Outcome)] = &[
             ],
         },
     ),
+    (
+        "zipkin-escapes-in-ids.json",
+        Format::ZipkinJson,
+        Partial { spans: 1, skipped: 1, reasons: &["span skipped: bad id \"\x1b[2J\": id is not hex"] },
+    ),
     ("dd-v04-clean.msgpack", Format::DatadogMsgpackV04, Clean { spans: 2, warnings: &[] }),
     (
         "dd-v04-truncated.msgpack",
@@ -644,6 +649,12 @@ fn the_binary_prints_file_text_escaped() {
     let out = weft().arg("tree").arg(&path).output().expect("run weft");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("evil\\x1b[2J"), "the name is shown, escaped: {stdout}");
+    // A skip reason quoting an id with an escape in it: the reason holds the raw byte (it is
+    // data), and stderr shows it escaped.
+    let out = weft().arg("info").arg(corpus_dir().join("zipkin-escapes-in-ids.json")).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(r#"bad id "\x1b[2J""#), "{stderr}");
+    assert_no_control(&stderr, "zipkin skip reason");
 }
 
 #[test]
@@ -749,7 +760,11 @@ fn more_files_than_a_span_can_name_are_listed_as_skipped_not_misattributed() {
     let l = load::load_paths(&[dir.path().to_path_buf()], None).expect("folder loads");
     assert_eq!(l.dataset.files.len(), load::MAX_FILES);
     assert_eq!(l.skipped_paths.len(), extra);
-    assert!(l.skipped_paths[0].to_string().contains("weft reads at most 65535 files"), "{}", l.skipped_paths[0]);
+    assert!(
+        l.skipped_paths[0].to_string().contains("weft reads at most 65535 files"),
+        "{}",
+        l.skipped_paths[0]
+    );
     // Every span names the file it came from.
     for s in &l.dataset.spans {
         let file = &l.dataset.files[usize::from(s.file)];

@@ -143,6 +143,12 @@ write("zipkin-bad-ids.json", dump([
     zs("4444444444444444", "kept-child", parentId="1111111111111111"),
 ]))
 
+# A skip reason that quotes file text holding escapes: printed anywhere, it must come out escaped.
+write("zipkin-escapes-in-ids.json", dump([
+    zs("\u001b[2J", "bad-id-with-escape"),
+    zs("1111111111111111", "\u001b]0;title\u0007"),
+]))
+
 # ---- Datadog msgpack -------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ copy datadog_v05 "$fx"/datadog/*v05*.msgpack "${corpus[@]}"
 all=("$fx"/*/* "$root"/sample-traces/* "${corpus[@]}")
 copy sniff "${all[@]}"
 copy index "${all[@]}"
+copy explorer "${all[@]}"
 for d in "$root"/fuzz/corpus/*/; do
     echo "$(basename "$d"): $(find "$d" -type f | wc -l) seeds"
 done

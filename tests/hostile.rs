@@ -289,6 +289,16 @@ fn draw_every_trace(index: &Index, what: &str) {
     assert!(frames > index.traces().len(), "{what}: frames drawn");
 }
 
+/// The explorer's top line on the trace list.
+fn header(index: &Index) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+    let mut app = App::new(index, OpenAt::default());
+    app.resize(80, 24);
+    terminal.draw(|f| weft::ui::render(f, &app)).expect("draw");
+    let buf = terminal.backend().buffer();
+    (0..buf.area.width).map(|x| buf[(x, 0)].symbol()).collect()
+}
+
 fn assert_error(err: &LoadError, path: &Path, at: At, message: &str, what: &str) {
     let shown = err.to_string();
     let p = path.display().to_string();
@@ -336,7 +346,8 @@ fn every_corpus_file_has_its_outcome() {
                 for w in f.warnings.iter().filter(|w| w.skipped) {
                     assert_ne!(w.at, Location::Unknown, "{name}: skip without a position: {}", w.message);
                 }
-                check_loaded(l.dataset, name);
+                let index = check_loaded(l.dataset, name);
+                assert!(header(&index).contains(&format!("{skipped} skipped")), "{name}: {}", header(&index));
             }
             (Clean { spans, warnings }, Ok(l)) => {
                 let f = &l.dataset.files[0];

@@ -599,6 +599,22 @@ fn a_file_name_with_escapes_is_printed_escaped() {
     let shown = err.to_string();
     assert!(shown.contains("evil\\x1b]0;pwned\\x07\\x1b[2J.json:1:"), "{shown}");
     assert_no_control(&shown, "error for an escaped file name");
+
+    // The same name on a good file: the explorer and every command print it escaped.
+    std::fs::copy(corpus_dir().join("otlp-wrong-types.json"), &path).expect("copy");
+    let l = load::load_paths(std::slice::from_ref(&path), None).expect("loads");
+    check_loaded(l.dataset, "escaped file name");
+    if cli_ready() {
+        for cmd in ["info", "tree", "links"] {
+            let out = weft().arg(cmd).arg(&path).output().expect("run weft");
+            assert_eq!(out.status.code(), Some(0), "{cmd}");
+            let (stdout, stderr) =
+                (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_no_control(&stdout, cmd);
+            assert_no_control(&stderr, cmd);
+            assert!(stderr.contains("evil\\x1b]0;pwned\\x07\\x1b[2J.json: skipped 4"), "{cmd}: {stderr}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

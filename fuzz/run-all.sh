@@ -15,10 +15,11 @@ cargo +nightly fuzz build -O || exit 1
 mkdir -p logs
 for t in "${targets[@]}"; do
     mkdir -p "artifacts/$t"
+    case "$t" in datadog_v0*) dict=dict/msgpack.dict ;; *) dict=dict/json.dict ;; esac
     # -malloc_limit_mb: no single allocation may approach what a length prefix claims; inputs are
     # at most 64 KiB, so 256 MiB is only reachable by trusting a claimed length.
     target/x86_64-unknown-linux-gnu/release/"$t" "corpus/$t" \
         -max_total_time="$secs" -max_len=65536 -malloc_limit_mb=256 -rss_limit_mb=2048 \
-        -timeout=10 -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"logs/$t.log" 2>&1
+        -timeout=10 -dict="$dict" -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"logs/$t.log" 2>&1
     echo "$t: exit $? $(grep -E '^Done [0-9]+ runs' "logs/$t.log")"
 done

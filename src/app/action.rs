@@ -78,6 +78,8 @@ actions! {
     NextTab,
     /// Open the selected trace.
     OpenTrace,
+    /// Show every trace reachable from this one through links, in either direction, as a tree.
+    ShowLinkedTraces,
     /// Sort the trace list by the next column.
     CycleSort,
     /// Reverse the trace list's sort order.

@@ -16,6 +16,9 @@ const WIDE_WATERFALL_PERCENT: u16 = 55;
 /// The details pane's share of a narrow body, in twentieths.
 const NARROW_DETAIL_TWENTIETHS: u16 = 9;
 
+/// The linked-traces view grows with the terminal up to this many columns.
+pub const FLOW_MAX_WIDTH: u16 = 140;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
@@ -90,6 +93,27 @@ impl Areas {
         let height =
             u16::try_from(rows.saturating_add(2)).unwrap_or(u16::MAX).min(self.body.height.saturating_sub(2));
         centered(self.body, width, height)
+    }
+
+    /// The linked-traces view's frame (border included): as large as the help overlay, wider
+    /// when the terminal is.
+    pub fn flow(&self) -> Rect {
+        centered(
+            self.body,
+            self.body.width.saturating_sub(4).min(FLOW_MAX_WIDTH),
+            self.body.height.saturating_sub(2),
+        )
+    }
+
+    /// The linked-traces view's rows: inside the border, below its column header line.
+    pub fn flow_rows(&self) -> Rect {
+        let f = self.flow();
+        Rect {
+            x: f.x.saturating_add(1),
+            y: f.y.saturating_add(2),
+            width: f.width.saturating_sub(2),
+            height: f.height.saturating_sub(3),
+        }
     }
 
     /// The help overlay's frame (border included).

@@ -80,6 +80,9 @@ pub struct App<'a> {
     pub viewport: Rect,
     /// A one-line message for the footer; cleared by the next key.
     pub status: Option<String>,
+    /// Text to put on the clipboard: `tui` writes it out as an OSC 52 sequence and clears it
+    /// (only `tui` touches the terminal).
+    pub clipboard: Option<String>,
     pub quit: bool,
     /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
     pub skipped: usize,
@@ -145,6 +148,7 @@ impl<'a> App<'a> {
             history: History::default(),
             viewport: Rect::new(0, 0, 80, 24),
             status: None,
+            clipboard: None,
             quit: false,
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
             unresolved: index.unresolved_links().count(),
@@ -281,6 +285,7 @@ impl<'a> App<'a> {
                 _ => self.open_selected_trace(),
             },
             Action::ShowLinkedTraces => self.show_linked_traces(),
+            Action::CopyIds => self.copy_ids(),
             Action::CycleSort => {
                 self.list.sort = self.list.sort.next();
                 self.refresh_list();
@@ -745,6 +750,37 @@ impl<'a> App<'a> {
         }
         self.overlay = Overlay::Flow(Box::new(fv));
         self.clamp_scrolls();
+    }
+
+    /// `y`: the selected link row's far end (in the Links tab) or the selected span, as
+    /// `TRACE_ID SPAN_ID`, handed to `tui` for the clipboard.
+    fn copy_ids(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let link_row = (tv.focus == Pane::Details && tv.tab == Tab::Links)
+            .then(|| tv.links.get(tv.detail_sel).copied())
+            .flatten();
+        let (what, trace_id, span_id) = match link_row {
+            Some(row) => match row.dir {
+                Dir::Out => {
+                    let link = row.link(index);
+                    ("link target", link.trace_id, link.span_id)
+                }
+                Dir::In => {
+                    let source = index.span(index.link_source(row.link));
+                    ("link source", source.trace_id, source.span_id)
+                }
+            },
+            None => {
+                let span = index.span(tv.selected_span(index));
+                ("span", span.trace_id, span.span_id)
+            }
+        };
+        self.clipboard = Some(format!("{trace_id} {span_id}"));
+        self.status = Some(format!(
+            "copied {what} ids {}… {span_id} (OSC 52: the terminal may not support it)",
+            trace_id.short(8)
+        ));
     }
 
     /// Enter in the linked-traces view: a recorded jump to the selected trace.

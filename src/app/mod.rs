@@ -354,7 +354,7 @@ impl<'a> App<'a> {
                 return;
             }
             Overlay::Flow(fv) => {
-                let rows = areas.flow_rows();
+                let rows = areas.flow_rows(fv.rows.len());
                 if rows.contains(at) {
                     let i = fv.scroll + usize::from(y - rows.y);
                     if i < fv.rows.len() {
@@ -364,7 +364,7 @@ impl<'a> App<'a> {
                             fv.sel = i;
                         }
                     }
-                } else if !areas.flow().contains(at) {
+                } else if !areas.flow(fv.rows.len()).contains(at) {
                     self.overlay = Overlay::None;
                 }
                 return;
@@ -434,7 +434,7 @@ impl<'a> App<'a> {
         let h = match (&self.overlay, &self.screen) {
             (Overlay::Help { .. } | Overlay::Value { .. }, _) => inner(a.help()).height,
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
-            (Overlay::Flow(_), _) => a.flow_rows().height,
+            (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -527,7 +527,7 @@ impl<'a> App<'a> {
                 *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
             }
             Overlay::Flow(fv) => {
-                let page = usize::from(a.flow_rows().height);
+                let page = usize::from(a.flow_rows(fv.rows.len()).height);
                 fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
             }
             Overlay::None => {}

@@ -39,7 +39,7 @@ fn signed(ns: i64) -> String {
 impl Widget for LinkedTraces<'_> {
     fn render(self, _area: Rect, buf: &mut Buffer) {
         let areas = self.app.areas();
-        let frame = areas.flow();
+        let frame = areas.flow(self.view.rows.len());
         if frame.width < 3 || frame.height < 3 {
             return;
         }
@@ -61,7 +61,7 @@ impl Widget for LinkedTraces<'_> {
         );
         let inner = block.inner(frame);
         block.render(frame, buf);
-        let rows = areas.flow_rows();
+        let rows = areas.flow_rows(view.rows.len());
         let (x, w) = (inner.x.saturating_add(1), inner.width.saturating_sub(2));
         let right_w = RIGHT_W.min(w);
         let left_w = w.saturating_sub(right_w).saturating_sub(1);

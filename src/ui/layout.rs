@@ -95,19 +95,18 @@ impl Areas {
         centered(self.body, width, height)
     }
 
-    /// The linked-traces view's frame (border included): as large as the help overlay, wider
-    /// when the terminal is.
-    pub fn flow(&self) -> Rect {
-        centered(
-            self.body,
-            self.body.width.saturating_sub(4).min(FLOW_MAX_WIDTH),
-            self.body.height.saturating_sub(2),
-        )
+    /// The linked-traces view's frame (border included) for `rows` traces: border, a column
+    /// head and the rows, as tall as the body allows; wider than the help when the terminal is.
+    pub fn flow(&self, rows: usize) -> Rect {
+        let width = self.body.width.saturating_sub(4).min(FLOW_MAX_WIDTH);
+        let height =
+            u16::try_from(rows.saturating_add(3)).unwrap_or(u16::MAX).min(self.body.height.saturating_sub(2));
+        centered(self.body, width, height)
     }
 
-    /// The linked-traces view's rows: inside the border, below its column header line.
-    pub fn flow_rows(&self) -> Rect {
-        let f = self.flow();
+    /// The linked-traces view's rows: inside the border, below its column head line.
+    pub fn flow_rows(&self, rows: usize) -> Rect {
+        let f = self.flow(rows);
         Rect {
             x: f.x.saturating_add(1),
             y: f.y.saturating_add(2),

@@ -181,6 +181,14 @@ pub(crate) mod tests {
         assert_eq!(app.trace_view().unwrap().selected, selected_in_gather);
         press(&mut app, Context::Global, Action::GoForward);
         assert_eq!(open(&app), shard1);
+
+        // `y` on a row copies that trace's id and its root span's id.
+        press(&mut app, Context::Trace, Action::ShowLinkedTraces);
+        select(&mut app, gather);
+        press(&mut app, Context::Flow, Action::CopyIds);
+        let root = index.span(index.trace(gather).root);
+        assert_eq!(app.clipboard, Some(format!("{} {}", root.trace_id, root.span_id)));
+        assert!(matches!(app.overlay, Overlay::Flow(_)), "copying keeps the view open");
     }
 
     #[test]

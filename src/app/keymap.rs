@@ -305,6 +305,14 @@ pub const BINDINGS: &[Binding] = &[
         Hint::Low,
     ),
     bind(C::Flow, &[Key::new(K::Enter)], Action::OpenTrace, "open", "open the selected trace", Hint::High),
+    bind(
+        C::Flow,
+        &[Key::ch('y')],
+        Action::CopyIds,
+        "copy ids",
+        "copy the selected trace's id and its root span's id (OSC 52)",
+        Hint::Low,
+    ),
     bind(C::Trace, &[Key::ch('n')], Action::NextMatch, "next", "next search match", Hint::Low),
     bind(C::Trace, &[Key::ch('N')], Action::PrevMatch, "prev", "previous search match", Hint::Low),
     bind(

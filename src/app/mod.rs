@@ -752,10 +752,23 @@ impl<'a> App<'a> {
         self.clamp_scrolls();
     }
 
-    /// `y`: the selected link row's far end (in the Links tab) or the selected span, as
-    /// `TRACE_ID SPAN_ID`, handed to `tui` for the clipboard.
+    /// `y`: the selected linked trace (and its root span), the selected link row's far end (in
+    /// the Links tab) or the selected span, as `TRACE_ID SPAN_ID`, handed to `tui` for the
+    /// clipboard.
     fn copy_ids(&mut self) {
         let index = self.index;
+        if let Overlay::Flow(fv) = &self.overlay {
+            let Some(t) = fv.selected() else { return };
+            let info = index.trace(t);
+            let root = (info.root.get() < index.span_count()).then(|| index.span(info.root).span_id);
+            let span_id = root.unwrap_or_default();
+            self.clipboard = Some(format!("{} {span_id}", info.id));
+            self.status = Some(format!(
+                "copied trace id {}… and root span id {span_id} (OSC 52: the terminal may not support it)",
+                info.id.short(8)
+            ));
+            return;
+        }
         let Some(tv) = self.trace_view() else { return };
         let link_row = (tv.focus == Pane::Details && tv.tab == Tab::Links)
             .then(|| tv.links.get(tv.detail_sel).copied())

@@ -764,7 +764,7 @@ impl<'a> App<'a> {
             let span_id = root.unwrap_or_default();
             self.clipboard = Some(format!("{} {span_id}", info.id));
             self.status = Some(format!(
-                "copied trace id {}… and root span id {span_id} (OSC 52: the terminal may not support it)",
+                "copied trace {}… root span {span_id} (OSC 52: terminal may not support it)",
                 info.id.short(8)
             ));
             return;
@@ -791,7 +791,7 @@ impl<'a> App<'a> {
         };
         self.clipboard = Some(format!("{trace_id} {span_id}"));
         self.status = Some(format!(
-            "copied {what} ids {}… {span_id} (OSC 52: the terminal may not support it)",
+            "copied {what} ids {}… {span_id} (OSC 52: terminal may not support it)",
             trace_id.short(8)
         ));
     }

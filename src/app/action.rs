@@ -78,6 +78,10 @@ actions! {
     NextTab,
     /// Open the selected trace.
     OpenTrace,
+    /// Show every trace reachable from this one through links, in either direction, as a tree.
+    ShowLinkedTraces,
+    /// Copy the selected span's (or link's far end's) trace and span ids to the clipboard.
+    CopyIds,
     /// Sort the trace list by the next column.
     CycleSort,
     /// Reverse the trace list's sort order.

@@ -24,6 +24,8 @@ pub enum Context {
     Links,
     /// The link picker overlay is open.
     Picker,
+    /// The linked-traces view is open.
+    Flow,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
 }
@@ -39,6 +41,7 @@ impl Context {
         Context::Details,
         Context::Links,
         Context::Picker,
+        Context::Flow,
         Context::Input,
     ];
 
@@ -52,6 +55,7 @@ impl Context {
             Context::Details => "Details pane",
             Context::Links => "Links tab",
             Context::Picker => "Link picker",
+            Context::Flow => "Linked traces",
             Context::Input => "Typing a search or filter",
         }
     }
@@ -283,6 +287,31 @@ pub const BINDINGS: &[Binding] = &[
         "search",
         "search span names, services and attribute values",
         Hint::High,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('L')],
+        Action::ShowLinkedTraces,
+        "linked",
+        "linked traces: every trace reachable through links, as a tree",
+        Hint::Low,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('y')],
+        Action::CopyIds,
+        "copy ids",
+        "copy the selected span's (or link's) trace and span ids (OSC 52)",
+        Hint::Low,
+    ),
+    bind(C::Flow, &[Key::new(K::Enter)], Action::OpenTrace, "open", "open the selected trace", Hint::High),
+    bind(
+        C::Flow,
+        &[Key::ch('y')],
+        Action::CopyIds,
+        "copy ids",
+        "copy the selected trace's id and its root span's id (OSC 52)",
+        Hint::Low,
     ),
     bind(C::Trace, &[Key::ch('n')], Action::NextMatch, "next", "next search match", Hint::Low),
     bind(C::Trace, &[Key::ch('N')], Action::PrevMatch, "prev", "previous search match", Hint::Low),

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod detail;
+pub mod flow;
 pub mod history;
 pub mod keymap;
 pub mod links;
@@ -22,6 +23,7 @@ use crate::text::escape_control;
 use crate::tui::OpenAt;
 use crate::ui::layout::{Areas, WaterfallCols};
 use action::Action;
+use flow::FlowView;
 use history::{History, Place, TraceSnapshot};
 use keymap::{Context, Key};
 use links::{Dir, End, LinkRow};
@@ -64,6 +66,8 @@ pub enum Overlay {
         sel: usize,
         scroll: usize,
     },
+    /// The traces linked to the open one, as a tree (`L`).
+    Flow(Box<FlowView>),
 }
 
 pub struct App<'a> {
@@ -76,6 +80,9 @@ pub struct App<'a> {
     pub viewport: Rect,
     /// A one-line message for the footer; cleared by the next key.
     pub status: Option<String>,
+    /// Text to put on the clipboard: `tui` writes it out as an OSC 52 sequence and clears it
+    /// (only `tui` touches the terminal).
+    pub clipboard: Option<String>,
     pub quit: bool,
     /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
     pub skipped: usize,
@@ -141,6 +148,7 @@ impl<'a> App<'a> {
             history: History::default(),
             viewport: Rect::new(0, 0, 80, 24),
             status: None,
+            clipboard: None,
             quit: false,
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
             unresolved: index.unresolved_links().count(),
@@ -199,6 +207,7 @@ impl<'a> App<'a> {
         match &self.overlay {
             Overlay::Help { .. } | Overlay::Value { .. } => return vec![Context::Move, Context::Global],
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
+            Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -271,7 +280,12 @@ impl<'a> App<'a> {
             Action::ShowLinks => self.show_tab(Tab::Links),
             Action::PrevTab => self.cycle_tab(false),
             Action::NextTab => self.cycle_tab(true),
-            Action::OpenTrace => self.open_selected_trace(),
+            Action::OpenTrace => match &self.overlay {
+                Overlay::Flow(_) => self.open_flow_selection(),
+                _ => self.open_selected_trace(),
+            },
+            Action::ShowLinkedTraces => self.show_linked_traces(),
+            Action::CopyIds => self.copy_ids(),
             Action::CycleSort => {
                 self.list.sort = self.list.sort.next();
                 self.refresh_list();
@@ -335,6 +349,22 @@ impl<'a> App<'a> {
                         self.jump_to_selected_link();
                     }
                 } else {
+                    self.overlay = Overlay::None;
+                }
+                return;
+            }
+            Overlay::Flow(fv) => {
+                let rows = areas.flow_rows(fv.rows.len());
+                if rows.contains(at) {
+                    let i = fv.scroll + usize::from(y - rows.y);
+                    if i < fv.rows.len() {
+                        if i == fv.sel {
+                            self.open_flow_selection();
+                        } else {
+                            fv.sel = i;
+                        }
+                    }
+                } else if !areas.flow(fv.rows.len()).contains(at) {
                     self.overlay = Overlay::None;
                 }
                 return;
@@ -404,6 +434,7 @@ impl<'a> App<'a> {
         let h = match (&self.overlay, &self.screen) {
             (Overlay::Help { .. } | Overlay::Value { .. }, _) => inner(a.help()).height,
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
+            (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -429,6 +460,11 @@ impl<'a> App<'a> {
             Overlay::Picker { rows, sel, scroll, .. } => {
                 *sel = step(*sel, rows.len(), m, page);
                 *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
+                return;
+            }
+            Overlay::Flow(fv) => {
+                fv.sel = step(fv.sel, fv.rows.len(), m, page);
+                fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
                 return;
             }
             Overlay::None => {}
@@ -489,6 +525,10 @@ impl<'a> App<'a> {
             Overlay::Picker { rows, sel, scroll, .. } => {
                 let page = usize::from(inner(a.picker(rows.len())).height);
                 *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
+            }
+            Overlay::Flow(fv) => {
+                let page = usize::from(a.flow_rows(fv.rows.len()).height);
+                fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
             }
             Overlay::None => {}
         }
@@ -700,6 +740,73 @@ impl<'a> App<'a> {
         }
     }
 
+    /// `L`: the tree of traces linked to the open one, built here so drawing only reads it.
+    fn show_linked_traces(&mut self) {
+        let Some(t) = self.trace_view().map(|tv| tv.trace) else { return };
+        let fv = FlowView::build(self.index, t);
+        if fv.rows.len() <= 1 {
+            self.status = Some("no other loaded trace is linked to this one".into());
+            return;
+        }
+        self.overlay = Overlay::Flow(Box::new(fv));
+        self.clamp_scrolls();
+    }
+
+    /// `y`: the selected linked trace (and its root span), the selected link row's far end (in
+    /// the Links tab) or the selected span, as `TRACE_ID SPAN_ID`, handed to `tui` for the
+    /// clipboard.
+    fn copy_ids(&mut self) {
+        let index = self.index;
+        if let Overlay::Flow(fv) = &self.overlay {
+            let Some(t) = fv.selected() else { return };
+            let info = index.trace(t);
+            let root = (info.root.get() < index.span_count()).then(|| index.span(info.root).span_id);
+            let span_id = root.unwrap_or_default();
+            self.clipboard = Some(format!("{} {span_id}", info.id));
+            self.status = Some(format!(
+                "copied trace {}… root span {span_id} (OSC 52: terminal may not support it)",
+                info.id.short(8)
+            ));
+            return;
+        }
+        let Some(tv) = self.trace_view() else { return };
+        let link_row = (tv.focus == Pane::Details && tv.tab == Tab::Links)
+            .then(|| tv.links.get(tv.detail_sel).copied())
+            .flatten();
+        let (what, trace_id, span_id) = match link_row {
+            Some(row) => match row.dir {
+                Dir::Out => {
+                    let link = row.link(index);
+                    ("link target", link.trace_id, link.span_id)
+                }
+                Dir::In => {
+                    let source = index.span(index.link_source(row.link));
+                    ("link source", source.trace_id, source.span_id)
+                }
+            },
+            None => {
+                let span = index.span(tv.selected_span(index));
+                ("span", span.trace_id, span.span_id)
+            }
+        };
+        self.clipboard = Some(format!("{trace_id} {span_id}"));
+        self.status = Some(format!(
+            "copied {what} ids {}… {span_id} (OSC 52: terminal may not support it)",
+            trace_id.short(8)
+        ));
+    }
+
+    /// Enter in the linked-traces view: a recorded jump to the selected trace.
+    fn open_flow_selection(&mut self) {
+        let Overlay::Flow(fv) = &self.overlay else { return };
+        let Some(t) = fv.selected() else { return };
+        if self.trace_view().map(|tv| tv.trace) == Some(t) {
+            self.overlay = Overlay::None;
+            return;
+        }
+        self.jump_to_trace(t);
+    }
+
     fn go_back(&mut self) {
         let current = self.current_place();
         match self.history.back(current) {
@@ -772,7 +879,7 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } | Overlay::Value { .. } => None,
+            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)

@@ -16,6 +16,9 @@ const WIDE_WATERFALL_PERCENT: u16 = 55;
 /// The details pane's share of a narrow body, in twentieths.
 const NARROW_DETAIL_TWENTIETHS: u16 = 9;
 
+/// The linked-traces view grows with the terminal up to this many columns.
+pub const FLOW_MAX_WIDTH: u16 = 140;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
@@ -90,6 +93,26 @@ impl Areas {
         let height =
             u16::try_from(rows.saturating_add(2)).unwrap_or(u16::MAX).min(self.body.height.saturating_sub(2));
         centered(self.body, width, height)
+    }
+
+    /// The linked-traces view's frame (border included) for `rows` traces: border, a column
+    /// head and the rows, as tall as the body allows; wider than the help when the terminal is.
+    pub fn flow(&self, rows: usize) -> Rect {
+        let width = self.body.width.saturating_sub(4).min(FLOW_MAX_WIDTH);
+        let height =
+            u16::try_from(rows.saturating_add(3)).unwrap_or(u16::MAX).min(self.body.height.saturating_sub(2));
+        centered(self.body, width, height)
+    }
+
+    /// The linked-traces view's rows: inside the border, below its column head line.
+    pub fn flow_rows(&self, rows: usize) -> Rect {
+        let f = self.flow(rows);
+        Rect {
+            x: f.x.saturating_add(1),
+            y: f.y.saturating_add(2),
+            width: f.width.saturating_sub(2),
+            height: f.height.saturating_sub(3),
+        }
     }
 
     /// The help overlay's frame (border included).

@@ -10,11 +10,12 @@
 //! ├──────────────────────────────────────────────┴───────────────────────────┤
 //! │ footer: /search 3/17 · status · key hints from the keymap     ? help q quit│
 //! └──────────────────────────────────────────────────────────────────────────┘
-//!   overlays (help, link picker, full value) are drawn last, centred over the body
+//!   overlays (help, link picker, full value, linked traces) are drawn last, centred over the body
 //! ```
 
 pub mod detail;
 pub mod draw;
+pub mod flow;
 pub mod footer;
 pub mod header;
 pub mod help;
@@ -77,5 +78,6 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
         Overlay::Picker { dir, rows, sel, scroll } => {
             picker::Picker { app, dir: *dir, rows, sel: *sel, scroll: *scroll }.render(a.body, buf);
         }
+        Overlay::Flow(fv) => flow::LinkedTraces { app, view: fv }.render(a.body, buf),
     }
 }

@@ -282,6 +282,13 @@ fn draw_every_trace(index: &Index, what: &str) {
             app.update(Action::ShowValue);
             check(&app, &mut terminal);
             app.update(Action::GoBack);
+            // `y`: the ids go to the terminal inside an OSC 52 sequence, so they must be plain.
+            app.update(Action::CopyIds);
+            let clip = app.clipboard.take().unwrap_or_else(|| panic!("{what}: y copied nothing"));
+            assert!(!clip.chars().any(is_terminal_unsafe), "{what}: clipboard {clip:?}");
+            app.update(Action::ShowLinkedTraces);
+            check(&app, &mut terminal);
+            app.update(Action::GoBack);
             app.update(Action::FocusPrev);
             app.update(Action::SelectNext);
         }

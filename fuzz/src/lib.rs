@@ -73,8 +73,15 @@ pub fn load_index_walk(data: &[u8], draw: bool) {
                 Action::ShowAttributes,
                 Action::FocusNext,
                 Action::ShowValue,
+                Action::GoBack,
+                Action::CopyIds,
+                Action::ShowLinkedTraces,
             ] {
                 app.update(action);
+                // The clipboard text goes out inside an OSC 52 sequence: it must be plain text.
+                if let Some(clip) = app.clipboard.take() {
+                    assert_terminal_safe(&clip);
+                }
                 terminal.draw(|f| weft::ui::render(f, &app)).expect("draw");
                 for cell in terminal.backend().buffer().content() {
                     assert_terminal_safe(cell.symbol());

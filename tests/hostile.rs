@@ -313,7 +313,10 @@ fn assert_error(err: &LoadError, path: &Path, at: At, message: &str, what: &str)
         .strip_prefix(&p)
         .unwrap_or_else(|| panic!("{what}: error does not start with its path: {shown}"));
     let position_ok = match at {
-        At::Line => matches!(err.at, Location::Line { .. }) && rest.starts_with(':'),
+        At::Line => {
+            matches!(err.at, Location::Line { line, column } if line >= 1 && column >= 1)
+                && rest.starts_with(':')
+        }
         At::Byte => matches!(err.at, Location::Offset(_)) && rest.starts_with(": byte "),
         At::File => err.at == Location::Unknown && rest.starts_with(": "),
     };
@@ -349,9 +352,14 @@ fn every_corpus_file_has_its_outcome() {
                         f.warnings
                     );
                 }
-                // Each skip that keeps its reason also says where.
+                // Each skip that keeps its reason also says where, in 1-based lines and columns.
                 for w in f.warnings.iter().filter(|w| w.skipped) {
                     assert_ne!(w.at, Location::Unknown, "{name}: skip without a position: {}", w.message);
+                }
+                for w in &f.warnings {
+                    if let Location::Line { line, column } = w.at {
+                        assert!(line >= 1 && column >= 1, "{name}: position {line}:{column}: {}", w.message);
+                    }
                 }
                 let index = check_loaded(l.dataset, name);
                 assert!(header(&index).contains(&format!("{skipped} skipped")), "{name}: {}", header(&index));

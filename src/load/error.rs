@@ -30,7 +30,8 @@ pub fn json_location(err: &serde_json::Error) -> Location {
     if err.line() == 0 {
         Location::Unknown
     } else {
-        Location::Line { line: err.line(), column: err.column() }
+        // serde_json says column 0 for an error met at a newline; columns here count from 1.
+        Location::Line { line: err.line(), column: err.column().max(1) }
     }
 }
 

@@ -286,7 +286,8 @@ impl<'a> Ctx<'a> {
 
     /// serde_json's line:col is relative to the document's slice; make it relative to the file.
     fn json_error_location(&mut self, doc_start: usize, err: &serde_json::Error) -> Location {
-        let (line, column) = (err.line(), err.column());
+        // serde_json says column 0 for an error met at a newline; columns here count from 1.
+        let (line, column) = (err.line(), err.column().max(1));
         if line == 0 {
             return Location::Unknown;
         }

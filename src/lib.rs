@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod index;
+pub mod intern;
 pub mod load;
 pub mod model;
 pub mod samples;

@@ -1,0 +1,277 @@
+//! The string interner behind `model::Dataset::strings`: every name, key and string value a
+//! loader reads is stored once, and spans refer to it by a 4-byte `Sym`.
+//!
+//! Why not `lasso::Rodeo`: loading a million spans interns several million strings, most of
+//! them attribute values seen once. Rodeo hashes with SipHash and keeps a 16-byte `&str` per
+//! string besides its hash map; here a string costs its bytes, one `usize` end offset and one
+//! `u32` slot in a foldhash-keyed table, and each string is hashed once. Symbols stay
+//! `lasso::Spur` so code that names the key type keeps compiling.
+//!
+//! Symbols are dense and handed out in first-seen order, which `absorb` preserves: merging the
+//! interners of file chunks parsed in parallel, in chunk order, numbers every string exactly as
+//! one sequential pass over the file would.
+
+use hashbrown::HashTable;
+use lasso::{Key, Spur};
+use std::fmt;
+use std::hash::BuildHasher;
+
+/// An interned string.
+pub type Sym = Spur;
+
+/// Interned strings, dense symbols in insertion order.
+#[derive(Clone, Default)]
+pub struct Interner {
+    /// Every string, back to back.
+    text: String,
+    /// End of string `i` in `text`; it starts where string `i - 1` ends.
+    ends: Vec<usize>,
+    /// Indices into `ends`, keyed by the hash of the string's bytes.
+    table: HashTable<u32>,
+    /// foldhash is seeded per process, so crafted input cannot aim for collisions.
+    hasher: foldhash::fast::RandomState,
+}
+
+impl fmt::Debug for Interner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interner").field("len", &self.len()).field("bytes", &self.text.len()).finish()
+    }
+}
+
+fn sym_of(index: usize) -> Sym {
+    // More than 4 G distinct strings cannot be addressed by a 32-bit symbol; no input that fits
+    // in memory gets there (each costs at least 12 bytes here), so this never falls back.
+    Spur::try_from_usize(index).unwrap_or_default()
+}
+
+impl Interner {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Room for `strings` strings of `bytes` bytes in all, so a large load does not regrow.
+    pub fn with_capacity(strings: usize, bytes: usize) -> Self {
+        Self {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(strings),
+            table: HashTable::with_capacity(strings),
+            hasher: Default::default(),
+        }
+    }
+
+    /// An empty interner that hashes exactly as `self` does (for chunks parsed in parallel).
+    pub fn sibling(&self) -> Self {
+        Self { hasher: self.hasher.clone(), ..Self::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn text_of(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends.get(index - 1).copied().unwrap_or(0) };
+        let end = self.ends.get(index).copied().unwrap_or(start);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    #[inline]
+    fn hash(&self, bytes: &[u8]) -> u64 {
+        self.hasher.hash_one(bytes)
+    }
+
+    #[inline]
+    fn find(&self, hash: u64, bytes: &[u8]) -> Option<Sym> {
+        self.table.find(hash, |&i| self.text_of(i as usize).as_bytes() == bytes).map(|&i| sym_of(i as usize))
+    }
+
+    /// Adds a string known to be absent, whose hash is `hash`.
+    fn insert_new(&mut self, hash: u64, s: &str) -> Sym {
+        let index = self.ends.len();
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        let Self { text, ends, table, hasher } = self;
+        let rehash = |&i: &u32| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
+            let end = ends.get(i).copied().unwrap_or(start);
+            hasher.hash_one(text.as_bytes().get(start..end).unwrap_or_default())
+        };
+        table.insert_unique(hash, u32::try_from(index).unwrap_or(u32::MAX), rehash);
+        sym_of(index)
+    }
+
+    /// The symbol of `s`, adding it if it is new.
+    #[inline]
+    pub fn get_or_intern(&mut self, s: impl AsRef<str>) -> Sym {
+        let s = s.as_ref();
+        let hash = self.hash(s.as_bytes());
+        match self.find(hash, s.as_bytes()) {
+            Some(sym) => sym,
+            None => self.insert_new(hash, s),
+        }
+    }
+
+    /// Interns raw bytes that should be UTF-8 (msgpack strings). Only bytes not seen before are
+    /// checked; invalid UTF-8 is repaired with U+FFFD, as the Datadog agent does.
+    #[inline]
+    pub fn get_or_intern_utf8(&mut self, bytes: &[u8]) -> Sym {
+        let hash = self.hash(bytes);
+        if let Some(sym) = self.find(hash, bytes) {
+            return sym;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self.insert_new(hash, s),
+            // The repaired text differs from `bytes`, so it has its own hash and may exist already.
+            Err(_) => self.get_or_intern(String::from_utf8_lossy(bytes)),
+        }
+    }
+
+    /// The symbol of `s` if it was interned.
+    pub fn get(&self, s: impl AsRef<str>) -> Option<Sym> {
+        let s = s.as_ref();
+        self.find(self.hash(s.as_bytes()), s.as_bytes())
+    }
+
+    pub fn contains(&self, s: impl AsRef<str>) -> bool {
+        self.get(s).is_some()
+    }
+
+    /// The text of a symbol. A symbol from another interner may resolve to another string (or to
+    /// "" when out of range); it never panics.
+    pub fn resolve(&self, sym: &Sym) -> &str {
+        self.text_of(sym.into_usize())
+    }
+
+    /// Every string, in symbol order.
+    pub fn strings(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.text_of(i))
+    }
+
+    /// Every (symbol, string), in symbol order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (Sym, &str)> + '_ {
+        (0..self.len()).map(|i| (sym_of(i), self.text_of(i)))
+    }
+
+    /// Adds every string of `other` (in its order) and returns, for each of `other`'s symbols,
+    /// the symbol it has here.
+    pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
+        self.reserve(other.len(), other.text.len());
+        other
+            .strings()
+            .map(|s| {
+                let hash = self.hash(s.as_bytes());
+                match self.find(hash, s.as_bytes()) {
+                    Some(sym) => sym,
+                    None => self.insert_new(hash, s),
+                }
+            })
+            .collect()
+    }
+
+    /// Room for `strings` more strings of `bytes` more bytes.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(strings);
+        let Self { text, ends, table, hasher } = self;
+        table.reserve(strings, |&i| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
+            let end = ends.get(i).copied().unwrap_or(start);
+            hasher.hash_one(text.as_bytes().get(start..end).unwrap_or_default())
+        });
+    }
+
+    /// Gives back spare capacity once loading is done.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        let Self { text, ends, table, hasher } = self;
+        table.shrink_to_fit(|&i| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
+            let end = ends.get(i).copied().unwrap_or(start);
+            hasher.hash_one(text.as_bytes().get(start..end).unwrap_or_default())
+        });
+    }
+
+    /// Heap bytes held (capacity, not just length).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_dense_in_first_seen_order() {
+        let mut i = Interner::new();
+        let a = i.get_or_intern("a");
+        let b = i.get_or_intern("bb");
+        assert_eq!(i.get_or_intern("a"), a);
+        assert_eq!((a.into_usize(), b.into_usize()), (0, 1));
+        assert_eq!(i.resolve(&b), "bb");
+        assert_eq!(i.get("bb"), Some(b));
+        assert_eq!(i.get("c"), None);
+        assert_eq!(i.strings().collect::<Vec<_>>(), ["a", "bb"]);
+        let e = i.get_or_intern("");
+        assert_eq!(i.resolve(&e), "");
+        assert_eq!(i.len(), 3);
+    }
+
+    #[test]
+    fn survives_growth() {
+        let mut i = Interner::new();
+        let syms: Vec<Sym> = (0..10_000).map(|n| i.get_or_intern(format!("s{n}"))).collect();
+        for (n, s) in syms.iter().enumerate() {
+            assert_eq!(i.resolve(s), format!("s{n}"));
+            assert_eq!(i.get(format!("s{n}")), Some(*s));
+        }
+        i.shrink_to_fit();
+        assert_eq!(i.get("s9999"), Some(syms[9999]));
+    }
+
+    #[test]
+    fn bytes_are_checked_and_repaired() {
+        let mut i = Interner::new();
+        let ok = i.get_or_intern_utf8("héllo".as_bytes());
+        assert_eq!(i.get("héllo"), Some(ok));
+        let bad = i.get_or_intern_utf8(b"a\xffb");
+        assert_eq!(i.resolve(&bad), "a\u{FFFD}b");
+        assert_eq!(i.get_or_intern_utf8(b"a\xffb"), bad);
+        assert_eq!(i.len(), 2);
+    }
+
+    #[test]
+    fn absorb_numbers_like_one_sequential_pass() {
+        let mut whole = Interner::new();
+        for s in ["x", "y", "z", "y", "w"] {
+            whole.get_or_intern(s);
+        }
+        let mut first = Interner::new();
+        first.get_or_intern("x");
+        first.get_or_intern("y");
+        let mut second = first.sibling();
+        let z = second.get_or_intern("z");
+        let y = second.get_or_intern("y");
+        let w = second.get_or_intern("w");
+        let map = first.absorb(&second);
+        assert_eq!(first.strings().collect::<Vec<_>>(), whole.strings().collect::<Vec<_>>());
+        assert_eq!(first.resolve(&map[z.into_usize()]), "z");
+        assert_eq!(map[y.into_usize()], first.get("y").unwrap());
+        assert_eq!(first.resolve(&map[w.into_usize()]), "w");
+    }
+
+    #[test]
+    fn foreign_symbols_do_not_panic() {
+        let i = Interner::new();
+        assert_eq!(i.resolve(&Spur::try_from_usize(7).unwrap()), "");
+    }
+}

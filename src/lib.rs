@@ -5,6 +5,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+pub mod app;
 pub mod index;
 pub mod intern;
 pub mod load;
@@ -12,3 +13,4 @@ pub mod model;
 pub mod samples;
 pub mod text;
 pub mod tui;
+pub mod ui;

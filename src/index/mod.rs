@@ -439,22 +439,38 @@ fn resolve_parents(spans: &[Span]) -> (IdMap, Vec<u32>, Vec<u8>) {
     let mut parent = vec![NO_PARENT; n];
     let mut flags = vec![0u8; n];
     let mut twin = vec![NO_PARENT; n];
+    // Ids seen more than once, with every span that carries them (duplicates are rare).
+    let mut groups: FxHashMap<(TraceId, SpanId), Vec<u32>> = FxHashMap::default();
     for (i, s) in spans.iter().enumerate() {
-        let idx = SpanIdx(i as u32);
-        match by_id.entry((s.trace_id, s.span_id)) {
+        let key = (s.trace_id, s.span_id);
+        match by_id.entry(key) {
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(idx);
+                v.insert(SpanIdx(i as u32));
             }
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                let first = *o.get();
-                let first_shared = spans[first.get()].has_flag(SHARED);
-                match (first_shared, s.has_flag(SHARED)) {
-                    (false, true) => {
-                        twin[i] = first.0;
-                        o.insert(idx);
+            std::collections::hash_map::Entry::Occupied(o) => {
+                groups.entry(key).or_insert_with(|| vec![o.get().0]).push(i as u32);
+            }
+        }
+    }
+    for (key, members) in &groups {
+        let client = members.iter().copied().find(|&m| !spans[m as usize].has_flag(SHARED));
+        let first_server = members.iter().copied().find(|&m| spans[m as usize].has_flag(SHARED));
+        match (client, first_server) {
+            // Zipkin shared pair (or a client with several server halves): servers nest under the
+            // client and the first server answers for the id, so children nest under it.
+            (Some(client), Some(server)) => {
+                by_id.insert(*key, SpanIdx(server));
+                for &m in members {
+                    if spans[m as usize].has_flag(SHARED) {
+                        twin[m as usize] = client;
+                    } else if m != client {
+                        flags[m as usize] |= index_flags::DUPLICATE_ID;
                     }
-                    (true, false) if twin[first.get()] == NO_PARENT => twin[first.get()] = i as u32,
-                    _ => flags[i] |= index_flags::DUPLICATE_ID,
+                }
+            }
+            _ => {
+                for &m in &members[1..] {
+                    flags[m as usize] |= index_flags::DUPLICATE_ID;
                 }
             }
         }

@@ -92,6 +92,15 @@ fn zipkin_shared_server_nests_under_its_client_twin() {
 }
 
 #[test]
+fn several_server_halves_all_nest_under_the_client() {
+    let shared = |start| S { flags: span_flags::SHARED, ..s(1, 5, 1, start) };
+    let index = Index::build(dataset(&[s(1, 1, 0, 0), s(1, 5, 1, 10), shared(11), shared(12)]));
+    assert_eq!(index.parent(SpanIdx(2)), Some(SpanIdx(1)));
+    assert_eq!(index.parent(SpanIdx(3)), Some(SpanIdx(1)));
+    assert_eq!(index.index_flags(SpanIdx(3)) & index_flags::DUPLICATE_ID, 0);
+}
+
+#[test]
 fn plain_duplicate_ids_are_kept_and_flagged() {
     let index = Index::build(dataset(&[s(1, 1, 0, 0), s(1, 2, 1, 1), s(1, 2, 1, 2)]));
     assert_eq!(index.traces()[0].spans, 3);

@@ -1,8 +1,1139 @@
-//! Placeholder until this format's parser lands.
+//! Jaeger query-service / UI JSON → `Dataset` (FORMATS.md §2). One of the `load` parsers.
+//!
+//! Accepted shapes: `{"data":[trace…]}`, `{"data":{trace}}`, a bare trace object, a bare array of
+//! traces, and the anonymizer's bare array of spans that each embed their `process`.
+//!
+//! The file is read in two passes so that one bad span never sinks the file: the first pass checks
+//! the JSON syntax and cuts each span out as a borrowed `RawValue` (a syntax error is a
+//! `LoadError` with `path:line:col`); the second parses each span on its own into typed wire
+//! structs, so a span with a wrong-typed field is skipped with its own line:col and the rest load.
+//! Strings are borrowed from the input and interned; the wire structs of a span are dropped as
+//! soon as it is in the `Dataset`. The JSON helpers both loaders share are in `wire` below.
+//!
+//! Mapping (beyond the obvious): parent = first same-trace `CHILD_OF`, else the first same-trace
+//! reference, else `parentSpanID`; every other reference is a link (`LinkKind::ChildOf` /
+//! `FollowsFrom`). The tags `span.kind`, `error`, `otel.status_code`, `otel.status_description`,
+//! `otel.scope.*`/`otel.library.*` and `w3c.tracestate` are consumed into kind, status, scope and
+//! trace state. Span and trace `warnings` become the span attribute `jaeger.warnings`.
 
+use self::wire::{Ctx, Entries, OtelTags, RawList, Scalar, Str, preview, scalar};
 use super::LoadError;
-use crate::model::{Dataset, Format, Location};
+use crate::model::{
+    Attr, Dataset, Event, Format, IdError, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId,
+    SpanKind, StatusCode, Sym, TraceId, Value,
+};
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::fmt;
 
-pub fn parse(_input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    Err(LoadError::new(path, None, Location::Unknown, "this format is not supported yet"))
+const FORMAT: Format = Format::JaegerJson;
+/// Service name for spans whose process is missing (the OTel convention for an unnamed service).
+pub(crate) const UNKNOWN_SERVICE: &str = "unknown_service";
+/// Span attribute holding the span's and its trace's `warnings`.
+pub const WARNINGS_KEY: &str = "jaeger.warnings";
+
+/// Parses a Jaeger JSON document; see the module comment for shapes and mapping.
+pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let text = wire::text_of(input, path, FORMAT)?;
+    let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
+    match wire::first_byte(text) {
+        Some(b'[') => {
+            let items: Vec<&RawValue> =
+                serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
+            for (i, item) in items.into_iter().enumerate() {
+                // A trace has `spans`; anything else is tried as a span with an embedded process.
+                // The probe costs a pass over the item, so items whose text never mentions the
+                // key (the spans of the embedded form) skip it.
+                let mentions_spans = memchr::memmem::find(item.get().as_bytes(), b"\"spans\"").is_some();
+                let probe = mentions_spans
+                    .then(|| serde_json::from_str::<TraceProbe>(item.get()).ok())
+                    .flatten()
+                    .filter(|probe| probe.spans.is_some());
+                match probe {
+                    Some(probe) => p.add_trace(probe, &format!("[{i}]")),
+                    None => p.add_span(item, &TraceCtx::default()),
+                }
+            }
+        }
+        Some(b'{') => {
+            let top: TopProbe = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
+            match top.data {
+                Data::Traces(traces) => {
+                    for (i, t) in traces.into_iter().enumerate() {
+                        match t {
+                            Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
+                            None => p.cx.file.skip(
+                                Location::Unknown,
+                                format!("data[{i}]: skipped: a trace must be a JSON object"),
+                            ),
+                        }
+                    }
+                }
+                Data::One(probe) => p.add_trace(probe, "data"),
+                // The query service answers `"data": null` next to `errors`.
+                Data::Null => {}
+                Data::Other => {
+                    return Err(LoadError::new(
+                        path,
+                        Some(FORMAT),
+                        Location::Unknown,
+                        "`data` must be an array of traces or one trace object",
+                    ));
+                }
+                Data::Absent if top.spans.is_some() => {
+                    let probe =
+                        TraceProbe { spans: top.spans, processes: top.processes, warnings: top.warnings };
+                    p.add_trace(probe, "trace");
+                }
+                Data::Absent => {
+                    return Err(LoadError::new(
+                        path,
+                        Some(FORMAT),
+                        Location::Unknown,
+                        "expected a Jaeger trace: an object with `data` or `spans`",
+                    ));
+                }
+            }
+        }
+        Some(_) => {
+            return Err(LoadError::new(
+                path,
+                Some(FORMAT),
+                Location::Unknown,
+                "expected a JSON object or array",
+            ));
+        }
+        None => {
+            return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
+        }
+    }
+    Ok(p.cx.finish())
+}
+
+// ---- first pass: envelope ----
+
+/// The top-level object: either the query-service envelope (`data`) or a bare trace.
+#[derive(Deserialize)]
+struct TopProbe<'a> {
+    #[serde(default, borrow)]
+    data: Data<'a>,
+    // The bare-trace fields, spelled out: `#[serde(flatten)]` would buffer and lose the borrows.
+    #[serde(default, borrow)]
+    spans: Option<RawList<'a>>,
+    #[serde(default, borrow)]
+    processes: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    warnings: Option<&'a RawValue>,
+}
+
+/// One trace, with its spans still raw. Every field tolerates any JSON type, so a malformed trace
+/// header costs a warning, not the file.
+#[derive(Deserialize, Default)]
+struct TraceProbe<'a> {
+    #[serde(default, borrow)]
+    spans: Option<RawList<'a>>,
+    #[serde(default, borrow)]
+    processes: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    warnings: Option<&'a RawValue>,
+}
+
+/// `data`: absent, an array of traces (non-objects are `None`), one trace, `null`, or something
+/// unusable.
+#[derive(Default)]
+enum Data<'a> {
+    #[default]
+    Absent,
+    Traces(Vec<Option<TraceProbe<'a>>>),
+    One(TraceProbe<'a>),
+    Null,
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Data<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of traces or a trace object")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<MaybeTrace<'a>>()? {
+                    out.push(item.0);
+                }
+                Ok(Data::Traces(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                TraceProbe::deserialize(de::value::MapAccessDeserializer::new(map)).map(Data::One)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Data::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Data::Null)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Data::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Data::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Data::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Data::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Data::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// One element of `data`: a trace object, or `None` for anything else (consumed and skipped).
+struct MaybeTrace<'a>(Option<TraceProbe<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for MaybeTrace<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = MaybeTrace<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a trace object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                TraceProbe::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|t| MaybeTrace(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MaybeTrace(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(MaybeTrace(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeTrace(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeTrace(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeTrace(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeTrace(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MaybeTrace(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+// ---- second pass: one span ----
+
+#[derive(Deserialize)]
+struct WireSpan<'a> {
+    #[serde(rename = "traceID", default, borrow)]
+    trace_id: Option<Str<'a>>,
+    #[serde(rename = "spanID", default, borrow)]
+    span_id: Option<Str<'a>>,
+    /// Only in the embedded-process form; references take priority.
+    #[serde(rename = "parentSpanID", default, borrow)]
+    parent_span_id: Option<Str<'a>>,
+    #[serde(default)]
+    flags: Option<u32>,
+    #[serde(rename = "operationName", default, borrow)]
+    operation_name: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    references: Option<Vec<WireRef<'a>>>,
+    /// µs since the epoch.
+    #[serde(rename = "startTime", default)]
+    start_time: Option<u64>,
+    /// µs.
+    #[serde(default)]
+    duration: Option<u64>,
+    #[serde(default, borrow)]
+    tags: Option<Vec<WireKv<'a>>>,
+    #[serde(default, borrow)]
+    logs: Option<Vec<WireLog<'a>>>,
+    #[serde(rename = "processID", default, borrow)]
+    process_id: Option<Str<'a>>,
+    /// Kept raw: identical embedded processes share one resource, keyed by their text.
+    #[serde(default, borrow)]
+    process: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    warnings: Option<Vec<Str<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct WireRef<'a> {
+    #[serde(rename = "refType", default, borrow)]
+    ref_type: Option<Str<'a>>,
+    #[serde(rename = "traceID", default, borrow)]
+    trace_id: Option<Str<'a>>,
+    #[serde(rename = "spanID", default, borrow)]
+    span_id: Option<Str<'a>>,
+}
+
+/// A typed tag. `value` stays raw so that writers who disagree with `type` are read leniently.
+#[derive(Deserialize)]
+struct WireKv<'a> {
+    #[serde(borrow)]
+    key: Str<'a>,
+    #[serde(rename = "type", default, borrow)]
+    ty: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct WireLog<'a> {
+    #[serde(default)]
+    timestamp: Option<u64>,
+    #[serde(default, borrow)]
+    fields: Option<Vec<WireKv<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct WireProcess<'a> {
+    #[serde(rename = "serviceName", default, borrow)]
+    service_name: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    tags: Option<Vec<WireKv<'a>>>,
+}
+
+/// A resolved process: the service name and the resource it became.
+#[derive(Clone, Copy)]
+struct Proc {
+    service: Sym,
+    resource: ResourceIdx,
+}
+
+/// What a span's tags say besides its attributes.
+#[derive(Default)]
+struct SpanTags {
+    kind: SpanKind,
+    error: bool,
+    otel: OtelTags,
+    attrs: Slice,
+}
+
+/// What spans of one trace share: its processes and its `warnings`.
+#[derive(Default)]
+struct TraceCtx<'a> {
+    procs: FxHashMap<&'a str, Proc>,
+    /// Owned process ids (ids that contained JSON escapes), rare.
+    owned_procs: FxHashMap<String, Proc>,
+    warnings: Vec<Sym>,
+}
+
+struct Parser<'a> {
+    cx: Ctx<'a>,
+    /// Embedded processes already turned into resources, per trace, keyed by their JSON text.
+    procs: FxHashMap<(TraceId, &'a str), Proc>,
+}
+
+impl<'a> Parser<'a> {
+    fn add_trace(&mut self, probe: TraceProbe<'a>, label: &str) {
+        let mut tcx = TraceCtx::default();
+        if let Some(raw) = probe.processes {
+            match serde_json::from_str::<Option<Entries<'a, &'a RawValue>>>(raw.get()) {
+                Ok(entries) => {
+                    for (id, praw) in entries.map(|e| e.0).unwrap_or_default() {
+                        let Some(proc) = self.process(praw) else { continue };
+                        match id.0 {
+                            std::borrow::Cow::Borrowed(b) => tcx.procs.insert(b, proc),
+                            std::borrow::Cow::Owned(o) => tcx.owned_procs.insert(o, proc),
+                        };
+                    }
+                }
+                Err(e) => {
+                    let at = self.cx.error_location(raw.get(), &e);
+                    self.cx
+                        .file
+                        .warn(at, format!("{label}.processes ignored: {}", super::error::json_message(&e)));
+                }
+            }
+        }
+        if let Some(raw) = probe.warnings {
+            match serde_json::from_str::<Option<Vec<Str<'a>>>>(raw.get()) {
+                Ok(list) => {
+                    for w in list.unwrap_or_default() {
+                        let sym = self.cx.sym(&w);
+                        tcx.warnings.push(sym);
+                    }
+                }
+                Err(e) => {
+                    let at = self.cx.error_location(raw.get(), &e);
+                    self.cx
+                        .file
+                        .warn(at, format!("{label}.warnings ignored: {}", super::error::json_message(&e)));
+                }
+            }
+        }
+        match probe.spans {
+            Some(RawList::Items(spans)) => {
+                for raw in spans {
+                    self.add_span(raw, &tcx);
+                }
+            }
+            Some(RawList::NotArray) => self
+                .cx
+                .file
+                .skip(Location::Unknown, format!("{label}: trace skipped: `spans` is not an array")),
+            None => {}
+        }
+    }
+
+    /// Turns a process object into a service and a resource; `None` (with a warning) if malformed.
+    fn process(&mut self, raw: &'a RawValue) -> Option<Proc> {
+        let wp: WireProcess<'a> = match serde_json::from_str(raw.get()) {
+            Ok(p) => p,
+            Err(e) => {
+                let at = self.cx.error_location(raw.get(), &e);
+                self.cx.file.warn(at, format!("process ignored: {}", super::error::json_message(&e)));
+                return None;
+            }
+        };
+        let service = match &wp.service_name {
+            Some(s) if !s.is_empty() => self.cx.sym(s),
+            _ => self.cx.sym_str(UNKNOWN_SERVICE),
+        };
+        let key = self.cx.sym_str("service.name");
+        let mut attrs = vec![Attr { key, value: Value::Str(service) }];
+        for kv in wp.tags.iter().flatten() {
+            let key = self.cx.sym(&kv.key);
+            let value = self.tag_value(kv);
+            attrs.push(Attr { key, value });
+        }
+        let slice = self.cx.ds.add_attrs(&attrs);
+        Some(Proc { service, resource: self.cx.ds.add_resource(slice) })
+    }
+
+    /// Converts a tag's raw value by its declared `type`, leniently (FORMATS.md §2.2).
+    fn tag_value(&mut self, kv: &WireKv<'a>) -> Value {
+        let sc = kv.value.map_or(Scalar::Null, scalar);
+        let ty = kv.ty.as_deref().unwrap_or("");
+        match sc {
+            Scalar::Str(s) => {
+                if ty.eq_ignore_ascii_case("binary") {
+                    return Value::Bytes(self.cx.sym(&s));
+                }
+                if ty.eq_ignore_ascii_case("int64") {
+                    if let Ok(n) = s.trim().parse::<i64>() {
+                        return Value::Int(n);
+                    }
+                } else if ty.eq_ignore_ascii_case("float64") {
+                    if let Ok(x) = s.trim().parse::<f64>() {
+                        return Value::Double(x);
+                    }
+                } else if ty.eq_ignore_ascii_case("bool") {
+                    if s.eq_ignore_ascii_case("true") {
+                        return Value::Bool(true);
+                    } else if s.eq_ignore_ascii_case("false") {
+                        return Value::Bool(false);
+                    }
+                }
+                Value::Str(self.cx.sym(&s))
+            }
+            other => self.cx.plain_value(other, ty.eq_ignore_ascii_case("float64")),
+        }
+    }
+
+    fn add_span(&mut self, raw: &'a RawValue, tcx: &TraceCtx<'a>) {
+        let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
+            Ok(s) => s,
+            Err(e) => {
+                let at = self.cx.error_location(raw.get(), &e);
+                self.cx.file.skip(at, format!("span skipped: {}", super::error::json_message(&e)));
+                return;
+            }
+        };
+        // The span's text, for locating warnings: a line:col is computed only when reported.
+        let span_at = raw.get();
+        let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceID", span_at) else { return };
+        let Some(span_id) = self.cx.span_id(ws.span_id.as_ref(), "spanID", span_at) else { return };
+
+        let (mut parent_id, links) =
+            self.references(ws.references.as_deref().unwrap_or(&[]), trace_id, span_at);
+        if parent_id.is_zero()
+            && let Some(p) = &ws.parent_span_id
+        {
+            match SpanId::from_hex(p) {
+                Ok(id) => parent_id = id,
+                Err(e) => {
+                    let at = self.cx.location_of_str(p, span_at);
+                    self.cx.file.warn(at, format!("parentSpanID \"{}\" ignored: {e}", preview(p)));
+                }
+            }
+        }
+        let (start, end) = self.cx.times_us(ws.start_time, ws.duration, span_at);
+        let (service, resource) = self.service(&ws, tcx, trace_id, span_at);
+        let tags = self.tags(&ws, tcx);
+        let events = self.events(ws.logs.as_deref().unwrap_or(&[]));
+        let scope = tags.otel.scope(&mut self.cx);
+        let name = match &ws.operation_name {
+            Some(n) => self.cx.sym(n),
+            None => self.cx.sym_str(""),
+        };
+
+        let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
+        span.kind = tags.kind;
+        // `error=true` wins over `otel.status_code` (FORMATS.md §2.5).
+        span.status =
+            if tags.error { StatusCode::Error } else { tags.otel.status.unwrap_or(StatusCode::Unset) };
+        span.status_message = tags.otel.status_message;
+        span.trace_state = tags.otel.trace_state;
+        span.w3c_flags = ws.flags.unwrap_or(0);
+        span.resource = resource;
+        span.scope = scope;
+        span.attrs = tags.attrs;
+        span.events = events;
+        span.links = self.cx.ds.add_links(&links);
+        self.cx.ds.spans.push(span);
+    }
+
+    /// The parent from the references (the first same-trace CHILD_OF, else the first same-trace
+    /// reference; `SpanId(0)` if none) and every other reference as a link, including a second
+    /// reference to the parent. References with unusable ids are dropped with a warning.
+    fn references(&mut self, refs: &[WireRef<'a>], trace_id: TraceId, span_at: &str) -> (SpanId, Vec<Link>) {
+        let mut links: Vec<Link> = Vec::with_capacity(refs.len());
+        for r in refs {
+            let rt = r.trace_id.as_ref().map_or(Ok(trace_id), |t| TraceId::from_hex(t));
+            let rs = r.span_id.as_ref().map_or(Err(IdError::Empty), |s| SpanId::from_hex(s));
+            let (Ok(rt), Ok(rs)) = (rt, rs) else {
+                self.bad_reference(r, span_at);
+                continue;
+            };
+            if rt.is_zero() || rs.is_zero() {
+                self.bad_reference(r, span_at);
+                continue;
+            }
+            let ty = r.ref_type.as_deref().unwrap_or("");
+            let kind = if ty.eq_ignore_ascii_case("CHILD_OF") {
+                LinkKind::ChildOf
+            } else if ty.eq_ignore_ascii_case("FOLLOWS_FROM") {
+                LinkKind::FollowsFrom
+            } else {
+                LinkKind::Link
+            };
+            links.push(Link {
+                trace_id: rt,
+                span_id: rs,
+                trace_state: None,
+                flags: 0,
+                kind,
+                attrs: Slice::default(),
+            });
+        }
+        let same_trace = |i: &usize| links[*i].trace_id == trace_id;
+        let parent = (0..links.len())
+            .filter(same_trace)
+            .find(|&i| links[i].kind == LinkKind::ChildOf)
+            .or_else(|| (0..links.len()).find(same_trace));
+        match parent {
+            Some(i) => (links.remove(i).span_id, links),
+            None => (SpanId(0), links),
+        }
+    }
+
+    fn bad_reference(&mut self, r: &WireRef<'a>, span_at: &str) {
+        let at = match &r.span_id {
+            Some(s) => self.cx.location_of_str(s, span_at),
+            None => self.cx.location_of(span_at),
+        };
+        let shown = format!(
+            "{}/{}",
+            preview(r.trace_id.as_deref().unwrap_or("")),
+            preview(r.span_id.as_deref().unwrap_or(""))
+        );
+        self.cx.file.warn(at, format!("reference to {shown} dropped: bad trace or span id"));
+    }
+
+    /// The span's service and resource: its `processID` in the trace's `processes`, else its
+    /// embedded `process`, else `unknown_service` with a warning.
+    fn service(
+        &mut self,
+        ws: &WireSpan<'a>,
+        tcx: &TraceCtx<'a>,
+        trace_id: TraceId,
+        span_at: &str,
+    ) -> (Sym, ResourceIdx) {
+        let proc = match ws.process_id.as_ref().and_then(|id| tcx.get(id)) {
+            Some(p) => Some(p),
+            None => ws.process.and_then(|praw| self.embedded_process(trace_id, praw)),
+        };
+        if let Some(p) = proc {
+            return (p.service, p.resource);
+        }
+        let why = match &ws.process_id {
+            Some(id) => format!("process \"{}\" not found", preview(id)),
+            None => "span has no process".to_owned(),
+        };
+        let at = self.cx.location_of(span_at);
+        self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
+        (self.cx.sym_str(UNKNOWN_SERVICE), ResourceIdx::default())
+    }
+
+    /// Tags → attributes, minus those that map to span fields; plus the `warnings`.
+    fn tags(&mut self, ws: &WireSpan<'a>, tcx: &TraceCtx<'a>) -> SpanTags {
+        let mut out = SpanTags::default();
+        let mut attrs = std::mem::take(&mut self.cx.attrs);
+        attrs.clear();
+        for kv in ws.tags.iter().flatten() {
+            let value = self.tag_value(kv);
+            match (&*kv.key, value) {
+                ("span.kind", Value::Str(s)) => {
+                    if let Some(k) = SpanKind::from_name(self.cx.ds.str(s)) {
+                        out.kind = k;
+                        continue;
+                    }
+                }
+                // A bool, or the string "true"/"false" that older writers use.
+                ("error", Value::Bool(b)) => {
+                    out.error |= b;
+                    continue;
+                }
+                ("error", Value::Str(s)) => {
+                    if let Ok(b) = self.cx.ds.str(s).parse::<bool>() {
+                        out.error |= b;
+                        continue;
+                    }
+                }
+                // `take` keeps the tag when it is one of OTel's.
+                (key, Value::Str(s)) if out.otel.take(key, s, self.cx.ds.str(s)) => continue,
+                _ => {}
+            }
+            let key = self.cx.sym(&kv.key);
+            attrs.push(Attr { key, value });
+        }
+        // Span warnings first, then the trace's.
+        let own = ws.warnings.as_deref().unwrap_or(&[]);
+        if !own.is_empty() || !tcx.warnings.is_empty() {
+            let mut values: Vec<Value> = Vec::with_capacity(own.len() + tcx.warnings.len());
+            for w in own {
+                values.push(Value::Str(self.cx.sym(w)));
+            }
+            values.extend(tcx.warnings.iter().map(|&s| Value::Str(s)));
+            let key = self.cx.sym_str(WARNINGS_KEY);
+            let value = self.cx.ds.add_array(&values);
+            attrs.push(Attr { key, value });
+        }
+        out.attrs = self.cx.ds.add_attrs(&attrs);
+        self.cx.attrs = attrs;
+        out
+    }
+
+    fn embedded_process(&mut self, trace_id: TraceId, raw: &'a RawValue) -> Option<Proc> {
+        let key = (trace_id, raw.get());
+        if let Some(&p) = self.procs.get(&key) {
+            return Some(p);
+        }
+        let p = self.process(raw)?;
+        self.procs.insert(key, p);
+        Some(p)
+    }
+
+    /// Logs → events: name from the field `event`, else `message`, else "log"; other fields are
+    /// the event's attributes.
+    fn events(&mut self, logs: &[WireLog<'a>]) -> Slice {
+        if logs.is_empty() {
+            return Default::default();
+        }
+        let mut events = Vec::with_capacity(logs.len());
+        for log in logs {
+            let fields = log.fields.as_deref().unwrap_or(&[]);
+            let is_text = |kv: &WireKv| kv.value.is_some_and(|v| v.get().starts_with('"'));
+            let name_at = fields
+                .iter()
+                .position(|kv| &*kv.key == "event" && is_text(kv))
+                .or_else(|| fields.iter().position(|kv| &*kv.key == "message" && is_text(kv)));
+            let mut name = None;
+            let mut attrs = Vec::with_capacity(fields.len());
+            for (i, kv) in fields.iter().enumerate() {
+                let value = self.tag_value(kv);
+                if Some(i) == name_at
+                    && let Value::Str(s) = value
+                {
+                    name = Some(s);
+                    continue;
+                }
+                let key = self.cx.sym(&kv.key);
+                attrs.push(Attr { key, value });
+            }
+            let name = name.unwrap_or_else(|| self.cx.sym_str("log"));
+            let time = log.timestamp.unwrap_or(0).saturating_mul(1000);
+            events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
+        }
+        self.cx.ds.add_events(&events)
+    }
+}
+
+impl TraceCtx<'_> {
+    fn get(&self, id: &Str<'_>) -> Option<Proc> {
+        self.procs.get(&**id).or_else(|| self.owned_procs.get(&**id)).copied()
+    }
+}
+
+/// JSON helpers shared by the Jaeger and Zipkin loaders: borrowed strings, lenient scalars,
+/// ordered maps, and the per-file context (interner cache, warnings, locations).
+pub(crate) mod wire {
+    use crate::load::LoadError;
+    use crate::model::{
+        Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId,
+        Value,
+    };
+    use rustc_hash::FxHashMap;
+    use serde::Deserialize;
+    use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
+    use std::borrow::Cow;
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    /// A JSON string, borrowed from the input unless it contained escapes.
+    ///
+    /// serde's own `Option<Cow<str>>` always copies; this newtype borrows.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub(crate) struct Str<'a>(pub Cow<'a, str>);
+
+    impl std::ops::Deref for Str<'_> {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = Str<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(Str(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(Str(Cow::Owned(v.to_owned())))
+                }
+            }
+            d.deserialize_str(V(PhantomData))
+        }
+    }
+
+    /// A JSON array kept as raw elements, or a note that the value was not an array (consumed).
+    pub(crate) enum RawList<'a> {
+        Items(Vec<&'a RawValue>),
+        NotArray,
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for RawList<'a> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a>(PhantomData<&'a ()>);
+            impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                type Value = RawList<'a>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("an array")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                    // No `size_hint` preallocation: the input cannot make us reserve more than it holds.
+                    let mut out = Vec::new();
+                    while let Some(item) = seq.next_element::<&'a RawValue>()? {
+                        out.push(item);
+                    }
+                    Ok(RawList::Items(out))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(RawList::NotArray)
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                    Ok(RawList::NotArray)
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                    Ok(RawList::NotArray)
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                    Ok(RawList::NotArray)
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                    Ok(RawList::NotArray)
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                    Ok(RawList::NotArray)
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                    Ok(RawList::Items(Vec::new()))
+                }
+            }
+            d.deserialize_any(V(PhantomData))
+        }
+    }
+
+    /// A JSON object as its entries in file order (tag maps, process maps).
+    pub(crate) struct Entries<'a, V>(pub Vec<(Str<'a>, V)>);
+
+    impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Entries<'a, T> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<'a, T>(PhantomData<(&'a (), T)>);
+            impl<'de: 'a, 'a, T: Deserialize<'de>> Visitor<'de> for V<'a, T> {
+                type Value = Entries<'a, T>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(entry) = map.next_entry::<Str<'a>, T>()? {
+                        out.push(entry);
+                    }
+                    Ok(Entries(out))
+                }
+            }
+            d.deserialize_map(V(PhantomData))
+        }
+    }
+
+    /// A JSON scalar read from its raw text without building a `serde_json::Value`.
+    pub(crate) enum Scalar<'a> {
+        Null,
+        Bool(bool),
+        /// The number's literal text, converted by the caller (int64 vs float64 vs too big).
+        Num(&'a str),
+        Str(Str<'a>),
+        /// An array or object, kept as its JSON text.
+        Json(&'a str),
+    }
+
+    /// Classifies already-validated raw JSON. Strings without escapes are borrowed.
+    pub(crate) fn scalar<'a>(raw: &'a RawValue) -> Scalar<'a> {
+        let text = raw.get().trim();
+        match text.as_bytes().first() {
+            Some(b'"') => {
+                let inner = &text[1..text.len().saturating_sub(1).max(1)];
+                if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+                    Scalar::Str(Str(Cow::Borrowed(inner)))
+                } else {
+                    // Valid JSON (checked in the first pass), so this only fails on bad surrogates.
+                    match serde_json::from_str::<String>(text) {
+                        Ok(s) => Scalar::Str(Str(Cow::Owned(s))),
+                        Err(_) => Scalar::Str(Str(Cow::Borrowed(inner))),
+                    }
+                }
+            }
+            Some(b't') => Scalar::Bool(true),
+            Some(b'f') => Scalar::Bool(false),
+            Some(b'n') | None => Scalar::Null,
+            Some(b'[' | b'{') => Scalar::Json(text),
+            Some(_) => Scalar::Num(text),
+        }
+    }
+
+    /// Shortens untrusted text quoted in a warning.
+    pub(crate) fn preview(s: &str) -> String {
+        const MAX: usize = 40;
+        match s.char_indices().nth(MAX) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s.to_owned(),
+        }
+    }
+
+    /// The input as text (JSON must be UTF-8), without a leading BOM.
+    pub(crate) fn text_of<'a>(input: &'a [u8], path: &str, format: Format) -> Result<&'a str, LoadError> {
+        let text = std::str::from_utf8(input).map_err(|e| {
+            let at = crate::load::location_at(input, e.valid_up_to());
+            LoadError::new(path, Some(format), at, "invalid UTF-8")
+        })?;
+        Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+    }
+
+    pub(crate) fn first_byte(text: &str) -> Option<u8> {
+        text.bytes().find(|b| !b.is_ascii_whitespace())
+    }
+
+    /// Input bytes per span, attribute and distinct string: below what Jaeger and Zipkin JSON
+    /// exports spend (700–1400, 70–120 and 200–600 bytes in gentrace and the fixtures).
+    const BYTES_PER_SPAN: usize = 1024;
+    const BYTES_PER_ATTR: usize = 128;
+    const BYTES_PER_DISTINCT_STRING: usize = 512;
+
+    /// Entries in the interning cache; bounds its memory (about 2 MB) whatever the input.
+    const CACHE_MAX: usize = 1 << 16;
+
+    /// Per-file state shared by both loaders.
+    pub(crate) struct Ctx<'a> {
+        pub input: &'a [u8],
+        pub ds: Dataset,
+        pub file: FileInfo,
+        /// Scratch for one span's attributes, reused to avoid an allocation per span.
+        pub attrs: Vec<crate::model::Attr>,
+        cache: FxHashMap<&'a str, Sym>,
+        scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
+        /// The last located offset and its (line, line start): warnings come in file order, so
+        /// each lookup counts newlines only from the previous one.
+        last_line: std::cell::Cell<(usize, usize, usize)>,
+    }
+
+    impl<'a> Ctx<'a> {
+        pub fn new(input: &'a [u8], path: &str, format: Format) -> Self {
+            // Size the arenas and the interner from the bytes present (low estimates, so a large
+            // file pays for fewer regrowths without reserving much it will not use).
+            let n = input.len();
+            let mut ds = Dataset::new();
+            ds.spans.reserve(n / BYTES_PER_SPAN);
+            ds.attrs.reserve(n / BYTES_PER_ATTR);
+            ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
+            Self {
+                input,
+                ds,
+                file: FileInfo::new(path, format),
+                attrs: Vec::new(),
+                cache: FxHashMap::default(),
+                scopes: FxHashMap::default(),
+                last_line: std::cell::Cell::new((0, 1, 0)),
+            }
+        }
+
+        pub fn finish(mut self) -> Dataset {
+            self.file.spans = self.ds.spans.len();
+            self.ds.files.push(self.file);
+            self.ds
+        }
+
+        /// Interns text read from the input. Borrowed text goes through a small cache first.
+        pub fn sym(&mut self, s: &Str<'a>) -> Sym {
+            match &s.0 {
+                Cow::Borrowed(b) => self.sym_input(b),
+                Cow::Owned(o) => self.ds.intern(o),
+            }
+        }
+
+        /// Interns text borrowed from the input. A bounded cache keyed by the borrowed text sits in
+        /// front of the interner: an Fx hash is several times cheaper than the interner's SipHash,
+        /// and the strings that repeat most (keys, names, services) are met first.
+        pub fn sym_input(&mut self, s: &'a str) -> Sym {
+            if let Some(&sym) = self.cache.get(s) {
+                return sym;
+            }
+            let sym = self.ds.intern(s);
+            if self.cache.len() < CACHE_MAX {
+                self.cache.insert(s, sym);
+            }
+            sym
+        }
+
+        /// Interns other text (constants, text unescaped or decoded into a temporary).
+        pub fn sym_str(&mut self, s: &str) -> Sym {
+            self.ds.intern(s)
+        }
+
+        /// A scalar that is not a string, as a typed value. `float` forces numbers to doubles.
+        pub fn plain_value(&mut self, sc: Scalar<'a>, float: bool) -> Value {
+            match sc {
+                Scalar::Null => Value::Empty,
+                Scalar::Bool(b) => Value::Bool(b),
+                Scalar::Num(t) => number(t, float).unwrap_or_else(|| Value::Str(self.sym_input(t))),
+                Scalar::Str(s) => Value::Str(self.sym(&s)),
+                Scalar::Json(t) => Value::Str(self.sym_input(t)),
+            }
+        }
+
+        /// µs start and duration → ns start and end, checked; an overflow is clamped to the end
+        /// of time with a warning at `span_at` rather than wrapped.
+        pub fn times_us(
+            &mut self,
+            start_us: Option<u64>,
+            duration_us: Option<u64>,
+            span_at: &str,
+        ) -> (u64, u64) {
+            let start_us = start_us.unwrap_or(0);
+            let start = start_us.checked_mul(1000);
+            let end = start_us.checked_add(duration_us.unwrap_or(0)).and_then(|e| e.checked_mul(1000));
+            match (start, end) {
+                (Some(s), Some(e)) => (s, e),
+                _ => {
+                    let at = self.location_of(span_at);
+                    self.file.warn(at, "start time or duration overflows nanoseconds since 1970; clamped");
+                    let s = start.unwrap_or(u64::MAX);
+                    (s, end.unwrap_or(u64::MAX))
+                }
+            }
+        }
+
+        /// A scope for (name, version), one per distinct pair; the default scope without a name.
+        pub fn scope(&mut self, name: Option<Sym>, version: Option<Sym>) -> ScopeIdx {
+            let Some(name) = name else { return ScopeIdx::default() };
+            if let Some(&s) = self.scopes.get(&(name, version)) {
+                return s;
+            }
+            let idx = self.ds.add_scope(Scope { name: Some(name), version, attrs: Default::default() });
+            self.scopes.insert((name, version), idx);
+            idx
+        }
+
+        /// False once the file holds as many warnings as it keeps; finding a line:col costs a scan
+        /// from the start of the file, so it is skipped for warnings that would be dropped.
+        fn wants_location(&self) -> bool {
+            self.file.warnings.len() < crate::model::MAX_WARNINGS_PER_FILE
+        }
+
+        /// Where `part` (borrowed from the input) starts.
+        pub fn location_of(&self, part: &str) -> Location {
+            if !self.wants_location() {
+                return Location::Unknown;
+            }
+            self.locate(crate::load::offset_of(self.input, part))
+        }
+
+        /// Line and column of a byte offset, as `load::location_at` computes them.
+        fn locate(&self, offset: usize) -> Location {
+            let offset = offset.min(self.input.len());
+            let (from, mut line, mut line_start) = match self.last_line.get() {
+                (at, line, start) if at <= offset => (at, line, start),
+                _ => (0, 1, 0),
+            };
+            for nl in memchr::memchr_iter(b'\n', &self.input[from..offset]) {
+                line += 1;
+                line_start = from + nl + 1;
+            }
+            self.last_line.set((offset, line, line_start));
+            Location::Line { line, column: offset - line_start + 1 }
+        }
+
+        /// Where a parsed string starts, or where `fallback` (borrowed from the input) starts when
+        /// the string was unescaped into a copy.
+        pub fn location_of_str(&self, s: &Str<'a>, fallback: &str) -> Location {
+            if !self.wants_location() {
+                return Location::Unknown;
+            }
+            match &s.0 {
+                // The string sits inside its quotes; point at the opening quote.
+                Cow::Borrowed(b) => self.locate(crate::load::offset_of(self.input, b).saturating_sub(1)),
+                Cow::Owned(_) => self.location_of(fallback),
+            }
+        }
+
+        /// The file position of a serde error raised while parsing `raw` (borrowed from the input).
+        pub fn error_location(&self, raw: &str, err: &serde_json::Error) -> Location {
+            if !self.wants_location() {
+                return Location::Unknown;
+            }
+            let base = crate::load::offset_of(self.input, raw);
+            let mut line_start = 0;
+            if err.line() > 1 {
+                for (i, nl) in memchr::memchr_iter(b'\n', raw.as_bytes()).enumerate() {
+                    line_start = nl + 1;
+                    if i + 2 >= err.line() {
+                        break;
+                    }
+                }
+            }
+            let within = (line_start + err.column().saturating_sub(1)).min(raw.len());
+            self.locate(base.saturating_add(within))
+        }
+
+        /// Parses a required trace id; on failure records the span as skipped and returns `None`.
+        pub fn trace_id(&mut self, s: Option<&Str<'a>>, field: &str, span_at: &str) -> Option<TraceId> {
+            let res = s.ok_or(IdError::Empty).and_then(|s| TraceId::from_hex(s));
+            match res {
+                Ok(id) if !id.is_zero() => Some(id),
+                other => {
+                    self.skip_bad_id(s, field, other.err(), span_at);
+                    None
+                }
+            }
+        }
+
+        /// Parses a required span id; on failure records the span as skipped and returns `None`.
+        pub fn span_id(&mut self, s: Option<&Str<'a>>, field: &str, span_at: &str) -> Option<SpanId> {
+            let res = s.ok_or(IdError::Empty).and_then(|s| SpanId::from_hex(s));
+            match res {
+                Ok(id) if !id.is_zero() => Some(id),
+                other => {
+                    self.skip_bad_id(s, field, other.err(), span_at);
+                    None
+                }
+            }
+        }
+
+        fn skip_bad_id(&mut self, s: Option<&Str<'a>>, field: &str, err: Option<IdError>, span_at: &str) {
+            let (at, msg) = match (s, err) {
+                (None, _) => (self.location_of(span_at), format!("span skipped: missing {field}")),
+                (Some(s), Some(e)) => (
+                    self.location_of_str(s, span_at),
+                    format!("span skipped: bad {field} \"{}\": {e}", preview(s)),
+                ),
+                (Some(s), None) => {
+                    (self.location_of_str(s, span_at), format!("span skipped: {field} is zero"))
+                }
+            };
+            self.file.skip(at, msg);
+        }
+    }
+
+    /// Span fields that OTel's Jaeger and Zipkin exporters write as tags (FORMATS.md §2.5, §3.3).
+    #[derive(Default)]
+    pub(crate) struct OtelTags {
+        pub status: Option<StatusCode>,
+        pub status_message: Option<Sym>,
+        pub trace_state: Option<Sym>,
+        scope_name: Option<Sym>,
+        scope_version: Option<Sym>,
+        library_name: Option<Sym>,
+        library_version: Option<Sym>,
+    }
+
+    impl OtelTags {
+        /// Takes the tag if it is one of these (`value` is its interned `text`); false otherwise.
+        pub fn take(&mut self, key: &str, value: Sym, text: &str) -> bool {
+            let slot = match key {
+                "otel.status_code" => {
+                    self.status = Some(if text.eq_ignore_ascii_case("ERROR") {
+                        StatusCode::Error
+                    } else if text.eq_ignore_ascii_case("OK") {
+                        StatusCode::Ok
+                    } else {
+                        StatusCode::Unset
+                    });
+                    return true;
+                }
+                "otel.status_description" => &mut self.status_message,
+                "w3c.tracestate" => &mut self.trace_state,
+                "otel.scope.name" => &mut self.scope_name,
+                "otel.scope.version" => &mut self.scope_version,
+                "otel.library.name" => &mut self.library_name,
+                "otel.library.version" => &mut self.library_version,
+                _ => return false,
+            };
+            *slot = Some(value);
+            true
+        }
+
+        /// The scope these tags name (`otel.scope.*`, else the older `otel.library.*`).
+        pub fn scope(&self, cx: &mut Ctx<'_>) -> ScopeIdx {
+            cx.scope(self.scope_name.or(self.library_name), self.scope_version.or(self.library_version))
+        }
+    }
+
+    /// A JSON number literal as an int (when it is one and fits) or a double.
+    pub(crate) fn number(text: &str, float: bool) -> Option<Value> {
+        if !float && let Ok(n) = text.parse::<i64>() {
+            return Some(Value::Int(n));
+        }
+        // Integers beyond i64 keep their exact digits as text rather than lose precision.
+        if !float && !text.contains(['.', 'e', 'E']) {
+            return None;
+        }
+        text.parse::<f64>().ok().map(Value::Double)
+    }
 }

@@ -1,8 +1,422 @@
-//! Placeholder until this format's parser lands.
+//! Zipkin v2 JSON → `Dataset` (FORMATS.md §3). One of the `load` parsers.
+//!
+//! Accepted shapes: a span list `[span…]`, a list of traces `[[span…]…]` and a single span object.
+//! Like the Jaeger loader it reads in two passes (syntax and raw spans first, then each span on
+//! its own), so a syntax error is a `LoadError` with `path:line:col` and a wrong-typed span is
+//! skipped with its own line:col while the rest load.
+//!
+//! Mapping (beyond the obvious):
+//! - `kind` absent → internal; `localEndpoint.serviceName` absent → `unknown_service`.
+//! - `shared: true` → `span_flags::SHARED`. Both halves of a shared client/server pair are kept;
+//!   the index nests the server half under its client twin.
+//! - Endpoints → span attributes, with the keys the OpenTelemetry Collector's Zipkin receiver uses:
+//!   local `net.host.ip` (ipv4, else ipv6) and `net.host.port`; remote `peer.service`,
+//!   `net.peer.ip` and `net.peer.port`. Port 0 (unknown) is left out.
+//! - Tags are string attributes, except these, which are consumed: `error` (error status; its
+//!   value is the status message), `otel.status_code` / `otel.status_description`,
+//!   `otel.scope.*` / `otel.library.*` (scope), `w3c.tracestate`, `span.kind` (only when `kind`
+//!   is absent), `otlp.link.N` = `tid|sid|tracestate|attrsJSON|dropped` (the Collector's link
+//!   encoding) and `link.N` = `<traceId>-<spanId>` (gentrace's), which become links.
+//! - Annotations → events; a value `name|attrsJSON|dropped` becomes a named event with attributes.
 
 use super::LoadError;
-use crate::model::{Dataset, Format, Location};
+use super::jaeger_json::UNKNOWN_SERVICE;
+use super::jaeger_json::wire::{
+    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, scalar, text_of,
+};
+use crate::model::{
+    Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value, span_flags,
+};
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
-pub fn parse(_input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    Err(LoadError::new(path, None, Location::Unknown, "this format is not supported yet"))
+const FORMAT: Format = Format::ZipkinJson;
+/// The Collector reads `otlp.link.0` … `otlp.link.127`.
+const MAX_OTLP_LINKS: u32 = 128;
+
+/// Parses a Zipkin v2 JSON document; see the module comment for shapes and mapping.
+pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let text = text_of(input, path, FORMAT)?;
+    let mut p = Parser { cx: Ctx::new(input, path, FORMAT), resources: FxHashMap::default() };
+    match first_byte(text) {
+        Some(b'[') => {
+            let items: Vec<&RawValue> =
+                serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
+            for item in items {
+                if first_byte(item.get()) == Some(b'[') {
+                    // A list of traces: each item is an array of spans. Its syntax is already
+                    // checked, so this only splits it.
+                    match serde_json::from_str::<Vec<&RawValue>>(item.get()) {
+                        Ok(spans) => spans.into_iter().for_each(|s| p.add_span(s)),
+                        Err(e) => {
+                            let at = p.cx.error_location(item.get(), &e);
+                            p.cx.file.skip(at, format!("trace skipped: {}", super::error::json_message(&e)));
+                        }
+                    }
+                } else {
+                    p.add_span(item);
+                }
+            }
+        }
+        Some(b'{') => {
+            let one: &RawValue = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
+            p.add_span(one);
+        }
+        Some(_) => {
+            return Err(LoadError::new(
+                path,
+                Some(FORMAT),
+                Location::Unknown,
+                "expected a JSON array of Zipkin spans or one span object",
+            ));
+        }
+        None => {
+            return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
+        }
+    }
+    Ok(p.cx.finish())
+}
+
+#[derive(Deserialize)]
+struct WireSpan<'a> {
+    #[serde(rename = "traceId", default, borrow)]
+    trace_id: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    id: Option<Str<'a>>,
+    #[serde(rename = "parentId", default, borrow)]
+    parent_id: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    name: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    kind: Option<Str<'a>>,
+    /// µs since the epoch; absent in incomplete spans.
+    #[serde(default)]
+    timestamp: Option<u64>,
+    /// µs.
+    #[serde(default)]
+    duration: Option<u64>,
+    #[serde(default)]
+    shared: Option<bool>,
+    #[serde(rename = "localEndpoint", default, borrow)]
+    local: Option<Endpoint<'a>>,
+    #[serde(rename = "remoteEndpoint", default, borrow)]
+    remote: Option<Endpoint<'a>>,
+    #[serde(default, borrow)]
+    annotations: Option<Vec<Annotation<'a>>>,
+    /// Values are strings by the spec; other scalars are read as their text.
+    #[serde(default, borrow)]
+    tags: Option<Entries<'a, &'a RawValue>>,
+}
+
+#[derive(Deserialize)]
+struct Endpoint<'a> {
+    #[serde(rename = "serviceName", default, borrow)]
+    service_name: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    ipv4: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    ipv6: Option<Str<'a>>,
+    #[serde(default)]
+    port: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Annotation<'a> {
+    #[serde(default)]
+    timestamp: Option<u64>,
+    #[serde(default, borrow)]
+    value: Option<Str<'a>>,
+}
+
+/// What a span's tags say besides its attributes.
+#[derive(Default)]
+struct SpanTags {
+    /// From the `span.kind` tag, for spans without `kind`.
+    kind: Option<SpanKind>,
+    /// The `error` tag's value.
+    error: Option<Sym>,
+    otel: OtelTags,
+    attrs: Slice,
+    links: Vec<Link>,
+}
+
+struct Parser<'a> {
+    cx: Ctx<'a>,
+    /// One resource (`service.name`) per service.
+    resources: FxHashMap<Sym, ResourceIdx>,
+}
+
+impl<'a> Parser<'a> {
+    fn add_span(&mut self, raw: &'a RawValue) {
+        let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
+            Ok(s) => s,
+            Err(e) => {
+                let at = self.cx.error_location(raw.get(), &e);
+                self.cx.file.skip(at, format!("span skipped: {}", super::error::json_message(&e)));
+                return;
+            }
+        };
+        // The span's text, for locating warnings: a line:col is computed only when reported.
+        let span_at = raw.get();
+        let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceId", span_at) else { return };
+        let Some(span_id) = self.cx.span_id(ws.id.as_ref(), "id", span_at) else { return };
+        let parent_id = match &ws.parent_id {
+            None => SpanId(0),
+            Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
+                let at = self.cx.location_of_str(p, span_at);
+                let msg = format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p));
+                self.cx.file.warn(at, msg);
+                SpanId(0)
+            }),
+        };
+        let (start, end) = self.cx.times_us(ws.timestamp, ws.duration, span_at);
+        let service = match ws.local.as_ref().and_then(|l| l.service_name.as_ref()) {
+            Some(s) if !s.is_empty() => self.cx.sym(s),
+            _ => self.cx.sym_str(UNKNOWN_SERVICE),
+        };
+        let resource = self.resource(service);
+        let kind = ws.kind.as_ref().map(|k| {
+            SpanKind::from_name(k).unwrap_or_else(|| {
+                let at = self.cx.location_of_str(k, span_at);
+                self.cx.file.warn(at, format!("unknown kind \"{}\" read as internal", preview(k)));
+                SpanKind::Internal
+            })
+        });
+        let tags = self.tags(&ws, kind.is_none(), span_at);
+        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]));
+        let scope = tags.otel.scope(&mut self.cx);
+        let name = match &ws.name {
+            Some(n) => self.cx.sym(n),
+            None => self.cx.sym_str(""),
+        };
+
+        let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
+        span.kind = kind.or(tags.kind).unwrap_or(SpanKind::Internal);
+        // Zipkin treats the mere presence of `error` as failure; its value says why, unless it is
+        // empty or just "true" (OTel's exporters write that), which say nothing.
+        (span.status, span.status_message) = match tags.error {
+            Some(msg) => {
+                let text = self.cx.ds.str(msg);
+                let says_nothing = text.is_empty() || text.eq_ignore_ascii_case("true");
+                (StatusCode::Error, if says_nothing { tags.otel.status_message } else { Some(msg) })
+            }
+            None => (tags.otel.status.unwrap_or(StatusCode::Unset), tags.otel.status_message),
+        };
+        span.trace_state = tags.otel.trace_state;
+        span.resource = resource;
+        span.scope = scope;
+        span.attrs = tags.attrs;
+        span.events = events;
+        span.links = self.cx.ds.add_links(&tags.links);
+        if ws.shared == Some(true) {
+            span.flags |= span_flags::SHARED;
+        }
+        self.cx.ds.spans.push(span);
+    }
+
+    /// Tags → attributes (plus the endpoint attributes), minus those that map to span fields or
+    /// links. `span.kind` is read only when `kind_from_tag` (the span has no `kind`).
+    fn tags(&mut self, ws: &WireSpan<'a>, kind_from_tag: bool, span_at: &str) -> SpanTags {
+        let mut out = SpanTags::default();
+        let mut otlp_links: Vec<(u32, Link)> = Vec::new();
+        let mut plain_links: Vec<(u32, Link)> = Vec::new();
+        let mut attrs = std::mem::take(&mut self.cx.attrs);
+        attrs.clear();
+        for (key, raw_value) in ws.tags.as_ref().map_or(&[][..], |t| &t.0[..]) {
+            let value = match scalar(raw_value) {
+                Scalar::Str(s) => s,
+                // Not a string (against the spec): keep the literal text.
+                Scalar::Null => Str(Cow::Borrowed("")),
+                Scalar::Bool(_) | Scalar::Num(_) | Scalar::Json(_) => {
+                    Str(Cow::Borrowed(raw_value.get().trim()))
+                }
+            };
+            match &**key {
+                "error" => {
+                    out.error = Some(self.cx.sym(&value));
+                    continue;
+                }
+                "span.kind" if kind_from_tag => {
+                    if let Some(k) = SpanKind::from_name(&value) {
+                        out.kind = Some(k);
+                        continue;
+                    }
+                }
+                k => {
+                    if let Some(n) = link_index(k, "otlp.link.").filter(|&n| n < MAX_OTLP_LINKS) {
+                        match self.otlp_link(&value) {
+                            Ok(link) => {
+                                otlp_links.push((n, link));
+                                continue;
+                            }
+                            Err(why) => {
+                                let at = self.cx.location_of_str(key, span_at);
+                                self.cx.file.warn(at, format!("tag {k} kept as an attribute: {why}"));
+                            }
+                        }
+                    } else if let Some(n) = link_index(k, "link.")
+                        && let Some(link) = plain_link(&value)
+                    {
+                        // Anything else under `link.N` is an ordinary tag.
+                        plain_links.push((n, link));
+                        continue;
+                    }
+                }
+            }
+            let value_sym = self.cx.sym(&value);
+            if out.otel.take(key, value_sym, &value) {
+                continue;
+            }
+            let key = self.cx.sym(key);
+            attrs.push(Attr { key, value: Value::Str(value_sym) });
+        }
+        self.endpoint_attrs(&mut attrs, ws.local.as_ref(), ws.remote.as_ref());
+        out.attrs = self.cx.ds.add_attrs(&attrs);
+        self.cx.attrs = attrs;
+        // By index, whatever the order of the tags in the file.
+        otlp_links.sort_by_key(|l| l.0);
+        plain_links.sort_by_key(|l| l.0);
+        out.links = otlp_links.into_iter().chain(plain_links).map(|l| l.1).collect();
+        out
+    }
+
+    fn resource(&mut self, service: Sym) -> ResourceIdx {
+        if let Some(&r) = self.resources.get(&service) {
+            return r;
+        }
+        let key = self.cx.sym_str("service.name");
+        let attrs = self.cx.ds.add_attrs(&[Attr { key, value: Value::Str(service) }]);
+        let r = self.cx.ds.add_resource(attrs);
+        self.resources.insert(service, r);
+        r
+    }
+
+    fn endpoint_attrs(
+        &mut self,
+        attrs: &mut Vec<Attr>,
+        local: Option<&Endpoint<'a>>,
+        remote: Option<&Endpoint<'a>>,
+    ) {
+        if let Some(l) = local {
+            if let Some(ip) = l.ipv4.as_ref().or(l.ipv6.as_ref()) {
+                let key = self.cx.sym_str("net.host.ip");
+                attrs.push(Attr { key, value: Value::Str(self.cx.sym(ip)) });
+            }
+            if let Some(port) = l.port.filter(|&p| p > 0) {
+                let key = self.cx.sym_str("net.host.port");
+                attrs.push(Attr { key, value: Value::Int(port) });
+            }
+        }
+        if let Some(r) = remote {
+            if let Some(svc) = r.service_name.as_ref().filter(|s| !s.is_empty()) {
+                let key = self.cx.sym_str("peer.service");
+                attrs.push(Attr { key, value: Value::Str(self.cx.sym(svc)) });
+            }
+            if let Some(ip) = r.ipv4.as_ref().or(r.ipv6.as_ref()) {
+                let key = self.cx.sym_str("net.peer.ip");
+                attrs.push(Attr { key, value: Value::Str(self.cx.sym(ip)) });
+            }
+            if let Some(port) = r.port.filter(|&p| p > 0) {
+                let key = self.cx.sym_str("net.peer.port");
+                attrs.push(Attr { key, value: Value::Int(port) });
+            }
+        }
+    }
+
+    /// Decodes `tid|sid|tracestate|attrsJSON|dropped`; `|` may also occur inside the JSON.
+    fn otlp_link(&mut self, value: &str) -> Result<Link, String> {
+        let parts: Vec<&str> = value.split('|').collect();
+        let n = parts.len();
+        if n < 5 {
+            return Err(format!("expected 5 '|'-separated parts, found {n}"));
+        }
+        let trace_id = TraceId::from_hex(parts[0]).map_err(|e| format!("bad trace id: {e}"))?;
+        let span_id = SpanId::from_hex(parts[1]).map_err(|e| format!("bad span id: {e}"))?;
+        if trace_id.is_zero() || span_id.is_zero() {
+            return Err("zero trace or span id".to_owned());
+        }
+        let json = value
+            .splitn(4, '|')
+            .nth(3)
+            .and_then(|rest| rest.rsplit_once('|'))
+            .map_or("", |(json, _dropped)| json);
+        let attrs = if json.is_empty() { Slice::default() } else { self.json_attrs(json)? };
+        let trace_state = if parts[2].is_empty() { None } else { Some(self.cx.sym_str(parts[2])) };
+        Ok(Link { trace_id, span_id, trace_state, flags: 0, kind: LinkKind::Link, attrs })
+    }
+
+    /// A flat JSON object of attributes (as the Collector writes for links and events).
+    fn json_attrs(&mut self, json: &str) -> Result<Slice, String> {
+        let entries: Entries<'_, &RawValue> =
+            serde_json::from_str(json).map_err(|e| format!("attributes are not a JSON object: {e}"))?;
+        let mut attrs = Vec::with_capacity(entries.0.len());
+        for (key, raw) in &entries.0 {
+            let value = match scalar(raw) {
+                Scalar::Null => Value::Empty,
+                Scalar::Bool(b) => Value::Bool(b),
+                Scalar::Num(t) => number(t, false).unwrap_or_else(|| Value::Str(self.cx.sym_str(t))),
+                Scalar::Str(s) => Value::Str(self.cx.sym_str(&s)),
+                Scalar::Json(t) => Value::Str(self.cx.sym_str(t)),
+            };
+            attrs.push(Attr { key: self.cx.sym_str(key), value });
+        }
+        Ok(self.cx.ds.add_attrs(&attrs))
+    }
+
+    /// Annotations → events. `name|attrsJSON|dropped` (OTel's event encoding) is split; any other
+    /// value, `|` or not, is the event name.
+    fn events(&mut self, annotations: &[Annotation<'a>]) -> Slice {
+        if annotations.is_empty() {
+            return Slice::default();
+        }
+        let mut events = Vec::with_capacity(annotations.len());
+        for a in annotations {
+            let time = a.timestamp.unwrap_or(0).saturating_mul(1000);
+            let value = a.value.as_ref();
+            let structured = value.and_then(|v| {
+                let (name, rest) = v.split_once('|')?;
+                let (json, dropped) = rest.rsplit_once('|')?;
+                (json.starts_with('{') && dropped.parse::<u32>().is_ok()).then_some((name, json))
+            });
+            let event = match structured.map(|(name, json)| (name, self.json_attrs(json))) {
+                Some((name, Ok(attrs))) => Event { time, name: self.cx.sym_str(name), attrs },
+                _ => {
+                    let name = match value {
+                        Some(v) => self.cx.sym(v),
+                        None => self.cx.sym_str(""),
+                    };
+                    Event { time, name, attrs: Slice::default() }
+                }
+            };
+            events.push(event);
+        }
+        self.cx.ds.add_events(&events)
+    }
+}
+
+/// `N` from `<prefix>N` when N is all digits.
+fn link_index(key: &str, prefix: &str) -> Option<u32> {
+    let n = key.strip_prefix(prefix)?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// gentrace's `link.N` value: `<traceId>-<spanId>` in hex.
+fn plain_link(value: &str) -> Option<Link> {
+    let (t, s) = value.split_once('-')?;
+    let trace_id = TraceId::from_hex(t).ok().filter(|t| !t.is_zero())?;
+    let span_id = SpanId::from_hex(s).ok().filter(|s| !s.is_zero())?;
+    Some(Link {
+        trace_id,
+        span_id,
+        trace_state: None,
+        flags: 0,
+        kind: LinkKind::Link,
+        attrs: Slice::default(),
+    })
 }

@@ -1,0 +1,93 @@
+//! `Action`: every user-visible behaviour of the explorer, named as an intent. Keys map to
+//! actions in `keymap`; `App::update` is the only code that acts on them.
+
+/// Declares `Action` and `Action::ALL` from one list, so the "every action is bound" test can
+/// never miss a variant that was added later.
+macro_rules! actions {
+    ($($(#[doc = $doc:literal])+ $variant:ident,)+) => {
+        /// A user intent. Bound to keys in `keymap::BINDINGS`; handled by `App::update`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl Action {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)+];
+        }
+    };
+}
+
+actions! {
+    /// Leave weft.
+    Quit,
+    /// Show or hide the key help overlay.
+    ToggleHelp,
+    /// Go back in the jump history (like a browser's back button).
+    GoBack,
+    /// Go forward again after going back.
+    GoForward,
+    /// Go up one level: close an overlay, stop a search, leave the details pane, leave a trace
+    /// for the trace list, clear the list filter.
+    GoUp,
+    /// Move the focus to the next pane (waterfall ↔ details).
+    FocusNext,
+    /// Move the focus to the previous pane.
+    FocusPrev,
+    /// Select the next row.
+    SelectNext,
+    /// Select the previous row.
+    SelectPrev,
+    /// Select the first row.
+    SelectFirst,
+    /// Select the last row.
+    SelectLast,
+    /// Move the selection down one screenful.
+    PageDown,
+    /// Move the selection up one screenful.
+    PageUp,
+    /// Collapse the selected span, or select its parent when it is already collapsed or a leaf.
+    Collapse,
+    /// Expand the selected span.
+    Expand,
+    /// Collapse an expanded span or expand a collapsed one.
+    ToggleCollapse,
+    /// Collapse every span that has children.
+    CollapseAll,
+    /// Expand every span.
+    ExpandAll,
+    /// Follow the selected span's outgoing link (a picker when it has several).
+    FollowLink,
+    /// Follow a link that points at the selected span, back to its source.
+    FollowBacklink,
+    /// Start typing a search (in a trace) or a filter (in the trace list).
+    StartSearch,
+    /// Select the next search match.
+    NextMatch,
+    /// Select the previous search match.
+    PrevMatch,
+    /// Show the Attributes tab and move the focus into it.
+    ShowAttributes,
+    /// Show the Events tab and move the focus into it.
+    ShowEvents,
+    /// Show the Links tab and move the focus into it.
+    ShowLinks,
+    /// Show the previous details tab.
+    PrevTab,
+    /// Show the next details tab.
+    NextTab,
+    /// Open the selected trace.
+    OpenTrace,
+    /// Sort the trace list by the next column.
+    CycleSort,
+    /// Reverse the trace list's sort order.
+    ReverseSort,
+    /// Jump to the other end of the selected link.
+    JumpToLink,
+    /// Show the selected attribute or event in full, wrapped, in an overlay.
+    ShowValue,
+    /// Stop typing and keep the search or filter (a search reveals all its matches).
+    ConfirmInput,
+    /// Delete the last typed character.
+    DeleteChar,
+}

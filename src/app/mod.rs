@@ -1,0 +1,948 @@
+//! `App`: the explorer's view state over the immutable `Index`, and `App::update(Action)`, the
+//! one place that changes it. Keys arrive as `Action`s through `keymap::lookup`; typed
+//! characters, mouse events and resizes have their own small entry points that end in the same
+//! state changes. `ui::render` only reads an `App`.
+
+pub mod action;
+pub mod detail;
+pub mod history;
+pub mod keymap;
+pub mod links;
+pub mod list;
+pub mod search;
+pub mod trace_view;
+
+#[cfg(test)]
+pub mod testdata;
+#[cfg(test)]
+mod tests;
+
+use crate::index::{Index, SpanIdx, TraceIdx};
+use crate::text::escape_control;
+use crate::tui::OpenAt;
+use crate::ui::layout::{Areas, WaterfallCols};
+use action::Action;
+use history::{History, Place, TraceSnapshot};
+use keymap::{Context, Key};
+use links::{Dir, End, LinkRow};
+use list::ListView;
+use ratatui::layout::{Position, Rect};
+use rustc_hash::FxHashMap;
+use search::Haystack;
+use trace_view::{Pane, Shape, Tab, TraceView};
+
+/// Rows the mouse wheel moves per notch.
+pub const WHEEL_STEP: usize = 3;
+
+/// What fills the body.
+#[derive(Debug)]
+pub enum Screen {
+    List,
+    Trace(Box<TraceView>),
+}
+
+/// What is drawn over the body, if anything. Overlays take the keys first.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help {
+        scroll: usize,
+    },
+    /// One attribute or event shown in full: `lines` are already escaped and wrapped to
+    /// the overlay's width when it opened (and again on resize).
+    Value {
+        title: String,
+        text: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
+    /// Choosing one of several links to follow.
+    Picker {
+        dir: Dir,
+        rows: Vec<LinkRow>,
+        sel: usize,
+        scroll: usize,
+    },
+}
+
+pub struct App<'a> {
+    pub index: &'a Index,
+    pub screen: Screen,
+    pub list: ListView,
+    pub overlay: Overlay,
+    pub history: History,
+    /// The terminal's size, for page sizes, scroll clamping and mouse hit-testing.
+    pub viewport: Rect,
+    /// A one-line message for the footer; cleared by the next key.
+    pub status: Option<String>,
+    pub quit: bool,
+    /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
+    pub skipped: usize,
+    /// Links whose target is not loaded, counted once here rather than on every frame.
+    pub unresolved: usize,
+    /// Each span's position in its trace's waterfall order.
+    pos_of: Vec<u32>,
+    /// Shapes of traces that are not open, kept so reopening one is free.
+    shapes: FxHashMap<TraceIdx, Shape>,
+    haystacks: FxHashMap<TraceIdx, Haystack>,
+    /// How each trace looked when it was last left, so coming back by a link keeps its
+    /// collapsed spans.
+    remembered: FxHashMap<TraceIdx, TraceSnapshot>,
+}
+
+/// A selection move in any list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Move {
+    Next,
+    Prev,
+    First,
+    Last,
+    PageDown,
+    PageUp,
+    By(isize),
+}
+
+/// The new selection after `m` in a list of `len` rows showing `page` at a time.
+fn step(sel: usize, len: usize, m: Move, page: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let page = page.max(1);
+    let last = len - 1;
+    match m {
+        Move::Next => (sel + 1).min(last),
+        Move::Prev => sel.saturating_sub(1),
+        Move::First => 0,
+        Move::Last => last,
+        Move::PageDown => sel.saturating_add(page).min(last),
+        Move::PageUp => sel.saturating_sub(page),
+        Move::By(d) if d >= 0 => sel.saturating_add(d.unsigned_abs()).min(last),
+        Move::By(d) => sel.saturating_sub(d.unsigned_abs()),
+    }
+}
+
+impl<'a> App<'a> {
+    pub fn new(index: &'a Index, open: OpenAt) -> Self {
+        let mut pos_of = vec![0u32; index.span_count()];
+        for t in 0..index.traces().len() {
+            let t = TraceIdx(u32::try_from(t).unwrap_or(u32::MAX));
+            for (p, s) in index.trace_spans(t).iter().enumerate() {
+                if let Some(slot) = pos_of.get_mut(s.get()) {
+                    *slot = u32::try_from(p).unwrap_or(u32::MAX);
+                }
+            }
+        }
+        let mut app = Self {
+            index,
+            screen: Screen::List,
+            list: ListView::new(index),
+            overlay: Overlay::None,
+            history: History::default(),
+            viewport: Rect::new(0, 0, 80, 24),
+            status: None,
+            quit: false,
+            skipped: index.data.files.iter().map(|f| f.skipped).sum(),
+            unresolved: index.unresolved_links().count(),
+            pos_of,
+            shapes: FxHashMap::default(),
+            haystacks: FxHashMap::default(),
+            remembered: FxHashMap::default(),
+        };
+        let traces = index.traces().len();
+        let valid_span = open.span.filter(|s| s.get() < index.span_count());
+        let valid_trace = open.trace.filter(|t| t.get() < traces);
+        if let Some(s) = valid_span {
+            app.enter_trace(index.trace_of(s));
+            app.select_span(s);
+        } else if let Some(t) = valid_trace {
+            app.enter_trace(t);
+        } else if traces == 1 {
+            app.enter_trace(TraceIdx(0));
+        }
+        app
+    }
+
+    pub fn areas(&self) -> Areas {
+        Areas::new(self.viewport)
+    }
+
+    pub fn trace_view(&self) -> Option<&TraceView> {
+        match &self.screen {
+            Screen::Trace(tv) => Some(tv),
+            Screen::List => None,
+        }
+    }
+
+    fn tv_mut(&mut self) -> Option<&mut TraceView> {
+        match &mut self.screen {
+            Screen::Trace(tv) => Some(tv),
+            Screen::List => None,
+        }
+    }
+
+    /// Position of a span in its trace's waterfall order.
+    pub fn pos_of(&self, s: SpanIdx) -> u32 {
+        self.pos_of.get(s.get()).copied().unwrap_or(0)
+    }
+
+    /// Whether a search or filter is being typed (then printable keys are text).
+    pub fn is_typing(&self) -> bool {
+        match &self.screen {
+            Screen::List => self.list.editing,
+            Screen::Trace(tv) => tv.search.editing,
+        }
+    }
+
+    /// Binding contexts in lookup order, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        match &self.overlay {
+            Overlay::Help { .. } | Overlay::Value { .. } => return vec![Context::Move, Context::Global],
+            Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
+            Overlay::None => {}
+        }
+        if self.is_typing() {
+            return vec![Context::Input];
+        }
+        match &self.screen {
+            Screen::List => vec![Context::TraceList, Context::Move, Context::Global],
+            Screen::Trace(tv) => match (tv.focus, tv.tab) {
+                (Pane::Waterfall, _) => {
+                    vec![Context::Waterfall, Context::Move, Context::Trace, Context::Global]
+                }
+                (Pane::Details, Tab::Links) => {
+                    vec![Context::Links, Context::Details, Context::Move, Context::Trace, Context::Global]
+                }
+                (Pane::Details, _) => vec![Context::Details, Context::Move, Context::Trace, Context::Global],
+            },
+        }
+    }
+
+    /// A key press: looked up in the binding table, or typed into a search being edited.
+    pub fn handle_key(&mut self, key: Key) {
+        self.status = None;
+        let contexts = self.contexts();
+        if let Some(action) = keymap::lookup(&contexts, key) {
+            self.update(action);
+        } else if contexts.first() == Some(&Context::Input) {
+            if let Some(c) = key.typed_char() {
+                self.type_char(c);
+            } else if key.mods.contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
+                && let Some(action) = keymap::lookup(&[Context::Global], key)
+            {
+                // Ctrl-C still quits while typing.
+                self.update(action);
+            }
+        }
+    }
+
+    /// The one mutator for bound actions.
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => {
+                self.overlay = match self.overlay {
+                    Overlay::Help { .. } => Overlay::None,
+                    _ => Overlay::Help { scroll: 0 },
+                }
+            }
+            Action::GoBack => self.go_back(),
+            Action::GoForward => self.go_forward(),
+            Action::GoUp => self.go_up(),
+            Action::FocusNext | Action::FocusPrev => self.toggle_focus(),
+            Action::SelectNext => self.move_selection(Move::Next),
+            Action::SelectPrev => self.move_selection(Move::Prev),
+            Action::SelectFirst => self.move_selection(Move::First),
+            Action::SelectLast => self.move_selection(Move::Last),
+            Action::PageDown => self.move_selection(Move::PageDown),
+            Action::PageUp => self.move_selection(Move::PageUp),
+            Action::Collapse => self.collapse(),
+            Action::Expand => self.expand(),
+            Action::ToggleCollapse => self.toggle_collapse(),
+            Action::CollapseAll => self.collapse_all(true),
+            Action::ExpandAll => self.collapse_all(false),
+            Action::FollowLink => self.follow(Dir::Out),
+            Action::FollowBacklink => self.follow(Dir::In),
+            Action::StartSearch => self.start_search(),
+            Action::NextMatch => self.next_match(true),
+            Action::PrevMatch => self.next_match(false),
+            Action::ShowAttributes => self.show_tab(Tab::Attributes),
+            Action::ShowEvents => self.show_tab(Tab::Events),
+            Action::ShowLinks => self.show_tab(Tab::Links),
+            Action::PrevTab => self.cycle_tab(false),
+            Action::NextTab => self.cycle_tab(true),
+            Action::OpenTrace => self.open_selected_trace(),
+            Action::CycleSort => {
+                self.list.sort = self.list.sort.next();
+                self.refresh_list();
+            }
+            Action::ReverseSort => {
+                self.list.reverse = !self.list.reverse;
+                self.refresh_list();
+            }
+            Action::JumpToLink => self.jump_to_selected_link(),
+            Action::ShowValue => self.show_value(),
+            Action::ConfirmInput => self.confirm_input(),
+            Action::DeleteChar => self.delete_char(),
+        }
+    }
+
+    // ---- terminal events other than keys ----
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.viewport = Rect::new(0, 0, width, height);
+        self.clamp_scrolls();
+    }
+
+    /// Mouse wheel at (x, y): moves the selection of the list under the pointer.
+    pub fn wheel(&mut self, x: u16, y: u16, down: bool) {
+        let by = if down { WHEEL_STEP as isize } else { -(WHEEL_STEP as isize) };
+        let at = Position { x, y };
+        let areas = self.areas();
+        match &self.overlay {
+            Overlay::None => {}
+            _ => return self.move_selection(Move::By(by)),
+        }
+        if let Screen::Trace(tv) = &mut self.screen {
+            if areas.detail_rows.contains(at) || areas.detail_tabs.contains(at) {
+                tv.focus = Pane::Details;
+            } else if areas.waterfall_rows.contains(at) || areas.waterfall_head.contains(at) {
+                tv.focus = Pane::Waterfall;
+            }
+        }
+        self.move_selection(Move::By(by));
+    }
+
+    /// Left click at (x, y): selects the row under it; a click on a link row jumps, a click on
+    /// the selected trace opens it, a click on a tab shows it, a click on a span's ▸/▾ toggles it.
+    pub fn click(&mut self, x: u16, y: u16) {
+        self.status = None;
+        let at = Position { x, y };
+        let areas = self.areas();
+        match &mut self.overlay {
+            Overlay::None => {}
+            Overlay::Help { .. } | Overlay::Value { .. } => {
+                self.overlay = Overlay::None;
+                return;
+            }
+            Overlay::Picker { rows, sel, scroll, .. } => {
+                let frame = areas.picker(rows.len());
+                let inner = inner(frame);
+                if inner.contains(at) {
+                    let i = *scroll + usize::from(y - inner.y);
+                    if i < rows.len() {
+                        *sel = i;
+                        self.jump_to_selected_link();
+                    }
+                } else {
+                    self.overlay = Overlay::None;
+                }
+                return;
+            }
+        }
+        let index = self.index;
+        match &mut self.screen {
+            Screen::List => {
+                if areas.list_rows.contains(at) {
+                    let i = self.list.scroll + usize::from(y - areas.list_rows.y);
+                    if i < self.list.rows.len() {
+                        if i == self.list.sel {
+                            self.open_selected_trace();
+                        } else {
+                            self.list.sel = i;
+                        }
+                    }
+                }
+            }
+            Screen::Trace(tv) => {
+                if areas.waterfall_rows.contains(at) {
+                    tv.focus = Pane::Waterfall;
+                    let i = tv.scroll + usize::from(y - areas.waterfall_rows.y);
+                    let Some(&pos) = tv.visible.get(i) else { return };
+                    let cols = WaterfallCols::new(areas.waterfall_rows);
+                    let depth = usize::from(index.depth(tv.span_at(index, pos)));
+                    let toggle_x =
+                        usize::from(cols.tree.0) + crate::ui::layout::tree_indent(depth, cols.tree.1);
+                    if usize::from(x) == toggle_x && tv.shape.has_children(pos) {
+                        let c = tv.is_collapsed(pos);
+                        tv.set_collapsed(pos, !c);
+                    }
+                    tv.set_selected(index, pos);
+                    tv.follow_selection(usize::from(areas.waterfall_rows.height));
+                } else if areas.detail_tabs.contains(at) {
+                    let span = tv.selected_span(index);
+                    let mut left = areas.detail_tabs.x;
+                    for tab in Tab::ALL {
+                        let w = crate::ui::layout::tab_width(&detail::tab_title(index, span, tab));
+                        if x >= left && x < left.saturating_add(w) {
+                            tv.tab = tab;
+                            tv.focus = Pane::Details;
+                            tv.detail_sel = 0;
+                            tv.detail_scroll = 0;
+                        }
+                        left = left.saturating_add(w);
+                    }
+                } else if areas.detail_rows.contains(at) {
+                    tv.focus = Pane::Details;
+                    let i = tv.detail_scroll + usize::from(y - areas.detail_rows.y);
+                    let span = tv.selected_span(index);
+                    if i < detail::row_count(index, span, tv.tab, &tv.links) {
+                        tv.detail_sel = i;
+                        if tv.tab == Tab::Links {
+                            self.jump_to_selected_link();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- moving ----
+
+    fn page(&self) -> usize {
+        let a = self.areas();
+        let h = match (&self.overlay, &self.screen) {
+            (Overlay::Help { .. } | Overlay::Value { .. }, _) => inner(a.help()).height,
+            (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
+            (Overlay::None, Screen::List) => a.list_rows.height,
+            (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
+            (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
+        };
+        usize::from(h)
+    }
+
+    fn move_selection(&mut self, m: Move) {
+        let page = self.page();
+        let index = self.index;
+        match &mut self.overlay {
+            Overlay::Help { scroll } => {
+                let len = keymap::help_lines().len();
+                let max = len.saturating_sub(page);
+                *scroll = step(*scroll, max + 1, m, page);
+                return;
+            }
+            Overlay::Value { lines, scroll, .. } => {
+                let max = lines.len().saturating_sub(page);
+                *scroll = step(*scroll, max + 1, m, page);
+                return;
+            }
+            Overlay::Picker { rows, sel, scroll, .. } => {
+                *sel = step(*sel, rows.len(), m, page);
+                *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
+                return;
+            }
+            Overlay::None => {}
+        }
+        match &mut self.screen {
+            Screen::List => {
+                self.list.sel = step(self.list.sel, self.list.rows.len(), m, page);
+                self.list.scroll =
+                    trace_view::scroll_to_show(self.list.sel, self.list.scroll, page, self.list.rows.len());
+            }
+            Screen::Trace(tv) => match tv.focus {
+                Pane::Waterfall => {
+                    let row = step(tv.sel_row(), tv.visible.len(), m, page);
+                    if let Some(&pos) = tv.visible.get(row) {
+                        tv.set_selected(index, pos);
+                    }
+                    tv.follow_selection(page);
+                }
+                Pane::Details => {
+                    let len = detail::row_count(index, tv.selected_span(index), tv.tab, &tv.links);
+                    tv.detail_sel = step(tv.detail_sel, len, m, page);
+                    tv.detail_scroll = trace_view::scroll_to_show(tv.detail_sel, tv.detail_scroll, page, len);
+                }
+            },
+        }
+    }
+
+    fn clamp_scrolls(&mut self) {
+        let a = self.areas();
+        let index = self.index;
+        self.list.scroll = trace_view::scroll_to_show(
+            self.list.sel,
+            self.list.scroll,
+            usize::from(a.list_rows.height),
+            self.list.rows.len(),
+        );
+        if let Screen::Trace(tv) = &mut self.screen {
+            tv.follow_selection(usize::from(a.waterfall_rows.height));
+            let len = detail::row_count(index, tv.selected_span(index), tv.tab, &tv.links);
+            tv.detail_sel = tv.detail_sel.min(len.saturating_sub(1));
+            tv.detail_scroll = trace_view::scroll_to_show(
+                tv.detail_sel,
+                tv.detail_scroll,
+                usize::from(a.detail_rows.height),
+                len,
+            );
+        }
+        let help_page = usize::from(inner(a.help()).height);
+        let value_width = usize::from(inner(a.help()).width.saturating_sub(2));
+        match &mut self.overlay {
+            Overlay::Help { scroll } => {
+                *scroll = (*scroll).min(keymap::help_lines().len().saturating_sub(help_page));
+            }
+            Overlay::Value { text, lines, scroll, .. } => {
+                *lines = detail::wrap(text, value_width);
+                *scroll = (*scroll).min(lines.len().saturating_sub(help_page));
+            }
+            Overlay::Picker { rows, sel, scroll, .. } => {
+                let page = usize::from(inner(a.picker(rows.len())).height);
+                *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
+            }
+            Overlay::None => {}
+        }
+    }
+
+    // ---- the waterfall tree ----
+
+    fn waterfall_height(&self) -> usize {
+        usize::from(self.areas().waterfall_rows.height)
+    }
+
+    fn collapse(&mut self) {
+        let h = self.waterfall_height();
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        let pos = tv.selected;
+        if tv.shape.has_children(pos) && !tv.is_collapsed(pos) {
+            tv.set_collapsed(pos, true);
+        } else if let Some(parent) = index.parent(tv.span_at(index, pos)) {
+            let pp = pos_of.get(parent.get()).copied().unwrap_or(0);
+            tv.set_selected(index, pp);
+        }
+        tv.follow_selection(h);
+    }
+
+    fn expand(&mut self) {
+        let h = self.waterfall_height();
+        let index = self.index;
+        let Some(tv) = self.tv_mut() else { return };
+        let pos = tv.selected;
+        if tv.is_collapsed(pos) {
+            tv.set_collapsed(pos, false);
+        } else if tv.shape.has_children(pos) {
+            tv.set_selected(index, pos + 1);
+        }
+        tv.follow_selection(h);
+    }
+
+    fn toggle_collapse(&mut self) {
+        let h = self.waterfall_height();
+        let Some(tv) = self.tv_mut() else { return };
+        let pos = tv.selected;
+        let c = tv.is_collapsed(pos);
+        tv.set_collapsed(pos, !c);
+        tv.follow_selection(h);
+    }
+
+    /// Collapses (or expands) everything; after collapsing, the selection moves to its root.
+    fn collapse_all(&mut self, collapsed: bool) {
+        let h = self.waterfall_height();
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        for p in 0..tv.collapsed.len() {
+            let pos = u32::try_from(p).unwrap_or(u32::MAX);
+            tv.collapsed[p] = collapsed && tv.shape.has_children(pos);
+        }
+        tv.rebuild();
+        if collapsed {
+            let mut s = tv.selected_span(index);
+            while let Some(p) = index.parent(s) {
+                s = p;
+            }
+            tv.set_selected(index, pos_of.get(s.get()).copied().unwrap_or(0));
+        }
+        tv.follow_selection(h);
+    }
+
+    // ---- panes and tabs ----
+
+    fn toggle_focus(&mut self) {
+        let Some(tv) = self.tv_mut() else { return };
+        tv.focus = match tv.focus {
+            Pane::Waterfall => Pane::Details,
+            Pane::Details => Pane::Waterfall,
+        };
+    }
+
+    fn show_tab(&mut self, tab: Tab) {
+        let Some(tv) = self.tv_mut() else { return };
+        tv.tab = tab;
+        tv.focus = Pane::Details;
+        tv.detail_sel = 0;
+        tv.detail_scroll = 0;
+    }
+
+    fn cycle_tab(&mut self, forward: bool) {
+        let Some(tv) = self.tv_mut() else { return };
+        tv.tab = if forward { tv.tab.next() } else { tv.tab.prev() };
+        tv.detail_sel = 0;
+        tv.detail_scroll = 0;
+    }
+
+    /// Enter on an Attributes or Events row: the whole value, wrapped, in an overlay.
+    fn show_value(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let span = tv.selected_span(index);
+        let rows = match tv.tab {
+            Tab::Attributes => detail::attribute_rows(index, span),
+            Tab::Events => detail::event_rows(index, span),
+            Tab::Links => return,
+        };
+        let Some(row) = rows.get(tv.detail_sel) else { return };
+        let (title, text) = (row.key.clone(), row.value.clone());
+        let width = usize::from(inner(self.areas().help()).width.saturating_sub(2));
+        let lines = detail::wrap(&text, width);
+        self.overlay = Overlay::Value { title, text, lines, scroll: 0 };
+    }
+
+    // ---- going places ----
+
+    /// Where we are now, as a history entry.
+    pub fn current_place(&self) -> Place {
+        match &self.screen {
+            Screen::List => Place::List { selected: self.list.selected() },
+            Screen::Trace(tv) => Place::Trace(tv.snapshot(self.index)),
+        }
+    }
+
+    /// Leaves the current screen: remembers how the trace looked and keeps its shape.
+    fn leave_screen(&mut self) {
+        let screen = std::mem::replace(&mut self.screen, Screen::List);
+        if let Screen::Trace(tv) = screen {
+            self.remembered.insert(tv.trace, tv.snapshot(self.index));
+            let TraceView { trace, shape, .. } = *tv;
+            self.shapes.insert(trace, shape);
+        }
+        self.overlay = Overlay::None;
+    }
+
+    /// Shows trace `t` (not recorded in history), as it was last left.
+    fn enter_trace(&mut self, t: TraceIdx) {
+        self.leave_screen();
+        let snap = self.remembered.get(&t).cloned();
+        self.show_trace(t, snap.as_ref());
+    }
+
+    fn show_trace(&mut self, t: TraceIdx, snap: Option<&TraceSnapshot>) {
+        let index = self.index;
+        let shape = self.shapes.remove(&t).unwrap_or_else(|| Shape::build(index, t, &self.pos_of));
+        let mut tv = TraceView::new(index, t, shape, snap, &self.pos_of);
+        tv.follow_selection(self.waterfall_height());
+        self.screen = Screen::Trace(Box::new(tv));
+        self.clamp_scrolls();
+    }
+
+    fn restore(&mut self, place: Place) {
+        self.leave_screen();
+        match place {
+            Place::List { selected } => {
+                if let Some(t) = selected {
+                    self.list.select(t);
+                }
+                self.clamp_scrolls();
+            }
+            Place::Trace(snap) => self.show_trace(snap.trace, Some(&snap)),
+        }
+    }
+
+    /// Selects span `s` of the open trace: expands its ancestors and scrolls it into view.
+    fn select_span(&mut self, s: SpanIdx) {
+        let h = self.waterfall_height();
+        let index = self.index;
+        let pos = self.pos_of(s);
+        let pos_of = &self.pos_of;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        if index.trace_of(s) != tv.trace {
+            return;
+        }
+        tv.reveal(index, pos, pos_of);
+        tv.set_selected(index, pos);
+        tv.center_selection(h);
+    }
+
+    /// A recorded jump to span `s`, switching trace if needed.
+    pub fn jump_to_span(&mut self, s: SpanIdx) {
+        if s.get() >= self.index.span_count() {
+            return;
+        }
+        let from = self.current_place();
+        self.history.record(from);
+        let t = self.index.trace_of(s);
+        let tab = self.trace_view().map(|tv| tv.tab);
+        if self.trace_view().map(|tv| tv.trace) != Some(t) {
+            self.enter_trace(t);
+        }
+        self.overlay = Overlay::None;
+        if let Some(tv) = self.tv_mut() {
+            tv.focus = Pane::Waterfall;
+            if let Some(tab) = tab {
+                tv.tab = tab;
+            }
+        }
+        self.select_span(s);
+    }
+
+    /// A recorded jump to trace `t` (its list entry, or the trace of a missing link target).
+    fn jump_to_trace(&mut self, t: TraceIdx) {
+        let from = self.current_place();
+        self.history.record(from);
+        self.enter_trace(t);
+    }
+
+    fn open_selected_trace(&mut self) {
+        if let Some(t) = self.list.selected() {
+            self.jump_to_trace(t);
+        }
+    }
+
+    fn go_back(&mut self) {
+        let current = self.current_place();
+        match self.history.back(current) {
+            Some(place) => self.restore(place),
+            None => self.status = Some("nothing to go back to".into()),
+        }
+    }
+
+    fn go_forward(&mut self) {
+        let current = self.current_place();
+        match self.history.forward(current) {
+            Some(place) => self.restore(place),
+            None => self.status = Some("nothing to go forward to".into()),
+        }
+    }
+
+    /// Esc: closes the innermost thing that is open.
+    fn go_up(&mut self) {
+        if self.overlay != Overlay::None {
+            self.overlay = Overlay::None;
+            return;
+        }
+        match &mut self.screen {
+            Screen::List => {
+                if self.list.editing || !self.list.filter.is_empty() {
+                    self.list.editing = false;
+                    self.list.filter.clear();
+                    self.refresh_list();
+                } else {
+                    self.status = Some("press q to quit".into());
+                }
+            }
+            Screen::Trace(tv) => {
+                if tv.search.is_active() {
+                    tv.search = search::Search::default();
+                } else if tv.focus == Pane::Details {
+                    tv.focus = Pane::Waterfall;
+                } else {
+                    let t = tv.trace;
+                    let from = self.current_place();
+                    self.history.record(from);
+                    self.leave_screen();
+                    self.list.select(t);
+                    self.clamp_scrolls();
+                }
+            }
+        }
+    }
+
+    // ---- links ----
+
+    /// `]`/`[`: follows the only link in that direction, or opens a picker for several.
+    fn follow(&mut self, dir: Dir) {
+        let Some(tv) = self.trace_view() else { return };
+        let rows: Vec<LinkRow> = tv.links.iter().copied().filter(|r| r.dir == dir).collect();
+        match rows.len() {
+            0 => {
+                self.status = Some(match dir {
+                    Dir::Out => "this span has no outgoing links".into(),
+                    Dir::In => "no span links to this one".into(),
+                })
+            }
+            1 => self.jump_link(rows[0]),
+            _ => {
+                self.overlay = Overlay::Picker { dir, rows, sel: 0, scroll: 0 };
+            }
+        }
+    }
+
+    fn jump_to_selected_link(&mut self) {
+        let row = match &self.overlay {
+            Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
+            Overlay::Help { .. } | Overlay::Value { .. } => None,
+            Overlay::None => self
+                .trace_view()
+                .filter(|tv| tv.tab == Tab::Links)
+                .and_then(|tv| tv.links.get(tv.detail_sel).copied()),
+        };
+        match row {
+            Some(row) => self.jump_link(row),
+            None => self.status = Some("no link selected".into()),
+        }
+    }
+
+    /// Jumps to the far end of a link, or says why it cannot.
+    fn jump_link(&mut self, row: LinkRow) {
+        self.overlay = Overlay::None;
+        let link = *row.link(self.index);
+        match row.end(self.index) {
+            End::Span(s) => self.jump_to_span(s),
+            End::Missing { trace: Some(t) } => {
+                self.jump_to_trace(t);
+                self.status = Some(format!(
+                    "span {} is not loaded; showing its trace {}",
+                    link.span_id,
+                    link.trace_id.short(8)
+                ));
+            }
+            End::Missing { trace: None } => {
+                self.status =
+                    Some(format!("trace {} is not loaded (no span of it is in the files)", link.trace_id));
+            }
+            End::Pointer => {
+                self.status = Some("a span pointer names a resource, not a span; nothing to jump to".into());
+            }
+        }
+    }
+
+    // ---- search and filter ----
+
+    fn refresh_list(&mut self) {
+        self.list.refresh(self.index);
+        self.clamp_scrolls();
+    }
+
+    fn start_search(&mut self) {
+        match &mut self.screen {
+            Screen::List => self.list.editing = true,
+            Screen::Trace(tv) => {
+                let anchor = tv.selected;
+                tv.search = search::Search { editing: true, anchor, ..search::Search::default() };
+            }
+        }
+    }
+
+    fn type_char(&mut self, c: char) {
+        match &mut self.screen {
+            Screen::List => {
+                self.list.filter.push(c);
+                self.refresh_list();
+            }
+            Screen::Trace(tv) => {
+                tv.search.query.push(c);
+                self.run_search();
+            }
+        }
+    }
+
+    fn delete_char(&mut self) {
+        match &mut self.screen {
+            Screen::List => {
+                self.list.filter.pop();
+                self.refresh_list();
+            }
+            Screen::Trace(tv) => {
+                tv.search.query.pop();
+                self.run_search();
+            }
+        }
+    }
+
+    /// Recomputes the matches and selects the first one at or after where typing started.
+    fn run_search(&mut self) {
+        let index = self.index;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        let hay = self.haystacks.entry(tv.trace).or_insert_with(|| Haystack::build(index, tv.trace));
+        tv.search.matches = hay.find(&tv.search.query);
+        tv.search.current = tv.search.first_from(tv.search.anchor);
+        // No match (or an empty query): back to where typing started, as vim's incsearch does.
+        let pos =
+            tv.search.current.and_then(|i| tv.search.matches.get(i).copied()).unwrap_or(tv.search.anchor);
+        self.select_pos(pos);
+    }
+
+    /// Selects a position in the open trace, revealing it.
+    fn select_pos(&mut self, pos: u32) {
+        if let Some(tv) = self.trace_view() {
+            let s = tv.span_at(self.index, pos);
+            self.select_span(s);
+        }
+    }
+
+    fn confirm_input(&mut self) {
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        match &mut self.screen {
+            Screen::List => self.list.editing = false,
+            Screen::Trace(tv) => {
+                tv.search.editing = false;
+                if tv.search.query.is_empty() {
+                    return;
+                }
+                // Enter reveals every match, not just the current one.
+                let mut changed = false;
+                for &m in &tv.search.matches {
+                    let mut s = tv.span_at(index, m);
+                    while let Some(p) = index.parent(s) {
+                        if let Some(c) = pos_of.get(p.get()).and_then(|&pp| tv.collapsed.get_mut(pp as usize))
+                        {
+                            if !*c {
+                                // Ancestors above an expanded one were handled by an earlier match
+                                // or are expanded too; stopping keeps this linear overall.
+                                break;
+                            }
+                            *c = false;
+                            changed = true;
+                        }
+                        s = p;
+                    }
+                }
+                if changed {
+                    tv.rebuild();
+                }
+                let h = self.waterfall_height();
+                if let Some(tv) = self.tv_mut() {
+                    tv.center_selection(h);
+                }
+            }
+        }
+    }
+
+    fn next_match(&mut self, forward: bool) {
+        let Some(tv) = self.tv_mut() else {
+            return self.move_selection(if forward { Move::Next } else { Move::Prev });
+        };
+        let n = tv.search.matches.len();
+        if n == 0 {
+            let msg = if tv.search.query.is_empty() {
+                "no search; press / to search".into()
+            } else {
+                format!("no match for {}", escape_control(&tv.search.query))
+            };
+            self.status = Some(msg);
+            return;
+        }
+        let i = match tv.search.current {
+            Some(i) if forward => (i + 1) % n,
+            Some(i) => (i + n - 1) % n,
+            None => tv.search.first_from(tv.selected).unwrap_or(0),
+        };
+        tv.search.current = Some(i);
+        if let Some(&pos) = tv.search.matches.get(i) {
+            self.select_pos(pos);
+        }
+    }
+}
+
+/// The inside of a bordered frame.
+pub fn inner(frame: Rect) -> Rect {
+    Rect {
+        x: frame.x.saturating_add(1),
+        y: frame.y.saturating_add(1),
+        width: frame.width.saturating_sub(2),
+        height: frame.height.saturating_sub(2),
+    }
+}

@@ -1,0 +1,381 @@
+//! App-level tests: feed keys (taken from the binding table) and assert on the state.
+
+use super::keymap::{Context, key_for};
+use super::testdata::{self, BATCH, CONSUMER, DANGLING, DB, EVIL, GATHER, ITEM, P1, P1_PUBLISH, P2, SCATTER};
+use super::*;
+
+fn open_at(index: &Index, trace: crate::model::TraceId, span: crate::model::SpanId) -> App<'_> {
+    let s = testdata::span(index, trace, span);
+    let mut app = App::new(index, OpenAt { trace: None, span: Some(s) });
+    app.resize(80, 24);
+    app
+}
+
+/// Presses the key the table binds to `action` in `ctx`, through the real lookup.
+fn press(app: &mut App<'_>, ctx: Context, action: Action) {
+    let key = key_for(ctx, action).unwrap_or_else(|| panic!("{action:?} is not bound in {ctx:?}"));
+    app.handle_key(key);
+}
+
+fn type_text(app: &mut App<'_>, text: &str) {
+    for c in text.chars() {
+        app.handle_key(Key::ch(c));
+    }
+}
+
+fn selected(app: &App<'_>) -> SpanIdx {
+    app.trace_view().expect("a trace is open").selected_span(app.index)
+}
+
+fn current_trace(app: &App<'_>) -> Option<crate::model::TraceId> {
+    app.trace_view().map(|tv| app.index.trace(tv.trace).id)
+}
+
+#[test]
+fn several_traces_open_on_the_list_and_one_trace_opens_directly() {
+    let index = testdata::links_index();
+    let app = App::new(&index, OpenAt::default());
+    assert!(matches!(app.screen, Screen::List));
+    assert_eq!(app.list.rows.len(), 4);
+
+    let big = testdata::big_index(50);
+    let app = App::new(&big, OpenAt::default());
+    assert!(app.trace_view().is_some(), "one trace opens directly");
+}
+
+#[test]
+fn open_at_a_span_selects_it_with_its_ancestors_expanded() {
+    let index = testdata::links_index();
+    let app = open_at(&index, CONSUMER, DB);
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, DB));
+    let tv = app.trace_view().expect("open");
+    assert!(tv.visible.contains(&tv.selected));
+    assert_eq!(app.skipped, 2);
+
+    let t = testdata::trace(&index, SCATTER);
+    let app = App::new(&index, OpenAt { trace: Some(t), span: None });
+    assert_eq!(current_trace(&app), Some(SCATTER));
+    assert_eq!(selected(&app), index.trace(t).root);
+}
+
+#[test]
+fn links_tab_enter_follows_into_another_trace_and_back_and_forward_restore_state() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    // Collapse "process item" so there is collapsed state to restore.
+    press(&mut app, Context::Move, Action::SelectNext);
+    press(&mut app, Context::Waterfall, Action::Collapse);
+    press(&mut app, Context::Move, Action::SelectPrev);
+    let before = app.current_place();
+
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    let tv = app.trace_view().expect("open");
+    assert_eq!((tv.focus, tv.tab, tv.detail_sel), (Pane::Details, Tab::Links, 0));
+    assert_eq!(app.contexts()[0], Context::Links);
+    let before_jump = app.current_place();
+    press(&mut app, Context::Links, Action::JumpToLink);
+    assert_eq!(current_trace(&app), Some(P1));
+    assert_eq!(selected(&app), testdata::span(&index, P1, P1_PUBLISH));
+    assert_eq!(app.trace_view().map(|tv| tv.focus), Some(Pane::Waterfall));
+
+    press(&mut app, Context::Global, Action::GoBack);
+    assert_eq!(app.current_place(), before_jump, "trace, selection, collapsed spans, tab and focus restored");
+    if let (Place::Trace(a), Place::Trace(b)) = (&before, &app.current_place()) {
+        assert_eq!(a.collapsed, b.collapsed);
+        assert_eq!(a.collapsed, vec![1]);
+    } else {
+        panic!("expected trace places");
+    }
+
+    press(&mut app, Context::Global, Action::GoForward);
+    assert_eq!(current_trace(&app), Some(P1));
+    assert_eq!(selected(&app), testdata::span(&index, P1, P1_PUBLISH));
+    press(&mut app, Context::Global, Action::GoForward);
+    assert_eq!(app.status.as_deref(), Some("nothing to go forward to"));
+}
+
+#[test]
+fn back_restores_scroll_and_selection_in_a_big_trace() {
+    let index = testdata::big_index(2_000);
+    let mut app = App::new(&index, OpenAt::default());
+    app.resize(80, 24);
+    for _ in 0..30 {
+        press(&mut app, Context::Move, Action::PageDown);
+    }
+    // Find a span with an outgoing link (every 7th links to the root).
+    while crate::app::links::counts(&index, selected(&app)).0 == 0 {
+        press(&mut app, Context::Move, Action::SelectNext);
+    }
+    let tv = app.trace_view().expect("open");
+    let (sel, scroll) = (tv.selected, tv.scroll);
+    assert!(scroll > 100, "scrolled far down: {scroll}");
+    press(&mut app, Context::Trace, Action::FollowLink);
+    let tv = app.trace_view().expect("open");
+    assert_eq!(tv.selected, 0, "jumped to the root");
+    assert_eq!(tv.scroll, 0);
+    press(&mut app, Context::Global, Action::GoBack);
+    let tv = app.trace_view().expect("open");
+    assert_eq!((tv.selected, tv.scroll), (sel, scroll));
+}
+
+#[test]
+fn picker_lists_several_links_and_enter_jumps() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::FollowLink);
+    let Overlay::Picker { rows, dir, .. } = &app.overlay else { panic!("picker expected") };
+    assert_eq!((rows.len(), *dir), (5, Dir::Out));
+    assert_eq!(app.contexts()[0], Context::Picker);
+    press(&mut app, Context::Move, Action::SelectNext);
+    press(&mut app, Context::Picker, Action::JumpToLink);
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(current_trace(&app), Some(P2));
+
+    // Esc closes the picker without jumping.
+    press(&mut app, Context::Global, Action::GoBack);
+    press(&mut app, Context::Trace, Action::FollowLink);
+    press(&mut app, Context::Global, Action::GoUp);
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(current_trace(&app), Some(CONSUMER));
+
+    // The dangling link says its trace is not loaded and stays put.
+    press(&mut app, Context::Trace, Action::FollowLink);
+    press(&mut app, Context::Move, Action::SelectNext);
+    press(&mut app, Context::Move, Action::SelectNext);
+    press(&mut app, Context::Picker, Action::JumpToLink);
+    assert_eq!(current_trace(&app), Some(CONSUMER));
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("not loaded") && status.contains(&DANGLING.to_string()), "{status}");
+}
+
+#[test]
+fn missing_span_in_a_loaded_trace_opens_that_trace() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    for _ in 0..3 {
+        press(&mut app, Context::Move, Action::SelectNext);
+    }
+    press(&mut app, Context::Links, Action::JumpToLink);
+    assert_eq!(current_trace(&app), Some(P1));
+    assert!(app.status.as_deref().unwrap_or("").contains("0000000000000099 is not loaded"));
+}
+
+#[test]
+fn backlinks_jump_directly_when_there_is_one_and_pick_when_several() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, SCATTER, crate::model::SpanId(0x51));
+    press(&mut app, Context::Trace, Action::FollowBacklink);
+    assert_eq!(selected(&app), testdata::span(&index, SCATTER, GATHER), "one backlink: no picker");
+
+    let mut app = open_at(&index, P1, P1_PUBLISH);
+    press(&mut app, Context::Trace, Action::FollowBacklink);
+    assert!(matches!(&app.overlay, Overlay::Picker { rows, dir: Dir::In, .. } if rows.len() == 2));
+    press(&mut app, Context::Move, Action::SelectLast);
+    press(&mut app, Context::Picker, Action::JumpToLink);
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, ITEM));
+
+    let mut app = open_at(&index, CONSUMER, DB);
+    press(&mut app, Context::Trace, Action::FollowLink);
+    assert_eq!(app.status.as_deref(), Some("this span has no outgoing links"));
+}
+
+#[test]
+fn jumping_into_a_collapsed_subtree_expands_its_ancestors() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, P1, P1_PUBLISH);
+    // Leave the consumer trace with everything collapsed, then come back by a link.
+    let mut other = open_at(&index, CONSUMER, BATCH);
+    press(&mut other, Context::Waterfall, Action::CollapseAll);
+    assert_eq!(other.trace_view().map(|tv| tv.visible.len()), Some(1));
+    drop(other);
+
+    press(&mut app, Context::Trace, Action::FollowBacklink);
+    press(&mut app, Context::Move, Action::SelectLast);
+    press(&mut app, Context::Picker, Action::JumpToLink);
+    let tv = app.trace_view().expect("open");
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, ITEM));
+    assert!(tv.visible.contains(&tv.selected));
+}
+
+#[test]
+fn search_counts_matches_and_n_and_shift_n_wrap() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    assert_eq!(app.contexts(), vec![Context::Input]);
+    type_text(&mut app, "worker");
+    let counter = |app: &App<'_>| app.trace_view().map(|tv| tv.search.counter());
+    assert_eq!(counter(&app).as_deref(), Some("1/4"));
+    press(&mut app, Context::Input, Action::ConfirmInput);
+    press(&mut app, Context::Trace, Action::NextMatch);
+    assert_eq!(counter(&app).as_deref(), Some("2/4"));
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, ITEM));
+    press(&mut app, Context::Trace, Action::PrevMatch);
+    press(&mut app, Context::Trace, Action::PrevMatch);
+    assert_eq!(counter(&app).as_deref(), Some("4/4"), "wraps to the last");
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, EVIL));
+    press(&mut app, Context::Global, Action::GoUp);
+    assert!(!app.trace_view().is_some_and(|tv| tv.search.is_active()), "Esc clears the search");
+    assert!(app.trace_view().is_some(), "and stays in the trace");
+}
+
+#[test]
+fn typing_a_search_reveals_the_match_and_enter_reveals_all() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Waterfall, Action::CollapseAll);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "postgres");
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, DB));
+    let tv = app.trace_view().expect("open");
+    assert!(tv.visible.contains(&tv.selected), "the match's ancestors were expanded");
+
+    press(&mut app, Context::Input, Action::GoUp);
+    press(&mut app, Context::Waterfall, Action::CollapseAll);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "q");
+    press(&mut app, Context::Input, Action::DeleteChar);
+    type_text(&mut app, "w");
+    press(&mut app, Context::Input, Action::ConfirmInput);
+    let tv = app.trace_view().expect("open");
+    assert_eq!(tv.search.query, "w");
+    for &m in &tv.search.matches {
+        assert!(tv.visible.contains(&m), "match {m} revealed");
+    }
+}
+
+#[test]
+fn escape_goes_up_one_level_at_a_time() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Global, Action::ToggleHelp);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    assert!(matches!(app.overlay, Overlay::Help { .. }), "help takes the keys first");
+    press(&mut app, Context::Global, Action::GoUp);
+    assert_eq!(app.overlay, Overlay::None);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "x");
+    press(&mut app, Context::Input, Action::GoUp);
+    assert_eq!(app.trace_view().map(|tv| (tv.search.is_active(), tv.focus)), Some((false, Pane::Details)));
+    press(&mut app, Context::Global, Action::GoUp);
+    assert_eq!(app.trace_view().map(|tv| tv.focus), Some(Pane::Waterfall));
+    press(&mut app, Context::Global, Action::GoUp);
+    assert!(matches!(app.screen, Screen::List));
+    assert_eq!(app.list.selected(), Some(testdata::trace(&index, CONSUMER)));
+    press(&mut app, Context::TraceList, Action::StartSearch);
+    type_text(&mut app, "orders");
+    assert_eq!(app.list.rows.len(), 2);
+    press(&mut app, Context::Input, Action::ConfirmInput);
+    press(&mut app, Context::Global, Action::GoUp);
+    assert_eq!(app.list.rows.len(), 4, "Esc clears the filter");
+    press(&mut app, Context::Global, Action::GoUp);
+    assert!(!app.quit);
+    // Back from the list returns to the trace we left.
+    press(&mut app, Context::Global, Action::GoBack);
+    assert_eq!(current_trace(&app), Some(CONSUMER));
+}
+
+#[test]
+fn trace_list_sorts_filters_and_opens() {
+    let index = testdata::links_index();
+    let mut app = App::new(&index, OpenAt::default());
+    app.resize(80, 24);
+    press(&mut app, Context::TraceList, Action::CycleSort);
+    assert_eq!(app.list.sort, list::SortKey::Trace);
+    press(&mut app, Context::TraceList, Action::ReverseSort);
+    let first = app.list.rows[0];
+    assert_eq!(index.trace(first).id, CONSUMER, "largest id first when reversed");
+    press(&mut app, Context::TraceList, Action::StartSearch);
+    type_text(&mut app, "gateway");
+    press(&mut app, Context::Input, Action::ConfirmInput);
+    assert_eq!(app.list.rows, vec![testdata::trace(&index, SCATTER)]);
+    press(&mut app, Context::TraceList, Action::OpenTrace);
+    assert_eq!(current_trace(&app), Some(SCATTER));
+    press(&mut app, Context::Global, Action::GoBack);
+    assert!(matches!(app.screen, Screen::List));
+    assert_eq!(app.list.filter, "gateway", "the list keeps its filter");
+}
+
+#[test]
+fn ctrl_c_quits_even_while_typing_and_q_is_typed() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "q");
+    assert!(!app.quit);
+    assert_eq!(app.trace_view().map(|tv| tv.search.query.clone()), Some("q".into()));
+    app.handle_key(Key::ctrl('c'));
+    assert!(app.quit);
+}
+
+#[test]
+fn collapse_then_left_goes_to_parent_and_right_to_first_child() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, DB);
+    press(&mut app, Context::Waterfall, Action::Collapse);
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, ITEM), "leaf: go to parent");
+    press(&mut app, Context::Waterfall, Action::Collapse);
+    assert!(app.trace_view().is_some_and(|tv| tv.is_collapsed(tv.selected)));
+    press(&mut app, Context::Waterfall, Action::Expand);
+    press(&mut app, Context::Waterfall, Action::Expand);
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, DB), "expanded: go to first child");
+    press(&mut app, Context::Waterfall, Action::ToggleCollapse);
+    assert!(app.trace_view().is_some_and(|tv| !tv.shape.has_children(tv.selected)));
+}
+
+#[test]
+fn mouse_click_selects_and_a_click_on_a_link_row_jumps() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    let a = app.areas();
+    app.click(10, a.waterfall_rows.y + 2);
+    assert_eq!(selected(&app), testdata::span(&index, CONSUMER, DB));
+    app.click(10, a.waterfall_rows.y);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    app.click(10, a.detail_rows.y + 1);
+    assert_eq!(current_trace(&app), Some(P2), "second link row leads to the second producer");
+    app.wheel(10, a.waterfall_rows.y, true);
+    assert_eq!(app.trace_view().map(|tv| tv.focus), Some(Pane::Waterfall));
+}
+
+#[test]
+fn clicking_a_tab_shows_it() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    let a = app.areas();
+    let span = selected(&app);
+    let x = a.detail_tabs.x
+        + crate::ui::layout::tab_width(&detail::tab_title(&index, span, Tab::Attributes))
+        + crate::ui::layout::tab_width(&detail::tab_title(&index, span, Tab::Events))
+        + 1;
+    app.click(x, a.detail_tabs.y);
+    assert_eq!(app.trace_view().map(|tv| (tv.tab, tv.focus)), Some((Tab::Links, Pane::Details)));
+}
+
+#[test]
+fn resize_keeps_the_selection_on_screen() {
+    let index = testdata::big_index(500);
+    let mut app = App::new(&index, OpenAt::default());
+    app.resize(200, 50);
+    press(&mut app, Context::Move, Action::SelectLast);
+    app.resize(80, 24);
+    let tv = app.trace_view().expect("open");
+    let h = usize::from(app.areas().waterfall_rows.height);
+    assert!(tv.sel_row() >= tv.scroll && tv.sel_row() < tv.scroll + h);
+    app.resize(0, 0);
+    app.resize(1, 1);
+    press(&mut app, Context::Move, Action::PageUp);
+}
+
+#[test]
+fn search_over_a_hundred_thousand_spans_finds_every_match() {
+    let index = testdata::big_index(100_000);
+    let mut app = App::new(&index, OpenAt::default());
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op 9999");
+    let tv = app.trace_view().expect("open");
+    // "op 9999" and "op 99990".."op 99999".
+    assert_eq!(tv.search.matches.len(), 11);
+}

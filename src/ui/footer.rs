@@ -1,0 +1,98 @@
+//! The footer line: the search or filter being typed (with its match count), a status
+//! message, or key hints for the current context, all from the binding table. Low-priority
+//! hints drop out first as the width shrinks; `? help` and `q quit` always stay.
+
+use super::draw::{put, width};
+use super::theme;
+use crate::app::keymap::{self, Binding, Hint, Key};
+use crate::app::{App, Screen};
+use crate::text::escape_control;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::Widget;
+
+pub struct Footer<'a> {
+    pub app: &'a App<'a>,
+}
+
+/// `key short`, e.g. `] follow ↗`.
+fn hint_text(key: &Key, b: &Binding) -> String {
+    format!("{} {}", key.label(), b.short)
+}
+
+/// The hints that fit in `width_cols` columns for the app's current contexts. A key bound in an
+/// earlier (more specific) context shadows the same key further down the chain, so a hint only
+/// shows a key that really triggers its action here.
+pub fn hints(app: &App<'_>, width_cols: usize) -> Vec<String> {
+    let contexts = app.contexts();
+    let mut seen_keys: Vec<Key> = Vec::new();
+    let mut seen_actions = Vec::new();
+    let mut candidates: Vec<(&Binding, String, usize)> = Vec::new();
+    for (order, b) in contexts.iter().flat_map(|&c| keymap::bindings_in(c)).enumerate() {
+        let live = b.keys.iter().find(|k| !seen_keys.contains(k)).copied();
+        seen_keys.extend_from_slice(b.keys);
+        let Some(key) = live else { continue };
+        if b.hint == Hint::None || seen_actions.contains(&b.action) {
+            continue;
+        }
+        seen_actions.push(b.action);
+        candidates.push((b, hint_text(&key, b), order));
+    }
+    // Keep the highest priorities that fit, then show them in table order with the
+    // always-shown ones last.
+    candidates.sort_by_key(|(b, _, order)| (std::cmp::Reverse(b.hint), *order));
+    let mut kept = Vec::new();
+    let mut used = 0usize;
+    for (b, text, order) in candidates {
+        let w = width(&text) + 2;
+        if used + w <= width_cols || b.hint == Hint::Always {
+            used += w;
+            kept.push((b.hint == Hint::Always, order, text));
+        }
+    }
+    kept.sort_by_key(|(always, order, _)| (*always, *order));
+    kept.into_iter().map(|(_, _, text)| text).collect()
+}
+
+impl Widget for Footer<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 || area.width == 0 {
+            return;
+        }
+        let app = self.app;
+        let (mut x, y) = (area.x, area.y);
+        let right = area.right();
+
+        // Search or filter state first.
+        let (query, editing, counter) = match &app.screen {
+            Screen::List => (
+                &app.list.filter,
+                app.list.editing,
+                format!("{}/{}", app.list.rows.len(), app.index.traces().len()),
+            ),
+            Screen::Trace(tv) => (&tv.search.query, tv.search.editing, tv.search.counter()),
+        };
+        if editing || !query.is_empty() {
+            let text = format!("/{}", escape_control(query));
+            x += put(buf, x, y, right.saturating_sub(x), &text, theme::title());
+            if editing {
+                x += put(buf, x, y, right.saturating_sub(x), "█", Style::new());
+            }
+            x += put(buf, x, y, right.saturating_sub(x), &format!("  {counter}  "), theme::warn());
+        }
+
+        if let Some(status) = &app.status {
+            put(buf, x, y, right.saturating_sub(x), status, theme::warn());
+            return;
+        }
+        let room = usize::from(right.saturating_sub(x));
+        for h in hints(app, room) {
+            let Some((key, rest)) = h.split_once(' ') else { continue };
+            let used = put(buf, x, y, right.saturating_sub(x), key, theme::title());
+            x = x.saturating_add(used);
+            let used = put(buf, x, y, right.saturating_sub(x), &format!(" {rest}  "), theme::dim());
+            x = x.saturating_add(used);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The two header lines. Line 1: the breadcrumb of how you got here, ending in the current
+//! trace id and selected span (`trace a1b2… › orders process → trace 9f8e1234… › orders
+//! publish`, cut from the left when narrow), and the count of records skipped while loading.
+//! Line 2: a summary of the trace (or of everything loaded, on the list).
+
+use super::draw::{put, put_right, truncate_left, width};
+use super::theme;
+use crate::app::history::Place;
+use crate::app::{App, Screen};
+use crate::index::{Index, SpanIdx, TraceIdx};
+use crate::text::{duration, escape_control};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::Widget;
+
+/// Breadcrumb entries shown at most; older ones would be cut off anyway.
+const MAX_CRUMBS: usize = 8;
+const SEPARATOR: &str = " → ";
+
+pub struct Header<'a> {
+    pub app: &'a App<'a>,
+}
+
+/// `trace a1b2… › orders process`: a trace (id cut to `hex` digits) and a span in it.
+fn crumb(index: &Index, t: TraceIdx, s: SpanIdx, hex: usize) -> String {
+    let id = index.trace(t).id.short(hex);
+    if s.get() >= index.span_count() {
+        return format!("trace {id}…");
+    }
+    format!("trace {id}… › {} {}", escape_control(index.service(s)), escape_control(index.name(s)))
+}
+
+fn place_crumb(index: &Index, place: &Place) -> String {
+    match place {
+        Place::List { .. } => "traces".to_owned(),
+        Place::Trace(snap) => crumb(index, snap.trace, snap.selected, 4),
+    }
+}
+
+/// `1 span`, `2 spans`.
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+impl Widget for Header<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 || area.width == 0 {
+            return;
+        }
+        let app = self.app;
+        let index = app.index;
+        let (x, y, w) = (area.x, area.y, area.width);
+
+        let skipped = format!("{} skipped", app.skipped);
+        let skipped_style = if app.skipped > 0 { theme::warn() } else { theme::dim() };
+        let skipped_w = u16::try_from(width(&skipped)).unwrap_or(0);
+        let right_w = if w > skipped_w.saturating_add(20) { skipped_w + 1 } else { 0 };
+        if right_w > 0 {
+            put_right(buf, x, y, w, &skipped, skipped_style);
+        }
+        let avail = usize::from(w.saturating_sub(right_w));
+
+        let current = match &app.screen {
+            Screen::List => format!("weft · {} traces", index.traces().len()),
+            Screen::Trace(tv) => crumb(index, tv.trace, tv.selected_span(index), 8),
+        };
+        let trail = app.history.trail();
+        let past: Vec<String> =
+            trail[trail.len().saturating_sub(MAX_CRUMBS)..].iter().map(|p| place_crumb(index, p)).collect();
+        let mut before = past.join(SEPARATOR);
+        if !before.is_empty() {
+            before.push_str(SEPARATOR);
+        }
+        let cur_w = width(&current);
+        let room = avail.saturating_sub(cur_w);
+        let before = truncate_left(&before, room);
+        let used = put(buf, x, y, u16::try_from(avail).unwrap_or(w), &before, theme::dim());
+        put(
+            buf,
+            x.saturating_add(used),
+            y,
+            u16::try_from(avail).unwrap_or(w).saturating_sub(used),
+            &current,
+            theme::title(),
+        );
+
+        if area.height < 2 {
+            return;
+        }
+        let y = y.saturating_add(1);
+        let summary = match &app.screen {
+            Screen::List => {
+                let unresolved = app.unresolved;
+                let mut s = format!(
+                    "{} spans · {} links ({} unresolved) · sorted by {}{}",
+                    index.span_count(),
+                    index.link_count(),
+                    unresolved,
+                    app.list.sort.title(),
+                    if app.list.reverse { " ▼" } else { " ▲" }
+                );
+                if !app.list.filter.is_empty() {
+                    // First, so a narrow terminal cuts the totals rather than the filter.
+                    s = format!(
+                        "filter “{}”: {} of {} · {s}",
+                        escape_control(&app.list.filter),
+                        app.list.rows.len(),
+                        index.traces().len()
+                    );
+                }
+                s
+            }
+            Screen::Trace(tv) => {
+                let info = index.trace(tv.trace);
+                let linked = index.linked_traces(tv.trace).count();
+                format!(
+                    "{} · {} · links {}↗ {}↙ · {} · {} · trace {}",
+                    plural(u64::from(info.spans), "span"),
+                    plural(u64::from(info.errors), "error"),
+                    info.links_out,
+                    info.links_in,
+                    plural(linked as u64, "linked trace"),
+                    duration(info.duration()),
+                    info.id,
+                )
+            }
+        };
+        put(buf, x, y, w, &summary, Style::new());
+    }
+}

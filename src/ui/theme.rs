@@ -1,0 +1,89 @@
+//! Colours and styles, in one place. Service colours come from a hash of the service name, so a
+//! service keeps its colour across traces, runs and machines.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// Colours for services. Red is left out: it means "error".
+pub const PALETTE: [Color; 10] = [
+    Color::Cyan,
+    Color::Green,
+    Color::Yellow,
+    Color::Blue,
+    Color::Magenta,
+    Color::LightCyan,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::LightBlue,
+    Color::LightMagenta,
+];
+
+pub const ERROR: Color = Color::Red;
+pub const LINK_OUT: Color = Color::Cyan;
+pub const LINK_IN: Color = Color::Magenta;
+pub const WARN: Color = Color::Yellow;
+
+/// FNV-1a: stable across runs and platforms (std's hasher is randomly seeded).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+pub fn service_color(service: &str) -> Color {
+    PALETTE[(fnv1a(service) % PALETTE.len() as u64) as usize]
+}
+
+pub fn service(service: &str) -> Style {
+    Style::new().fg(service_color(service))
+}
+
+pub fn dim() -> Style {
+    Style::new().fg(Color::DarkGray)
+}
+
+pub fn bold() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+pub fn error() -> Style {
+    Style::new().fg(ERROR).add_modifier(Modifier::BOLD)
+}
+
+pub fn warn() -> Style {
+    Style::new().fg(WARN)
+}
+
+pub fn title() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+/// A search match's name.
+pub fn matched() -> Style {
+    Style::new().fg(Color::Black).bg(Color::Yellow)
+}
+
+/// The selected row: reversed when its pane has the focus, a grey band when it has not.
+pub fn selection(focused: bool) -> Style {
+    if focused { Style::new().add_modifier(Modifier::REVERSED) } else { Style::new().bg(Color::DarkGray) }
+}
+
+/// The active tab, brighter when the details pane has the focus.
+pub fn active_tab(focused: bool) -> Style {
+    if focused {
+        Style::new().fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_colours_are_stable_and_spread() {
+        assert_eq!(service_color("orders"), service_color("orders"));
+        let names = ["orders", "web", "worker", "postgres", "gateway", "search", "billing", "auth"];
+        let distinct: std::collections::HashSet<_> = names.iter().map(|n| service_color(n)).collect();
+        assert!(distinct.len() >= 4, "hash should spread services over the palette");
+        assert!(!PALETTE.contains(&ERROR));
+    }
+}

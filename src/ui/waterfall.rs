@@ -1,0 +1,187 @@
+//! The waterfall: one row per visible span (tree indentation, service, name, duration and a
+//! time bar scaled to the trace), with a gutter of link markers. Draws only the rows on screen:
+//! `visible[scroll..scroll + height]`, so the cost does not depend on the trace's size.
+
+use super::draw::{count, fill, put, put_right};
+use super::layout::{WaterfallCols, tree_indent};
+use super::theme;
+use crate::app::App;
+use crate::app::trace_view::{Pane, TraceView};
+use crate::index::Index;
+use crate::text::duration;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+/// Minimum columns between two ruler labels.
+const RULER_GAP: u16 = 12;
+
+pub struct Waterfall<'a> {
+    pub app: &'a App<'a>,
+    pub tv: &'a TraceView,
+    pub head: Rect,
+    pub rows: Rect,
+}
+
+impl Widget for Waterfall<'_> {
+    fn render(self, _area: Rect, buf: &mut Buffer) {
+        let index = self.app.index;
+        let info = index.trace(self.tv.trace);
+        let cols = WaterfallCols::new(self.rows);
+        draw_head(buf, self.head, &cols, info.duration());
+
+        let height = usize::from(self.rows.height);
+        let start = self.tv.scroll.min(self.tv.visible.len());
+        let end = start.saturating_add(height).min(self.tv.visible.len());
+        let focused = self.tv.focus == Pane::Waterfall;
+        for (i, &pos) in self.tv.visible[start..end].iter().enumerate() {
+            let y = self.rows.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
+            draw_row(buf, index, self.tv, pos, y, &cols, (info.start, info.duration()));
+            if pos == self.tv.selected {
+                fill(buf, Rect { y, height: 1, ..self.rows }, theme::selection(focused));
+            }
+        }
+    }
+}
+
+fn draw_head(buf: &mut Buffer, head: Rect, cols: &WaterfallCols, total: u64) {
+    if head.height == 0 {
+        return;
+    }
+    let y = head.y;
+    let style = theme::dim();
+    put(buf, cols.gutter.0, y, cols.gutter.1, "links", style);
+    put(buf, cols.tree.0, y, cols.tree.1, "span", style);
+    put_right(buf, cols.duration.0, y, cols.duration.1.saturating_sub(1), "duration", style);
+    // Time ruler: labels at even fractions of the trace's duration.
+    let (x0, w) = cols.bar;
+    if w == 0 {
+        return;
+    }
+    let ticks = (w / RULER_GAP).max(1);
+    let last = duration(total);
+    let last_w = u16::try_from(super::draw::width(&last)).unwrap_or(w);
+    put_right(buf, x0, y, w, &last, style);
+    // Intermediate labels stop one column short of the final one.
+    let limit = x0.saturating_add(w).saturating_sub(last_w.saturating_add(1));
+    for k in 0..ticks {
+        let at = u64::from(k) * total / u64::from(ticks);
+        let label = if k == 0 { "|0".to_owned() } else { format!("|{}", duration(at)) };
+        let x = x0.saturating_add(u16::try_from(u32::from(k) * u32::from(w) / u32::from(ticks)).unwrap_or(w));
+        let label_w = u16::try_from(super::draw::width(&label)).unwrap_or(w);
+        if x.saturating_add(label_w) <= limit {
+            put(buf, x, y, label_w, &label, style);
+        }
+    }
+}
+
+/// Gutter text: own links `↗2↙1`, then, for a collapsed span, what is hidden inside `+↗3↙1`.
+fn draw_gutter(buf: &mut Buffer, index: &Index, tv: &TraceView, pos: u32, y: u16, (x, w): (u16, u16)) {
+    let s = tv.span_at(index, pos);
+    let (out, r#in) = crate::app::links::counts(index, s);
+    let mut used = 0u16;
+    if out > 0 {
+        used +=
+            put(buf, x, y, w, &format!("↗{}", count(out)), ratatui::style::Style::new().fg(theme::LINK_OUT));
+    }
+    if r#in > 0 {
+        used += put(
+            buf,
+            x.saturating_add(used),
+            y,
+            w - used,
+            &format!("↙{}", count(r#in)),
+            ratatui::style::Style::new().fg(theme::LINK_IN),
+        );
+    }
+    if tv.is_collapsed(pos) {
+        let p = pos as usize;
+        let inner_out = tv.shape.inner_out.get(p).copied().unwrap_or(0) as usize;
+        let inner_in = tv.shape.inner_in.get(p).copied().unwrap_or(0) as usize;
+        if inner_out + inner_in > 0 {
+            let mut agg = String::from("+");
+            if inner_out > 0 {
+                agg.push_str(&format!("↗{}", count(inner_out)));
+            }
+            if inner_in > 0 {
+                agg.push_str(&format!("↙{}", count(inner_in)));
+            }
+            let gap = u16::from(used > 0);
+            put(buf, x.saturating_add(used + gap), y, w.saturating_sub(used + gap), &agg, theme::dim());
+        }
+    }
+}
+
+fn draw_row(
+    buf: &mut Buffer,
+    index: &Index,
+    tv: &TraceView,
+    pos: u32,
+    y: u16,
+    cols: &WaterfallCols,
+    (trace_start, trace_dur): (u64, u64),
+) {
+    let s = tv.span_at(index, pos);
+    let span = index.span(s);
+    draw_gutter(buf, index, tv, pos, y, cols.gutter);
+
+    // Tree: indentation, expand glyph, error mark, service, name, hidden-children note.
+    let (tx, tw) = cols.tree;
+    let indent = tree_indent(usize::from(index.depth(s)), tw);
+    let mut x = tx.saturating_add(u16::try_from(indent).unwrap_or(tw));
+    let right = tx.saturating_add(tw);
+    let collapsed = tv.is_collapsed(pos);
+    let glyph = if !tv.shape.has_children(pos) {
+        " "
+    } else if collapsed {
+        "▸"
+    } else {
+        "▾"
+    };
+    x += put(buf, x, y, right.saturating_sub(x), glyph, theme::dim());
+    x += put(buf, x, y, right.saturating_sub(x), " ", theme::dim());
+    if span.is_error() {
+        x += put(buf, x, y, right.saturating_sub(x), "! ", theme::error());
+    }
+    let service = index.service(s);
+    x += put(buf, x, y, right.saturating_sub(x), service, theme::service(service));
+    x += put(buf, x, y, right.saturating_sub(x), " ", theme::dim());
+    let name_style = if tv.search.is_match(pos) {
+        theme::matched()
+    } else if span.is_error() {
+        ratatui::style::Style::new().fg(theme::ERROR)
+    } else {
+        ratatui::style::Style::new()
+    };
+    x += put(buf, x, y, right.saturating_sub(x), index.name(s), name_style);
+    if collapsed {
+        let p = pos as usize;
+        let hidden = tv.shape.end.get(p).copied().unwrap_or(0).saturating_sub(pos + 1);
+        let errors = tv.shape.inner_errors.get(p).copied().unwrap_or(0);
+        x += put(buf, x, y, right.saturating_sub(x), &format!(" (+{hidden})"), theme::dim());
+        if errors > 0 {
+            put(buf, x, y, right.saturating_sub(x), &format!(" !{errors}"), theme::error());
+        }
+    }
+
+    let (dx, dw) = cols.duration;
+    put_right(buf, dx, y, dw.saturating_sub(1), &duration(span.duration()), ratatui::style::Style::new());
+
+    // Time bar, scaled to the whole trace; at least one cell so instant spans still show.
+    let (bx, bw) = cols.bar;
+    if bw == 0 {
+        return;
+    }
+    let scale = |t: u64| -> u16 {
+        if trace_dur == 0 {
+            return 0;
+        }
+        let off = u128::from(t.saturating_sub(trace_start).min(trace_dur));
+        u16::try_from(off * u128::from(bw) / u128::from(trace_dur)).unwrap_or(bw)
+    };
+    let c0 = scale(span.start).min(bw - 1);
+    let c1 = scale(span.end).clamp(c0 + 1, bw);
+    let color = if span.is_error() { theme::ERROR } else { theme::service_color(service) };
+    let bar = "█".repeat(usize::from(c1 - c0));
+    put(buf, bx.saturating_add(c0), y, c1 - c0, &bar, ratatui::style::Style::new().fg(color));
+}

@@ -1,0 +1,279 @@
+//! End to end: the real `weft` binary in a pseudo-terminal (portable-pty), its output fed to a
+//! terminal emulator (vt100), keys typed as a person would. Every wait is for text on the
+//! screen with a timeout; nothing sleeps blindly.
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+const ROWS: u16 = 24;
+const COLS: u16 = 80;
+
+fn nz(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("sizes in these tests are not zero")
+}
+
+/// The explorer's CLI (`weft [PATH] --trace --span`) is written on another branch; until it is
+/// merged, `weft` is a stub and these tests say so instead of failing. Once `--span` is in
+/// `weft --help`, they run for real. (Remove this gate when the CLI is on main.)
+fn cli_ready() -> bool {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_weft")).arg("--help").output();
+    let ready = help.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--span"));
+    if !ready {
+        eprintln!("SKIPPED: the weft binary has no explorer CLI yet (the cli branch is not merged)");
+    }
+    ready
+}
+
+struct Session {
+    parser: vt100::Parser,
+    output: Receiver<Vec<u8>>,
+    input: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
+    /// Everything the program wrote, to check what it left the terminal in.
+    raw: Vec<u8>,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_weft"));
+        cmd.args(args);
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.env("TERM", "xterm-256color");
+        let child = pty.slave.spawn_command(cmd).expect("spawn weft");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let input = pty.master.take_writer().expect("pty writer");
+        let (tx, output) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Self {
+            parser: vt100::Parser::new(nz(ROWS), nz(COLS), 0),
+            output,
+            input,
+            child,
+            master: pty.master,
+            raw: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        // Answer a cursor-position query, as a real terminal would, in case the program asks.
+        if bytes.windows(4).any(|w| w == b"\x1b[6n") {
+            let _ = self.input.write_all(b"\x1b[1;1R");
+        }
+        self.raw.extend_from_slice(bytes);
+        self.parser.process(bytes);
+    }
+
+    fn screen_text(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    fn row(&self, r: u16) -> String {
+        let (_, cols) = self.parser.screen().size();
+        self.parser.screen().rows(0, cols.get()).nth(usize::from(r)).unwrap_or_default()
+    }
+
+    /// Resizes the pty (the program gets SIGWINCH) and the emulator alike.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize pty");
+        self.parser.set_size(nz(rows), nz(cols));
+    }
+
+    /// Waits until `pred` holds for the screen, or fails with the screen's text.
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if pred(self) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(bytes) => self.feed(&bytes),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("timed out waiting for {what}; screen:\n{}", self.screen_text())
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    assert!(pred(self), "weft exited before {what}; screen:\n{}", self.screen_text());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn wait_for_text(&mut self, text: &str) {
+        let t = text.to_owned();
+        self.wait_for(&format!("{text:?}"), move |s| s.screen_text().contains(&t));
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.input.write_all(bytes).expect("write to pty");
+        self.input.flush().expect("flush pty");
+    }
+
+    /// Waits for the process to exit (draining its output meanwhile); returns its exit code.
+    fn wait_exit(&mut self) -> u32 {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // Collect what is still in flight: the reader ends when the pty closes.
+                while let Ok(bytes) = self.output.recv_timeout(Duration::from_millis(500)) {
+                    self.feed(&bytes);
+                }
+                return status.exit_code();
+            }
+            assert!(Instant::now() < deadline, "weft did not exit; screen:\n{}", self.screen_text());
+            // Block on output rather than spinning; a quiet pty times out quickly.
+            if let Ok(bytes) = self.output.recv_timeout(Duration::from_millis(50)) {
+                self.feed(&bytes);
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+/// Datadog v0.4 JSON (the first loader on main): two producer traces and a batch consumer
+/// linking to both plus one trace that is not in the file.
+const FIXTURE: &str = "tests/fixtures/e2e/batch.dd.json";
+const CONSUMER: &str = "c0ffee00000000000000000000000001";
+
+#[test]
+fn follow_a_link_to_another_trace_go_back_and_quit_cleanly() {
+    if !cli_ready() {
+        return;
+    }
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER, "--span", "c1"]);
+    s.wait_for("the consumer span in the header", |s| {
+        s.row(0).contains("trace c0ffee00… › worker consume batch")
+    });
+    assert!(s.parser.screen().alternate_screen(), "the explorer runs on the alternate screen");
+
+    s.send(b"3");
+    s.wait_for_text("Links 3↗ 0↙");
+    s.wait_for_text("↗ to   trace 11112222  orders publish");
+    // A frame can arrive in several reads, so every check waits rather than asserting at once.
+    s.wait_for_text("↗ to   not loaded      trace dead0000…");
+
+    s.send(b"\r");
+    s.wait_for("the producer in the header, after a breadcrumb", |s| {
+        s.row(0).contains("worker consume batch → trace 11112222… › orders publish")
+    });
+
+    s.send(b"\x7f");
+    s.wait_for("back at the consumer", |s| {
+        let top = s.row(0);
+        top.contains("trace c0ffee00… › worker consume batch") && !top.contains("→")
+    });
+
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    let screen = s.parser.screen();
+    assert!(!screen.alternate_screen(), "alternate screen left");
+    assert_eq!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None, "mouse capture off");
+    assert!(!screen.hide_cursor(), "cursor shown again");
+}
+
+#[test]
+fn list_first_with_several_traces_then_open_and_ctrl_c() {
+    if !cli_ready() {
+        return;
+    }
+    let mut s = Session::start(&[FIXTURE]);
+    s.wait_for_text("weft · 3 traces");
+    s.wait_for_text("consume batch");
+    // Filter to the consumer and open it.
+    s.send(b"/c0ffee\r");
+    s.wait_for_text("filter “c0ffee”: 1 of 3");
+    s.send(b"\r");
+    s.wait_for("the consumer trace", |s| s.row(0).contains("trace c0ffee00…"));
+    s.send(b"\x03");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen());
+}
+
+#[test]
+fn resize_redraws_at_once_and_too_small_says_so() {
+    if !cli_ready() {
+        return;
+    }
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER]);
+    s.wait_for_text("consume batch");
+    s.wait_for("footer on the last row", |s| s.row(ROWS - 1).contains("q quit"));
+    s.resize(8, 30);
+    s.wait_for("the too-small message", |s| {
+        s.screen_text()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("terminal 30×8 is too small; need 40×10")
+    });
+    s.resize(50, 200);
+    s.wait_for("a wide layout with details beside the waterfall", |s| {
+        s.row(49).contains("q quit")
+            && s.row(3).contains("consume batch")
+            && s.row(2).contains("│ Attributes")
+    });
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+/// The bundled message-aggregation sample: `billing-worker` consumes twelve messages in one batch
+/// and links to each producer span, one of them in a trace that is not in the dump.
+#[test]
+fn sample_batch_consumer_links_to_its_producers() {
+    if !cli_ready() {
+        return;
+    }
+    let mut s = Session::start(&[
+        "sample-traces/message-aggregation.otlp.json",
+        "--trace",
+        "430b40e883ba6574c7ba9802f6e439de",
+        "--span",
+        "572cca437c0362e8",
+    ]);
+    s.wait_for("the batch consumer in the header", |s| {
+        s.row(0).contains("trace 430b40e8… › billing-worker kafka.consume orders")
+    });
+    s.send(b"3");
+    s.wait_for_text("Links 12↗ 0↙");
+    s.wait_for_text("↗ to   trace 0a8d259c  orders kafka.produce orders");
+    s.send(b"\r");
+    s.wait_for("the first producer in the header", |s| {
+        s.row(0).contains("kafka.consume orders → trace 0a8d259c… › orders kafka.produce orders")
+    });
+    s.send(b"\x7f");
+    s.wait_for("back at the consumer", |s| {
+        let top = s.row(0);
+        top.contains("trace 430b40e8… › billing-worker kafka.consume orders") && !top.contains("→")
+    });
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+    assert_eq!(s.parser.screen().mouse_protocol_mode(), vt100::MouseProtocolMode::None);
+}

@@ -107,6 +107,9 @@ fn run_child(what: &str, file: &Path, workers: Option<&str>) -> Sample {
         cmd.env("WEFT_WORKERS", w);
     }
     let out = cmd.output().expect("the benchmark can run itself");
+    if std::env::var_os("LOADBENCH_VERBOSE").is_some() {
+        eprint!("{what}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     if !out.status.success() {
         panic!("{what} {} failed: {}", file.display(), String::from_utf8_lossy(&out.stderr));
     }
@@ -162,8 +165,22 @@ fn child(args: &[String]) {
         "load" => {
             let t = Instant::now();
             let loaded = weft::load::load_paths(std::slice::from_ref(&file), None).expect("loadable file");
+            let loaded_at = t.elapsed().as_secs_f64();
+            let ds = &loaded.dataset;
+            let sizes = format!(
+                "dataset {} B/span: spans {}, attrs {}, values {}, events {}, links {}, strings {} ({} B of text)",
+                ds.heap_bytes() / ds.spans.len().max(1),
+                ds.spans.len(),
+                ds.attrs.len(),
+                ds.values.len(),
+                ds.events.len(),
+                ds.links.len(),
+                ds.strings.len(),
+                ds.strings.strings().map(str::len).sum::<usize>(),
+            );
             let index = weft::index::Index::build(loaded.dataset);
             let secs = t.elapsed().as_secs_f64();
+            eprintln!("load {loaded_at:.3} s, index {:.3} s; {sizes}", secs - loaded_at);
             let format = index.data.files.first().map(|f| f.format.name()).unwrap_or("?");
             println!(
                 "{secs} {} {} {} {format}",

@@ -19,8 +19,34 @@ use std::hash::BuildHasher;
 /// An interned string.
 pub type Sym = Spur;
 
+/// Slots in the front cache of recently used strings (see `Recent`).
+const RECENT: usize = 4096;
+/// Strings up to this long are compared inside the front cache, without reading the arena.
+const RECENT_INLINE: usize = 16;
+
+/// A front-cache slot: the last string whose hash fell here. A load interns the same few hundred
+/// keys, names and enum-like values millions of times, among millions of strings seen once;
+/// in the main table each lookup touches four cache lines (control bytes, bucket, end offset,
+/// text) that the stream of new strings keeps evicting, here one.
+#[derive(Clone, Copy)]
+struct Recent {
+    hash: u64,
+    /// `EMPTY_SLOT` until a string is remembered here.
+    sym: u32,
+    len: u32,
+    head: [u8; RECENT_INLINE],
+}
+
+const EMPTY_SLOT: u32 = u32::MAX;
+
+impl Default for Recent {
+    fn default() -> Self {
+        Self { hash: 0, sym: EMPTY_SLOT, len: 0, head: [0; RECENT_INLINE] }
+    }
+}
+
 /// Interned strings, dense symbols in insertion order.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Interner {
     /// Every string, back to back.
     text: String,
@@ -30,6 +56,19 @@ pub struct Interner {
     table: HashTable<u32>,
     /// foldhash is seeded per process, so crafted input cannot aim for collisions.
     hasher: foldhash::fast::RandomState,
+    recent: Box<[Recent]>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            ends: Vec::new(),
+            table: HashTable::new(),
+            hasher: Default::default(),
+            recent: vec![Recent::default(); RECENT].into_boxed_slice(),
+        }
+    }
 }
 
 impl fmt::Debug for Interner {
@@ -55,7 +94,7 @@ impl Interner {
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(strings),
             table: HashTable::with_capacity(strings),
-            hasher: Default::default(),
+            ..Self::default()
         }
     }
 
@@ -85,7 +124,60 @@ impl Interner {
 
     #[inline]
     fn find(&self, hash: u64, bytes: &[u8]) -> Option<Sym> {
-        self.table.find(hash, |&i| self.text_of(i as usize).as_bytes() == bytes).map(|&i| sym_of(i as usize))
+        self.table.find(hash, |&i| self.bytes_of(i as usize) == bytes).map(|&i| sym_of(i as usize))
+    }
+
+    fn bytes_of(&self, index: usize) -> &[u8] {
+        let start = if index == 0 { 0 } else { self.ends.get(index - 1).copied().unwrap_or(0) };
+        let end = self.ends.get(index).copied().unwrap_or(start);
+        self.text.as_bytes().get(start..end).unwrap_or_default()
+    }
+
+    #[inline]
+    fn recent_slot(hash: u64) -> usize {
+        // hashbrown places by the low bits and tags by the top 7; use others.
+        (hash >> 32) as usize % RECENT
+    }
+
+    /// The front-cache answer for `bytes`, if its slot holds it.
+    #[inline]
+    fn find_recent(&self, hash: u64, bytes: &[u8]) -> Option<Sym> {
+        let r = self.recent.get(Self::recent_slot(hash))?;
+        if r.hash != hash || r.len as usize != bytes.len() || r.sym == EMPTY_SLOT {
+            return None;
+        }
+        let same = match r.head.get(..bytes.len()) {
+            Some(head) => head == bytes,
+            None => self.bytes_of(r.sym as usize) == bytes,
+        };
+        same.then(|| sym_of(r.sym as usize))
+    }
+
+    #[inline]
+    fn remember(&mut self, hash: u64, bytes: &[u8], sym: Sym) {
+        let mut head = [0u8; RECENT_INLINE];
+        if let Some(h) = head.get_mut(..bytes.len()) {
+            h.copy_from_slice(bytes);
+        }
+        if let Some(r) = self.recent.get_mut(Self::recent_slot(hash)) {
+            *r = Recent {
+                hash,
+                sym: u32::try_from(sym.into_usize()).unwrap_or(u32::MAX),
+                len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
+                head,
+            };
+        }
+    }
+
+    /// Finds or adds `bytes` (already known to be UTF-8 when `text` is `Some`).
+    #[inline]
+    fn lookup(&mut self, hash: u64, bytes: &[u8]) -> Option<Sym> {
+        if let Some(sym) = self.find_recent(hash, bytes) {
+            return Some(sym);
+        }
+        let sym = self.find(hash, bytes)?;
+        self.remember(hash, bytes, sym);
+        Some(sym)
     }
 
     /// Adds a string known to be absent, whose hash is `hash`.
@@ -93,7 +185,7 @@ impl Interner {
         let index = self.ends.len();
         self.text.push_str(s);
         self.ends.push(self.text.len());
-        let Self { text, ends, table, hasher } = self;
+        let Self { text, ends, table, hasher, .. } = self;
         let rehash = |&i: &u32| {
             let i = i as usize;
             let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
@@ -109,9 +201,13 @@ impl Interner {
     pub fn get_or_intern(&mut self, s: impl AsRef<str>) -> Sym {
         let s = s.as_ref();
         let hash = self.hash(s.as_bytes());
-        match self.find(hash, s.as_bytes()) {
+        match self.lookup(hash, s.as_bytes()) {
             Some(sym) => sym,
-            None => self.insert_new(hash, s),
+            None => {
+                let sym = self.insert_new(hash, s);
+                self.remember(hash, s.as_bytes(), sym);
+                sym
+            }
         }
     }
 
@@ -120,11 +216,15 @@ impl Interner {
     #[inline]
     pub fn get_or_intern_utf8(&mut self, bytes: &[u8]) -> Sym {
         let hash = self.hash(bytes);
-        if let Some(sym) = self.find(hash, bytes) {
+        if let Some(sym) = self.lookup(hash, bytes) {
             return sym;
         }
         match std::str::from_utf8(bytes) {
-            Ok(s) => self.insert_new(hash, s),
+            Ok(s) => {
+                let sym = self.insert_new(hash, s);
+                self.remember(hash, bytes, sym);
+                sym
+            }
             // The repaired text differs from `bytes`, so it has its own hash and may exist already.
             Err(_) => self.get_or_intern(String::from_utf8_lossy(bytes)),
         }
@@ -133,7 +233,8 @@ impl Interner {
     /// The symbol of `s` if it was interned.
     pub fn get(&self, s: impl AsRef<str>) -> Option<Sym> {
         let s = s.as_ref();
-        self.find(self.hash(s.as_bytes()), s.as_bytes())
+        let hash = self.hash(s.as_bytes());
+        self.find_recent(hash, s.as_bytes()).or_else(|| self.find(hash, s.as_bytes()))
     }
 
     pub fn contains(&self, s: impl AsRef<str>) -> bool {
@@ -164,7 +265,7 @@ impl Interner {
             .strings()
             .map(|s| {
                 let hash = self.hash(s.as_bytes());
-                match self.find(hash, s.as_bytes()) {
+                match self.lookup(hash, s.as_bytes()) {
                     Some(sym) => sym,
                     None => self.insert_new(hash, s),
                 }
@@ -176,7 +277,7 @@ impl Interner {
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.text.reserve(bytes);
         self.ends.reserve(strings);
-        let Self { text, ends, table, hasher } = self;
+        let Self { text, ends, table, hasher, .. } = self;
         table.reserve(strings, |&i| {
             let i = i as usize;
             let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
@@ -189,7 +290,7 @@ impl Interner {
     pub fn shrink_to_fit(&mut self) {
         self.text.shrink_to_fit();
         self.ends.shrink_to_fit();
-        let Self { text, ends, table, hasher } = self;
+        let Self { text, ends, table, hasher, .. } = self;
         table.shrink_to_fit(|&i| {
             let i = i as usize;
             let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
@@ -203,6 +304,7 @@ impl Interner {
         self.text.capacity()
             + self.ends.capacity() * std::mem::size_of::<usize>()
             + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.recent.len() * std::mem::size_of::<Recent>()
     }
 }
 

@@ -51,7 +51,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Datas
             }
         }
     }
-    let mut cx = Ctx::new(input, path, job.progress);
+    let mut cx = Ctx::new(input, path, job.progress, input.len());
     cx.check_text(0, input.len());
     let Some((stats, ..)) = read_documents(&mut cx, start, input.len(), input.len()) else {
         return Err(LoadError::cancelled(path));
@@ -319,7 +319,9 @@ fn parse_chunks<'a>(input: &'a [u8], path: &str, job: &'a Job<'_>, plan: &Plan) 
     };
     let run = |k: usize| -> ChunkOut<'a> {
         let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
-        let mut cx = Ctx::new(input, path, job.progress);
+        // The first chunk's context takes in all the others, so it is sized for the whole input.
+        let share = if k == 0 { input.len() } else { until - from };
+        let mut cx = Ctx::new(input, path, job.progress, share);
         // The first chunk also counts what comes before its first record.
         cx.ticker = Ticker::new(job.progress, if k == 0 { 0 } else { from });
         cx.check_text(from, until);
@@ -483,6 +485,12 @@ struct Ctx<'a> {
     text: Option<(usize, &'a str)>,
 }
 
+/// Input bytes per span, per attribute and per distinct string, on the low side of what
+/// OTLP JSON exports take (gentrace: about 1200, 110 and 630); used only to pre-size.
+const BYTES_PER_SPAN: usize = 2048;
+const BYTES_PER_ATTR: usize = 160;
+const BYTES_PER_DISTINCT_STRING: usize = 512;
+
 const BASE64_NOTE: &str = "ids are base64, not hex (Tempo or pre-2021 OTLP JSON); decoded them as base64";
 
 /// Lengths to cut everything back to when a document turns out to be broken.
@@ -507,8 +515,16 @@ struct ArenaMarks {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(input: &'a [u8], path: &str, progress: &'a Progress) -> Self {
+    /// A context for parsing about `share` bytes of `input` (all of it, or one chunk).
+    fn new(input: &'a [u8], path: &str, progress: &'a Progress, share: usize) -> Self {
         let mut ds = Dataset::new();
+        // Size the arenas and the interner from the bytes present (estimates on the low side
+        // of what OTLP JSON spends per record), so a large file does not keep regrowing them;
+        // growing the interner's table would hash every string again.
+        let n = share.min(input.len());
+        ds.spans.reserve(n / BYTES_PER_SPAN);
+        ds.attrs.reserve(n / BYTES_PER_ATTR);
+        ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
         let syms = Syms {
             empty: ds.intern(""),
             service_name: ds.intern("service.name"),
@@ -2156,7 +2172,7 @@ mod tests {
     /// Reads `json` with one body, as the loader would inside a span.
     fn run<B: Body<'static>>(json: &'static str, body: B) -> (Ctx<'static>, B::Out) {
         let progress = Box::leak(Box::new(Progress::new()));
-        let mut cx = Ctx::new(json.as_bytes(), "t.json", progress);
+        let mut cx = Ctx::new(json.as_bytes(), "t.json", progress, 0);
         let mut de = serde_json::Deserializer::from_str(json);
         let out = Lenient { cx: &mut cx, field: "value", body }.deserialize(&mut de).unwrap();
         (cx, out)

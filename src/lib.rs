@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod app;
+pub mod cli;
 pub mod index;
 pub mod intern;
 pub mod load;

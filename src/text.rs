@@ -78,6 +78,16 @@ pub fn duration(ns: u64) -> String {
     }
 }
 
+/// `2023-11-14 22:13:20.123` (with the date) or `22:13:20.123`, in UTC, from ns since the epoch.
+/// Every u64 of nanoseconds is a valid instant (up to the year 2554).
+pub fn utc(ns: u64, with_date: bool) -> String {
+    let format = if with_date { "%Y-%m-%d %H:%M:%S%.3f" } else { "%H:%M:%S%.3f" };
+    match jiff::Timestamp::from_nanosecond(i128::from(ns)) {
+        Ok(ts) => ts.strftime(format).to_string(),
+        Err(_) => format!("{ns}ns"),
+    }
+}
+
 /// Renders an attribute value for people: strings as they are (escaped), arrays as `[a, b]`,
 /// maps as `{k: v}`, bytes as `base64:…`.
 pub fn value(ds: &crate::model::Dataset, v: crate::model::Value) -> String {
@@ -139,6 +149,14 @@ mod format_tests {
         assert_eq!(duration(4_560_000), "4.56ms");
         assert_eq!(duration(1_230_000_000), "1.23s");
         assert_eq!(duration(125_000_000_000), "2m05s");
+    }
+
+    #[test]
+    fn utc_times_match_known_instants() {
+        assert_eq!(utc(0, true), "1970-01-01 00:00:00.000");
+        assert_eq!(utc(951_827_696_789_000_000, true), "2000-02-29 12:34:56.789");
+        assert_eq!(utc(1_700_000_000_123_000_000, false), "22:13:20.123");
+        assert_eq!(utc(u64::MAX, true), "2554-07-21 23:34:33.709");
     }
 
     #[test]

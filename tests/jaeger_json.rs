@@ -3,6 +3,11 @@
 //! wrong-typed and badly-identified spans, missing processes, time overflow and truncation.
 
 use proptest::prelude::*;
+
+mod common {
+    pub mod mutation;
+}
+use common::mutation::{check_parse, mutation};
 use weft::index::{Index, LinkTarget, SpanIdx, index_flags};
 use weft::load::{self, jaeger_json};
 use weft::model::{
@@ -527,72 +532,12 @@ const FIXTURES: [&str; 6] = [UI_01, OTLP_OUT, ANONYMIZER, DATA_OBJECT, EMBEDDED,
 const WHOLE_FILE_ERRORS: &[&str] =
     &["file is empty", "`data` must be", "expected a Jaeger trace", "expected a JSON object or array"];
 
-/// What must hold for any dataset a loader returns: exactly one file with matching counts, times
-/// in order, every slice inside its arena, and an index whose links are seen from both ends.
-fn check_sound(ds: Dataset) -> Result<(), TestCaseError> {
-    prop_assert_eq!(ds.files.len(), 1);
-    prop_assert_eq!(ds.files[0].spans, ds.spans.len());
-    for s in &ds.spans {
-        prop_assert!(s.start <= s.end);
-        prop_assert!(!s.span_id.is_zero() && !s.trace_id.is_zero());
-        prop_assert!(s.attrs.range().end <= ds.attrs.len());
-        prop_assert!(s.events.range().end <= ds.events.len());
-        prop_assert!(s.links.range().end <= ds.links.len());
-        prop_assert!((s.resource.0 as usize) < ds.resources.len());
-        prop_assert!((s.scope.0 as usize) < ds.scopes.len());
-    }
-    let ix = Index::build(ds);
-    for l in ix.links() {
-        if let LinkTarget::Span(t) = ix.link_target(l) {
-            prop_assert!(ix.links_in(t).contains(&l));
-        }
-    }
-    Ok(())
-}
-
-/// A parse of mutated bytes is an error naming the file (with a line:col for JSON syntax) or a
-/// sound dataset.
-fn check_mutated(bytes: &[u8]) -> Result<(), TestCaseError> {
-    match jaeger_json::parse(bytes, "m.json") {
-        Ok(ds) => check_sound(ds),
-        Err(e) => {
-            let text = e.to_string();
-            prop_assert!(text.starts_with("m.json"), "{}", text);
-            // Syntax errors carry a line:col; the rest are whole-document shape errors.
-            let shape = WHOLE_FILE_ERRORS.iter().any(|m| e.message.contains(m));
-            prop_assert!(shape || matches!(e.at, Location::Line { .. }), "{}", text);
-            Ok(())
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn mutated_fixtures_are_an_error_or_a_sound_dataset(
-        which in 0..FIXTURES.len(),
-        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..6),
-        soft in any::<bool>(),
-        cut in any::<prop::sample::Index>(),
-        truncate in any::<bool>(),
-    ) {
-        // Soft mutations change letters and digits only (mostly inside strings and numbers, so
-        // the JSON usually still parses and the spans are what breaks); hard ones also write
-        // structural characters.
-        const SOFT: &[u8] = b"0aZ9fx";
-        const HARD: &[u8] = b"{}[]\",:0aZ \n\\-9x";
-        let mut bytes = read(FIXTURES[which]);
-        for (at, pick) in flips {
-            let i = at.index(bytes.len());
-            if soft && !bytes[i].is_ascii_alphanumeric() {
-                continue;
-            }
-            bytes[i] = if soft { SOFT[pick.index(SOFT.len())] } else { HARD[pick.index(HARD.len())] };
-        }
-        if truncate && !soft {
-            bytes.truncate(cut.index(bytes.len()));
-        }
-        check_mutated(&bytes)?;
+    fn mutated_fixtures_are_an_error_or_a_sound_dataset(which in 0..FIXTURES.len(), m in mutation()) {
+        let bytes = m.apply(read(FIXTURES[which]));
+        check_parse(jaeger_json::parse(&bytes, "m.json"), WHOLE_FILE_ERRORS)?;
     }
 }

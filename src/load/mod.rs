@@ -271,6 +271,19 @@ pub(crate) fn parse_format(
     for file in &mut ds.files {
         file.spans = ds.spans.len();
     }
+    // Every record was bad: nothing was loaded, so the file as a whole failed (exit 1), and the
+    // first reason says where.
+    if let Some(file) = ds.files.first().filter(|f| f.spans == 0 && f.skipped > 0) {
+        let first = file.warnings.iter().find(|w| w.skipped);
+        let (at, reason) =
+            first.map_or((Location::Unknown, String::new()), |w| (w.at, format!("; first: {}", w.message)));
+        return Err(LoadError::new(
+            path,
+            Some(format),
+            at,
+            format!("no valid {format} records ({} skipped{reason})", file.skipped),
+        ));
+    }
     Ok(ds)
 }
 
@@ -354,6 +367,18 @@ mod tests {
         assert_eq!(sniff(b"[[{\"trace_id\":1,\"span_id\":2}]]"), Some(Format::DatadogJson));
         assert_eq!(sniff(b"  \n"), None);
         assert_eq!(sniff(b"hello"), None);
+    }
+
+    #[test]
+    fn a_file_whose_every_record_is_bad_is_an_error_at_the_first_bad_record() {
+        let err = load_bytes(br#"[{"traceId":"zz","id":"1"}]"#.to_vec(), "z.json", Some(Format::ZipkinJson))
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "z.json:1:13: no valid zipkin-json records (1 skipped; first: span skipped: bad traceId"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

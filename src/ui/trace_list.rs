@@ -56,27 +56,6 @@ fn columns(w: u16) -> [(SortKey, u16, bool); 9] {
     cols
 }
 
-/// `2023-11-14 22:13:20.000` (or just the time), in UTC, from ns since the epoch.
-pub fn clock(ns: u64, with_date: bool) -> String {
-    let secs = ns / 1_000_000_000;
-    let ms = (ns / 1_000_000) % 1000;
-    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
-    if !with_date {
-        return format!("{h:02}:{m:02}:{s:02}.{ms:03}");
-    }
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{ms:03}")
-}
-
 impl Widget for TraceList<'_> {
     fn render(self, _area: Rect, buf: &mut Buffer) {
         let app = self.app;
@@ -128,7 +107,7 @@ impl Widget for TraceList<'_> {
             for (key, w, right) in cols {
                 let cw = w.saturating_sub(1);
                 let (text, style) = match key {
-                    SortKey::Start => (clock(info.start, with_date), Style::new()),
+                    SortKey::Start => (crate::text::utc(info.start, with_date), Style::new()),
                     SortKey::Trace => (info.id.short(8), theme::dim()),
                     SortKey::Service => (service.to_owned(), theme::service(service)),
                     SortKey::Name => (index.name(info.root).to_owned(), Style::new()),
@@ -163,14 +142,6 @@ impl Widget for TraceList<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn clock_formats_utc() {
-        assert_eq!(clock(1_700_000_000_123_000_000, true), "2023-11-14 22:13:20.123");
-        assert_eq!(clock(1_700_000_000_123_000_000, false), "22:13:20.123");
-        assert_eq!(clock(0, true), "1970-01-01 00:00:00.000");
-        assert_eq!(clock(951_782_400_000_000_000, true), "2000-02-29 00:00:00.000");
-    }
 
     #[test]
     fn columns_fit_the_width() {

@@ -1,0 +1,306 @@
+//! `Index` → the stable JSON contract of `weft info --json` and `weft links --json`. Everything is
+//! streamed through serde (no `serde_json::Value` trees): ids as lowercase hex (trace ids 32
+//! digits, span ids 16), attribute values with their own JSON types.
+
+use crate::index::{Index, LinkIdx, LinkTarget, SpanIdx, TraceIdx};
+use crate::load::LoadError;
+use crate::model::{Dataset, LinkKind, Location, Slice, Value};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
+use std::fmt::Display;
+
+/// Nested attribute values deeper than this are written as `null`. Loaders already bound depth;
+/// this keeps the writer's recursion bounded even if one did not.
+const MAX_VALUE_DEPTH: u32 = 256;
+
+/// Serializes through `Display` without an intermediate `String` (ids are `{:032x}`/`{:016x}`).
+struct Hex<T>(T);
+
+impl<T: Display> Serialize for Hex<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// One attribute value with its JSON type: string, integer, double, bool, arrays and maps
+/// nested, bytes as their base64 text, empty as `null`.
+pub struct JsonValue<'a> {
+    ds: &'a Dataset,
+    value: Value,
+    depth: u32,
+}
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.depth > MAX_VALUE_DEPTH {
+            return s.serialize_none();
+        }
+        let child = |value| JsonValue { ds: self.ds, value, depth: self.depth + 1 };
+        match self.value {
+            Value::Empty => s.serialize_none(),
+            Value::Str(sym) | Value::Bytes(sym) => s.serialize_str(self.ds.str(sym)),
+            Value::Bool(b) => s.serialize_bool(b),
+            Value::Int(i) => s.serialize_i64(i),
+            // serde_json writes NaN and infinities as `null`: JSON has no spelling for them.
+            Value::Double(d) => s.serialize_f64(d),
+            Value::Array(slice) => s.collect_seq(self.ds.values_of(slice).iter().map(|&v| child(v))),
+            Value::Map(slice) => JsonAttrs { ds: self.ds, slice, depth: self.depth + 1 }.serialize(s),
+        }
+    }
+}
+
+/// A block of attributes as a JSON object, in file order.
+pub struct JsonAttrs<'a> {
+    ds: &'a Dataset,
+    slice: Slice,
+    depth: u32,
+}
+
+impl<'a> JsonAttrs<'a> {
+    pub fn new(ds: &'a Dataset, slice: Slice) -> Self {
+        Self { ds, slice, depth: 0 }
+    }
+}
+
+impl Serialize for JsonAttrs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let attrs = self.ds.attrs_of(self.slice);
+        let mut map = s.serialize_map(Some(attrs.len()))?;
+        for a in attrs {
+            let value = JsonValue { ds: self.ds, value: a.value, depth: self.depth };
+            map.serialize_entry(self.ds.str(a.key), &value)?;
+        }
+        map.end()
+    }
+}
+
+/// Which side of the `--span` a link is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The span holds the link: it points elsewhere.
+    Out,
+    /// Another span's link resolves to this span (a backlink).
+    In,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Out => "out",
+            Self::In => "in",
+        }
+    }
+}
+
+pub fn kind_name(kind: LinkKind) -> &'static str {
+    match kind {
+        LinkKind::Link => "link",
+        LinkKind::ChildOf => "child_of",
+        LinkKind::FollowsFrom => "follows_from",
+        LinkKind::Pointer => "pointer",
+    }
+}
+
+/// One link record: `{"source":{…},"target":{…},"resolved":…,"kind":…,["direction":…,]
+/// ["trace_state":…,]"attributes":{…}}`.
+pub struct JsonLink<'a> {
+    pub index: &'a Index,
+    pub link: LinkIdx,
+    pub direction: Option<Direction>,
+}
+
+struct Ends<T, S> {
+    trace_id: T,
+    span_id: S,
+}
+
+impl<T: Display, S: Display> Serialize for Ends<T, S> {
+    fn serialize<Ser: Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut st = s.serialize_struct("Ends", 2)?;
+        st.serialize_field("trace_id", &Hex(&self.trace_id))?;
+        st.serialize_field("span_id", &Hex(&self.span_id))?;
+        st.end()
+    }
+}
+
+impl Serialize for JsonLink<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = self.index;
+        let link = index.link(self.link);
+        let source = index.span(index.link_source(self.link));
+        let resolved = matches!(index.link_target(self.link), LinkTarget::Span(_));
+        let mut st = s.serialize_struct("Link", 7)?;
+        st.serialize_field("source", &Ends { trace_id: source.trace_id, span_id: source.span_id })?;
+        st.serialize_field("target", &Ends { trace_id: link.trace_id, span_id: link.span_id })?;
+        st.serialize_field("resolved", &resolved)?;
+        st.serialize_field("kind", kind_name(link.kind))?;
+        if let Some(d) = self.direction {
+            st.serialize_field("direction", d.as_str())?;
+        }
+        if let Some(ts) = link.trace_state {
+            st.serialize_field("trace_state", index.str(ts))?;
+        }
+        st.serialize_field("attributes", &JsonAttrs::new(&index.data, link.attrs))?;
+        st.end()
+    }
+}
+
+/// The single object `weft info --json` prints.
+pub struct JsonInfo<'a> {
+    pub index: &'a Index,
+    /// Files inside folders that were not traces (not fatal).
+    pub skipped_files: &'a [LoadError],
+}
+
+impl Serialize for JsonInfo<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = self.index;
+        let mut st = s.serialize_struct("Info", 7)?;
+        st.serialize_field("traces", &index.traces().len())?;
+        st.serialize_field("spans", &index.span_count())?;
+        st.serialize_field("links", &Links(index))?;
+        st.serialize_field("unresolved_links", &index.unresolved_links().count())?;
+        st.serialize_field("files", &Files(&index.data))?;
+        st.serialize_field("skipped_files", &SkippedFiles(self.skipped_files))?;
+        st.serialize_field("trace_list", &TraceList(index))?;
+        st.end()
+    }
+}
+
+struct Files<'a>(&'a Dataset);
+
+impl Serialize for Files<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.files.len()))?;
+        for f in &self.0.files {
+            seq.serialize_element(&FileJson(f))?;
+        }
+        seq.end()
+    }
+}
+
+struct FileJson<'a>(&'a crate::model::FileInfo);
+
+impl Serialize for FileJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut st = s.serialize_struct("File", 5)?;
+        st.serialize_field("path", &f.path)?;
+        st.serialize_field("format", f.format.name())?;
+        st.serialize_field("spans", &f.spans)?;
+        st.serialize_field("skipped", &f.skipped)?;
+        st.serialize_field("warnings", &Warnings(&f.warnings))?;
+        st.end()
+    }
+}
+
+struct Warnings<'a>(&'a [crate::model::Warning]);
+
+impl Serialize for Warnings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(WarningJson))
+    }
+}
+
+/// `{"skipped":bool, "line":L, "column":C | "offset":N, "message":…}`: where a record was
+/// dropped (`skipped: true`) or repaired.
+struct WarningJson<'a>(&'a crate::model::Warning);
+
+impl Serialize for WarningJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let w = self.0;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("skipped", &w.skipped)?;
+        match w.at {
+            Location::Line { line, column } => {
+                map.serialize_entry("line", &line)?;
+                map.serialize_entry("column", &column)?;
+            }
+            Location::Offset(o) => map.serialize_entry("offset", &o)?,
+            Location::Unknown => {}
+        }
+        map.serialize_entry("message", &w.message)?;
+        map.end()
+    }
+}
+
+struct SkippedFiles<'a>(&'a [LoadError]);
+
+impl Serialize for SkippedFiles<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for e in self.0 {
+            seq.serialize_element(&SkippedFile(e))?;
+        }
+        seq.end()
+    }
+}
+
+struct SkippedFile<'a>(&'a LoadError);
+
+impl Serialize for SkippedFile<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("SkippedFile", 2)?;
+        st.serialize_field("path", &self.0.path)?;
+        st.serialize_field("reason", &self.0.message)?;
+        st.end()
+    }
+}
+
+struct TraceList<'a>(&'a Index);
+
+impl Serialize for TraceList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = self.0;
+        let mut seq = s.serialize_seq(Some(index.traces().len()))?;
+        for t in trace_indices(index) {
+            seq.serialize_element(&TraceJson { index, trace: t })?;
+        }
+        seq.end()
+    }
+}
+
+/// Every trace index, in the index's (chronological) order.
+pub fn trace_indices(index: &Index) -> impl Iterator<Item = TraceIdx> + '_ {
+    (0..index.traces().len()).filter_map(|i| u32::try_from(i).ok().map(TraceIdx))
+}
+
+/// The trace's root span, when it has one (every non-empty trace does; the check keeps a bad
+/// index from turning into a panic here).
+pub fn root_of(index: &Index, t: TraceIdx) -> Option<SpanIdx> {
+    let root = index.trace(t).root;
+    (root.get() < index.span_count()).then_some(root)
+}
+
+struct TraceJson<'a> {
+    index: &'a Index,
+    trace: TraceIdx,
+}
+
+impl Serialize for TraceJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = self.index;
+        let info = index.trace(self.trace);
+        let root = root_of(index, self.trace);
+        let mut st = s.serialize_struct("Trace", 9)?;
+        st.serialize_field("trace_id", &Hex(info.id))?;
+        st.serialize_field("spans", &info.spans)?;
+        st.serialize_field("root_service", &root.map(|r| index.service(r)))?;
+        st.serialize_field("root_name", &root.map(|r| index.name(r)))?;
+        st.serialize_field("root_span_id", &root.map(|r| Hex(index.span(r).span_id)))?;
+        st.serialize_field("start_unix_nano", &info.start)?;
+        st.serialize_field("duration_ns", &info.duration())?;
+        st.serialize_field("errors", &info.errors)?;
+        st.serialize_field("links_out", &info.links_out)?;
+        st.serialize_field("links_in", &info.links_in)?;
+        st.end()
+    }
+}
+
+struct Links<'a>(&'a Index);
+
+impl Serialize for Links<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let index = self.0;
+        s.collect_seq(index.links().map(|link| JsonLink { index, link, direction: None }))
+    }
+}

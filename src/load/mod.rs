@@ -222,6 +222,16 @@ pub fn load_bytes(bytes: Vec<u8>, path: &str, forced: Option<Format>) -> Result<
     load_input(&bytes, path, forced, &job)
 }
 
+/// Loads one input already in memory (decompressing and sniffing as `load_bytes` does), with
+/// threads, progress and cancellation as `options` say.
+pub fn load_slice(bytes: &[u8], path: &str, options: &Options) -> Result<Dataset, LoadError> {
+    let local = Progress::new();
+    let progress = options.progress.as_deref().unwrap_or(&local);
+    let workers = if options.workers == 0 { default_workers() } else { options.workers };
+    progress.add_total(bytes.len() as u64);
+    load_input(bytes, path, options.forced, &Job { workers, min_chunk: MIN_CHUNK_BYTES, progress })
+}
+
 fn load_input(raw: &[u8], path: &str, forced: Option<Format>, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let bytes = decompress(raw, path)?;
     if bytes.len() != raw.len() {

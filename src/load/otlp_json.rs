@@ -44,11 +44,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Datas
         match parse_chunks(input, path, job, &plan) {
             Chunked::Done(cx, stats) => return finish(*cx, stats, path),
             Chunked::Cancelled => return Err(LoadError::cancelled(path)),
-            Chunked::Mismatch => {
-                if std::env::var_os("WEFT_DEBUG_PLAN").is_some() {
-                    eprintln!("plan mismatch: {plan:?}");
-                }
-            }
+            Chunked::Mismatch => {}
         }
     }
     let mut cx = Ctx::new(input, path, job.progress, input.len());

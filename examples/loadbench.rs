@@ -180,7 +180,11 @@ fn child(args: &[String]) {
             );
             let index = weft::index::Index::build(loaded.dataset);
             let secs = t.elapsed().as_secs_f64();
-            eprintln!("load {loaded_at:.3} s, index {:.3} s; {sizes}", secs - loaded_at);
+            eprintln!(
+                "load {loaded_at:.3} s, index {:.3} s; {sizes}; index {} B/span",
+                secs - loaded_at,
+                index.heap_bytes() / index.span_count().max(1)
+            );
             let format = index.data.files.first().map(|f| f.format.name()).unwrap_or("?");
             println!(
                 "{secs} {} {} {} {format}",

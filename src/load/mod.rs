@@ -38,12 +38,19 @@ pub struct Options {
 pub(crate) const MIN_CHUNK_BYTES: usize = 1 << 20;
 
 /// What a parser needs besides its input: how many threads it may use and where to report.
-#[derive(Debug)]
 pub(crate) struct Job<'p> {
     pub workers: usize,
     /// Inputs smaller than `workers * min_chunk` use fewer workers (tests lower it).
     pub min_chunk: usize,
     pub progress: &'p Progress,
+    /// For a mapped file: drops pages of the input the parse has passed.
+    pub release: Option<progress::Release<'p>>,
+}
+
+impl std::fmt::Debug for Job<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("workers", &self.workers).field("min_chunk", &self.min_chunk).finish()
+    }
 }
 
 impl Job<'_> {
@@ -85,7 +92,7 @@ pub fn load_paths_with(paths: &[PathBuf], options: &Options) -> Result<Loaded, L
     let local = Progress::new();
     let progress = options.progress.as_deref().unwrap_or(&local);
     let workers = if options.workers == 0 { default_workers() } else { options.workers };
-    let job = Job { workers, min_chunk: MIN_CHUNK_BYTES, progress };
+    let job = Job { workers, min_chunk: MIN_CHUNK_BYTES, progress, release: None };
     let mut sources = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -167,7 +174,8 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 
 pub fn load_file(path: &Path, forced: Option<Format>) -> Result<Dataset, LoadError> {
     let progress = Progress::new();
-    let job = Job { workers: default_workers(), min_chunk: MIN_CHUNK_BYTES, progress: &progress };
+    let job =
+        Job { workers: default_workers(), min_chunk: MIN_CHUNK_BYTES, progress: &progress, release: None };
     load_file_job(path, forced, &job)
 }
 
@@ -175,6 +183,23 @@ pub fn load_file(path: &Path, forced: Option<Format>) -> Result<Dataset, LoadErr
 enum FileBytes {
     Mapped(memmap2::Mmap),
     Read(Vec<u8>),
+}
+
+impl FileBytes {
+    /// Drops the pages of `self[offset..offset + len]` from memory; reading them again faults
+    /// them back in from the file (the page cache), so this never changes what is read.
+    fn release(&self, offset: usize, len: usize) {
+        #[cfg(target_os = "linux")]
+        if let Self::Mapped(map) = self {
+            // SAFETY: the map is a private, read-only mapping of a file. MADV_DONTNEED only
+            // discards this process's copies of the pages; a later read maps them again from
+            // the file, with the same bytes. (The advice is unchecked in memmap2 because on a
+            // written private mapping it would discard the writes; nothing writes here.)
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
+    }
 }
 
 impl std::ops::Deref for FileBytes {
@@ -212,13 +237,16 @@ fn read_file(path: &Path, name: &str) -> Result<FileBytes, LoadError> {
 fn load_file_job(path: &Path, forced: Option<Format>, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let name = path.display().to_string();
     let bytes = read_file(path, &name)?;
-    load_input(&bytes, &name, forced, job)
+    let release = |offset: usize, len: usize| bytes.release(offset, len);
+    let job = Job { release: Some(&release), ..*job };
+    load_input(&bytes, &name, forced, &job)
 }
 
 /// Decompresses if needed, sniffs (unless `forced`) and parses.
 pub fn load_bytes(bytes: Vec<u8>, path: &str, forced: Option<Format>) -> Result<Dataset, LoadError> {
     let progress = Progress::new();
-    let job = Job { workers: default_workers(), min_chunk: MIN_CHUNK_BYTES, progress: &progress };
+    let job =
+        Job { workers: default_workers(), min_chunk: MIN_CHUNK_BYTES, progress: &progress, release: None };
     load_input(&bytes, path, forced, &job)
 }
 
@@ -229,7 +257,12 @@ pub fn load_slice(bytes: &[u8], path: &str, options: &Options) -> Result<Dataset
     let progress = options.progress.as_deref().unwrap_or(&local);
     let workers = if options.workers == 0 { default_workers() } else { options.workers };
     progress.add_total(bytes.len() as u64);
-    load_input(bytes, path, options.forced, &Job { workers, min_chunk: MIN_CHUNK_BYTES, progress })
+    load_input(
+        bytes,
+        path,
+        options.forced,
+        &Job { workers, min_chunk: MIN_CHUNK_BYTES, progress, release: None },
+    )
 }
 
 fn load_input(raw: &[u8], path: &str, forced: Option<Format>, job: &Job<'_>) -> Result<Dataset, LoadError> {
@@ -262,7 +295,7 @@ pub(crate) fn parse_format(
             LoadError::new(path, None, Location::Unknown, what)
         })?,
     };
-    let mut ticker = progress::Ticker::new(job.progress, 0);
+    let mut ticker = progress::Ticker::for_job(job, 0);
     let mut ds = match format {
         Format::OtlpJson | Format::OtlpJsonLines => otlp_json::parse_job(bytes, path, job)?,
         Format::JaegerJson => jaeger_json::parse(bytes, path)?,

@@ -23,7 +23,7 @@ use std::fmt;
 /// Parses OTLP JSON (one document, or several concatenated / one per line), on one thread.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     let progress = Progress::new();
-    parse_job(input, path, &Job { workers: 1, min_chunk: usize::MAX, progress: &progress })
+    parse_job(input, path, &Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None })
 }
 
 /// Parses OTLP JSON with up to `job.workers` threads, reporting progress as it goes.
@@ -47,7 +47,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Datas
             Chunked::Mismatch => {}
         }
     }
-    let mut cx = Ctx::new(input, path, job.progress, input.len());
+    let mut cx = Ctx::new(input, path, job, input.len());
     cx.check_text(0, input.len());
     let Some((stats, ..)) = read_documents(&mut cx, start, input.len(), input.len()) else {
         return Err(LoadError::cancelled(path));
@@ -293,7 +293,7 @@ fn element_start_after(input: &[u8], from: usize, limit: usize) -> Option<usize>
 #[cfg(test)]
 pub(crate) fn plan_is_used(input: &[u8], workers: usize) -> bool {
     let progress = Progress::new();
-    let job = Job { workers, min_chunk: 1, progress: &progress };
+    let job = Job { workers, min_chunk: 1, progress: &progress, release: None };
     plan(input, 0, workers).is_some_and(|p| matches!(parse_chunks(input, "t", &job, &p), Chunked::Done(..)))
 }
 
@@ -317,9 +317,9 @@ fn parse_chunks<'a>(input: &'a [u8], path: &str, job: &'a Job<'_>, plan: &Plan) 
         let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
         // The first chunk's context takes in all the others, so it is sized for the whole input.
         let share = if k == 0 { input.len() } else { until - from };
-        let mut cx = Ctx::new(input, path, job.progress, share);
+        let mut cx = Ctx::new(input, path, job, share);
         // The first chunk also counts what comes before its first record.
-        cx.ticker = Ticker::new(job.progress, if k == 0 { 0 } else { from });
+        cx.ticker = Ticker::for_job(job, if k == 0 { 0 } else { from });
         cx.check_text(from, until);
         match array_end {
             None => {
@@ -512,7 +512,7 @@ struct ArenaMarks {
 
 impl<'a> Ctx<'a> {
     /// A context for parsing about `share` bytes of `input` (all of it, or one chunk).
-    fn new(input: &'a [u8], path: &str, progress: &'a Progress, share: usize) -> Self {
+    fn new(input: &'a [u8], path: &str, job: &Job<'a>, share: usize) -> Self {
         let mut ds = Dataset::new();
         // Size the arenas and the interner from the bytes present (estimates on the low side
         // of what OTLP JSON spends per record), so a large file does not keep regrowing them;
@@ -545,7 +545,7 @@ impl<'a> Ctx<'a> {
             base64_warned: false,
             recognised: false,
             api_error: None,
-            ticker: Ticker::new(progress, 0),
+            ticker: Ticker::for_job(job, 0),
             text: None,
         }
     }
@@ -2168,7 +2168,8 @@ mod tests {
     /// Reads `json` with one body, as the loader would inside a span.
     fn run<B: Body<'static>>(json: &'static str, body: B) -> (Ctx<'static>, B::Out) {
         let progress = Box::leak(Box::new(Progress::new()));
-        let mut cx = Ctx::new(json.as_bytes(), "t.json", progress, 0);
+        let job = Box::leak(Box::new(Job { workers: 1, min_chunk: 1, progress, release: None }));
+        let mut cx = Ctx::new(json.as_bytes(), "t.json", job, 0);
         let mut de = serde_json::Deserializer::from_str(json);
         let out = Lenient { cx: &mut cx, field: "value", body }.deserialize(&mut de).unwrap();
         (cx, out)

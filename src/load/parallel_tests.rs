@@ -10,7 +10,7 @@ use crate::model::{Dataset, Format, Value};
 use serde_json::{Value as J, json};
 
 fn job(workers: usize, progress: &Progress) -> Job<'_> {
-    Job { workers, min_chunk: 1, progress }
+    Job { workers, min_chunk: 1, progress, release: None }
 }
 
 fn value(ds: &Dataset, v: Value) -> String {

@@ -79,11 +79,21 @@ impl Progress {
     }
 }
 
+/// Gives back the pages of `input[offset..offset + len]` (a parser is done with them).
+pub(crate) type Release<'p> = &'p (dyn Fn(usize, usize) + Sync);
+
+/// Input bytes parsed between two releases of the pages behind the parser.
+const RELEASE_EVERY: usize = 32 << 20;
+
 /// Reports progress of one parse in steps: `step(pos, spans)` adds what was parsed since the
 /// previous step (`pos` is a byte offset into the input, `spans` the parser's running count).
-#[derive(Debug)]
+/// With a `Release`, it also hands back the input pages the parse has passed, every
+/// `RELEASE_EVERY` bytes, so a mapped file does not stay resident beside what it became.
 pub(crate) struct Ticker<'p> {
     progress: &'p Progress,
+    release: Option<Release<'p>>,
+    /// Input before this offset has been released (or must be kept, see `keep_until`).
+    released: usize,
     pos: usize,
     spans: usize,
     /// Everything this ticker (and the ones it took over) added, to take it back with `undo`.
@@ -91,9 +101,33 @@ pub(crate) struct Ticker<'p> {
     added_spans: u64,
 }
 
+impl std::fmt::Debug for Ticker<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticker").field("pos", &self.pos).field("spans", &self.spans).finish_non_exhaustive()
+    }
+}
+
 impl<'p> Ticker<'p> {
     pub fn new(progress: &'p Progress, start: usize) -> Self {
-        Self { progress, pos: start, spans: 0, added_bytes: 0, added_spans: 0 }
+        Self {
+            progress,
+            release: None,
+            released: start,
+            pos: start,
+            spans: 0,
+            added_bytes: 0,
+            added_spans: 0,
+        }
+    }
+
+    /// A ticker for a parse under `job` that starts at `start`.
+    pub fn for_job(job: &super::Job<'p>, start: usize) -> Self {
+        Self { release: job.release, ..Self::new(job.progress, start) }
+    }
+
+    /// Keeps the input before `pos` (read again later, like a v0.5 string table).
+    pub fn keep_until(&mut self, pos: usize) {
+        self.released = self.released.max(pos);
     }
 
     /// Adds the bytes up to `pos` and the spans up to `spans`; says whether to go on.
@@ -104,6 +138,12 @@ impl<'p> Ticker<'p> {
             self.progress.add_done(bytes);
             self.added_bytes += bytes;
             self.pos = pos;
+        }
+        if let Some(release) = self.release
+            && pos >= self.released.saturating_add(RELEASE_EVERY)
+        {
+            release(self.released, pos - self.released);
+            self.released = pos;
         }
         if spans > self.spans {
             let n = (spans - self.spans) as u64;
@@ -267,6 +307,26 @@ mod tests {
         assert_eq!(line, "loading  [############............] 500 / 1000 MB  250 MB/s  200k spans/s");
         let done = Snapshot { bytes_done: 10, bytes_total: 10, spans: 1 };
         assert!(progress_line(done, Duration::ZERO).starts_with("indexing [########################]"));
+    }
+
+    #[test]
+    fn ticker_releases_what_the_parse_passed_in_large_steps_and_keeps_the_head() {
+        let released = Mutex::new(Vec::new());
+        let release = |offset: usize, len: usize| released.lock().unwrap().push((offset, len));
+        let progress = Progress::new();
+        let job =
+            super::super::Job { workers: 1, min_chunk: 1, progress: &progress, release: Some(&release) };
+        let mut t = Ticker::for_job(&job, 0);
+        t.keep_until(100);
+        t.step(RELEASE_EVERY, 0);
+        assert!(released.lock().unwrap().is_empty(), "less than a step past the kept head");
+        t.step(RELEASE_EVERY + 200, 0);
+        t.step(RELEASE_EVERY + 300, 0);
+        t.step(3 * RELEASE_EVERY, 0);
+        assert_eq!(
+            *released.lock().unwrap(),
+            [(100, RELEASE_EVERY + 100), (RELEASE_EVERY + 200, 2 * RELEASE_EVERY - 200)]
+        );
     }
 
     #[test]

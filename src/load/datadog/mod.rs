@@ -33,7 +33,12 @@ use std::borrow::Cow;
 /// or line and column (JSON).
 pub fn parse(input: &[u8], path: &str, format: Format) -> Result<Dataset, LoadError> {
     let progress = Progress::new();
-    parse_job(input, path, format, &Job { workers: 1, min_chunk: usize::MAX, progress: &progress })
+    parse_job(
+        input,
+        path,
+        format,
+        &Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
+    )
 }
 
 /// `parse` with up to `job.workers` threads for msgpack payloads, reporting progress as it goes.
@@ -48,7 +53,7 @@ pub(crate) fn parse_job(
     {
         return result;
     }
-    let mut b = Builder::new(input, path, format, job.progress, input.len());
+    let mut b = Builder::new(input, path, format, job, input.len());
     let result = match format {
         Format::DatadogMsgpackV04 => msgpack::parse_v04(&mut b, input).map_err(|e| b.mp_error(&e)),
         Format::DatadogMsgpackV05 => msgpack::parse_v05(&mut b, input).map_err(|e| b.mp_error(&e)),
@@ -208,7 +213,7 @@ pub(crate) struct Builder<'a> {
 impl<'a> Builder<'a> {
     /// A builder for a parse of about `share` bytes of `input` (the whole input, or one range
     /// of its chunks when parsing in parallel).
-    fn new(input: &'a [u8], path: &str, format: Format, progress: &'a Progress, share: usize) -> Self {
+    fn new(input: &'a [u8], path: &str, format: Format, job: &Job<'a>, share: usize) -> Self {
         let mut ds = Dataset::new();
         // Size the arenas and string tables from the input (bytes that are there, not counts the
         // input claims), so large files do not pay for repeated growth. Only for msgpack: JSON
@@ -239,7 +244,7 @@ impl<'a> Builder<'a> {
             chunk_first: 0,
             chunk_tids: Vec::new(),
             marks: (0, 0),
-            ticker: Ticker::new(progress, 0),
+            ticker: Ticker::for_job(job, 0),
         }
     }
 

@@ -607,7 +607,7 @@ pub(crate) fn parse_parallel<'a>(
     if workers < 2 {
         return None;
     }
-    let mut head = Builder::new(input, path, format, job.progress, input.len());
+    let mut head = Builder::new(input, path, format, job, input.len());
     let mut r = Reader::new(input);
     let (table, chunks) = match format {
         Format::DatadogMsgpackV05 => {
@@ -616,6 +616,7 @@ pub(crate) fn parse_parallel<'a>(
         }
         _ => (None, v04_header(&mut r).ok()?),
     };
+    let table_end = if table.is_some() { r.pos() } else { 0 };
     let cuts = chunk_cuts(&r, chunks, workers)?;
     let table = table.as_deref();
     let run = |k: usize, mut b: Builder<'a>| -> (Builder<'a>, Outcome, Reader<'a>) {
@@ -624,7 +625,9 @@ pub(crate) fn parse_parallel<'a>(
         let mut r = Reader::new(input);
         r.set_pos(at);
         // The first range also counts the header (and v0.5 string table) before it.
-        b.ticker = Ticker::new(job.progress, if k == 0 { 0 } else { at });
+        b.ticker = Ticker::for_job(job, if k == 0 { 0 } else { at });
+        // v0.5 spans read their strings from the table at the start, so keep it resident.
+        b.ticker.keep_until(table_end);
         let outcome = match table {
             Some(t) => read_chunks(&mut r, &mut b, first, end - first, |r, b| span_v05(r, b, t)),
             None => read_chunks(&mut r, &mut b, first, end - first, |r, b| span_v04(r, b)),
@@ -636,7 +639,7 @@ pub(crate) fn parse_parallel<'a>(
         let handles: Vec<_> = (1..cuts.len())
             .map(|k| {
                 let share = cuts.get(k + 1).map_or(input.len(), |c| c.1).saturating_sub(cuts[k].1);
-                scope.spawn(move || run(k, Builder::new(input, path, format, job.progress, share)))
+                scope.spawn(move || run(k, Builder::new(input, path, format, job, share)))
             })
             .collect();
         let mut outs = vec![Some(run(0, head))];
@@ -970,6 +973,7 @@ fn any_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: u8) -> Result<V
 pub(crate) fn parse_v05<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result::Result<(), Error> {
     let mut r = Reader::new(input);
     let table = v05_table(&mut r, b)?;
+    b.ticker.keep_until(r.pos());
     let chunks = r.array_len().map_err(|e| expected(e, "the v0.5 list of traces (an array)"))?;
     let outcome = read_chunks(&mut r, b, 0, chunks, |r, b| span_v05(r, b, &table));
     finish_payload(&mut r, b, outcome, chunks)

@@ -30,7 +30,6 @@ const RECENT_INLINE: usize = 16;
 /// text) that the stream of new strings keeps evicting, here one.
 #[derive(Clone, Copy)]
 struct Recent {
-    hash: u64,
     /// `EMPTY_SLOT` until a string is remembered here.
     sym: u32,
     len: u32,
@@ -41,7 +40,7 @@ const EMPTY_SLOT: u32 = u32::MAX;
 
 impl Default for Recent {
     fn default() -> Self {
-        Self { hash: 0, sym: EMPTY_SLOT, len: 0, head: [0; RECENT_INLINE] }
+        Self { sym: EMPTY_SLOT, len: 0, head: [0; RECENT_INLINE] }
     }
 }
 
@@ -133,17 +132,28 @@ impl Interner {
         self.text.as_bytes().get(start..end).unwrap_or_default()
     }
 
+    /// The front-cache slot of `bytes`, from its length and its first and last 8 bytes: much
+    /// cheaper than hashing the whole string, and enough to tell apart the few hundred strings
+    /// that repeat. Strings that share a slot only cost a trip to the main table.
     #[inline]
-    fn recent_slot(hash: u64) -> usize {
-        // hashbrown places by the low bits and tags by the top 7; use others.
-        (hash >> 32) as usize % RECENT
+    fn recent_slot(bytes: &[u8]) -> usize {
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            let n = b.len().min(8);
+            w[..n].copy_from_slice(&b[..n]);
+            u64::from_le_bytes(w)
+        };
+        let head = word(bytes);
+        let tail = word(bytes.get(bytes.len().saturating_sub(8)..).unwrap_or_default());
+        let mixed = (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 52) as usize % RECENT
     }
 
     /// The front-cache answer for `bytes`, if its slot holds it.
     #[inline]
-    fn find_recent(&self, hash: u64, bytes: &[u8]) -> Option<Sym> {
-        let r = self.recent.get(Self::recent_slot(hash))?;
-        if r.hash != hash || r.len as usize != bytes.len() || r.sym == EMPTY_SLOT {
+    fn find_recent(&self, slot: usize, bytes: &[u8]) -> Option<Sym> {
+        let r = self.recent.get(slot)?;
+        if r.len as usize != bytes.len() || r.sym == EMPTY_SLOT {
             return None;
         }
         let same = match r.head.get(..bytes.len()) {
@@ -154,29 +164,38 @@ impl Interner {
     }
 
     #[inline]
-    fn remember(&mut self, hash: u64, bytes: &[u8], sym: Sym) {
+    fn remember(&mut self, slot: usize, bytes: &[u8], sym: Sym) {
         let mut head = [0u8; RECENT_INLINE];
         if let Some(h) = head.get_mut(..bytes.len()) {
             h.copy_from_slice(bytes);
         }
-        if let Some(r) = self.recent.get_mut(Self::recent_slot(hash)) {
+        if let Some(r) = self.recent.get_mut(slot) {
             *r = Recent {
-                hash,
-                sym: u32::try_from(sym.into_usize()).unwrap_or(u32::MAX),
+                sym: u32::try_from(sym.into_usize()).unwrap_or(EMPTY_SLOT),
                 len: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
                 head,
             };
         }
     }
 
-    /// Finds or adds `bytes` (already known to be UTF-8 when `text` is `Some`).
+    /// Interns `bytes`, which must be UTF-8 when they are new (`text` says how to get the
+    /// string to store: the bytes as they are, or repaired).
     #[inline]
-    fn lookup(&mut self, hash: u64, bytes: &[u8]) -> Option<Sym> {
-        if let Some(sym) = self.find_recent(hash, bytes) {
+    fn intern_bytes<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        text: impl FnOnce(&'b [u8]) -> Option<&'b str>,
+    ) -> Option<Sym> {
+        let slot = Self::recent_slot(bytes);
+        if let Some(sym) = self.find_recent(slot, bytes) {
             return Some(sym);
         }
-        let sym = self.find(hash, bytes)?;
-        self.remember(hash, bytes, sym);
+        let hash = self.hash(bytes);
+        let sym = match self.find(hash, bytes) {
+            Some(sym) => sym,
+            None => self.insert_new(hash, text(bytes)?),
+        };
+        self.remember(slot, bytes, sym);
         Some(sym)
     }
 
@@ -200,41 +219,25 @@ impl Interner {
     #[inline]
     pub fn get_or_intern(&mut self, s: impl AsRef<str>) -> Sym {
         let s = s.as_ref();
-        let hash = self.hash(s.as_bytes());
-        match self.lookup(hash, s.as_bytes()) {
-            Some(sym) => sym,
-            None => {
-                let sym = self.insert_new(hash, s);
-                self.remember(hash, s.as_bytes(), sym);
-                sym
-            }
-        }
+        // `s` is a `str`, so storing its bytes as they are is always possible.
+        self.intern_bytes(s.as_bytes(), |_| Some(s)).unwrap_or_default()
     }
 
     /// Interns raw bytes that should be UTF-8 (msgpack strings). Only bytes not seen before are
     /// checked; invalid UTF-8 is repaired with U+FFFD, as the Datadog agent does.
     #[inline]
     pub fn get_or_intern_utf8(&mut self, bytes: &[u8]) -> Sym {
-        let hash = self.hash(bytes);
-        if let Some(sym) = self.lookup(hash, bytes) {
-            return sym;
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(s) => {
-                let sym = self.insert_new(hash, s);
-                self.remember(hash, bytes, sym);
-                sym
-            }
-            // The repaired text differs from `bytes`, so it has its own hash and may exist already.
-            Err(_) => self.get_or_intern(String::from_utf8_lossy(bytes)),
+        match self.intern_bytes(bytes, |b| std::str::from_utf8(b).ok()) {
+            Some(sym) => sym,
+            // The repaired text differs from `bytes`, so it has its own entry (maybe one already).
+            None => self.get_or_intern(String::from_utf8_lossy(bytes)),
         }
     }
 
     /// The symbol of `s` if it was interned.
     pub fn get(&self, s: impl AsRef<str>) -> Option<Sym> {
-        let s = s.as_ref();
-        let hash = self.hash(s.as_bytes());
-        self.find_recent(hash, s.as_bytes()).or_else(|| self.find(hash, s.as_bytes()))
+        let bytes = s.as_ref().as_bytes();
+        self.find_recent(Self::recent_slot(bytes), bytes).or_else(|| self.find(self.hash(bytes), bytes))
     }
 
     pub fn contains(&self, s: impl AsRef<str>) -> bool {
@@ -261,16 +264,7 @@ impl Interner {
     /// the symbol it has here.
     pub fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
         self.reserve(other.len(), other.text.len());
-        other
-            .strings()
-            .map(|s| {
-                let hash = self.hash(s.as_bytes());
-                match self.lookup(hash, s.as_bytes()) {
-                    Some(sym) => sym,
-                    None => self.insert_new(hash, s),
-                }
-            })
-            .collect()
+        other.strings().map(|s| self.get_or_intern(s)).collect()
     }
 
     /// Room for `strings` more strings of `bytes` more bytes.

@@ -9,8 +9,9 @@
 //!   already in memory, into `serde::de::IgnoredAny`;
 //! - **weft**: `load::load_paths` (reading the file included) plus `Index::build`, i.e. what
 //!   `weft info` does before it prints;
-//! - their ratio, the peak RSS of the weft child (`VmHWM`), and its resident memory once the index
-//!   is built and the input is gone (`VmRSS`), also per span.
+//! - their ratio, the weft child's CPU time (user + system, both threads: compare it with F to
+//!   see the work done when the machine is busy and wall times are noisy), its peak RSS
+//!   (`VmHWM`), and its resident memory once the index is built and the input is gone (`VmRSS`).
 //!
 //! Each figure is the median of `--runs` runs (default 3). `--workers N` sets `WEFT_WORKERS` for
 //! the weft child (1 = sequential loading). Generate inputs with `/work/shared/tools/gentrace.py`
@@ -46,10 +47,16 @@ fn main() {
         eprintln!("usage: loadbench [--runs N] [--workers N] FILE…");
         std::process::exit(2);
     }
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "| file | format | size | spans | F (s) | weft load+index (s) | ratio | peak RSS | peak − file, per span | resident after load, per span |"
+        "{cores} cores, load average {} before the runs; medians of {runs} runs\n",
+        loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| file | format | size | spans | F (s) | weft load+index (s) | ratio | weft CPU (s) | peak RSS | peak − file, per span | resident after load, per span |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for file in &files {
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let floor: Vec<Sample> = (0..runs).map(|_| run_child("floor", file, None)).collect();
@@ -59,8 +66,9 @@ fn main() {
         let hwm = median(load.iter().map(|s| s.hwm_kb as f64).collect()) * 1024.0;
         let rss = median(load.iter().map(|s| s.rss_kb as f64).collect()) * 1024.0;
         let spans = load[0].spans.max(1) as f64;
+        let cpu = median(load.iter().map(|s| s.cpu).collect());
         println!(
-            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2}× | {} | {:.0} B | {:.0} B |",
+            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2}× | {:.2} | {} | {:.0} B | {:.0} B |",
             file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
             load[0].format,
             mb(size as f64),
@@ -68,6 +76,7 @@ fn main() {
             f,
             w,
             w / f,
+            cpu,
             mb(hwm),
             (hwm - size as f64) / spans,
             rss / spans,
@@ -97,6 +106,8 @@ struct Sample {
     rss_kb: u64,
     spans: usize,
     format: String,
+    /// User + system CPU seconds of the whole child (reading the file included).
+    cpu: f64,
 }
 
 fn run_child(what: &str, file: &Path, workers: Option<&str>) -> Sample {
@@ -121,7 +132,21 @@ fn run_child(what: &str, file: &Path, workers: Option<&str>) -> Sample {
         rss_kb: f[2].parse().expect("VmRSS"),
         spans: f[3].parse().expect("spans"),
         format: f[4].to_owned(),
+        cpu: f.get(5).and_then(|c| c.parse().ok()).unwrap_or(0.0),
     }
+}
+
+/// CPU time used so far by this process (user + system), from /proc/self/stat (Linux reports
+/// it in clock ticks of 1/100 s).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+    // `rest` starts at field 3 (the state), so utime (14) and stime (15) are its 11th and 12th.
+    let ticks = field(11) + field(12);
+    ticks as f64 / 100.0
 }
 
 /// A field of /proc/self/status in kB.
@@ -160,7 +185,7 @@ fn child(args: &[String]) {
             } else {
                 "json"
             };
-            println!("{secs} {} {} 0 {format}", status_kb("VmHWM:"), status_kb("VmRSS:"));
+            println!("{secs} {} {} 0 {format} {}", status_kb("VmHWM:"), status_kb("VmRSS:"), cpu_secs());
         }
         "load" => {
             let t = Instant::now();
@@ -187,10 +212,11 @@ fn child(args: &[String]) {
             );
             let format = index.data.files.first().map(|f| f.format.name()).unwrap_or("?");
             println!(
-                "{secs} {} {} {} {format}",
+                "{secs} {} {} {} {format} {}",
                 status_kb("VmHWM:"),
                 status_kb("VmRSS:"),
-                index.span_count()
+                index.span_count(),
+                cpu_secs()
             );
         }
         "utf8" => {

@@ -82,6 +82,10 @@ actions! {
     ShowLinkedTraces,
     /// Copy the selected span's (or link's far end's) trace and span ids to the clipboard.
     CopyIds,
+    /// Mark (or unmark) the open trace's critical path.
+    ToggleCriticalPath,
+    /// Mark (or unmark) the critical path that may continue through links into other traces.
+    ToggleCrossCriticalPath,
     /// Sort the trace list by the next column.
     CycleSort,
     /// Reverse the trace list's sort order.

@@ -375,6 +375,22 @@ pub const BINDINGS: &[Binding] = &[
         "expand every span",
         Hint::None,
     ),
+    bind(
+        C::Waterfall,
+        &[Key::ch('c')],
+        Action::ToggleCriticalPath,
+        "critical",
+        "mark the trace's critical path (◆, bars █; others ░)",
+        Hint::Low,
+    ),
+    bind(
+        C::Waterfall,
+        &[Key::ch('C')],
+        Action::ToggleCrossCriticalPath,
+        "critical ↗",
+        "critical path that may continue through links into other loaded traces",
+        Hint::None,
+    ),
     // Details pane.
     bind(C::Details, &[Key::ch('h'), Key::new(K::Left)], Action::PrevTab, "tab", "previous tab", Hint::None),
     bind(C::Details, &[Key::ch('l'), Key::new(K::Right)], Action::NextTab, "tab", "next tab", Hint::Low),

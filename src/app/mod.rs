@@ -4,6 +4,7 @@
 //! state changes. `ui::render` only reads an `App`.
 
 pub mod action;
+pub mod critical;
 pub mod detail;
 pub mod flow;
 pub mod history;
@@ -286,6 +287,8 @@ impl<'a> App<'a> {
             },
             Action::ShowLinkedTraces => self.show_linked_traces(),
             Action::CopyIds => self.copy_ids(),
+            Action::ToggleCriticalPath => self.toggle_critical(false),
+            Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
                 self.list.sort = self.list.sort.next();
                 self.refresh_list();
@@ -750,6 +753,23 @@ impl<'a> App<'a> {
         }
         self.overlay = Overlay::Flow(Box::new(fv));
         self.clamp_scrolls();
+    }
+
+    /// `c`/`C`: computes the critical path (or across links) once, or hides it.
+    fn toggle_critical(&mut self, cross: bool) {
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        if tv.critical.as_ref().is_some_and(|c| c.cross == cross) {
+            tv.critical = None;
+            self.status = Some("critical path hidden".into());
+            return;
+        }
+        let cv = critical::CriticalView::build(index, tv.trace, cross, pos_of);
+        if cross && cv.traces < 2 {
+            self.status = Some("the critical path does not cross any link into a loaded trace".into());
+        }
+        tv.critical = Some(cv);
     }
 
     /// `y`: the selected linked trace (and its root span), the selected link row's far end (in

@@ -47,7 +47,7 @@ impl Widget for Waterfall<'_> {
     }
 }
 
-fn draw_head(buf: &mut Buffer, head: Rect, cols: &WaterfallCols, total: u64) {
+pub(super) fn draw_head(buf: &mut Buffer, head: Rect, cols: &WaterfallCols, total: u64) {
     if head.height == 0 {
         return;
     }

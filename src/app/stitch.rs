@@ -430,4 +430,21 @@ mod tests {
         assert_eq!(app.overlay, Overlay::None);
         assert!(app.status.as_deref().is_some_and(|s| s.contains("no other loaded trace")));
     }
+
+    #[test]
+    fn a_click_selects_a_row_and_a_second_click_opens_it() {
+        let index = sample("scatter-gather.otlp.json");
+        let checkout = trace_by_root(&index, "checkout");
+        let mut app = App::new(&index, OpenAt { trace: Some(checkout), span: None });
+        app.resize(80, 24);
+        press(&mut app, Context::Trace, Action::ShowStitchedTimeline);
+        let rows = app.areas().stitch_rows();
+        let y = rows.y + 3;
+        app.click(20, y);
+        assert_eq!(view(&app).sel, view(&app).scroll + 3);
+        let s = view(&app).selected_span(&index).expect("a span row");
+        app.click(20, y);
+        assert_eq!(app.overlay, Overlay::None);
+        assert_eq!(app.trace_view().expect("open").selected_span(&index), s);
+    }
 }

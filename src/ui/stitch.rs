@@ -344,4 +344,20 @@ mod tests {
         assert!(partners.iter().all(|l| l.contains("orders kafka.produce orders") && l.contains('▓')));
         insta::assert_snapshot!(format!("stitch_message_aggregation_{w}x{h}"), t.backend());
     }
+
+    #[rstest]
+    #[case::zero(0, 0)]
+    #[case::one(1, 1)]
+    fn renders_in_tiny_buffers(#[case] w: u16, #[case] h: u16) {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        use ratatui::widgets::Widget;
+        let index = sample("scatter-gather.otlp.json");
+        let app = open(&index, "checkout", 80, 24);
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        super::StitchedTimeline { app: &app, view: view(&app), head: area, rows: area }
+            .render(area, &mut buf);
+        assert_eq!(buf.content.len(), usize::from(w) * usize::from(h));
+    }
 }

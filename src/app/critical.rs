@@ -3,7 +3,7 @@
 //! totals for the header.
 
 use crate::index::critical_path::{critical_path, total};
-use crate::index::{Index, TraceIdx};
+use crate::index::{Index, SpanIdx, TraceIdx};
 use rustc_hash::FxHashSet;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct CriticalView {
     pub traces: usize,
     /// The sum of the path's self times.
     pub total_ns: u64,
+    /// Every span on the path, in every trace, sorted (the stitched timeline marks them too).
+    pub path: Vec<SpanIdx>,
 }
 
 impl CriticalView {
@@ -34,7 +36,14 @@ impl CriticalView {
                 *m = true;
             }
         }
-        Self { cross, marked, spans: path.len(), traces: traces.len(), total_ns: total(&path) }
+        let mut on_path: Vec<SpanIdx> = path.iter().map(|s| s.span).collect();
+        on_path.sort_unstable();
+        Self { cross, marked, spans: path.len(), traces: traces.len(), total_ns: total(&path), path: on_path }
+    }
+
+    /// Whether span `s` (of any trace) is on the path.
+    pub fn on_path(&self, s: SpanIdx) -> bool {
+        self.path.binary_search(&s).is_ok()
     }
 
     pub fn is_marked(&self, pos: u32) -> bool {

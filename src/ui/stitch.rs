@@ -1,13 +1,16 @@
 //! The stitched timeline: a ruler over the union of the traces' intervals, then one header row
 //! per trace (short id, root service and name, duration, its extent on the axis) followed by
 //! its spans as in the waterfall. The selected span's link partners carry `◀▶` and a
-//! highlighted bar. Draws only `rows[scroll..scroll + height]`.
+//! highlighted bar. When the waterfall shows a critical path (`c`/`C`), its spans here carry
+//! `◆` and solid bars and the others are shaded, so a path that crossed into a shard shows
+//! in that shard's block too. Draws only `rows[scroll..scroll + height]`.
 
 use super::draw::{count, fill, put, put_right};
 use super::layout::{WaterfallCols, tree_indent};
 use super::theme;
-use super::waterfall::draw_head;
+use super::waterfall::{CRITICAL_MARK, draw_head};
 use crate::app::App;
+use crate::app::critical::CriticalView;
 use crate::app::stitch::{StitchRow, StitchView};
 use crate::index::Index;
 use crate::text::duration;
@@ -75,6 +78,7 @@ impl Widget for StitchedTimeline<'_> {
             put(buf, cols.tree.0, self.head.y, cols.tree.1, &title, theme::title());
         }
         let axis = Axis { start: v.start, total, x: cols.bar.0, w: cols.bar.1 };
+        let critical = self.app.trace_view().and_then(|tv| tv.critical.as_ref());
         let height = usize::from(self.rows.height);
         let start = v.scroll.min(v.rows.len());
         let end = start.saturating_add(height).min(v.rows.len());
@@ -82,7 +86,9 @@ impl Widget for StitchedTimeline<'_> {
             let y = self.rows.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
             match row {
                 StitchRow::Header { block } => draw_header(buf, index, v, block, y, &cols, &axis),
-                StitchRow::Span { block, pos } => draw_span(buf, index, v, (block, pos), y, &cols, &axis),
+                StitchRow::Span { block, pos } => {
+                    draw_span(buf, index, &Marks { v, critical }, (block, pos), y, &cols, &axis);
+                }
             }
             if start + i == v.sel {
                 fill(buf, Rect { y, height: 1, ..self.rows }, theme::selection(true));
@@ -139,10 +145,16 @@ fn draw_header(
     axis.bar(buf, y, (info.start, info.end), "━", theme::dim());
 }
 
+/// The timeline and the critical path shown over it, if any.
+struct Marks<'a> {
+    v: &'a StitchView,
+    critical: Option<&'a CriticalView>,
+}
+
 fn draw_span(
     buf: &mut Buffer,
     index: &Index,
-    v: &StitchView,
+    Marks { v, critical }: &Marks<'_>,
     (block, pos): (u32, u32),
     y: u16,
     cols: &WaterfallCols,
@@ -152,6 +164,7 @@ fn draw_span(
     let Some(&s) = index.trace_spans(b.trace).get(pos as usize) else { return };
     let span = index.span(s);
     let partner = v.is_partner(s);
+    let on_path = critical.map(|c| c.on_path(s));
 
     let (gx, gw) = cols.gutter;
     if partner {
@@ -172,6 +185,10 @@ fn draw_span(
                 Style::new().fg(theme::LINK_IN),
             );
         }
+    }
+
+    if on_path == Some(true) && gw > 0 {
+        put(buf, gx.saturating_add(gw - 1), y, 1, CRITICAL_MARK, theme::critical());
     }
 
     // Spans sit one step deeper than their trace's header.
@@ -212,6 +229,10 @@ fn draw_span(
     );
     let (cell, style) = if partner {
         ("▓", partner_style())
+    } else if on_path == Some(true) {
+        ("█", theme::critical())
+    } else if on_path == Some(false) {
+        ("░", theme::dim())
     } else if span.is_error() {
         ("█", Style::new().fg(theme::ERROR))
     } else {
@@ -359,5 +380,22 @@ mod tests {
         super::StitchedTimeline { app: &app, view: view(&app), head: area, rows: area }
             .render(area, &mut buf);
         assert_eq!(buf.content.len(), usize::from(w) * usize::from(h));
+    }
+
+    #[test]
+    fn a_critical_path_across_links_shows_in_the_shard_it_entered() {
+        let index = sample("scatter-gather.otlp.json");
+        let t = trace_by_root(&index, "checkout");
+        let mut app = App::new(&index, OpenAt { trace: Some(t), span: None });
+        app.resize(200, 50);
+        app.handle_key(key_for(Context::Waterfall, Action::ToggleCrossCriticalPath).expect("bound"));
+        app.handle_key(key_for(Context::Trace, Action::ShowStitchedTimeline).expect("bound"));
+        app.handle_key(key_for(Context::Move, Action::SelectLast).expect("bound"));
+        let (_, lines) = screen(&app, 200, 50);
+        let mark = super::CRITICAL_MARK;
+        let reply3 = line_with(&lines, "inventory-shard-3 kafka.produce");
+        assert!(reply3.contains(mark) && reply3.contains('█') && !reply3.contains('░'), "{reply3}");
+        let reply2 = line_with(&lines, "inventory-shard-2 kafka.produce");
+        assert!(!reply2.contains(mark) && reply2.contains('░'), "{reply2}");
     }
 }

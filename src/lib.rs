@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod export;
 pub mod index;
 pub mod intern;
 pub mod load;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use weft::cli::ids::{self, Selection, UsageError};
-use weft::cli::{Cli, Command, human, info, links, tree};
+use weft::cli::{Cli, Command, export, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
@@ -110,6 +110,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Links(args)) => {
             let (index, _) = open(&args.paths, forced)?;
             let sel = ids::resolve(&index, args.select.trace.as_deref(), args.select.span.as_deref())?;
+            if args.graph
+                && let Some(root) = sel.trace
+            {
+                return with_stdout(|w| {
+                    if args.json {
+                        graph::write_json(w, &index, root)
+                    } else {
+                        graph::write_text(w, &index, root)
+                    }
+                });
+            }
             let chosen = links::select(&index, sel);
             with_stdout(|w| {
                 if args.json {
@@ -123,6 +134,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (index, _) = open(&args.paths, forced)?;
             let sel = ids::resolve(&index, args.trace.as_deref(), None)?;
             with_stdout(|w| tree::write(w, &index, sel.trace))
+        }
+        Some(Command::Export(args)) => {
+            let (index, _) = open(&args.paths, forced)?;
+            let sel = ids::resolve(&index, args.trace.as_deref(), None)?;
+            let traces = export::select(&index, sel.trace, args.linked);
+            if args.output.as_os_str() == "-" {
+                return with_stdout(|w| export::write(w, &index, &traces));
+            }
+            let file = std::fs::File::create(&args.output).map_err(|e| {
+                Failure::Output(io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", weft::text::escape_control(&args.output.display().to_string())),
+                ))
+            })?;
+            let mut w = BufWriter::new(file);
+            export::write(&mut w, &index, &traces)?;
+            w.flush()?;
+            Ok(())
         }
         None => {
             let (index, skipped_files) = if cli.paths.is_empty() {

@@ -9,11 +9,28 @@ use crate::app::App;
 use crate::app::keymap::Key;
 use crate::index::{Index, SpanIdx, TraceIdx};
 use anyhow::Context as _;
+use base64::Engine as _;
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
 };
 use ratatui::crossterm::execute;
-use std::io::stdout;
+use std::io::{Write, stdout};
+
+/// The OSC 52 "set clipboard" sequence for `text`. Terminals that do not support it (or have it
+/// switched off, as tmux does unless `set-clipboard` is on) ignore it silently.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text))
+}
+
+/// Writes a pending clipboard request, if the last event made one.
+fn flush_clipboard(app: &mut App<'_>) -> anyhow::Result<()> {
+    if let Some(text) = app.clipboard.take() {
+        let mut out = stdout().lock();
+        out.write_all(osc52(&text).as_bytes()).context("writing to the clipboard")?;
+        out.flush().context("writing to the clipboard")?;
+    }
+    Ok(())
+}
 
 /// Where the explorer opens: the trace list, or a trace with (optionally) a span selected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +68,9 @@ pub fn run(index: Index, open: OpenAt) -> anyhow::Result<()> {
 
 /// Blocking loop: draw, wait for one event, update. The data is static, so there is no tick.
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>) -> anyhow::Result<()> {
+    // crossterm starts listening for SIGWINCH on its first poll/read; do that before the first
+    // frame, so a resize right after it is drawn is not lost (the e2e resize test hit this).
+    event::poll(std::time::Duration::ZERO).context("reading terminal input")?;
     let size = terminal.size().context("reading the terminal size")?;
     app.resize(size.width, size.height);
     while !app.quit {
@@ -70,6 +90,15 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>) -> any
             Event::Resize(w, h) => app.resize(w, h),
             _ => {}
         }
+        flush_clipboard(app)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn osc52_wraps_base64_text() {
+        assert_eq!(super::osc52("ab c"), "\x1b]52;c;YWIgYw==\x07");
+    }
 }

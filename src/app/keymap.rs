@@ -24,6 +24,10 @@ pub enum Context {
     Links,
     /// The link picker overlay is open.
     Picker,
+    /// The linked-traces view is open.
+    Flow,
+    /// The stitched timeline is open.
+    Stitch,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
 }
@@ -39,6 +43,8 @@ impl Context {
         Context::Details,
         Context::Links,
         Context::Picker,
+        Context::Flow,
+        Context::Stitch,
         Context::Input,
     ];
 
@@ -52,6 +58,8 @@ impl Context {
             Context::Details => "Details pane",
             Context::Links => "Links tab",
             Context::Picker => "Link picker",
+            Context::Flow => "Linked traces",
+            Context::Stitch => "Stitched timeline",
             Context::Input => "Typing a search or filter",
         }
     }
@@ -284,6 +292,71 @@ pub const BINDINGS: &[Binding] = &[
         "search span names, services and attribute values",
         Hint::High,
     ),
+    bind(
+        C::Trace,
+        &[Key::ch('L')],
+        Action::ShowLinkedTraces,
+        "linked",
+        "linked traces: every trace reachable through links, as a tree",
+        Hint::Low,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('y')],
+        Action::CopyIds,
+        "copy ids",
+        "copy the selected span's (or link's) trace and span ids (OSC 52)",
+        Hint::Low,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('T')],
+        Action::ShowStitchedTimeline,
+        "timeline",
+        "stitched timeline: this trace and its linked traces on one time axis",
+        Hint::None,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::new(K::Enter)],
+        Action::OpenTrace,
+        "open",
+        "open the selected span in its own trace",
+        Hint::High,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::ch('h'), Key::new(K::Left)],
+        Action::Collapse,
+        "collapse",
+        "collapse the span or trace block (again: go to its parent)",
+        Hint::Low,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::ch('l'), Key::new(K::Right)],
+        Action::Expand,
+        "expand",
+        "expand the span or trace block",
+        Hint::Low,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::ch(' ')],
+        Action::ToggleCollapse,
+        "toggle",
+        "collapse or expand the span or trace block",
+        Hint::None,
+    ),
+    bind(C::Flow, &[Key::new(K::Enter)], Action::OpenTrace, "open", "open the selected trace", Hint::High),
+    bind(
+        C::Flow,
+        &[Key::ch('y')],
+        Action::CopyIds,
+        "copy ids",
+        "copy the selected trace's id and its root span's id (OSC 52)",
+        Hint::Low,
+    ),
     bind(C::Trace, &[Key::ch('n')], Action::NextMatch, "next", "next search match", Hint::Low),
     bind(C::Trace, &[Key::ch('N')], Action::PrevMatch, "prev", "previous search match", Hint::Low),
     bind(
@@ -344,6 +417,22 @@ pub const BINDINGS: &[Binding] = &[
         Action::ExpandAll,
         "expand all",
         "expand every span",
+        Hint::None,
+    ),
+    bind(
+        C::Waterfall,
+        &[Key::ch('c')],
+        Action::ToggleCriticalPath,
+        "critical",
+        "mark the trace's critical path (◆, bars █; others ░)",
+        Hint::Low,
+    ),
+    bind(
+        C::Waterfall,
+        &[Key::ch('C')],
+        Action::ToggleCrossCriticalPath,
+        "critical ↗",
+        "critical path that may continue through links into other loaded traces",
         Hint::None,
     ),
     // Details pane.

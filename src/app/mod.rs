@@ -4,12 +4,15 @@
 //! state changes. `ui::render` only reads an `App`.
 
 pub mod action;
+pub mod critical;
 pub mod detail;
+pub mod flow;
 pub mod history;
 pub mod keymap;
 pub mod links;
 pub mod list;
 pub mod search;
+pub mod stitch;
 pub mod trace_view;
 
 #[cfg(test)]
@@ -22,6 +25,7 @@ use crate::text::escape_control;
 use crate::tui::OpenAt;
 use crate::ui::layout::{Areas, WaterfallCols};
 use action::Action;
+use flow::FlowView;
 use history::{History, Place, TraceSnapshot};
 use keymap::{Context, Key};
 use links::{Dir, End, LinkRow};
@@ -64,6 +68,10 @@ pub enum Overlay {
         sel: usize,
         scroll: usize,
     },
+    /// The traces linked to the open one, as a tree (`L`).
+    Flow(Box<FlowView>),
+    /// The open trace and its directly linked traces on one time axis (`T`).
+    Stitch(Box<stitch::StitchView>),
 }
 
 pub struct App<'a> {
@@ -76,6 +84,9 @@ pub struct App<'a> {
     pub viewport: Rect,
     /// A one-line message for the footer; cleared by the next key.
     pub status: Option<String>,
+    /// Text to put on the clipboard: `tui` writes it out as an OSC 52 sequence and clears it
+    /// (only `tui` touches the terminal).
+    pub clipboard: Option<String>,
     pub quit: bool,
     /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
     pub skipped: usize,
@@ -141,6 +152,7 @@ impl<'a> App<'a> {
             history: History::default(),
             viewport: Rect::new(0, 0, 80, 24),
             status: None,
+            clipboard: None,
             quit: false,
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
             unresolved: index.unresolved_links().count(),
@@ -199,6 +211,8 @@ impl<'a> App<'a> {
         match &self.overlay {
             Overlay::Help { .. } | Overlay::Value { .. } => return vec![Context::Move, Context::Global],
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
+            Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
+            Overlay::Stitch(_) => return vec![Context::Stitch, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -271,7 +285,16 @@ impl<'a> App<'a> {
             Action::ShowLinks => self.show_tab(Tab::Links),
             Action::PrevTab => self.cycle_tab(false),
             Action::NextTab => self.cycle_tab(true),
-            Action::OpenTrace => self.open_selected_trace(),
+            Action::OpenTrace => match &self.overlay {
+                Overlay::Flow(_) => self.open_flow_selection(),
+                Overlay::Stitch(_) => self.open_stitch_selection(),
+                _ => self.open_selected_trace(),
+            },
+            Action::ShowLinkedTraces => self.show_linked_traces(),
+            Action::ShowStitchedTimeline => self.show_stitched_timeline(),
+            Action::CopyIds => self.copy_ids(),
+            Action::ToggleCriticalPath => self.toggle_critical(false),
+            Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
                 self.list.sort = self.list.sort.next();
                 self.refresh_list();
@@ -336,6 +359,36 @@ impl<'a> App<'a> {
                     }
                 } else {
                     self.overlay = Overlay::None;
+                }
+                return;
+            }
+            Overlay::Flow(fv) => {
+                let rows = areas.flow_rows(fv.rows.len());
+                if rows.contains(at) {
+                    let i = fv.scroll + usize::from(y - rows.y);
+                    if i < fv.rows.len() {
+                        if i == fv.sel {
+                            self.open_flow_selection();
+                        } else {
+                            fv.sel = i;
+                        }
+                    }
+                } else if !areas.flow(fv.rows.len()).contains(at) {
+                    self.overlay = Overlay::None;
+                }
+                return;
+            }
+            Overlay::Stitch(sv) => {
+                let rows = areas.stitch_rows();
+                if rows.contains(at) {
+                    let i = sv.scroll + usize::from(y - rows.y);
+                    if i < sv.rows.len() {
+                        if i == sv.sel {
+                            self.open_stitch_selection();
+                        } else {
+                            sv.set_sel(self.index, i, usize::from(rows.height));
+                        }
+                    }
                 }
                 return;
             }
@@ -404,6 +457,8 @@ impl<'a> App<'a> {
         let h = match (&self.overlay, &self.screen) {
             (Overlay::Help { .. } | Overlay::Value { .. }, _) => inner(a.help()).height,
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
+            (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
+            (Overlay::Stitch(_), _) => a.stitch_rows().height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -429,6 +484,16 @@ impl<'a> App<'a> {
             Overlay::Picker { rows, sel, scroll, .. } => {
                 *sel = step(*sel, rows.len(), m, page);
                 *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
+                return;
+            }
+            Overlay::Flow(fv) => {
+                fv.sel = step(fv.sel, fv.rows.len(), m, page);
+                fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
+                return;
+            }
+            Overlay::Stitch(sv) => {
+                let i = step(sv.sel, sv.rows.len(), m, page);
+                sv.set_sel(index, i, page);
                 return;
             }
             Overlay::None => {}
@@ -490,6 +555,11 @@ impl<'a> App<'a> {
                 let page = usize::from(inner(a.picker(rows.len())).height);
                 *scroll = trace_view::scroll_to_show(*sel, *scroll, page, rows.len());
             }
+            Overlay::Flow(fv) => {
+                let page = usize::from(a.flow_rows(fv.rows.len()).height);
+                fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
+            }
+            Overlay::Stitch(sv) => sv.follow(usize::from(a.stitch_rows().height)),
             Overlay::None => {}
         }
     }
@@ -501,6 +571,11 @@ impl<'a> App<'a> {
     }
 
     fn collapse(&mut self) {
+        if let Overlay::Stitch(sv) = &mut self.overlay {
+            let h = usize::from(Areas::new(self.viewport).stitch_rows().height);
+            sv.collapse(self.index, &self.pos_of, h);
+            return;
+        }
         let h = self.waterfall_height();
         let index = self.index;
         let pos_of = &self.pos_of;
@@ -516,6 +591,10 @@ impl<'a> App<'a> {
     }
 
     fn expand(&mut self) {
+        if let Overlay::Stitch(sv) = &mut self.overlay {
+            sv.expand(self.index, usize::from(Areas::new(self.viewport).stitch_rows().height));
+            return;
+        }
         let h = self.waterfall_height();
         let index = self.index;
         let Some(tv) = self.tv_mut() else { return };
@@ -529,6 +608,10 @@ impl<'a> App<'a> {
     }
 
     fn toggle_collapse(&mut self) {
+        if let Overlay::Stitch(sv) = &mut self.overlay {
+            sv.toggle(self.index, usize::from(Areas::new(self.viewport).stitch_rows().height));
+            return;
+        }
         let h = self.waterfall_height();
         let Some(tv) = self.tv_mut() else { return };
         let pos = tv.selected;
@@ -700,6 +783,112 @@ impl<'a> App<'a> {
         }
     }
 
+    /// `L`: the tree of traces linked to the open one, built here so drawing only reads it.
+    fn show_linked_traces(&mut self) {
+        let Some(t) = self.trace_view().map(|tv| tv.trace) else { return };
+        let fv = FlowView::build(self.index, t);
+        if fv.rows.len() <= 1 {
+            self.status = Some("no other loaded trace is linked to this one".into());
+            return;
+        }
+        self.overlay = Overlay::Flow(Box::new(fv));
+        self.clamp_scrolls();
+    }
+
+    /// `c`/`C`: computes the critical path (or across links) once, or hides it.
+    fn toggle_critical(&mut self, cross: bool) {
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        if tv.critical.as_ref().is_some_and(|c| c.cross == cross) {
+            tv.critical = None;
+            self.status = Some("critical path hidden".into());
+            return;
+        }
+        let cv = critical::CriticalView::build(index, tv.trace, cross, pos_of);
+        if cross && cv.traces < 2 {
+            self.status = Some("the critical path does not cross any link into a loaded trace".into());
+        }
+        tv.critical = Some(cv);
+    }
+
+    /// `y`: the selected linked trace (and its root span), the selected link row's far end (in
+    /// the Links tab) or the selected span, as `TRACE_ID SPAN_ID`, handed to `tui` for the
+    /// clipboard.
+    fn copy_ids(&mut self) {
+        let index = self.index;
+        if let Overlay::Flow(fv) = &self.overlay {
+            let Some(t) = fv.selected() else { return };
+            let info = index.trace(t);
+            let root = (info.root.get() < index.span_count()).then(|| index.span(info.root).span_id);
+            let span_id = root.unwrap_or_default();
+            self.clipboard = Some(format!("{} {span_id}", info.id));
+            self.status = Some(format!(
+                "copied trace {}… root span {span_id} (OSC 52: terminal may not support it)",
+                info.id.short(8)
+            ));
+            return;
+        }
+        let Some(tv) = self.trace_view() else { return };
+        let link_row = (tv.focus == Pane::Details && tv.tab == Tab::Links)
+            .then(|| tv.links.get(tv.detail_sel).copied())
+            .flatten();
+        let (what, trace_id, span_id) = match link_row {
+            Some(row) => match row.dir {
+                Dir::Out => {
+                    let link = row.link(index);
+                    ("link target", link.trace_id, link.span_id)
+                }
+                Dir::In => {
+                    let source = index.span(index.link_source(row.link));
+                    ("link source", source.trace_id, source.span_id)
+                }
+            },
+            None => {
+                let span = index.span(tv.selected_span(index));
+                ("span", span.trace_id, span.span_id)
+            }
+        };
+        self.clipboard = Some(format!("{trace_id} {span_id}"));
+        self.status = Some(format!(
+            "copied {what} ids {}… {span_id} (OSC 52: terminal may not support it)",
+            trace_id.short(8)
+        ));
+    }
+
+    /// `T`: the open trace and its directly linked traces on one time axis, built here so
+    /// drawing only reads it.
+    fn show_stitched_timeline(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let (t, selected) = (tv.trace, tv.selected_span(index));
+        if !index.linked_traces(t).any(|tl| tl.other != t) {
+            self.status = Some("no other loaded trace is linked to this one".into());
+            return;
+        }
+        let sv = stitch::StitchView::build(index, t, selected, &self.pos_of);
+        self.overlay = Overlay::Stitch(Box::new(sv));
+        self.clamp_scrolls();
+    }
+
+    /// Enter in the stitched timeline: a recorded jump to the selected span, in its own trace.
+    fn open_stitch_selection(&mut self) {
+        let Overlay::Stitch(sv) = &self.overlay else { return };
+        let Some(s) = sv.selected_span(self.index) else { return };
+        self.jump_to_span(s);
+    }
+
+    /// Enter in the linked-traces view: a recorded jump to the selected trace.
+    fn open_flow_selection(&mut self) {
+        let Overlay::Flow(fv) = &self.overlay else { return };
+        let Some(t) = fv.selected() else { return };
+        if self.trace_view().map(|tv| tv.trace) == Some(t) {
+            self.overlay = Overlay::None;
+            return;
+        }
+        self.jump_to_trace(t);
+    }
+
     fn go_back(&mut self) {
         let current = self.current_place();
         match self.history.back(current) {
@@ -772,7 +961,7 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } | Overlay::Value { .. } => None,
+            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) | Overlay::Stitch(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)

@@ -379,3 +379,30 @@ fn search_over_a_hundred_thousand_spans_finds_every_match() {
     // "op 9999" and "op 99990".."op 99999".
     assert_eq!(tv.search.matches.len(), 11);
 }
+
+#[test]
+fn y_copies_the_selected_span_or_the_selected_links_far_end() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::CopyIds);
+    assert_eq!(app.clipboard.as_deref(), Some(format!("{CONSUMER} {BATCH}").as_str()));
+    let status = app.status.clone().expect("a confirmation");
+    assert!(status.contains("c0ffee00") && status.contains("may not support"), "{status}");
+
+    // In the Links tab, the first row is the batch's link to P1's publish span, the next to P2's.
+    app.clipboard = None;
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Trace, Action::CopyIds);
+    assert_eq!(app.clipboard.as_deref(), Some(format!("{P1} {P1_PUBLISH}").as_str()));
+    press(&mut app, Context::Move, Action::SelectNext);
+    press(&mut app, Context::Trace, Action::CopyIds);
+    assert_eq!(app.clipboard.as_deref(), Some(format!("{P2} {}", testdata::P2_PUBLISH).as_str()));
+
+    // An incoming row copies the span the link comes from.
+    let mut app = open_at(&index, P1, P1_PUBLISH);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Trace, Action::CopyIds);
+    let copied = app.clipboard.clone().expect("copied");
+    assert!(copied.starts_with(&CONSUMER.to_string()), "{copied}");
+    assert!(copied.ends_with(&BATCH.to_string()) || copied.ends_with(&ITEM.to_string()), "{copied}");
+}

@@ -2,6 +2,8 @@
 //! parses them, loads and indexes the inputs, and hands the `Index` to one of the commands below
 //! (or to `tui::run`).
 
+pub mod export;
+pub mod graph;
 pub mod human;
 pub mod ids;
 pub mod info;
@@ -54,6 +56,9 @@ pub enum Command {
     /// The waterfall of each trace as indented text.
     #[command(after_help = EXIT_CODES)]
     Tree(TreeArgs),
+    /// Write traces (one, its whole linked set, or all) as OTLP JSON.
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
 }
 
 impl Command {
@@ -63,6 +68,7 @@ impl Command {
             Self::Info(_) => "info",
             Self::Links(_) => "links",
             Self::Tree(_) => "tree",
+            Self::Export(_) => "export",
         }
     }
 }
@@ -95,9 +101,30 @@ pub struct LinksArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub select: Select,
-    /// Print JSON Lines, one link per line, instead of text.
+    /// Print JSON Lines, one link per line, instead of text (with --graph: one JSON object).
     #[arg(long)]
     pub json: bool,
+    /// Print the graph of traces reachable from --trace through links in either direction,
+    /// instead of the links themselves.
+    #[arg(long, requires = "trace", conflicts_with = "span")]
+    pub graph: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Trace files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The trace to write (full id or unique prefix of at least 4 hex digits). Without it, every
+    /// loaded trace is written.
+    #[arg(long, value_name = "ID")]
+    pub trace: Option<String>,
+    /// Also write every trace reachable from --trace through span links, in either direction.
+    #[arg(long, requires = "trace")]
+    pub linked: bool,
+    /// The file to write; `-` writes to stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]

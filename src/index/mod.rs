@@ -6,6 +6,9 @@
 //! Nothing in the input can make it loop: duplicate ids, parent cycles and self parents are
 //! repaired (and flagged) while building, and links are never walked transitively here.
 
+pub mod critical_path;
+pub mod flow;
+
 use crate::model::{Dataset, Link, LinkKind, Span, SpanId, Sym, TraceId};
 use rustc_hash::FxHashMap;
 

@@ -16,6 +16,9 @@ const WIDE_WATERFALL_PERCENT: u16 = 55;
 /// The details pane's share of a narrow body, in twentieths.
 const NARROW_DETAIL_TWENTIETHS: u16 = 9;
 
+/// The linked-traces view grows with the terminal up to this many columns.
+pub const FLOW_MAX_WIDTH: u16 = 140;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
@@ -84,12 +87,42 @@ impl Areas {
         }
     }
 
+    /// The stitched timeline's ruler line: it fills the body, like the trace list.
+    pub fn stitch_head(&self) -> Rect {
+        self.list_head
+    }
+
+    /// The stitched timeline's rows, below its ruler.
+    pub fn stitch_rows(&self) -> Rect {
+        self.list_rows
+    }
+
     /// The link picker's frame (border included) for `rows` entries.
     pub fn picker(&self, rows: usize) -> Rect {
         let width = self.body.width.saturating_sub(4).min(110);
         let height =
             u16::try_from(rows.saturating_add(2)).unwrap_or(u16::MAX).min(self.body.height.saturating_sub(2));
         centered(self.body, width, height)
+    }
+
+    /// The linked-traces view's frame (border included) for `rows` traces: border, a column
+    /// head and the rows, as tall as the body allows; wider than the help when the terminal is.
+    pub fn flow(&self, rows: usize) -> Rect {
+        let width = self.body.width.saturating_sub(4).min(FLOW_MAX_WIDTH);
+        let height =
+            u16::try_from(rows.saturating_add(3)).unwrap_or(u16::MAX).min(self.body.height.saturating_sub(2));
+        centered(self.body, width, height)
+    }
+
+    /// The linked-traces view's rows: inside the border, below its column head line.
+    pub fn flow_rows(&self, rows: usize) -> Rect {
+        let f = self.flow(rows);
+        Rect {
+            x: f.x.saturating_add(1),
+            y: f.y.saturating_add(2),
+            width: f.width.saturating_sub(2),
+            height: f.height.saturating_sub(3),
+        }
     }
 
     /// The help overlay's frame (border included).

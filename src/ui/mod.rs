@@ -10,17 +10,20 @@
 //! ├──────────────────────────────────────────────┴───────────────────────────┤
 //! │ footer: /search 3/17 · status · key hints from the keymap     ? help q quit│
 //! └──────────────────────────────────────────────────────────────────────────┘
-//!   overlays (help, link picker, full value) are drawn last, centred over the body
+//!   overlays (help, link picker, full value, linked traces) are drawn last, centred over the body;
+//!   the stitched timeline covers the whole body (ruler line, then rows)
 //! ```
 
 pub mod detail;
 pub mod draw;
+pub mod flow;
 pub mod footer;
 pub mod header;
 pub mod help;
 pub mod layout;
 pub mod links;
 pub mod picker;
+pub mod stitch;
 pub mod theme;
 pub mod too_small;
 pub mod trace_list;
@@ -76,6 +79,11 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
         }
         Overlay::Picker { dir, rows, sel, scroll } => {
             picker::Picker { app, dir: *dir, rows, sel: *sel, scroll: *scroll }.render(a.body, buf);
+        }
+        Overlay::Flow(fv) => flow::LinkedTraces { app, view: fv }.render(a.body, buf),
+        Overlay::Stitch(sv) => {
+            stitch::StitchedTimeline { app, view: sv, head: a.stitch_head(), rows: a.stitch_rows() }
+                .render(a.body, buf);
         }
     }
 }

@@ -402,3 +402,13 @@ fn footer_never_offers_a_key_that_a_more_specific_context_shadows() {
     let hints = super::footer::hints(&app, 250);
     assert!(hints.contains(&"Enter full value".to_owned()), "{hints:?}");
 }
+
+#[test]
+fn copying_ids_is_confirmed_in_the_footer() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, 100, 24);
+    press(&mut app, Context::Trace, Action::CopyIds);
+    let t = draw(&app, 100, 24);
+    let footer = lines(&t).pop().expect("rows");
+    assert!(footer.starts_with("copied span ids c0ffee00… 00000000000000c1 (OSC 52"), "{footer}");
+}

@@ -1,0 +1,23 @@
+//! `weft export`: which traces to write (one, its linked set, or all); the OTLP JSON itself is
+//! written by `export::otlp_json`.
+
+use super::json::trace_indices;
+use crate::index::flow::Flow;
+use crate::index::{Index, TraceIdx};
+use std::io::{self, Write};
+
+/// The traces to write: `only` alone, with `linked` every trace reachable from it through links
+/// in either direction (breadth-first, each once), or every loaded trace.
+pub fn select(index: &Index, only: Option<TraceIdx>, linked: bool) -> Vec<TraceIdx> {
+    match only {
+        Some(t) if linked => Flow::build(index, t, None).traces().collect(),
+        Some(t) => vec![t],
+        None => trace_indices(index).collect(),
+    }
+}
+
+/// Writes `traces` as one OTLP JSON document followed by a newline.
+pub fn write(w: &mut impl Write, index: &Index, traces: &[TraceIdx]) -> io::Result<()> {
+    crate::export::otlp_json::write(&mut *w, index, traces)?;
+    w.write_all(b"\n")
+}

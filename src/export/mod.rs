@@ -1,0 +1,4 @@
+//! `Index` → files other tools read: the writers behind `weft export`. Each format is one file;
+//! `model`, `load` and `index` stay free of output details.
+
+pub mod otlp_json;

@@ -36,6 +36,17 @@ pub const WARNINGS_KEY: &str = "jaeger.warnings";
 
 /// Parses a Jaeger JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    parse_job(
+        input,
+        path,
+        &super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
+    )
+}
+
+/// `parse` with the traces of a `{"data": [...]}` file shared out to up to `job.workers` threads
+/// (each trace is independent), merged back in file order (`Ctx::absorb`).
+pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
     let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
     match wire::first_byte(text) {
@@ -61,13 +72,34 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             let top: TopProbe = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
             match top.data {
                 Data::Traces(traces) => {
-                    for (i, t) in traces.into_iter().enumerate() {
-                        match t {
-                            Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
-                            None => p.cx.file.skip(
-                                Location::Unknown,
-                                format!("data[{i}]: skipped: a trace must be a JSON object"),
-                            ),
+                    let workers = job.workers_for(input.len()).min(traces.len());
+                    let parts = split_traces(traces, workers);
+                    let others: Vec<Option<Parser<'_>>> = std::thread::scope(|scope| {
+                        let mut parts = parts.into_iter();
+                        let first = parts.next().unwrap_or_default();
+                        let handles: Vec<_> = parts
+                            .map(|part| {
+                                scope.spawn(move || {
+                                    let mut q = Parser {
+                                        cx: Ctx::new(input, path, FORMAT),
+                                        procs: FxHashMap::default(),
+                                    };
+                                    q.add_traces(part);
+                                    q
+                                })
+                            })
+                            .collect();
+                        p.add_traces(first);
+                        handles.into_iter().map(|h| h.join().ok()).collect()
+                    });
+                    for other in others {
+                        match other {
+                            Some(q) => p.cx.absorb(q.cx),
+                            // Nothing in the loader panics on input; if a thread did anyway, say so.
+                            None => {
+                                p.cx.file
+                                    .skip(Location::Unknown, "some traces were lost to an internal error")
+                            }
                         }
                     }
                 }
@@ -110,6 +142,33 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
         }
     }
     Ok(p.cx.finish())
+}
+
+/// Cuts the list of traces into `parts` runs of about the same number of spans, keeping each
+/// trace's index (for warnings that name `data[i]`).
+fn split_traces(
+    traces: Vec<Option<TraceProbe<'_>>>,
+    parts: usize,
+) -> Vec<Vec<(usize, Option<TraceProbe<'_>>)>> {
+    let weight = |t: &Option<TraceProbe<'_>>| match t.as_ref().and_then(|p| p.spans.as_ref()) {
+        Some(RawList::Items(items)) => items.len() + 1,
+        _ => 1,
+    };
+    let total: usize = traces.iter().map(weight).sum();
+    let share = total.div_ceil(parts.max(1)).max(1);
+    let mut out = vec![Vec::new()];
+    let mut filled = 0;
+    for (i, t) in traces.into_iter().enumerate() {
+        if filled >= share && out.len() < parts {
+            out.push(Vec::new());
+            filled = 0;
+        }
+        filled += weight(&t);
+        if let Some(last) = out.last_mut() {
+            last.push((i, t));
+        }
+    }
+    out
 }
 
 // ---- first pass: envelope ----
@@ -343,6 +402,19 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// The traces of one part of `data`, with their indices there.
+    fn add_traces(&mut self, traces: Vec<(usize, Option<TraceProbe<'a>>)>) {
+        for (i, t) in traces {
+            match t {
+                Some(probe) => self.add_trace(probe, &format!("data[{i}]")),
+                None => self
+                    .cx
+                    .file
+                    .skip(Location::Unknown, format!("data[{i}]: skipped: a trace must be a JSON object")),
+            }
+        }
+    }
+
     fn add_trace(&mut self, probe: TraceProbe<'a>, label: &str) {
         let mut tcx = TraceCtx::default();
         if let Some(raw) = probe.processes {
@@ -968,6 +1040,52 @@ pub(crate) mod wire {
                     (s, end.unwrap_or(u64::MAX))
                 }
             }
+        }
+
+        /// Takes in the context of the next part of the file, parsed on another thread (parts
+        /// are absorbed in file order): its spans and arenas, its notes, and its scopes, which
+        /// become the same scope as an equal one already here, as in a sequential parse.
+        pub fn absorb(&mut self, other: Ctx<'a>) {
+            let Ctx { ds, file, scopes, .. } = other;
+            let mut theirs: Vec<(ScopeIdx, String, Option<String>)> = scopes
+                .into_iter()
+                .map(|((name, version), idx)| {
+                    (idx, ds.str(name).to_owned(), version.map(|v| ds.str(v).to_owned()))
+                })
+                .collect();
+            theirs.sort_unstable_by_key(|(idx, ..)| idx.0);
+            // `append` moves their scope `i` (0 is the shared default) to `i + base`.
+            let base = self.ds.scopes.len() - 1;
+            let first_span = self.ds.spans.len();
+            self.ds.append(ds);
+            let mut kept = Vec::new();
+            let mut remap: FxHashMap<u32, ScopeIdx> = FxHashMap::default();
+            for (idx, name, version) in theirs {
+                let Some(&scope) = self.ds.scopes.get(idx.0 as usize + base) else { continue };
+                let key = (self.ds.strings.get(&name), version.map(|v| self.ds.strings.get(&v)));
+                let (Some(name), version) = key else { continue };
+                let version = version.flatten();
+                let new = match self.scopes.get(&(name, version)) {
+                    Some(&existing) => existing,
+                    None => {
+                        let new = ScopeIdx(u32::try_from(base + 1 + kept.len()).unwrap_or(0));
+                        kept.push(scope);
+                        self.scopes.insert((name, version), new);
+                        new
+                    }
+                };
+                remap.insert(idx.0 + base as u32, new);
+            }
+            self.ds.scopes.truncate(base + 1);
+            self.ds.scopes.extend(kept);
+            for span in self.ds.spans.get_mut(first_span..).unwrap_or_default() {
+                if let Some(&s) = remap.get(&span.scope.0) {
+                    span.scope = s;
+                }
+            }
+            self.file.skipped += file.skipped;
+            let room = crate::model::MAX_WARNINGS_PER_FILE.saturating_sub(self.file.warnings.len());
+            self.file.warnings.extend(file.warnings.into_iter().take(room));
         }
 
         /// A scope for (name, version), one per distinct pair; the default scope without a name.

@@ -298,7 +298,7 @@ pub(crate) fn parse_format(
     let mut ticker = progress::Ticker::for_job(job, 0);
     let mut ds = match format {
         Format::OtlpJson | Format::OtlpJsonLines => otlp_json::parse_job(bytes, path, job)?,
-        Format::JaegerJson => jaeger_json::parse(bytes, path)?,
+        Format::JaegerJson => jaeger_json::parse_job(bytes, path, job)?,
         Format::ZipkinJson => zipkin_json::parse(bytes, path)?,
         Format::DatadogMsgpackV04 | Format::DatadogMsgpackV05 | Format::DatadogJson => {
             datadog::parse_job(bytes, path, format, job)?

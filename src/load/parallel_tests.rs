@@ -453,3 +453,69 @@ fn datadog_progress_and_cancel() {
         assert!(err.is_cancelled());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Jaeger JSON
+
+fn jaeger_doc(traces: u64) -> Vec<u8> {
+    let data: Vec<J> = (0..traces)
+        .map(|t| {
+            if t % 11 == 5 {
+                return json!("not a trace");
+            }
+            let spans: Vec<J> = (0..8u64)
+                .map(|i| {
+                    let mut refs = Vec::new();
+                    if i > 0 {
+                        refs.push(json!({"refType": "CHILD_OF", "traceID": hex(t + 1, 32), "spanID": hex(t * 100 + i, 16)}));
+                    }
+                    if i == 3 {
+                        refs.push(json!({"refType": "FOLLOWS_FROM", "traceID": hex(t + 2, 32), "spanID": hex(t * 100 + 101, 16)}));
+                    }
+                    let mut span = json!({
+                        "traceID": hex(t + 1, 32),
+                        "spanID": hex(t * 100 + i + 1, 16),
+                        "operationName": format!("op-{}", i % 3),
+                        "references": refs,
+                        "startTime": 1_700_000_000_000_000u64 + t * 1000 + i,
+                        "duration": 10 + i,
+                        "tags": [
+                            {"key": "otel.scope.name", "type": "string", "value": format!("lib-{}", t % 3)},
+                            {"key": "otel.scope.version", "type": "string", "value": "1.0"},
+                            {"key": "n", "type": "int64", "value": i},
+                            {"key": "u", "type": "string", "value": format!("unique {t}/{i}")},
+                        ],
+                        "logs": [],
+                        "processID": format!("p{}", i % 2),
+                    });
+                    if i == 6 && t % 7 == 2 {
+                        span["spanID"] = json!("zz");
+                    }
+                    span
+                })
+                .collect();
+            json!({
+                "traceID": hex(t + 1, 32),
+                "spans": spans,
+                "processes": {
+                    "p0": {"serviceName": format!("svc-{}", t % 4), "tags": [{"key": "host", "type": "string", "value": "h"}]},
+                    "p1": {"serviceName": "db", "tags": []},
+                },
+            })
+        })
+        .collect();
+    json!({ "data": data }).to_string().into_bytes()
+}
+
+#[test]
+fn jaeger_traces_in_parallel_are_the_sequential_result() {
+    let input = jaeger_doc(60);
+    let progress = Progress::new();
+    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    assert!(seq.files[0].skipped > 3, "the input has bad traces and spans");
+    assert!(seq.scopes.len() > 2 && seq.spans.len() > 400);
+    for workers in [2, 3, 7] {
+        let par = super::jaeger_json::parse_job(&input, "t.json", &job(workers, &progress)).unwrap();
+        assert_same(&seq, &par);
+    }
+}

@@ -18,6 +18,7 @@
 
 use self::wire::{Ctx, Entries, OtelTags, RawList, Scalar, Str, preview, scalar};
 use super::LoadError;
+use super::progress::Ticker;
 use crate::model::{
     Attr, Dataset, Event, Format, IdError, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId,
     SpanKind, StatusCode, Sym, TraceId, Value,
@@ -48,6 +49,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// (each trace is independent), merged back in file order (`Ctx::absorb`).
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
+    let mut ticked = false;
     let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
     match wire::first_byte(text) {
         Some(b'[') => {
@@ -74,24 +76,38 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
                 Data::Traces(traces) => {
                     let workers = job.workers_for(input.len()).min(traces.len());
                     let parts = split_traces(traces, workers);
+                    // Each part reports progress over its bytes (the first from the file's start,
+                    // the last to its end) and releases the input pages it has passed.
+                    let starts: Vec<usize> = parts
+                        .iter()
+                        .enumerate()
+                        .map(
+                            |(k, part)| {
+                                if k == 0 { 0 } else { part_start(input, part).unwrap_or(input.len()) }
+                            },
+                        )
+                        .collect();
+                    let until = |k: usize| starts.get(k + 1).copied().unwrap_or(input.len());
                     let others: Vec<Option<Parser<'_>>> = std::thread::scope(|scope| {
-                        let mut parts = parts.into_iter();
-                        let first = parts.next().unwrap_or_default();
+                        let mut parts = parts.into_iter().enumerate();
+                        let first = parts.next().map(|(_, part)| part).unwrap_or_default();
                         let handles: Vec<_> = parts
-                            .map(|part| {
+                            .map(|(k, part)| {
+                                let (from, to) = (starts.get(k).copied().unwrap_or(0), until(k));
                                 scope.spawn(move || {
                                     let mut q = Parser {
                                         cx: Ctx::new(input, path, FORMAT),
                                         procs: FxHashMap::default(),
                                     };
-                                    q.add_traces(part);
+                                    q.add_traces(part, &mut Ticker::for_job(job, from), to);
                                     q
                                 })
                             })
                             .collect();
-                        p.add_traces(first);
+                        p.add_traces(first, &mut Ticker::for_job(job, 0), until(0));
                         handles.into_iter().map(|h| h.join().ok()).collect()
                     });
+                    ticked = true;
                     for other in others {
                         match other {
                             Some(q) => p.cx.absorb(q.cx),
@@ -101,6 +117,9 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
                                     .skip(Location::Unknown, "some traces were lost to an internal error")
                             }
                         }
+                    }
+                    if job.progress.is_cancelled() {
+                        return Err(LoadError::cancelled(path));
                     }
                 }
                 Data::One(probe) => p.add_trace(probe, "data"),
@@ -141,7 +160,27 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
             return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
         }
     }
+    if !ticked {
+        // The other shapes are read in one go; report them whole.
+        Ticker::for_job(job, 0).step(input.len(), p.cx.ds.spans.len());
+    }
     Ok(p.cx.finish())
+}
+
+/// Where the first trace of a part starts (its first span's text), to report progress from.
+fn part_start(input: &[u8], part: &[(usize, Option<TraceProbe<'_>>)]) -> Option<usize> {
+    part.iter().find_map(|(_, t)| match t.as_ref()?.spans.as_ref()? {
+        RawList::Items(items) => items.first().map(|raw| super::offset_of(input, raw.get())),
+        RawList::NotArray => None,
+    })
+}
+
+/// Where a trace's last span ends in the input.
+fn trace_end(input: &[u8], probe: &TraceProbe<'_>) -> Option<usize> {
+    match probe.spans.as_ref()? {
+        RawList::Items(items) => items.last().map(|raw| super::offset_of(input, raw.get()) + raw.get().len()),
+        RawList::NotArray => None,
+    }
 }
 
 /// Cuts the list of traces into `parts` runs of about the same number of spans, keeping each
@@ -402,17 +441,32 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    /// The traces of one part of `data`, with their indices there.
-    fn add_traces(&mut self, traces: Vec<(usize, Option<TraceProbe<'a>>)>) {
+    /// The traces of one part of `data`, with their indices there, reporting each to `ticker`
+    /// and, once done, everything up to `until`.
+    fn add_traces(
+        &mut self,
+        traces: Vec<(usize, Option<TraceProbe<'a>>)>,
+        ticker: &mut Ticker<'_>,
+        until: usize,
+    ) {
         for (i, t) in traces {
             match t {
-                Some(probe) => self.add_trace(probe, &format!("data[{i}]")),
+                Some(probe) => {
+                    let end = trace_end(self.cx.input, &probe);
+                    self.add_trace(probe, &format!("data[{i}]"));
+                    if let Some(end) = end
+                        && !ticker.step(end, self.cx.ds.spans.len())
+                    {
+                        return;
+                    }
+                }
                 None => self
                     .cx
                     .file
                     .skip(Location::Unknown, format!("data[{i}]: skipped: a trace must be a JSON object")),
             }
         }
+        ticker.step(until, self.cx.ds.spans.len());
     }
 
     fn add_trace(&mut self, probe: TraceProbe<'a>, label: &str) {

@@ -305,7 +305,7 @@ pub(crate) fn parse_format(
         }
     };
     // Parsers that report as they go have counted their bytes already; this covers the rest.
-    if matches!(format, Format::JaegerJson | Format::ZipkinJson | Format::DatadogJson) {
+    if matches!(format, Format::ZipkinJson | Format::DatadogJson) {
         ticker.step(bytes.len(), ds.spans.len());
     }
     if job.progress.is_cancelled() {

@@ -519,3 +519,19 @@ fn jaeger_traces_in_parallel_are_the_sequential_result() {
         assert_same(&seq, &par);
     }
 }
+
+#[test]
+fn jaeger_progress_counts_every_byte_once_and_cancel_stops() {
+    let input = jaeger_doc(40);
+    for workers in [1, 3] {
+        let progress = Progress::new();
+        let ds = super::jaeger_json::parse_job(&input, "t.json", &job(workers, &progress)).unwrap();
+        let snap = progress.snapshot();
+        assert_eq!(snap.bytes_done, input.len() as u64, "{workers} workers");
+        assert_eq!(snap.spans, ds.spans.len() as u64);
+        let cancelled = Progress::new();
+        cancelled.cancel();
+        let err = super::jaeger_json::parse_job(&input, "t.json", &job(workers, &cancelled)).unwrap_err();
+        assert!(err.is_cancelled(), "{err}");
+    }
+}

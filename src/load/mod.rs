@@ -299,13 +299,13 @@ pub(crate) fn parse_format(
     let mut ds = match format {
         Format::OtlpJson | Format::OtlpJsonLines => otlp_json::parse_job(bytes, path, job)?,
         Format::JaegerJson => jaeger_json::parse_job(bytes, path, job)?,
-        Format::ZipkinJson => zipkin_json::parse(bytes, path)?,
+        Format::ZipkinJson => zipkin_json::parse_job(bytes, path, job)?,
         Format::DatadogMsgpackV04 | Format::DatadogMsgpackV05 | Format::DatadogJson => {
             datadog::parse_job(bytes, path, format, job)?
         }
     };
     // Parsers that report as they go have counted their bytes already; this covers the rest.
-    if matches!(format, Format::ZipkinJson | Format::DatadogJson) {
+    if format == Format::DatadogJson {
         ticker.step(bytes.len(), ds.spans.len());
     }
     if job.progress.is_cancelled() {

@@ -535,3 +535,18 @@ fn jaeger_progress_counts_every_byte_once_and_cancel_stops() {
         assert!(err.is_cancelled(), "{err}");
     }
 }
+
+#[test]
+fn zipkin_progress_counts_every_byte_once_and_cancel_stops() {
+    let spans: Vec<J> = (0..300u64)
+        .map(|i| json!({"traceId": hex(1 + i / 10, 32), "id": hex(100 + i, 16), "name": "op", "timestamp": 1_700_000_000_000_000u64 + i, "duration": 5, "localEndpoint": {"serviceName": "svc"}}))
+        .collect();
+    let input = J::Array(spans).to_string().into_bytes();
+    let progress = Progress::new();
+    let ds = super::zipkin_json::parse_job(&input, "z.json", &job(1, &progress)).unwrap();
+    assert_eq!(progress.snapshot().bytes_done, input.len() as u64);
+    assert_eq!(progress.snapshot().spans, ds.spans.len() as u64);
+    let cancelled = Progress::new();
+    cancelled.cancel();
+    assert!(super::zipkin_json::parse_job(&input, "z.json", &job(1, &cancelled)).unwrap_err().is_cancelled());
+}

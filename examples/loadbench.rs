@@ -219,12 +219,6 @@ fn child(args: &[String]) {
                 cpu_secs()
             );
         }
-        "utf8" => {
-            let bytes = std::fs::read(&file).expect("readable file");
-            let t = Instant::now();
-            let ok = std::str::from_utf8(&bytes).is_ok();
-            println!("{} {ok}", t.elapsed().as_secs_f64());
-        }
         _ => panic!("unknown child {what}"),
     }
 }

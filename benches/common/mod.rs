@@ -66,7 +66,7 @@ pub fn spans(total: usize, per_trace: usize, seed: u64) -> Vec<Span> {
     let mut rng = Rng::new(seed);
     let per_trace = per_trace.max(1);
     let traces = total.div_ceil(per_trace);
-    let trace_id = |t: u64| (0x5eed_0000_0000_0000 | t, 0x1000_0000_0000_0000 | (t * 7919));
+    let trace_id = |t: u64| (0x5eed_0000_0000_0000 | t, 0x1000_0000_0000_0000 | t.wrapping_mul(7919));
     let span_id = |t: u64, i: u64| 0x2000_0000_0000_0000 | (t << 24) | i;
     let mut out = Vec::with_capacity(total);
     let base = 1_700_000_000_000_000_000u64;

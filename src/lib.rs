@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod export;
 pub mod index;
+pub mod intern;
 pub mod load;
 pub mod model;
 pub mod samples;

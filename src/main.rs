@@ -62,6 +62,10 @@ fn main() -> ExitCode {
             report(&format!("error: writing output: {e}"));
             ExitCode::from(EXIT_LOAD)
         }
+        Err(Failure::Load(e)) if e.is_cancelled() => {
+            report("cancelled");
+            ExitCode::from(load::progress::EXIT_INTERRUPTED)
+        }
         Err(Failure::Load(e)) => {
             report(&format!("error: {e}"));
             ExitCode::from(EXIT_LOAD)
@@ -169,8 +173,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// Loads and indexes `paths`, reporting on stderr what was skipped: records dropped inside
 /// files (with the first reasons) and files in folders that are not traces.
 fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadError>), Failure> {
-    let loaded = load::load_paths(paths, forced)?;
-    for file in &loaded.dataset.files {
+    // A progress line on stderr when loading takes a while (terminals only); Ctrl-C cancels.
+    let progress = std::sync::Arc::new(load::Progress::new());
+    let _ctrl_c = load::progress::cancel_on_ctrl_c(&progress);
+    let reporter = load::progress::Reporter::start(std::sync::Arc::clone(&progress));
+    let options =
+        load::Options { forced, progress: Some(std::sync::Arc::clone(&progress)), ..Default::default() };
+    let loaded = load::load_paths_with(paths, &options)?;
+    let skipped_paths = loaded.skipped_paths;
+    let index = Index::build(loaded.dataset);
+    drop(reporter);
+    if progress.is_cancelled() {
+        return Err(Failure::Load(LoadError::cancelled("-")));
+    }
+    for file in &index.data.files {
         if file.skipped > 0 {
             report(&human::skip_summary(file));
             for reason in human::first_skip_reasons(file) {
@@ -178,10 +194,10 @@ fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadErr
             }
         }
     }
-    for e in &loaded.skipped_paths {
+    for e in &skipped_paths {
         report(&format!("skipped file {e}"));
     }
-    if loaded.dataset.files.is_empty() {
+    if index.data.files.is_empty() {
         // `LoadError`'s Display escapes the path text.
         let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Failure::Load(LoadError::new(
@@ -191,7 +207,7 @@ fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadErr
             "no trace files found",
         )));
     }
-    Ok((Index::build(loaded.dataset), loaded.skipped_paths))
+    Ok((index, skipped_paths))
 }
 
 /// The bundled samples, merged into one dataset.

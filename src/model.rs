@@ -3,7 +3,7 @@
 //!
 //! No format details and no UI here. Loaders fill a `Dataset`; `index::Index` reads it.
 
-use lasso::{Rodeo, Spur};
+pub use crate::intern::{Interner, Sym};
 use std::fmt;
 
 /// 128-bit trace id. 64-bit ids from older tracers are zero-extended.
@@ -89,9 +89,6 @@ impl SpanId {
         self.0 == 0
     }
 }
-
-/// An interned string. Names, services, keys and values are all interned once per distinct text.
-pub type Sym = Spur;
 
 /// A half-open range into one of the `Dataset` arenas; 8 bytes instead of a `Vec`'s 24.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -427,6 +424,13 @@ impl FileInfo {
             || (self.warnings.len() < 2 * MAX_WARNINGS_PER_FILE
                 && self.warnings.iter().filter(|w| w.skipped == skipped).count() < MAX_WARNINGS_PER_FILE)
     }
+    /// Takes in another part's warnings (a chunk parsed in parallel), within the same allowances;
+    /// the counts (`skipped`) are the caller's to add.
+    pub fn extend_warnings(&mut self, warnings: impl IntoIterator<Item = Warning>) {
+        for w in warnings {
+            self.push_warning(w);
+        }
+    }
     fn push_warning(&mut self, w: Warning) {
         if self.keeps(w.skipped) {
             self.warnings.push(w);
@@ -440,7 +444,7 @@ impl FileInfo {
 /// `Dataset::append`, which remaps symbols and slices.
 #[derive(Debug, Default)]
 pub struct Dataset {
-    pub strings: Rodeo,
+    pub strings: Interner,
     pub spans: Vec<Span>,
     pub attrs: Vec<Attr>,
     pub values: Vec<Value>,
@@ -466,6 +470,7 @@ impl Dataset {
         ds
     }
 
+    #[inline]
     pub fn intern(&mut self, s: &str) -> Sym {
         self.strings.get_or_intern(s)
     }
@@ -535,11 +540,54 @@ impl Dataset {
         self.attrs_of(slice).iter().find(|a| a.key == key).map(|a| a.value)
     }
 
+    /// Gives back the arenas' spare capacity once loading is done (they grew by doubling).
+    pub fn shrink_to_fit(&mut self) {
+        self.strings.shrink_to_fit();
+        self.spans.shrink_to_fit();
+        self.attrs.shrink_to_fit();
+        self.values.shrink_to_fit();
+        self.events.shrink_to_fit();
+        self.links.shrink_to_fit();
+        self.resources.shrink_to_fit();
+        self.scopes.shrink_to_fit();
+    }
+
+    /// Heap bytes held by the dataset (capacities; warnings and file names not counted).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.strings.heap_bytes()
+            + self.spans.capacity() * size_of::<Span>()
+            + self.attrs.capacity() * size_of::<Attr>()
+            + self.values.capacity() * size_of::<Value>()
+            + self.events.capacity() * size_of::<Event>()
+            + self.links.capacity() * size_of::<Link>()
+            + self.resources.capacity() * size_of::<Resource>()
+            + self.scopes.capacity() * size_of::<Scope>()
+    }
+
+    /// Whether nothing was added since `Dataset::new()` (or `default()`).
+    fn is_blank(&self) -> bool {
+        self.spans.is_empty()
+            && self.attrs.is_empty()
+            && self.values.is_empty()
+            && self.events.is_empty()
+            && self.links.is_empty()
+            && self.resources.len() <= 1
+            && self.scopes.len() <= 1
+            && self.files.is_empty()
+            && self.strings.is_empty()
+    }
+
     /// Moves everything from `other` into `self`, remapping symbols, slices and file numbers.
-    pub fn append(&mut self, other: Dataset) {
-        let syms: Vec<Sym> = other.strings.strings().map(|s| self.strings.get_or_intern(s)).collect();
-        // Rodeo hands out keys densely in insertion order, so a key's index is its position.
-        let map = |s: Sym| syms[lasso::Key::into_usize(s)];
+    /// Appending to a blank dataset just takes `other` over (loading one file costs nothing here).
+    pub fn append(&mut self, mut other: Dataset) {
+        if self.is_blank() && !other.resources.is_empty() && !other.scopes.is_empty() {
+            std::mem::swap(self, &mut other);
+            return;
+        }
+        let syms = self.strings.absorb(&other.strings);
+        // Symbols are dense indices, so a symbol of `other` indexes `syms`.
+        let map = |s: Sym| syms.get(lasso::Key::into_usize(s)).copied().unwrap_or(s);
         let map_opt = |s: Option<Sym>| s.map(map);
         let shift = |s: Slice, base: usize| Slice { start: s.start + base as u32, len: s.len };
         let (attr_base, value_base, event_base, link_base) =

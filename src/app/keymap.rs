@@ -26,6 +26,8 @@ pub enum Context {
     Picker,
     /// The linked-traces view is open.
     Flow,
+    /// The stitched timeline is open.
+    Stitch,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
 }
@@ -42,6 +44,7 @@ impl Context {
         Context::Links,
         Context::Picker,
         Context::Flow,
+        Context::Stitch,
         Context::Input,
     ];
 
@@ -56,6 +59,7 @@ impl Context {
             Context::Links => "Links tab",
             Context::Picker => "Link picker",
             Context::Flow => "Linked traces",
+            Context::Stitch => "Stitched timeline",
             Context::Input => "Typing a search or filter",
         }
     }
@@ -304,6 +308,46 @@ pub const BINDINGS: &[Binding] = &[
         "copy the selected span's (or link's) trace and span ids (OSC 52)",
         Hint::Low,
     ),
+    bind(
+        C::Trace,
+        &[Key::ch('T')],
+        Action::ShowStitchedTimeline,
+        "timeline",
+        "stitched timeline: this trace and its linked traces on one time axis",
+        Hint::None,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::new(K::Enter)],
+        Action::OpenTrace,
+        "open",
+        "open the selected span in its own trace",
+        Hint::High,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::ch('h'), Key::new(K::Left)],
+        Action::Collapse,
+        "collapse",
+        "collapse the span or trace block (again: go to its parent)",
+        Hint::Low,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::ch('l'), Key::new(K::Right)],
+        Action::Expand,
+        "expand",
+        "expand the span or trace block",
+        Hint::Low,
+    ),
+    bind(
+        C::Stitch,
+        &[Key::ch(' ')],
+        Action::ToggleCollapse,
+        "toggle",
+        "collapse or expand the span or trace block",
+        Hint::None,
+    ),
     bind(C::Flow, &[Key::new(K::Enter)], Action::OpenTrace, "open", "open the selected trace", Hint::High),
     bind(
         C::Flow,
@@ -373,6 +417,22 @@ pub const BINDINGS: &[Binding] = &[
         Action::ExpandAll,
         "expand all",
         "expand every span",
+        Hint::None,
+    ),
+    bind(
+        C::Waterfall,
+        &[Key::ch('c')],
+        Action::ToggleCriticalPath,
+        "critical",
+        "mark the trace's critical path (◆, bars █; others ░)",
+        Hint::Low,
+    ),
+    bind(
+        C::Waterfall,
+        &[Key::ch('C')],
+        Action::ToggleCrossCriticalPath,
+        "critical ↗",
+        "critical path that may continue through links into other loaded traces",
         Hint::None,
     ),
     // Details pane.

@@ -4,6 +4,7 @@
 //! state changes. `ui::render` only reads an `App`.
 
 pub mod action;
+pub mod critical;
 pub mod detail;
 pub mod flow;
 pub mod history;
@@ -11,6 +12,7 @@ pub mod keymap;
 pub mod links;
 pub mod list;
 pub mod search;
+pub mod stitch;
 pub mod trace_view;
 
 #[cfg(test)]
@@ -68,6 +70,8 @@ pub enum Overlay {
     },
     /// The traces linked to the open one, as a tree (`L`).
     Flow(Box<FlowView>),
+    /// The open trace and its directly linked traces on one time axis (`T`).
+    Stitch(Box<stitch::StitchView>),
 }
 
 pub struct App<'a> {
@@ -208,6 +212,7 @@ impl<'a> App<'a> {
             Overlay::Help { .. } | Overlay::Value { .. } => return vec![Context::Move, Context::Global],
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
             Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
+            Overlay::Stitch(_) => return vec![Context::Stitch, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -282,10 +287,14 @@ impl<'a> App<'a> {
             Action::NextTab => self.cycle_tab(true),
             Action::OpenTrace => match &self.overlay {
                 Overlay::Flow(_) => self.open_flow_selection(),
+                Overlay::Stitch(_) => self.open_stitch_selection(),
                 _ => self.open_selected_trace(),
             },
             Action::ShowLinkedTraces => self.show_linked_traces(),
+            Action::ShowStitchedTimeline => self.show_stitched_timeline(),
             Action::CopyIds => self.copy_ids(),
+            Action::ToggleCriticalPath => self.toggle_critical(false),
+            Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
                 self.list.sort = self.list.sort.next();
                 self.refresh_list();
@@ -369,6 +378,20 @@ impl<'a> App<'a> {
                 }
                 return;
             }
+            Overlay::Stitch(sv) => {
+                let rows = areas.stitch_rows();
+                if rows.contains(at) {
+                    let i = sv.scroll + usize::from(y - rows.y);
+                    if i < sv.rows.len() {
+                        if i == sv.sel {
+                            self.open_stitch_selection();
+                        } else {
+                            sv.set_sel(self.index, i, usize::from(rows.height));
+                        }
+                    }
+                }
+                return;
+            }
         }
         let index = self.index;
         match &mut self.screen {
@@ -435,6 +458,7 @@ impl<'a> App<'a> {
             (Overlay::Help { .. } | Overlay::Value { .. }, _) => inner(a.help()).height,
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
             (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
+            (Overlay::Stitch(_), _) => a.stitch_rows().height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -465,6 +489,11 @@ impl<'a> App<'a> {
             Overlay::Flow(fv) => {
                 fv.sel = step(fv.sel, fv.rows.len(), m, page);
                 fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
+                return;
+            }
+            Overlay::Stitch(sv) => {
+                let i = step(sv.sel, sv.rows.len(), m, page);
+                sv.set_sel(index, i, page);
                 return;
             }
             Overlay::None => {}
@@ -530,6 +559,7 @@ impl<'a> App<'a> {
                 let page = usize::from(a.flow_rows(fv.rows.len()).height);
                 fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
             }
+            Overlay::Stitch(sv) => sv.follow(usize::from(a.stitch_rows().height)),
             Overlay::None => {}
         }
     }
@@ -541,6 +571,11 @@ impl<'a> App<'a> {
     }
 
     fn collapse(&mut self) {
+        if let Overlay::Stitch(sv) = &mut self.overlay {
+            let h = usize::from(Areas::new(self.viewport).stitch_rows().height);
+            sv.collapse(self.index, &self.pos_of, h);
+            return;
+        }
         let h = self.waterfall_height();
         let index = self.index;
         let pos_of = &self.pos_of;
@@ -556,6 +591,10 @@ impl<'a> App<'a> {
     }
 
     fn expand(&mut self) {
+        if let Overlay::Stitch(sv) = &mut self.overlay {
+            sv.expand(self.index, usize::from(Areas::new(self.viewport).stitch_rows().height));
+            return;
+        }
         let h = self.waterfall_height();
         let index = self.index;
         let Some(tv) = self.tv_mut() else { return };
@@ -569,6 +608,10 @@ impl<'a> App<'a> {
     }
 
     fn toggle_collapse(&mut self) {
+        if let Overlay::Stitch(sv) = &mut self.overlay {
+            sv.toggle(self.index, usize::from(Areas::new(self.viewport).stitch_rows().height));
+            return;
+        }
         let h = self.waterfall_height();
         let Some(tv) = self.tv_mut() else { return };
         let pos = tv.selected;
@@ -752,6 +795,23 @@ impl<'a> App<'a> {
         self.clamp_scrolls();
     }
 
+    /// `c`/`C`: computes the critical path (or across links) once, or hides it.
+    fn toggle_critical(&mut self, cross: bool) {
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        if tv.critical.as_ref().is_some_and(|c| c.cross == cross) {
+            tv.critical = None;
+            self.status = Some("critical path hidden".into());
+            return;
+        }
+        let cv = critical::CriticalView::build(index, tv.trace, cross, pos_of);
+        if cross && cv.traces < 2 {
+            self.status = Some("the critical path does not cross any link into a loaded trace".into());
+        }
+        tv.critical = Some(cv);
+    }
+
     /// `y`: the selected linked trace (and its root span), the selected link row's far end (in
     /// the Links tab) or the selected span, as `TRACE_ID SPAN_ID`, handed to `tui` for the
     /// clipboard.
@@ -794,6 +854,28 @@ impl<'a> App<'a> {
             "copied {what} ids {}… {span_id} (OSC 52: terminal may not support it)",
             trace_id.short(8)
         ));
+    }
+
+    /// `T`: the open trace and its directly linked traces on one time axis, built here so
+    /// drawing only reads it.
+    fn show_stitched_timeline(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let (t, selected) = (tv.trace, tv.selected_span(index));
+        if !index.linked_traces(t).any(|tl| tl.other != t) {
+            self.status = Some("no other loaded trace is linked to this one".into());
+            return;
+        }
+        let sv = stitch::StitchView::build(index, t, selected, &self.pos_of);
+        self.overlay = Overlay::Stitch(Box::new(sv));
+        self.clamp_scrolls();
+    }
+
+    /// Enter in the stitched timeline: a recorded jump to the selected span, in its own trace.
+    fn open_stitch_selection(&mut self) {
+        let Overlay::Stitch(sv) = &self.overlay else { return };
+        let Some(s) = sv.selected_span(self.index) else { return };
+        self.jump_to_span(s);
     }
 
     /// Enter in the linked-traces view: a recorded jump to the selected trace.
@@ -879,7 +961,7 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) => None,
+            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) | Overlay::Stitch(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)

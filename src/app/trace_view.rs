@@ -114,6 +114,8 @@ pub struct TraceView {
     /// Links of the selected span (outgoing, then incoming), refreshed when the selection moves.
     pub links: Vec<LinkRow>,
     pub search: Search,
+    /// The critical path, while it is shown (`c`/`C`).
+    pub critical: Option<super::critical::CriticalView>,
 }
 
 impl TraceView {
@@ -139,6 +141,7 @@ impl TraceView {
             detail_scroll: 0,
             links: Vec::new(),
             search: Search::default(),
+            critical: None,
         };
         if let Some(snap) = snap.filter(|s| s.trace == trace) {
             for &p in &snap.collapsed {

@@ -14,9 +14,20 @@ pub struct LoadError {
     pub message: String,
 }
 
+const CANCELLED: &str = "loading cancelled";
+
 impl LoadError {
     pub fn new(path: &str, format: Option<Format>, at: Location, message: impl Into<String>) -> Self {
         Self { path: path.to_owned(), format, at, message: message.into() }
+    }
+
+    /// The load was cancelled (Ctrl-C, or the explorer's loading screen was closed).
+    pub fn cancelled(path: &str) -> Self {
+        Self::new(path, None, Location::Unknown, CANCELLED)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.message == CANCELLED && self.at == Location::Unknown
     }
 
     /// A serde_json error, with its line and column.

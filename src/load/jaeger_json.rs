@@ -18,6 +18,7 @@
 
 use self::wire::{Ctx, Entries, OtelTags, RawList, Scalar, Str, preview, scalar};
 use super::LoadError;
+use super::progress::Ticker;
 use crate::model::{
     Attr, Dataset, Event, Format, IdError, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId,
     SpanKind, StatusCode, Sym, TraceId, Value,
@@ -36,7 +37,19 @@ pub const WARNINGS_KEY: &str = "jaeger.warnings";
 
 /// Parses a Jaeger JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    parse_job(
+        input,
+        path,
+        &super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
+    )
+}
+
+/// `parse` with the traces of a `{"data": [...]}` file shared out to up to `job.workers` threads
+/// (each trace is independent), merged back in file order (`Ctx::absorb`).
+pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
+    let mut ticked = false;
     let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
     match wire::first_byte(text) {
         Some(b'[') => {
@@ -61,14 +74,52 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             let top: TopProbe = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
             match top.data {
                 Data::Traces(traces) => {
-                    for (i, t) in traces.into_iter().enumerate() {
-                        match t {
-                            Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
-                            None => p.cx.file.skip(
-                                Location::Unknown,
-                                format!("data[{i}]: skipped: a trace must be a JSON object"),
-                            ),
+                    let workers = job.workers_for(input.len()).min(traces.len());
+                    let parts = split_traces(traces, workers);
+                    // Each part reports progress over its bytes (the first from the file's start,
+                    // the last to its end) and releases the input pages it has passed.
+                    let starts: Vec<usize> = parts
+                        .iter()
+                        .enumerate()
+                        .map(
+                            |(k, part)| {
+                                if k == 0 { 0 } else { part_start(input, part).unwrap_or(input.len()) }
+                            },
+                        )
+                        .collect();
+                    let until = |k: usize| starts.get(k + 1).copied().unwrap_or(input.len());
+                    let others: Vec<Option<Parser<'_>>> = std::thread::scope(|scope| {
+                        let mut parts = parts.into_iter().enumerate();
+                        let first = parts.next().map(|(_, part)| part).unwrap_or_default();
+                        let handles: Vec<_> = parts
+                            .map(|(k, part)| {
+                                let (from, to) = (starts.get(k).copied().unwrap_or(0), until(k));
+                                scope.spawn(move || {
+                                    let mut q = Parser {
+                                        cx: Ctx::new(input, path, FORMAT),
+                                        procs: FxHashMap::default(),
+                                    };
+                                    q.add_traces(part, &mut Ticker::for_job(job, from), to);
+                                    q
+                                })
+                            })
+                            .collect();
+                        p.add_traces(first, &mut Ticker::for_job(job, 0), until(0));
+                        handles.into_iter().map(|h| h.join().ok()).collect()
+                    });
+                    ticked = true;
+                    for other in others {
+                        match other {
+                            Some(q) => p.cx.absorb(q.cx),
+                            // Nothing in the loader panics on input; if a thread did anyway, say so.
+                            None => {
+                                p.cx.file
+                                    .skip(Location::Unknown, "some traces were lost to an internal error")
+                            }
                         }
+                    }
+                    if job.progress.is_cancelled() {
+                        return Err(LoadError::cancelled(path));
                     }
                 }
                 Data::One(probe) => p.add_trace(probe, "data"),
@@ -109,7 +160,54 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
         }
     }
+    if !ticked {
+        // The other shapes are read in one go; report them whole.
+        Ticker::for_job(job, 0).step(input.len(), p.cx.ds.spans.len());
+    }
     Ok(p.cx.finish())
+}
+
+/// Where the first trace of a part starts (its first span's text), to report progress from.
+fn part_start(input: &[u8], part: &[(usize, Option<TraceProbe<'_>>)]) -> Option<usize> {
+    part.iter().find_map(|(_, t)| match t.as_ref()?.spans.as_ref()? {
+        RawList::Items(items) => items.first().map(|raw| super::offset_of(input, raw.get())),
+        RawList::NotArray => None,
+    })
+}
+
+/// Where a trace's last span ends in the input.
+fn trace_end(input: &[u8], probe: &TraceProbe<'_>) -> Option<usize> {
+    match probe.spans.as_ref()? {
+        RawList::Items(items) => items.last().map(|raw| super::offset_of(input, raw.get()) + raw.get().len()),
+        RawList::NotArray => None,
+    }
+}
+
+/// Cuts the list of traces into `parts` runs of about the same number of spans, keeping each
+/// trace's index (for warnings that name `data[i]`).
+fn split_traces(
+    traces: Vec<Option<TraceProbe<'_>>>,
+    parts: usize,
+) -> Vec<Vec<(usize, Option<TraceProbe<'_>>)>> {
+    let weight = |t: &Option<TraceProbe<'_>>| match t.as_ref().and_then(|p| p.spans.as_ref()) {
+        Some(RawList::Items(items)) => items.len() + 1,
+        _ => 1,
+    };
+    let total: usize = traces.iter().map(weight).sum();
+    let share = total.div_ceil(parts.max(1)).max(1);
+    let mut out = vec![Vec::new()];
+    let mut filled = 0;
+    for (i, t) in traces.into_iter().enumerate() {
+        if filled >= share && out.len() < parts {
+            out.push(Vec::new());
+            filled = 0;
+        }
+        filled += weight(&t);
+        if let Some(last) = out.last_mut() {
+            last.push((i, t));
+        }
+    }
+    out
 }
 
 // ---- first pass: envelope ----
@@ -343,6 +441,34 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// The traces of one part of `data`, with their indices there, reporting each to `ticker`
+    /// and, once done, everything up to `until`.
+    fn add_traces(
+        &mut self,
+        traces: Vec<(usize, Option<TraceProbe<'a>>)>,
+        ticker: &mut Ticker<'_>,
+        until: usize,
+    ) {
+        for (i, t) in traces {
+            match t {
+                Some(probe) => {
+                    let end = trace_end(self.cx.input, &probe);
+                    self.add_trace(probe, &format!("data[{i}]"));
+                    if let Some(end) = end
+                        && !ticker.step(end, self.cx.ds.spans.len())
+                    {
+                        return;
+                    }
+                }
+                None => self
+                    .cx
+                    .file
+                    .skip(Location::Unknown, format!("data[{i}]: skipped: a trace must be a JSON object")),
+            }
+        }
+        ticker.step(until, self.cx.ds.spans.len());
+    }
+
     fn add_trace(&mut self, probe: TraceProbe<'a>, label: &str) {
         let mut tcx = TraceCtx::default();
         if let Some(raw) = probe.processes {
@@ -892,10 +1018,7 @@ pub(crate) mod wire {
             let mut ds = Dataset::new();
             ds.spans.reserve(n / BYTES_PER_SPAN);
             ds.attrs.reserve(n / BYTES_PER_ATTR);
-            ds.strings = lasso::Rodeo::with_capacity(lasso::Capacity::new(
-                n / BYTES_PER_DISTINCT_STRING,
-                std::num::NonZeroUsize::new((n / 8).max(4096)).unwrap_or(std::num::NonZeroUsize::MIN),
-            ));
+            ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
             Self {
                 input,
                 ds,
@@ -971,6 +1094,51 @@ pub(crate) mod wire {
                     (s, end.unwrap_or(u64::MAX))
                 }
             }
+        }
+
+        /// Takes in the context of the next part of the file, parsed on another thread (parts
+        /// are absorbed in file order): its spans and arenas, its notes, and its scopes, which
+        /// become the same scope as an equal one already here, as in a sequential parse.
+        pub fn absorb(&mut self, other: Ctx<'a>) {
+            let Ctx { ds, file, scopes, .. } = other;
+            let mut theirs: Vec<(ScopeIdx, String, Option<String>)> = scopes
+                .into_iter()
+                .map(|((name, version), idx)| {
+                    (idx, ds.str(name).to_owned(), version.map(|v| ds.str(v).to_owned()))
+                })
+                .collect();
+            theirs.sort_unstable_by_key(|(idx, ..)| idx.0);
+            // `append` moves their scope `i` (0 is the shared default) to `i + base`.
+            let base = self.ds.scopes.len() - 1;
+            let first_span = self.ds.spans.len();
+            self.ds.append(ds);
+            let mut kept = Vec::new();
+            let mut remap: FxHashMap<u32, ScopeIdx> = FxHashMap::default();
+            for (idx, name, version) in theirs {
+                let Some(&scope) = self.ds.scopes.get(idx.0 as usize + base) else { continue };
+                let key = (self.ds.strings.get(&name), version.map(|v| self.ds.strings.get(&v)));
+                let (Some(name), version) = key else { continue };
+                let version = version.flatten();
+                let new = match self.scopes.get(&(name, version)) {
+                    Some(&existing) => existing,
+                    None => {
+                        let new = ScopeIdx(u32::try_from(base + 1 + kept.len()).unwrap_or(0));
+                        kept.push(scope);
+                        self.scopes.insert((name, version), new);
+                        new
+                    }
+                };
+                remap.insert(idx.0 + base as u32, new);
+            }
+            self.ds.scopes.truncate(base + 1);
+            self.ds.scopes.extend(kept);
+            for span in self.ds.spans.get_mut(first_span..).unwrap_or_default() {
+                if let Some(&s) = remap.get(&span.scope.0) {
+                    span.scope = s;
+                }
+            }
+            self.file.skipped += file.skipped;
+            self.file.extend_warnings(file.warnings);
         }
 
         /// A scope for (name, version), one per distinct pair; the default scope without a name.

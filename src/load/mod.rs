@@ -9,13 +9,67 @@ pub mod datadog;
 pub mod error;
 pub mod jaeger_json;
 pub mod otlp_json;
+pub mod progress;
 pub mod zipkin_json;
 
 pub use error::{LoadError, location_at, offset_of};
+pub use progress::Progress;
 
 use crate::model::{Dataset, Format, Location};
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How a load runs. `Options::default()` sniffs every file, uses every core and reports to no one.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Parse every file as this format instead of sniffing.
+    pub forced: Option<Format>,
+    /// Threads that parse one large file together; 0 means the `WEFT_WORKERS` environment
+    /// variable if set, else one per core.
+    pub workers: usize,
+    /// Counters to watch the load by, and its cancel switch.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// Below this many bytes per worker a file is parsed by one thread: starting threads and merging
+/// their datasets would cost more than it saves.
+pub(crate) const MIN_CHUNK_BYTES: usize = 1 << 20;
+
+/// What a parser needs besides its input: how many threads it may use and where to report.
+pub(crate) struct Job<'p> {
+    pub workers: usize,
+    /// Inputs smaller than `workers * min_chunk` use fewer workers (tests lower it).
+    pub min_chunk: usize,
+    pub progress: &'p Progress,
+    /// For a mapped file: drops pages of the input the parse has passed.
+    pub release: Option<progress::Release<'p>>,
+}
+
+impl std::fmt::Debug for Job<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("workers", &self.workers).field("min_chunk", &self.min_chunk).finish()
+    }
+}
+
+impl Job<'_> {
+    /// Workers worth using on `len` bytes: at least 1, at most `workers`.
+    pub fn workers_for(&self, len: usize) -> usize {
+        self.workers.min(len / self.min_chunk.max(1)).max(1)
+    }
+}
+
+/// The number of parsing threads `Options::workers == 0` stands for.
+fn default_workers() -> usize {
+    const MAX_WORKERS: usize = 16;
+    std::env::var("WEFT_WORKERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(MAX_WORKERS)
+}
 
 /// The most files one dataset holds (`Span::file` is a u16). Files past it in a folder are
 /// listed in `skipped_paths`; an explicit path past it is an error.
@@ -34,33 +88,79 @@ fn too_many_files(path: &str) -> LoadError {
 /// folder that are not traces are noted in `skipped_paths`, but an explicit path that cannot be
 /// loaded is an error.
 pub fn load_paths(paths: &[PathBuf], forced: Option<Format>) -> Result<Loaded, LoadError> {
-    let mut loaded = Loaded { dataset: Dataset::new(), skipped_paths: Vec::new() };
+    load_paths_with(paths, &Options { forced, ..Options::default() })
+}
+
+/// One input of a load, found before anything is read so the total size is known up front.
+enum Source {
+    Stdin,
+    /// A path named on the command line: failing to load it fails the load.
+    Explicit(PathBuf),
+    /// A file found in a folder: failing to load it only skips it.
+    InFolder(PathBuf),
+}
+
+/// `load_paths` with threads, progress and cancellation as `options` say.
+pub fn load_paths_with(paths: &[PathBuf], options: &Options) -> Result<Loaded, LoadError> {
+    let local = Progress::new();
+    let progress = options.progress.as_deref().unwrap_or(&local);
+    let workers = if options.workers == 0 { default_workers() } else { options.workers };
+    let job = Job { workers, min_chunk: MIN_CHUNK_BYTES, progress, release: None };
+    let mut sources = Vec::new();
     for path in paths {
-        if loaded.dataset.files.len() >= MAX_FILES && !path.is_dir() {
-            return Err(too_many_files(&path.display().to_string()));
-        }
         if path.as_os_str() == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| LoadError::new("-", None, Location::Unknown, e.to_string()))?;
-            loaded.dataset.append(load_bytes(buf, "<stdin>", forced)?);
+            sources.push(Source::Stdin);
         } else if path.is_dir() {
-            for file in files_in(path)? {
-                if loaded.dataset.files.len() >= MAX_FILES {
-                    loaded.skipped_paths.push(too_many_files(&file.display().to_string()));
-                    continue;
-                }
-                match load_file(&file, forced) {
-                    Ok(ds) => loaded.dataset.append(ds),
-                    Err(err) => loaded.skipped_paths.push(err),
-                }
-            }
+            sources.extend(files_in(path)?.into_iter().map(Source::InFolder));
         } else {
-            loaded.dataset.append(load_file(path, forced)?);
+            sources.push(Source::Explicit(path.clone()));
         }
     }
+    for source in &sources {
+        if let Source::Explicit(p) | Source::InFolder(p) = source {
+            progress.add_total(std::fs::metadata(p).map_or(0, |m| m.len()));
+        }
+    }
+    let mut loaded = Loaded { dataset: Dataset::new(), skipped_paths: Vec::new() };
+    for source in sources {
+        if progress.is_cancelled() {
+            return Err(LoadError::cancelled(&source_name(&source)));
+        }
+        if loaded.dataset.files.len() >= MAX_FILES {
+            match source {
+                Source::InFolder(path) => {
+                    loaded.skipped_paths.push(too_many_files(&path.display().to_string()))
+                }
+                explicit => return Err(too_many_files(&source_name(&explicit))),
+            }
+            continue;
+        }
+        match source {
+            Source::Stdin => {
+                let mut buf = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .map_err(|e| LoadError::new("-", None, Location::Unknown, e.to_string()))?;
+                progress.add_total(buf.len() as u64);
+                loaded.dataset.append(load_input(&buf, "<stdin>", options.forced, &job)?);
+            }
+            Source::Explicit(path) => loaded.dataset.append(load_file_job(&path, options.forced, &job)?),
+            Source::InFolder(path) => match load_file_job(&path, options.forced, &job) {
+                Ok(ds) => loaded.dataset.append(ds),
+                Err(err) if err.is_cancelled() => return Err(err),
+                Err(err) => loaded.skipped_paths.push(err),
+            },
+        }
+    }
+    loaded.dataset.shrink_to_fit();
     Ok(loaded)
+}
+
+fn source_name(source: &Source) -> String {
+    match source {
+        Source::Stdin => "-".to_owned(),
+        Source::Explicit(p) | Source::InFolder(p) => p.display().to_string(),
+    }
 }
 
 /// The merged dataset plus files inside folders that could not be loaded (not fatal).
@@ -95,18 +195,118 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 pub fn load_file(path: &Path, forced: Option<Format>) -> Result<Dataset, LoadError> {
+    let progress = Progress::new();
+    let job =
+        Job { workers: default_workers(), min_chunk: MIN_CHUNK_BYTES, progress: &progress, release: None };
+    load_file_job(path, forced, &job)
+}
+
+/// A file's bytes: mapped when it is a regular file, else read.
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    /// Drops the pages of `self[offset..offset + len]` from memory; reading them again faults
+    /// them back in from the file (the page cache), so this never changes what is read.
+    fn release(&self, offset: usize, len: usize) {
+        #[cfg(target_os = "linux")]
+        if let Self::Mapped(map) = self {
+            // SAFETY: the map is a private, read-only mapping of a file. MADV_DONTNEED only
+            // discards this process's copies of the pages; a later read maps them again from
+            // the file, with the same bytes. (The advice is unchecked in memmap2 because on a
+            // written private mapping it would discard the writes; nothing writes here.)
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Mapped(m) => m,
+            Self::Read(v) => v,
+        }
+    }
+}
+
+/// Maps the file instead of reading it: no copy of the input is made (a 1 GB file would
+/// otherwise cost 1 GB of fresh pages plus the copy, ~15% of a load), and the pages go back
+/// as soon as the parse is done.
+fn read_file(path: &Path, name: &str) -> Result<FileBytes, LoadError> {
+    let error = |e: std::io::Error| LoadError::new(name, None, Location::Unknown, e.to_string());
+    let file = std::fs::File::open(path).map_err(error)?;
+    let meta = file.metadata().map_err(error)?;
+    if meta.is_file() && meta.len() > 0 {
+        // SAFETY: the map is only read, and lives until the parse returns. Another process
+        // truncating or rewriting the file meanwhile would change the bytes under us (or fault);
+        // weft opens exported trace files that nothing writes to while they are read, as
+        // ripgrep and other readers of large files assume. Should the map fail (an unusual
+        // filesystem), the file is read instead.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            return Ok(FileBytes::Mapped(map));
+        }
+    }
+    let mut buf = Vec::new();
+    (&file).read_to_end(&mut buf).map_err(error)?;
+    Ok(FileBytes::Read(buf))
+}
+
+fn load_file_job(path: &Path, forced: Option<Format>, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let name = path.display().to_string();
-    let bytes =
-        std::fs::read(path).map_err(|e| LoadError::new(&name, None, Location::Unknown, e.to_string()))?;
-    load_bytes(bytes, &name, forced)
+    let bytes = read_file(path, &name)?;
+    let release = |offset: usize, len: usize| bytes.release(offset, len);
+    let job = Job { release: Some(&release), ..*job };
+    load_input(&bytes, &name, forced, &job)
 }
 
 /// Decompresses if needed, sniffs (unless `forced`) and parses.
 pub fn load_bytes(bytes: Vec<u8>, path: &str, forced: Option<Format>) -> Result<Dataset, LoadError> {
-    let bytes = decompress(bytes, path)?;
+    let progress = Progress::new();
+    let job =
+        Job { workers: default_workers(), min_chunk: MIN_CHUNK_BYTES, progress: &progress, release: None };
+    load_input(&bytes, path, forced, &job)
+}
+
+/// Loads one input already in memory (decompressing and sniffing as `load_bytes` does), with
+/// threads, progress and cancellation as `options` say.
+pub fn load_slice(bytes: &[u8], path: &str, options: &Options) -> Result<Dataset, LoadError> {
+    let local = Progress::new();
+    let progress = options.progress.as_deref().unwrap_or(&local);
+    let workers = if options.workers == 0 { default_workers() } else { options.workers };
+    progress.add_total(bytes.len() as u64);
+    load_input(
+        bytes,
+        path,
+        options.forced,
+        &Job { workers, min_chunk: MIN_CHUNK_BYTES, progress, release: None },
+    )
+}
+
+fn load_input(raw: &[u8], path: &str, forced: Option<Format>, job: &Job<'_>) -> Result<Dataset, LoadError> {
+    let bytes = decompress(raw, path)?;
+    if bytes.len() != raw.len() {
+        // Progress counts parsed (decompressed) bytes; the total had the compressed size.
+        job.progress.sub_total(raw.len() as u64);
+        job.progress.add_total(bytes.len() as u64);
+    }
+    parse_format(&bytes, path, forced, job)
+}
+
+/// Sniffs (unless `forced`) and runs one format's parser over decompressed bytes.
+pub(crate) fn parse_format(
+    bytes: &[u8],
+    path: &str,
+    forced: Option<Format>,
+    job: &Job<'_>,
+) -> Result<Dataset, LoadError> {
     let format = match forced {
         Some(f) => f,
-        None => sniff(&bytes).ok_or_else(|| {
+        None => sniff(bytes).ok_or_else(|| {
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 "file is empty".to_owned()
             } else {
@@ -117,14 +317,22 @@ pub fn load_bytes(bytes: Vec<u8>, path: &str, forced: Option<Format>) -> Result<
             LoadError::new(path, None, Location::Unknown, what)
         })?,
     };
+    let mut ticker = progress::Ticker::for_job(job, 0);
     let mut ds = match format {
-        Format::OtlpJson | Format::OtlpJsonLines => otlp_json::parse(&bytes, path)?,
-        Format::JaegerJson => jaeger_json::parse(&bytes, path)?,
-        Format::ZipkinJson => zipkin_json::parse(&bytes, path)?,
+        Format::OtlpJson | Format::OtlpJsonLines => otlp_json::parse_job(bytes, path, job)?,
+        Format::JaegerJson => jaeger_json::parse_job(bytes, path, job)?,
+        Format::ZipkinJson => zipkin_json::parse_job(bytes, path, job)?,
         Format::DatadogMsgpackV04 | Format::DatadogMsgpackV05 | Format::DatadogJson => {
-            datadog::parse(&bytes, path, format)?
+            datadog::parse_job(bytes, path, format, job)?
         }
     };
+    // Parsers that report as they go have counted their bytes already; this covers the rest.
+    if format == Format::DatadogJson {
+        ticker.step(bytes.len(), ds.spans.len());
+    }
+    if job.progress.is_cancelled() {
+        return Err(LoadError::cancelled(path));
+    }
     for file in &mut ds.files {
         file.spans = ds.spans.len();
     }
@@ -148,7 +356,8 @@ const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// Undoes gzip or zstd (found by magic bytes), repeatedly, so `.json.gz.zst` also works.
-fn decompress(mut bytes: Vec<u8>, path: &str) -> Result<Vec<u8>, LoadError> {
+fn decompress<'b>(bytes: &'b [u8], path: &str) -> Result<Cow<'b, [u8]>, LoadError> {
+    let mut bytes = Cow::Borrowed(bytes);
     loop {
         let (kind, result) = if bytes.starts_with(GZIP_MAGIC) {
             let mut out = Vec::new();
@@ -163,9 +372,9 @@ fn decompress(mut bytes: Vec<u8>, path: &str) -> Result<Vec<u8>, LoadError> {
         } else {
             return Ok(bytes);
         };
-        bytes = result.map_err(|e| {
+        bytes = Cow::Owned(result.map_err(|e| {
             LoadError::new(path, None, Location::Unknown, format!("{kind} data is corrupt or truncated: {e}"))
-        })?;
+        })?);
     }
 }
 
@@ -207,6 +416,9 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 }
 
 #[cfg(test)]
+mod parallel_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -240,8 +452,8 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(b"{\"resourceSpans\":[]}").unwrap();
         let gz = enc.finish().unwrap();
-        assert_eq!(decompress(gz.clone(), "x").unwrap(), b"{\"resourceSpans\":[]}");
-        let err = decompress(gz[..gz.len() - 6].to_vec(), "t.json.gz").unwrap_err();
+        assert_eq!(&*decompress(&gz, "x").unwrap(), b"{\"resourceSpans\":[]}");
+        let err = decompress(&gz[..gz.len() - 6], "t.json.gz").unwrap_err();
         assert!(err.to_string().starts_with("t.json.gz: gzip data is corrupt or truncated"), "{err}");
     }
 }

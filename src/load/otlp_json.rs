@@ -8,8 +8,9 @@
 //! faulty (it is skipped with its line:col) instead of aborting the document; only JSON syntax
 //! errors end a document, and then only that document (one line of a JSON Lines file).
 
-use super::LoadError;
 use super::error::json_message;
+use super::progress::{Progress, Ticker};
+use super::{Job, LoadError};
 use crate::model::{
     Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, Scope, ScopeIdx, Slice, Span, SpanId,
     SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
@@ -19,34 +20,119 @@ use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
-/// Parses OTLP JSON (one document, or several concatenated / one per line).
+/// Parses OTLP JSON (one document, or several concatenated / one per line), on one thread.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    let mut cx = Ctx::new(input, path);
-    let mut pos = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    let mut docs = 0usize;
-    let mut good = 0usize;
-    let mut first_error: Option<(Location, String)> = None;
+    let progress = Progress::new();
+    parse_job(input, path, &Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None })
+}
+
+/// Parses OTLP JSON with up to `job.workers` threads, reporting progress as it goes.
+///
+/// Large inputs are cut into chunks that parse independently (see `plan`): JSON Lines at lines
+/// that start a document, one document between its `resourceSpans` elements. Each chunk runs the
+/// same code as a sequential parse would from that point, into its own `Ctx`; the chunks are then
+/// merged in file order, which numbers strings, spans, warnings and skips exactly as one pass
+/// would. Every cut is checked: the chunk before it must end exactly there. If one does not
+/// (a document runs across the cut, or a syntax error needs the whole document), the input is
+/// parsed again sequentially, so the result never depends on the number of threads.
+pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Dataset, LoadError> {
+    let start = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let workers = job.workers_for(input.len());
+    if workers > 1
+        && let Some(plan) = plan(input, start, workers)
+    {
+        match parse_chunks(input, path, job, &plan) {
+            Chunked::Done(cx, stats) => return finish(*cx, stats, path),
+            Chunked::Cancelled => return Err(LoadError::cancelled(path)),
+            Chunked::Mismatch => {}
+        }
+    }
+    let mut cx = Ctx::new(input, path, job, input.len());
+    cx.check_text(0, input.len());
+    let Some((stats, ..)) = read_documents(&mut cx, start, input.len(), input.len()) else {
+        return Err(LoadError::cancelled(path));
+    };
+    finish(cx, stats, path)
+}
+
+/// What a run over some documents found, for the whole-file verdict in `finish`.
+#[derive(Default)]
+struct DocStats {
+    docs: usize,
+    good: usize,
+    /// The problem with the file's first document, if it was skipped.
+    first_error: Option<(Location, String)>,
+}
+
+/// Reads one value from `input[pos..end]` with `body` and returns the bytes it took. Uses the
+/// text view of the input when the range is known to be UTF-8, so serde_json does not check
+/// every string again.
+fn parse_one<'a, B: Body<'a>>(
+    cx: &mut Ctx<'a>,
+    pos: usize,
+    end: usize,
+    field: &'static str,
+    body: B,
+) -> Result<(B::Out, usize), serde_json::Error> {
+    if let Some(text) = cx.text_range(pos, end) {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let out = Lenient { cx, field, body }.deserialize(&mut de)?;
+        return Ok((out, de.into_iter::<IgnoredAny>().byte_offset()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(cx.input.get(pos..end).unwrap_or_default());
+    let out = Lenient { cx, field, body }.deserialize(&mut de)?;
+    Ok((out, de.into_iter::<IgnoredAny>().byte_offset()))
+}
+
+/// Reads the documents that start in `from..until` and returns what happened and the offset
+/// where the next document would start. The parser sees no further than `limit`; a document
+/// cut there (end of input inside it) before the end of the input means the chunk boundary was
+/// wrong, and the third value is false. `None` when the load was cancelled.
+fn read_documents(
+    cx: &mut Ctx<'_>,
+    from: usize,
+    until: usize,
+    limit: usize,
+) -> Option<(DocStats, usize, bool)> {
+    let input = cx.input;
+    let first_doc_at = skip_whitespace(input, if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 });
+    let mut pos = from;
+    let mut stats = DocStats::default();
     loop {
         pos = skip_whitespace(input, pos);
-        let Some(rest) = input.get(pos..).filter(|r| !r.is_empty()) else { break };
-        docs += 1;
+        if pos >= until {
+            break;
+        }
+        if pos >= limit {
+            break;
+        }
+        let first_doc = pos == first_doc_at;
+        stats.docs += 1;
         let marks = cx.marks();
-        let mut de = serde_json::Deserializer::from_slice(rest);
-        let result = Lenient { cx: &mut cx, field: "document", body: Doc }.deserialize(&mut de);
+        let result = parse_one(cx, pos, limit, "document", Doc);
+        if cx.ticker.cancelled() {
+            return None;
+        }
         let problem = match result {
-            Ok(()) => {
-                let end = pos.saturating_add(de.into_iter::<IgnoredAny>().byte_offset());
+            Ok(((), used)) => {
+                let end = pos.saturating_add(used);
                 match cx.fault.take() {
                     None => {
-                        good += 1;
+                        stats.good += 1;
                         // A value was consumed, so `end > pos`; `max` guards the loop regardless.
                         pos = end.max(pos + 1);
+                        if !cx.ticker.step(pos, cx.ds.spans.len()) {
+                            return None;
+                        }
                         continue;
                     }
                     Some(fault) => (cx.locator.at(input, pos), fault),
                 }
             }
             Err(err) => {
+                if err.is_eof() && limit < input.len() {
+                    return Some((stats, pos, false));
+                }
                 cx.rollback(marks);
                 (cx.json_error_location(pos, &err), json_message(&err))
             }
@@ -58,29 +144,279 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             }
             _ => format!("{}; document skipped", problem.1),
         };
-        if first_error.is_none() && docs == 1 {
-            first_error = Some(problem.clone());
+        if first_doc {
+            stats.first_error = Some(problem.clone());
         }
         cx.file.skip(problem.0, reason);
         pos = next_document_line(input, pos);
+        if !cx.ticker.step(pos, cx.ds.spans.len()) {
+            return None;
+        }
     }
-    if let (0, Some((at, message))) = (good, first_error) {
+    if !cx.ticker.step(pos.min(until), cx.ds.spans.len()) {
+        return None;
+    }
+    Some((stats, pos, true))
+}
+
+/// The whole-file verdict and the finished dataset.
+fn finish(mut cx: Ctx<'_>, stats: DocStats, path: &str) -> Result<Dataset, LoadError> {
+    if let (0, Some((at, message))) = (stats.good, stats.first_error) {
         return Err(LoadError::new(path, Some(Format::OtlpJson), at, message));
     }
     if !cx.recognised {
         let message = match cx.api_error.take() {
             Some(m) => format!("the file is an error response, not traces: {m}"),
-            None if docs == 0 => "file is empty".to_owned(),
+            None if stats.docs == 0 => "file is empty".to_owned(),
             None => "no `resourceSpans` found; this does not look like OTLP JSON".to_owned(),
         };
         return Err(LoadError::new(path, Some(Format::OtlpJson), Location::Unknown, message));
     }
-    cx.file.format = if docs > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
+    cx.file.format = if stats.docs > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
     cx.dedupe();
     let Ctx { mut ds, mut file, .. } = cx;
     file.spans = ds.spans.len();
     ds.files.push(file);
     Ok(ds)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parallel chunks
+
+/// How an input is cut for parallel parsing.
+#[derive(Debug, PartialEq)]
+enum Plan {
+    /// Documents, one per line: chunk `k` reads the documents starting in `cuts[k]..cuts[k + 1]`
+    /// (`cuts[0]` is the first byte, the last entry the input length).
+    Lines { cuts: Vec<usize> },
+    /// One document `{"resourceSpans": [e, e, …]}`: chunk `k` reads the elements starting in
+    /// `cuts[k]..cuts[k + 1]`; `array_end` is the offset of the `]` that closes the array
+    /// (also the last entry of `cuts`).
+    Elements { cuts: Vec<usize>, array_end: usize },
+}
+
+/// How far into the input to look for a second document on its own line, to tell JSON Lines from
+/// one document. Collector batches are well under this per line.
+const LINES_PROBE: usize = 16 << 20;
+
+/// Decides where to cut `input` for `workers` threads, or `None` when it cannot be cut cheaply
+/// (the chunks are then one: the sequential parse).
+fn plan(input: &[u8], start: usize, workers: usize) -> Option<Plan> {
+    let first = skip_whitespace(input, start);
+    let probe_end = input.len().min(first.saturating_add(LINES_PROBE));
+    let lines = doc_start_after(input, first, probe_end).is_some();
+    let targets = (1..workers).map(|k| first + (input.len() - first) / workers * k);
+    if lines {
+        let mut cuts = vec![first];
+        for t in targets {
+            let from = t.max(cuts.last().copied().unwrap_or(first) + 1);
+            let Some(cut) = doc_start_after(input, from, input.len()) else { break };
+            cuts.push(cut);
+        }
+        cuts.push(input.len());
+        cuts.dedup();
+        return (cuts.len() > 2).then_some(Plan::Lines { cuts });
+    }
+    // `{ "resourceSpans" : [`
+    let mut pos = first;
+    for token in [&b"{"[..], b"\"resourceSpans\"", b":", b"["] {
+        pos = skip_whitespace(input, pos);
+        if !input.get(pos..)?.starts_with(token) {
+            return None;
+        }
+        pos += token.len();
+    }
+    let elements = skip_whitespace(input, pos);
+    // `] }` and nothing but whitespace after.
+    let mut end = input.len();
+    for token in [b'}', b']'] {
+        end = input.get(..end)?.iter().rposition(|b| !b.is_ascii_whitespace())?;
+        if input.get(end) != Some(&token) {
+            return None;
+        }
+    }
+    let array_end = end;
+    if elements >= array_end {
+        return None;
+    }
+    let mut cuts = vec![elements];
+    for t in targets {
+        let from = t.max(cuts.last().copied().unwrap_or(elements) + 1);
+        match element_start_after(input, from, array_end) {
+            Some(cut) => cuts.push(cut),
+            None => break,
+        }
+    }
+    cuts.push(array_end);
+    cuts.dedup();
+    (cuts.len() > 2).then_some(Plan::Elements { cuts, array_end })
+}
+
+/// The `{` of the first `} \n {` at or after `from` (before `limit`): a line that starts a
+/// document right after one ended, as in JSON Lines. (Elements of one document written one per
+/// line are separated by commas, so they do not match.) `parse_chunks` checks the guess.
+fn doc_start_after(input: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let finder = memchr::memmem::Finder::new(b"\n{");
+    let mut at = from;
+    loop {
+        let hit = at + finder.find(input.get(at..limit)?)?;
+        let before = input.get(..hit)?.iter().rposition(|b| !b.is_ascii_whitespace());
+        if before.and_then(|p| input.get(p)) == Some(&b'}') {
+            return Some(hit + 1);
+        }
+        at = hit + 1;
+    }
+}
+
+/// The `{` of the first `, { "resource" :` at or after `from` (before `limit`): where a
+/// resourceSpans element most likely starts. Only a guess (the text could sit inside a string);
+/// `parse_chunks` checks it.
+fn element_start_after(input: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let finder = memchr::memmem::Finder::new(b"\"resource\"");
+    let mut at = from;
+    loop {
+        let hit = at + finder.find(input.get(at..limit)?)?;
+        let before = |p: usize| input.get(..p)?.iter().rposition(|b| !b.is_ascii_whitespace());
+        let after = skip_whitespace(input, hit + b"\"resource\"".len());
+        if let Some(brace) = before(hit)
+            && input.get(brace) == Some(&b'{')
+            && before(brace).and_then(|c| input.get(c)) == Some(&b',')
+            && input.get(after) == Some(&b':')
+        {
+            return Some(brace);
+        }
+        at = hit + 1;
+    }
+}
+
+/// Whether `parse_job` with `workers` threads parses `input` in chunks (no fallback).
+#[cfg(test)]
+pub(crate) fn plan_is_used(input: &[u8], workers: usize) -> bool {
+    let progress = Progress::new();
+    let job = Job { workers, min_chunk: 1, progress: &progress, release: None };
+    plan(input, 0, workers).is_some_and(|p| matches!(parse_chunks(input, "t", &job, &p), Chunked::Done(..)))
+}
+
+/// How a chunked parse ended.
+enum Chunked<'a> {
+    Done(Box<Ctx<'a>>, DocStats),
+    Cancelled,
+    /// A chunk did not end where the next began: parse sequentially instead.
+    Mismatch,
+}
+
+/// What one chunk produced: its context, its stats, and whether it ended exactly at its cut.
+type ChunkOut<'a> = Option<(Ctx<'a>, DocStats, bool)>;
+
+fn parse_chunks<'a>(input: &'a [u8], path: &str, job: &'a Job<'_>, plan: &Plan) -> Chunked<'a> {
+    let (cuts, array_end) = match plan {
+        Plan::Lines { cuts } => (cuts, None),
+        Plan::Elements { cuts, array_end } => (cuts, Some(*array_end)),
+    };
+    let run = |k: usize| -> ChunkOut<'a> {
+        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
+        // The first chunk's context takes in all the others, so it is sized for the whole input.
+        let share = if k == 0 { input.len() } else { until - from };
+        let mut cx = Ctx::new(input, path, job, share);
+        // The first chunk also counts what comes before its first record.
+        cx.ticker = Ticker::for_job(job, if k == 0 { 0 } else { from });
+        cx.check_text(from, until);
+        match array_end {
+            None => {
+                let (stats, end, clean) = read_documents(&mut cx, from, until, until)?;
+                Some((cx, stats, clean && end == until))
+            }
+            Some(array_end) => {
+                cx.recognised = true;
+                let last = until == array_end;
+                let ok = read_elements(&mut cx, from, until, last)?;
+                // The whole file is one good document when every chunk checks out.
+                let stats =
+                    DocStats { docs: usize::from(k == 0), good: usize::from(k == 0), first_error: None };
+                Some((cx, stats, ok))
+            }
+        }
+    };
+    let run = &run;
+    let chunks = cuts.len() - 1;
+    let outs: Vec<ChunkOut<'a>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..chunks).map(|k| scope.spawn(move || run(k))).collect();
+        let mut outs = vec![run(0)];
+        // A worker that panicked is treated like a mismatch: the sequential parse decides.
+        outs.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
+        outs
+    });
+    if job.progress.is_cancelled() {
+        return Chunked::Cancelled;
+    }
+    let mut merged: Option<(Ctx<'a>, DocStats)> = None;
+    let mut consistent = outs.len() == chunks;
+    for out in outs {
+        let Some((cx, stats, ok)) = out else {
+            consistent = false;
+            continue;
+        };
+        consistent &= ok;
+        if !consistent {
+            // Take back what this chunk reported, so the sequential pass does not count it twice.
+            cx.ticker.undo();
+            continue;
+        }
+        merged = Some(match merged {
+            None => (cx, stats),
+            Some((mut base, mut total)) => {
+                base.absorb(cx);
+                total.docs += stats.docs;
+                total.good += stats.good;
+                (base, total)
+            }
+        });
+    }
+    match merged {
+        Some((cx, stats)) if consistent => Chunked::Done(Box::new(cx), stats),
+        other => {
+            if let Some((cx, _)) = other {
+                cx.ticker.undo();
+            }
+            Chunked::Mismatch
+        }
+    }
+}
+
+/// Reads resourceSpans elements from `from` (the `{` of one) as the array's seq visitor would,
+/// until the element that ends right before `until`. Says whether the chunk ended exactly there
+/// (for the last chunk: at the `]` closing the array); `None` when the load was cancelled.
+fn read_elements(cx: &mut Ctx<'_>, from: usize, until: usize, last: bool) -> Option<bool> {
+    let input = cx.input;
+    let mut pos = from;
+    loop {
+        let Ok(((), used)) = parse_one(cx, pos, until, "resourceSpans[]", ResourceSpans) else {
+            return if cx.ticker.cancelled() { None } else { Some(false) };
+        };
+        if let Some(fault) = cx.fault.take() {
+            cx.skip_at(cx.last_key, |_| fault);
+        }
+        pos = skip_whitespace(input, pos.saturating_add(used));
+        match input.get(pos) {
+            Some(b',') => {
+                pos = skip_whitespace(input, pos + 1);
+                if !cx.ticker.step(pos.min(until), cx.ds.spans.len()) {
+                    return None;
+                }
+                if pos >= until {
+                    return Some(pos == until && !last);
+                }
+            }
+            Some(b']') => {
+                // The rest (`]}` and whitespace) was checked by `plan`.
+                if !cx.ticker.step(input.len(), cx.ds.spans.len()) {
+                    return None;
+                }
+                return Some(last && pos == until);
+            }
+            _ => return Some(false),
+        }
+    }
 }
 
 fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
@@ -117,10 +453,6 @@ struct Syms {
     span_pointer: Sym,
 }
 
-/// Strings longer than this (SQL, messages, stack traces) are rarely repeated, so they go straight
-/// to the interner instead of also filling the cache.
-const MAX_CACHED_LEN: usize = 64;
-
 /// Everything the visitors share: the dataset being filled, the file's warnings and scratch space.
 struct Ctx<'a> {
     input: &'a [u8],
@@ -132,9 +464,6 @@ struct Ctx<'a> {
     last_key: usize,
     /// The first structural problem met inside the record being read; its owner takes it.
     fault: Option<String>,
-    /// Short strings already interned, by their text in the input (see `intern`). foldhash is
-    /// seeded per process, so crafted input cannot force collisions the way it could with Fx.
-    interned: std::collections::HashMap<&'a str, Sym, foldhash::fast::RandomState>,
     /// Byte offset (first key) of each span in `ds.spans`, for duplicate warnings.
     offsets: Vec<usize>,
     attr_pool: Vec<Vec<Attr>>,
@@ -147,9 +476,20 @@ struct Ctx<'a> {
     recognised: bool,
     /// The message of a Jaeger api_v3 `{"error": …}` response, if one was read.
     api_error: Option<String>,
+    ticker: Ticker<'a>,
+    /// `input[text.0..]` as text, as far as it was checked to be UTF-8 (see `check_text`).
+    text: Option<(usize, &'a str)>,
     /// How many `arrayValue`/`kvlistValue` levels enclose the value being read (see `AnyValue`).
     value_depth: usize,
 }
+
+/// Input bytes per span, per attribute and per distinct string, on the low side of what
+/// OTLP JSON exports take (gentrace: about 1200, 110 and 630); used only to pre-size.
+const BYTES_PER_SPAN: usize = 2048;
+const BYTES_PER_ATTR: usize = 160;
+const BYTES_PER_DISTINCT_STRING: usize = 512;
+
+const BASE64_NOTE: &str = "ids are base64, not hex (Tempo or pre-2021 OTLP JSON); decoded them as base64";
 
 /// Lengths to cut everything back to when a document turns out to be broken.
 #[derive(Clone, Copy)]
@@ -173,8 +513,16 @@ struct ArenaMarks {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(input: &'a [u8], path: &str) -> Self {
+    /// A context for parsing about `share` bytes of `input` (all of it, or one chunk).
+    fn new(input: &'a [u8], path: &str, job: &Job<'a>, share: usize) -> Self {
         let mut ds = Dataset::new();
+        // Size the arenas and the interner from the bytes present (estimates on the low side
+        // of what OTLP JSON spends per record), so a large file does not keep regrowing them;
+        // growing the interner's table would hash every string again.
+        let n = share.min(input.len());
+        ds.spans.reserve(n / BYTES_PER_SPAN);
+        ds.attrs.reserve(n / BYTES_PER_ATTR);
+        ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
         let syms = Syms {
             empty: ds.intern(""),
             service_name: ds.intern("service.name"),
@@ -190,7 +538,6 @@ impl<'a> Ctx<'a> {
             syms,
             last_key: 0,
             fault: None,
-            interned: Default::default(),
             offsets: Vec::new(),
             attr_pool: Vec::new(),
             value_pool: Vec::new(),
@@ -200,7 +547,47 @@ impl<'a> Ctx<'a> {
             base64_warned: false,
             recognised: false,
             api_error: None,
+            ticker: Ticker::for_job(job, 0),
+            text: None,
             value_depth: 0,
+        }
+    }
+
+    /// Checks `input[from..until]` for UTF-8 in one SIMD pass; if it is, strings in it are read
+    /// without serde_json checking each one again.
+    fn check_text(&mut self, from: usize, until: usize) {
+        self.text = self
+            .input
+            .get(from..until)
+            .and_then(|bytes| simdutf8::basic::from_utf8(bytes).ok())
+            .map(|text| (from, text));
+    }
+
+    /// `input[pos..end]` as text, when that range was checked.
+    fn text_range(&self, pos: usize, end: usize) -> Option<&'a str> {
+        let (base, text) = self.text?;
+        text.get(pos.checked_sub(base)?..end.checked_sub(base)?)
+    }
+
+    /// Takes in the next chunk's context (chunks are absorbed in file order).
+    fn absorb(&mut self, next: Ctx<'a>) {
+        let Ctx { ds, file, offsets, base64_warned, recognised, api_error, ticker, .. } = next;
+        self.ticker.take_over(&ticker);
+        self.ds.append(ds);
+        self.offsets.extend(offsets);
+        self.file.skipped += file.skipped;
+        // A sequential pass notes base64 ids once per file, at the first.
+        let repeat = self.base64_warned && base64_warned;
+        for w in file.warnings {
+            if repeat && w.message == BASE64_NOTE {
+                continue;
+            }
+            self.file.extend_warnings([w]);
+        }
+        self.base64_warned |= base64_warned;
+        self.recognised |= recognised;
+        if api_error.is_some() {
+            self.api_error = api_error;
         }
     }
 
@@ -278,9 +665,7 @@ impl<'a> Ctx<'a> {
     fn note_base64(&mut self, offset: usize) {
         if !self.base64_warned {
             self.base64_warned = true;
-            self.warn_at(offset, |_| {
-                "ids are base64, not hex (Tempo or pre-2021 OTLP JSON); decoded them as base64".to_owned()
-            });
+            self.warn_at(offset, |_| BASE64_NOTE.to_owned());
         }
     }
 
@@ -303,15 +688,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Interns a string borrowed from the input. Most short strings repeat (keys, names, services,
-    /// enum-like values), and a hit in this foldhash map keyed by the borrowed text is much cheaper
-    /// than the Rodeo's SipHash lookup.
+    /// Interns a string borrowed from the input.
+    #[inline]
     fn intern(&mut self, s: &'a str) -> Sym {
-        if s.len() > MAX_CACHED_LEN {
-            return self.ds.intern(s);
-        }
-        let ds = &mut self.ds;
-        *self.interned.entry(s).or_insert_with(|| ds.intern(s))
+        self.ds.intern(s)
     }
 
     /// `service.name` from a resource's attributes, or `unknown_service` as SDKs do.
@@ -891,6 +1271,10 @@ impl<'a> Body<'a> for ResourceSpansList {
         {
             if let Some(fault) = cx.fault.take() {
                 cx.skip_at(cx.last_key, |_| fault);
+            }
+            if !cx.ticker.step(cx.last_key, cx.ds.spans.len()) {
+                // Unwinds the parse; `read_documents` sees the cancellation and stops.
+                return Err(de::Error::custom("loading cancelled"));
             }
         }
         Ok(())
@@ -1809,7 +2193,9 @@ mod tests {
 
     /// Reads `json` with one body, as the loader would inside a span.
     fn run<B: Body<'static>>(json: &'static str, body: B) -> (Ctx<'static>, B::Out) {
-        let mut cx = Ctx::new(json.as_bytes(), "t.json");
+        let progress = Box::leak(Box::new(Progress::new()));
+        let job = Box::leak(Box::new(Job { workers: 1, min_chunk: 1, progress, release: None }));
+        let mut cx = Ctx::new(json.as_bytes(), "t.json", job, 0);
         let mut de = serde_json::Deserializer::from_str(json);
         let out = Lenient { cx: &mut cx, field: "value", body }.deserialize(&mut de).unwrap();
         (cx, out)

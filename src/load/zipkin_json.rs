@@ -39,13 +39,30 @@ const MAX_OTLP_LINKS: u32 = 128;
 
 /// Parses a Zipkin v2 JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    parse_job(
+        input,
+        path,
+        &super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
+    )
+}
+
+/// `parse`, reporting progress span by span and releasing the input pages it has passed.
+pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     let text = text_of(input, path, FORMAT)?;
     let mut p = Parser { cx: Ctx::new(input, path, FORMAT), resources: FxHashMap::default() };
+    let mut ticker = super::progress::Ticker::for_job(job, 0);
     match first_byte(text) {
         Some(b'[') => {
             let items: Vec<&RawValue> =
                 serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
+            let mut done = 0;
             for item in items {
+                // Everything before this item is read: report it (and let its pages go).
+                if !ticker.step(done, p.cx.ds.spans.len()) {
+                    return Err(LoadError::cancelled(path));
+                }
+                done = super::offset_of(input, item.get()) + item.get().len();
                 if first_byte(item.get()) == Some(b'[') {
                     // A list of traces: each item is an array of spans. Its syntax is already
                     // checked, so this only splits it.
@@ -77,6 +94,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
             return Err(LoadError::new(path, Some(FORMAT), Location::Unknown, "file is empty"));
         }
     }
+    ticker.step(input.len(), p.cx.ds.spans.len());
     Ok(p.cx.finish())
 }
 

@@ -126,6 +126,17 @@ impl Widget for Header<'_> {
                 )
             }
         };
-        put(buf, x, y, w, &summary, Style::new());
+        let critical = match &app.screen {
+            Screen::Trace(tv) => tv.critical.as_ref(),
+            Screen::List => None,
+        };
+        let used = match critical {
+            Some(c) => {
+                let text = format!("{} · ", c.summary());
+                put(buf, x, y, w, &text, theme::critical())
+            }
+            None => 0,
+        };
+        put(buf, x.saturating_add(used), y, w.saturating_sub(used), &summary, Style::new());
     }
 }

@@ -87,6 +87,16 @@ impl Areas {
         }
     }
 
+    /// The stitched timeline's ruler line: it fills the body, like the trace list.
+    pub fn stitch_head(&self) -> Rect {
+        self.list_head
+    }
+
+    /// The stitched timeline's rows, below its ruler.
+    pub fn stitch_rows(&self) -> Rect {
+        self.list_rows
+    }
+
     /// The link picker's frame (border included) for `rows` entries.
     pub fn picker(&self, rows: usize) -> Rect {
         let width = self.body.width.saturating_sub(4).min(110);

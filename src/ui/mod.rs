@@ -10,7 +10,8 @@
 //! ├──────────────────────────────────────────────┴───────────────────────────┤
 //! │ footer: /search 3/17 · status · key hints from the keymap     ? help q quit│
 //! └──────────────────────────────────────────────────────────────────────────┘
-//!   overlays (help, link picker, full value, linked traces) are drawn last, centred over the body
+//!   overlays (help, link picker, full value, linked traces) are drawn last, centred over the body;
+//!   the stitched timeline covers the whole body (ruler line, then rows)
 //! ```
 
 pub mod detail;
@@ -22,6 +23,7 @@ pub mod help;
 pub mod layout;
 pub mod links;
 pub mod picker;
+pub mod stitch;
 pub mod theme;
 pub mod too_small;
 pub mod trace_list;
@@ -79,5 +81,9 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
             picker::Picker { app, dir: *dir, rows, sel: *sel, scroll: *scroll }.render(a.body, buf);
         }
         Overlay::Flow(fv) => flow::LinkedTraces { app, view: fv }.render(a.body, buf),
+        Overlay::Stitch(sv) => {
+            stitch::StitchedTimeline { app, view: sv, head: a.stitch_head(), rows: a.stitch_rows() }
+                .render(a.body, buf);
+        }
     }
 }

@@ -55,6 +55,11 @@ pub fn title() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
 }
 
+/// The critical path's bars and marker.
+pub fn critical() -> Style {
+    Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)
+}
+
 /// A search match's name.
 pub fn matched() -> Style {
     Style::new().fg(Color::Black).bg(Color::Yellow)

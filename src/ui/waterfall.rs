@@ -13,6 +13,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
+/// Gutter mark of a span on the critical path (in the gutter's last column).
+pub const CRITICAL_MARK: &str = "◆";
+
 /// Minimum columns between two ruler labels.
 const RULER_GAP: u16 = 12;
 
@@ -44,7 +47,7 @@ impl Widget for Waterfall<'_> {
     }
 }
 
-fn draw_head(buf: &mut Buffer, head: Rect, cols: &WaterfallCols, total: u64) {
+pub(super) fn draw_head(buf: &mut Buffer, head: Rect, cols: &WaterfallCols, total: u64) {
     if head.height == 0 {
         return;
     }
@@ -124,6 +127,10 @@ fn draw_row(
     let s = tv.span_at(index, pos);
     let span = index.span(s);
     draw_gutter(buf, index, tv, pos, y, cols.gutter);
+    if tv.critical.as_ref().is_some_and(|c| c.is_marked(pos)) && cols.gutter.1 > 0 {
+        let x = cols.gutter.0.saturating_add(cols.gutter.1 - 1);
+        put(buf, x, y, 1, CRITICAL_MARK, theme::critical());
+    }
 
     // Tree: indentation, expand glyph, error mark, service, name, hidden-children note.
     let (tx, tw) = cols.tree;
@@ -182,6 +189,75 @@ fn draw_row(
     let c0 = scale(span.start).min(bw - 1);
     let c1 = scale(span.end).clamp(c0 + 1, bw);
     let color = if span.is_error() { theme::ERROR } else { theme::service_color(service) };
-    let bar = "█".repeat(usize::from(c1 - c0));
-    put(buf, bx.saturating_add(c0), y, c1 - c0, &bar, ratatui::style::Style::new().fg(color));
+    // With the critical path shown, its spans keep solid bars and the rest fade to shade.
+    let (cell, style) = match &tv.critical {
+        Some(c) if c.is_marked(pos) => ("█", theme::critical()),
+        Some(_) => ("░", theme::dim()),
+        None => ("█", ratatui::style::Style::new().fg(color)),
+    };
+    let bar = cell.repeat(usize::from(c1 - c0));
+    put(buf, bx.saturating_add(c0), y, c1 - c0, &bar, style);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CRITICAL_MARK;
+    use crate::app::action::Action;
+    use crate::app::flow::tests::{sample, trace_by_root};
+    use crate::app::keymap::{Context, key_for};
+    use crate::app::{App, Screen};
+    use crate::tui::OpenAt;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use rstest::rstest;
+
+    fn lines(app: &App<'_>, w: u16, h: u16) -> Vec<String> {
+        let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
+        crate::ui::draw(app, buf.area, &mut buf);
+        (0..h)
+            .map(|y| {
+                let mut line = String::new();
+                let mut x = 0;
+                while x < w {
+                    let sym = buf[(x, y)].symbol();
+                    line.push_str(sym);
+                    x += u16::try_from(unicode_width::UnicodeWidthStr::width(sym)).unwrap_or(1).max(1);
+                }
+                line
+            })
+            .collect()
+    }
+
+    #[rstest]
+    #[case::s80x24(80, 24)]
+    #[case::s200x50(200, 50)]
+    fn critical_path_marks_rows_and_sums_in_the_header(#[case] w: u16, #[case] h: u16) {
+        let index = sample("scatter-gather.otlp.json");
+        let checkout = trace_by_root(&index, "checkout");
+        let mut app = App::new(&index, OpenAt { trace: Some(checkout), span: None });
+        app.resize(w, h);
+        app.handle_key(key_for(Context::Waterfall, Action::ToggleCriticalPath).expect("bound"));
+        let screen = lines(&app, w, h);
+        let Screen::Trace(tv) = &app.screen else { panic!("trace open") };
+        let cv = tv.critical.as_ref().expect("path shown");
+        assert!(
+            screen[1].starts_with(&format!("critical path: {} spans, 326ms · ", cv.spans)),
+            "{}",
+            screen[1]
+        );
+        // Rows on screen: marked ones carry ◆ and a solid bar, the others a shaded one.
+        let body = usize::from(app.areas().waterfall_rows.y);
+        let shown = tv.visible.len().min(usize::from(app.areas().waterfall_rows.height));
+        let mut marked = 0;
+        for (i, &pos) in tv.visible[..shown].iter().enumerate() {
+            let row = &screen[body + i];
+            if cv.is_marked(pos) {
+                marked += 1;
+                assert!(row.contains(CRITICAL_MARK) && row.contains('█') && !row.contains('░'), "{row}");
+            } else {
+                assert!(!row.contains(CRITICAL_MARK) && row.contains('░') && !row.contains('█'), "{row}");
+            }
+        }
+        assert!(marked >= 2, "the root and something under it are on screen");
+    }
 }

@@ -19,7 +19,8 @@ mod json;
 mod links;
 mod msgpack;
 
-use super::{LoadError, location_at};
+use super::progress::{Progress, Ticker};
+use super::{Job, LoadError, location_at};
 use crate::model::{
     Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId, SpanKind,
     StatusCode, Sym, TraceId, Value, span_flags,
@@ -31,7 +32,28 @@ use std::borrow::Cow;
 /// on the file; a payload that cannot be read at all is a `LoadError` naming the byte (msgpack)
 /// or line and column (JSON).
 pub fn parse(input: &[u8], path: &str, format: Format) -> Result<Dataset, LoadError> {
-    let mut b = Builder::new(input, path, format);
+    let progress = Progress::new();
+    parse_job(
+        input,
+        path,
+        format,
+        &Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
+    )
+}
+
+/// `parse` with up to `job.workers` threads for msgpack payloads, reporting progress as it goes.
+pub(crate) fn parse_job(
+    input: &[u8],
+    path: &str,
+    format: Format,
+    job: &Job<'_>,
+) -> Result<Dataset, LoadError> {
+    if matches!(format, Format::DatadogMsgpackV04 | Format::DatadogMsgpackV05)
+        && let Some(result) = msgpack::parse_parallel(input, path, format, job)
+    {
+        return result;
+    }
+    let mut b = Builder::new(input, path, format, job, input.len());
     let result = match format {
         Format::DatadogMsgpackV04 => msgpack::parse_v04(&mut b, input).map_err(|e| b.mp_error(&e)),
         Format::DatadogMsgpackV05 => msgpack::parse_v05(&mut b, input).map_err(|e| b.mp_error(&e)),
@@ -39,7 +61,16 @@ pub fn parse(input: &[u8], path: &str, format: Format) -> Result<Dataset, LoadEr
         other => Err(LoadError::new(path, Some(other), Location::Unknown, "not a Datadog format")),
     };
     result?;
+    if job.progress.is_cancelled() {
+        return Err(LoadError::cancelled(path));
+    }
     Ok(b.finish())
+}
+
+/// Whether `parse_job` parses `input` in parallel (no fallback to one thread).
+#[cfg(test)]
+pub(crate) fn parallel_is_used(input: &[u8], format: Format, job: &Job<'_>) -> bool {
+    matches!(msgpack::parse_parallel(input, "t", format, job), Some(Ok(_)))
 }
 
 /// Tells Datadog v0.5 from v0.4 msgpack by the shape of the outer array: v0.5 is an array of
@@ -162,9 +193,6 @@ pub(crate) struct Builder<'a> {
     file: FileInfo,
     format: Format,
     input: &'a [u8],
-    /// Bytes borrowed from the input → symbol, with a fast hash, in front of the interner. Keyed
-    /// by bytes so that a string seen before is found without another UTF-8 check.
-    cache: FxHashMap<&'a [u8], Sym>,
     k: Keys,
     resources: FxHashMap<ResKey, ResourceIdx>,
     /// Spare attribute vectors for nested blocks (link and event attributes).
@@ -174,6 +202,7 @@ pub(crate) struct Builder<'a> {
     chunk_tids: Vec<(u64, u64)>,
     /// Arena lengths when the current span began, to drop its nested blocks if it is skipped.
     marks: (usize, usize),
+    pub ticker: Ticker<'a>,
 }
 
 #[expect(
@@ -182,18 +211,17 @@ pub(crate) struct Builder<'a> {
               the whole parse) or owned; `&str` would lose that"
 )]
 impl<'a> Builder<'a> {
-    fn new(input: &'a [u8], path: &str, format: Format) -> Self {
+    /// A builder for a parse of about `share` bytes of `input` (the whole input, or one range
+    /// of its chunks when parsing in parallel).
+    fn new(input: &'a [u8], path: &str, format: Format, job: &Job<'a>, share: usize) -> Self {
         let mut ds = Dataset::new();
         // Size the arenas and string tables from the input (bytes that are there, not counts the
         // input claims), so large files do not pay for repeated growth. Only for msgpack: JSON
         // spends several times more bytes per record, and its guesses would be far too large.
-        let n = if format == Format::DatadogJson { 0 } else { input.len() };
+        let n = if format == Format::DatadogJson { 0 } else { share.min(input.len()) };
         ds.spans.reserve(n / BYTES_PER_SPAN);
         ds.attrs.reserve(n / BYTES_PER_ATTR);
-        ds.strings = lasso::Rodeo::with_capacity(lasso::Capacity::new(
-            n / BYTES_PER_DISTINCT_STRING,
-            std::num::NonZeroUsize::new((n / 16).max(4096)).unwrap_or(std::num::NonZeroUsize::MIN),
-        ));
+        ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 16);
         let k = Keys {
             empty: ds.intern(""),
             resource: ds.intern("dd.span.Resource"),
@@ -210,14 +238,56 @@ impl<'a> Builder<'a> {
             file: FileInfo::new(path, format),
             format,
             input,
-            cache: FxHashMap::with_capacity_and_hasher(n / BYTES_PER_DISTINCT_STRING, Default::default()),
             k,
             resources: FxHashMap::default(),
             tmp: Vec::new(),
             chunk_first: 0,
             chunk_tids: Vec::new(),
             marks: (0, 0),
+            ticker: Ticker::for_job(job, 0),
         }
+    }
+
+    /// Takes in the builder of the next range of chunks (ranges are absorbed in file order):
+    /// its spans and arenas, its notes, and its synthetic resources, which become the same
+    /// resource as an equal one already here, as in a sequential parse.
+    fn absorb(&mut self, other: Builder<'a>) {
+        let Builder { ds, file, resources, ticker, .. } = other;
+        self.ticker.take_over(&ticker);
+        let mut theirs: Vec<(ResourceIdx, [Option<String>; RES_META.len() + 1])> = resources
+            .into_iter()
+            .map(|(key, idx)| (idx, key.map(|s| s.map(|s| ds.str(s).to_owned()))))
+            .collect();
+        theirs.sort_unstable_by_key(|(idx, _)| idx.0);
+        // `append` moves their resource `i` (0 is the shared placeholder) to `i + base`.
+        let base = self.ds.resources.len() - 1;
+        let first_span = self.ds.spans.len();
+        self.ds.append(ds);
+        let mut kept = Vec::new();
+        let mut remap: FxHashMap<u32, ResourceIdx> = FxHashMap::default();
+        for (idx, key) in theirs {
+            let key: ResKey = key.map(|s| s.and_then(|s| self.ds.strings.get(&s)));
+            let Some(&resource) = self.ds.resources.get(idx.0 as usize + base) else { continue };
+            let new = match self.resources.get(&key) {
+                Some(&existing) => existing,
+                None => {
+                    let new = ResourceIdx(u32::try_from(base + 1 + kept.len()).unwrap_or(0));
+                    kept.push(resource);
+                    self.resources.insert(key, new);
+                    new
+                }
+            };
+            remap.insert(idx.0 + base as u32, new);
+        }
+        self.ds.resources.truncate(base + 1);
+        self.ds.resources.extend(kept);
+        for span in self.ds.spans.get_mut(first_span..).unwrap_or_default() {
+            if let Some(&r) = remap.get(&span.resource.0) {
+                span.resource = r;
+            }
+        }
+        self.file.skipped += file.skipped;
+        self.file.extend_warnings(file.warnings);
     }
 
     fn finish(mut self) -> Dataset {
@@ -260,7 +330,7 @@ impl<'a> Builder<'a> {
 
     // ---- strings ----
 
-    /// Interns text from the decoder; text borrowed from the input goes through the fast cache.
+    /// Interns text from the decoder.
     #[inline]
     pub fn sym(&mut self, s: &Cow<'a, str>) -> Sym {
         match s {
@@ -273,11 +343,7 @@ impl<'a> Builder<'a> {
     /// as UTF-8 (and repaired, as the agent does, when they are not).
     #[inline]
     pub fn sym_bytes(&mut self, bytes: &'a [u8]) -> Sym {
-        let ds = &mut self.ds;
-        *self.cache.entry(bytes).or_insert_with(|| match std::str::from_utf8(bytes) {
-            Ok(s) => ds.strings.get_or_intern(s),
-            Err(_) => ds.strings.get_or_intern(String::from_utf8_lossy(bytes)),
-        })
+        self.ds.strings.get_or_intern_utf8(bytes)
     }
 
     /// Interns text that is not borrowed from the input (JSON inside meta, repaired text).

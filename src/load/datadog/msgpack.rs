@@ -10,6 +10,7 @@
 //! byte that is not msgpack at all) stops reading; what was complete before that point is kept.
 
 use super::Builder;
+use crate::load::progress::Ticker;
 use crate::model::{Attr, SpanId, TraceId, Value};
 use rmp::Marker;
 use std::borrow::Cow;
@@ -489,9 +490,13 @@ fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
 /// What a v0.4 payload holds at the top: `[chunk, …]`, each chunk `[span map, …]`.
 pub(crate) fn parse_v04<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result::Result<(), Error> {
     let mut r = Reader::new(input);
-    let chunks = r.array_len().map_err(|e| expected(e, "an array of trace chunks (Datadog v0.4)"))?;
-    let outcome = read_chunks(&mut r, b, chunks, |r, b| span_v04(r, b));
+    let chunks = v04_header(&mut r)?;
+    let outcome = read_chunks(&mut r, b, 0, chunks, |r, b| span_v04(r, b));
     finish_payload(&mut r, b, outcome, chunks)
+}
+
+fn v04_header(r: &mut Reader<'_>) -> Result<u32> {
+    r.array_len().map_err(|e| expected(e, "an array of trace chunks (Datadog v0.4)"))
 }
 
 /// How reading a list of chunks ended.
@@ -499,18 +504,29 @@ pub(crate) enum Outcome {
     Complete,
     /// Reading stopped early: the error, and which chunk (0-based) it stopped in.
     Stopped(Error, u32),
+    /// The load was cancelled (`Builder::ticker`).
+    Cancelled,
 }
 
-/// Reads `chunks` chunks of spans with `span` decoding one span. A span of the wrong shape is
-/// skipped by its length; a chunk that is not an array is skipped whole.
+/// Reads chunks `first..first + count` of spans with `span` decoding one span. A span of the
+/// wrong shape is skipped by its length; a chunk that is not an array is skipped whole.
 ///
-/// Each chunk is independent (its `_dd.p.tid` applies only inside it), so a later parallel
-/// version can find chunk boundaries with `Reader::skip` and give each range its own `Builder`.
-pub(crate) fn read_chunks<'a, F>(r: &mut Reader<'a>, b: &mut Builder<'a>, chunks: u32, mut span: F) -> Outcome
+/// Each chunk is independent (its `_dd.p.tid` applies only inside it), so `parse_parallel`
+/// gives ranges of chunks to separate `Builder`s.
+pub(crate) fn read_chunks<'a, F>(
+    r: &mut Reader<'a>,
+    b: &mut Builder<'a>,
+    first: u32,
+    count: u32,
+    mut span: F,
+) -> Outcome
 where
     F: FnMut(&mut Reader<'a>, &mut Builder<'a>) -> Result<()>,
 {
-    for ci in 0..chunks {
+    for ci in first..first.saturating_add(count) {
+        if !b.ticker.step(r.pos(), b.span_count()) {
+            return Outcome::Cancelled;
+        }
         let chunk_at = r.pos();
         let n = match r.array_len() {
             Ok(n) => n,
@@ -547,7 +563,128 @@ where
         }
         b.end_chunk();
     }
+    if !b.ticker.step(r.pos(), b.span_count()) {
+        return Outcome::Cancelled;
+    }
     Outcome::Complete
+}
+
+/// Where to cut a list of `chunks` chunks that starts at `r` for `workers` threads: (first chunk,
+/// its offset) of each range, found by skipping chunks by their encoded lengths. `None` when
+/// the list cannot be cut (too few chunks, or it is broken: the sequential parse reports that).
+fn chunk_cuts(r: &Reader<'_>, chunks: u32, workers: usize) -> Option<Vec<(u32, usize)>> {
+    let mut r = r.clone();
+    let start = r.pos();
+    let share = (r.left() / workers.max(1)).max(1);
+    let mut cuts = vec![(0u32, start)];
+    let mut target = start.saturating_add(share);
+    for ci in 0..chunks {
+        if cuts.len() == workers {
+            break;
+        }
+        if r.pos() >= target {
+            cuts.push((ci, r.pos()));
+            target = r.pos().saturating_add(share);
+        }
+        r.skip().ok()?;
+    }
+    (cuts.len() > 1).then_some(cuts)
+}
+
+/// Parses a v0.4 or v0.5 payload with up to `job.workers` threads: the trace chunks are cut
+/// into ranges (`chunk_cuts`), each read into its own `Builder` by the same code a sequential
+/// parse runs, then merged in order. Returns `None` when that is not possible or not the same
+/// as a sequential parse (the payload is truncated inside the last range): the caller then
+/// parses sequentially.
+pub(crate) fn parse_parallel<'a>(
+    input: &'a [u8],
+    path: &str,
+    format: crate::model::Format,
+    job: &'a crate::load::Job<'_>,
+) -> Option<std::result::Result<crate::model::Dataset, crate::load::LoadError>> {
+    use crate::model::Format;
+    let workers = job.workers_for(input.len());
+    if workers < 2 {
+        return None;
+    }
+    let mut head = Builder::new(input, path, format, job, input.len());
+    let mut r = Reader::new(input);
+    let (table, chunks) = match format {
+        Format::DatadogMsgpackV05 => {
+            let table = v05_table(&mut r, &mut head).ok()?;
+            (Some(table), r.array_len().ok()?)
+        }
+        _ => (None, v04_header(&mut r).ok()?),
+    };
+    let table_end = if table.is_some() { r.pos() } else { 0 };
+    let cuts = chunk_cuts(&r, chunks, workers)?;
+    let table = table.as_deref();
+    let run = |k: usize, mut b: Builder<'a>| -> (Builder<'a>, Outcome, Reader<'a>) {
+        let (first, at) = cuts[k];
+        let end = cuts.get(k + 1).map_or(chunks, |c| c.0);
+        let mut r = Reader::new(input);
+        r.set_pos(at);
+        // The first range also counts the header (and v0.5 string table) before it.
+        b.ticker = Ticker::for_job(job, if k == 0 { 0 } else { at });
+        // v0.5 spans read their strings from the table at the start, so keep it resident.
+        b.ticker.keep_until(table_end);
+        let outcome = match table {
+            Some(t) => read_chunks(&mut r, &mut b, first, end - first, |r, b| span_v05(r, b, t)),
+            None => read_chunks(&mut r, &mut b, first, end - first, |r, b| span_v04(r, b)),
+        };
+        (b, outcome, r)
+    };
+    let run = &run;
+    let outs: Vec<Option<(Builder<'a>, Outcome, Reader<'a>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..cuts.len())
+            .map(|k| {
+                let share = cuts.get(k + 1).map_or(input.len(), |c| c.1).saturating_sub(cuts[k].1);
+                scope.spawn(move || run(k, Builder::new(input, path, format, job, share)))
+            })
+            .collect();
+        let mut outs = vec![Some(run(0, head))];
+        outs.extend(handles.into_iter().map(|h| h.join().ok()));
+        outs
+    });
+    if job.progress.is_cancelled() {
+        return Some(Err(crate::load::LoadError::cancelled(path)));
+    }
+    let last = outs.len() - 1;
+    let mut merged: Option<Builder<'a>> = None;
+    let mut usable = true;
+    let mut tail = None;
+    for (k, out) in outs.into_iter().enumerate() {
+        let Some((b, outcome, r)) = out else {
+            usable = false;
+            continue;
+        };
+        // Only the last range may stop early; elsewhere the cuts were found by skipping whole
+        // chunks, so an early stop means something changed underfoot: start over.
+        usable &=
+            matches!(outcome, Outcome::Complete) || (k == last && !matches!(outcome, Outcome::Cancelled));
+        if k == last {
+            tail = Some((outcome, r));
+        }
+        merged = Some(match merged {
+            None => b,
+            Some(mut base) => {
+                base.absorb(b);
+                base
+            }
+        });
+    }
+    let (Some(mut b), Some((outcome, mut r))) = (merged, tail) else {
+        return None;
+    };
+    if !usable || matches!(outcome, Outcome::Stopped(..)) {
+        // E.g. the last range stopped (truncated payload): a sequential parse words this exactly.
+        b.ticker.undo();
+        return None;
+    }
+    Some(match finish_payload(&mut r, &mut b, outcome, chunks) {
+        Ok(()) => Ok(b.finish()),
+        Err(e) => Err(b.mp_error(&e)),
+    })
 }
 
 /// Turns an early stop into a skip note (something was read) or an error (nothing was), and
@@ -566,6 +703,8 @@ fn finish_payload(
             }
             Ok(())
         }
+        // The caller turns this into a `LoadError::cancelled`.
+        Outcome::Cancelled => Ok(()),
         Outcome::Stopped(e, ci) => {
             let what = format!(
                 "{e}; reading stopped in trace chunk {} of the {chunks} the payload announces",
@@ -833,6 +972,15 @@ fn any_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: u8) -> Result<V
 /// `[ [string, …], [ [ [12 elements], … ], … ] ]`: every string is an index into the table.
 pub(crate) fn parse_v05<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result::Result<(), Error> {
     let mut r = Reader::new(input);
+    let table = v05_table(&mut r, b)?;
+    b.ticker.keep_until(r.pos());
+    let chunks = r.array_len().map_err(|e| expected(e, "the v0.5 list of traces (an array)"))?;
+    let outcome = read_chunks(&mut r, b, 0, chunks, |r, b| span_v05(r, b, &table));
+    finish_payload(&mut r, b, outcome, chunks)
+}
+
+/// The v0.5 header and string table, leaving `r` on the list of traces.
+fn v05_table<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<Vec<Cow<'a, str>>> {
     let at = r.pos();
     let outer =
         r.array_len().map_err(|e| expected(e, "an array of [string table, traces] (Datadog v0.5)"))?;
@@ -858,9 +1006,7 @@ pub(crate) fn parse_v05<'a>(b: &mut Builder<'a>, input: &'a [u8]) -> std::result
             Err(e) => return Err(e),
         }
     }
-    let chunks = r.array_len().map_err(|e| expected(e, "the v0.5 list of traces (an array)"))?;
-    let outcome = read_chunks(&mut r, b, chunks, |r, b| span_v05(r, b, &table));
-    finish_payload(&mut r, b, outcome, chunks)
+    Ok(table)
 }
 
 /// Number of elements in a v0.5 span array.

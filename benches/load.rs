@@ -1,0 +1,101 @@
+//! Load + index per format at 10k and 100k spans (1M: `examples/loadbench.rs`, see README
+//! "Performance"). Inputs are generated in memory by `common` and parsed from memory, so file
+//! reading is not measured here (loadbench measures it).
+//!
+//! `cargo bench --bench load` (add `-- otlp` to filter); a smoke run that checks every benchmark
+//! still works: `cargo bench --bench load -- --sample-count 1 --sample-size 1`.
+
+mod common;
+
+use divan::Bencher;
+use divan::counter::BytesCount;
+use std::sync::LazyLock;
+use weft::index::Index;
+use weft::load::{Options, load_slice};
+
+fn main() {
+    if let Ok(dir) = std::env::var("WEFT_BENCH_DUMP") {
+        // Writes the generated inputs, to inspect them or feed them to loadbench.
+        let spans = spans(SIZES[1]);
+        let files: [(&str, Vec<u8>); 5] = [
+            ("otlp.json", common::otlp_json(spans, false)),
+            ("otlp.jsonl", common::otlp_json(spans, true)),
+            ("dd.msgpack", common::datadog_msgpack(spans)),
+            ("jaeger.json", common::jaeger_json(spans)),
+            ("zipkin.json", common::zipkin_json(spans)),
+        ];
+        for (name, bytes) in files {
+            std::fs::write(format!("{dir}/bench100k.{name}"), bytes).expect("writable dump folder");
+        }
+        return;
+    }
+    divan::main();
+}
+
+const SIZES: [usize; 2] = [10_000, 100_000];
+
+/// Spans for each size, generated once and shared by every format.
+static SPANS: [LazyLock<Vec<common::Span>>; 2] =
+    [LazyLock::new(|| common::spans(SIZES[0], 100, 1)), LazyLock::new(|| common::spans(SIZES[1], 100, 1))];
+
+fn spans(n: usize) -> &'static [common::Span] {
+    let i = SIZES.iter().position(|&s| s == n).expect("a benchmark size");
+    &SPANS[i]
+}
+
+fn run(bencher: Bencher, input: Vec<u8>, name: &str, workers: usize) {
+    bencher.counter(BytesCount::new(input.len())).bench(|| {
+        let options = Options { workers, ..Options::default() };
+        let ds = load_slice(&input, name, &options).expect("generated input loads");
+        Index::build(ds)
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn otlp_json(bencher: Bencher, n: usize) {
+    run(bencher, common::otlp_json(spans(n), false), "bench.json", 0);
+}
+
+/// The same on one thread, to see what the parallel parse gains.
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn otlp_json_one_thread(bencher: Bencher, n: usize) {
+    run(bencher, common::otlp_json(spans(n), false), "bench.json", 1);
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn otlp_jsonl(bencher: Bencher, n: usize) {
+    run(bencher, common::otlp_json(spans(n), true), "bench.jsonl", 0);
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn datadog_msgpack(bencher: Bencher, n: usize) {
+    run(bencher, common::datadog_msgpack(spans(n)), "bench.msgpack", 0);
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn jaeger_json(bencher: Bencher, n: usize) {
+    run(bencher, common::jaeger_json(spans(n)), "bench.jaeger.json", 0);
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn zipkin_json(bencher: Bencher, n: usize) {
+    run(bencher, common::zipkin_json(spans(n)), "bench.zipkin.json", 0);
+}
+
+/// The floor the README compares against: serde_json into `IgnoredAny`.
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn floor_serde_json(bencher: Bencher, n: usize) {
+    let input = common::otlp_json(spans(n), false);
+    bencher
+        .counter(BytesCount::new(input.len()))
+        .bench(|| serde_json::from_slice::<serde::de::IgnoredAny>(&input).expect("generated input is JSON"));
+}
+
+/// Index building alone, on an OTLP dataset.
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn index_build(bencher: Bencher, n: usize) {
+    let input = common::otlp_json(spans(n), false);
+    bencher
+        .with_inputs(|| load_slice(&input, "bench.json", &Options::default()).expect("generated input loads"))
+        .bench_values(Index::build);
+}

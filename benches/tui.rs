@@ -1,0 +1,128 @@
+//! The explorer on a 100,000-span trace, through its public `App`/`ui` API into a ratatui
+//! `TestBackend` (120×40): one frame of the waterfall and of the Links tab, a key press that
+//! follows a link into another 100,000-span trace (update + frame), a search keystroke (update +
+//! frame), and a 100,000-span file to its first frame (load, index, `App::new`, frame).
+//!
+//! `cargo bench --bench tui`; smoke run: `cargo bench --bench tui -- --sample-count 1 --sample-size 1`.
+
+mod common;
+
+use divan::Bencher;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::LazyLock;
+use weft::app::App;
+use weft::app::action::Action;
+use weft::app::keymap::Key;
+use weft::index::{Index, LinkTarget, SpanIdx};
+use weft::load::{Options, load_slice};
+use weft::tui::OpenAt;
+
+fn main() {
+    divan::main();
+}
+
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 40;
+const TRACE_SPANS: usize = 100_000;
+
+/// Two traces of 100,000 spans each, with links within and between them (OTLP JSON).
+static INPUT: LazyLock<Vec<u8>> =
+    LazyLock::new(|| common::otlp_json(&common::spans(2 * TRACE_SPANS, TRACE_SPANS, 7), false));
+
+static INDEX: LazyLock<Index> = LazyLock::new(|| {
+    Index::build(load_slice(&INPUT, "tui.json", &Options::default()).expect("generated input loads"))
+});
+
+/// A span of the first trace with exactly one outgoing link, to a span of the other trace.
+fn linking_span(index: &Index) -> SpanIdx {
+    let first = index.trace_of(SpanIdx(0));
+    (0..index.span_count())
+        .map(|i| SpanIdx(u32::try_from(i).expect("benchmark sizes fit in u32")))
+        .find(|&s| {
+            index.trace_of(s) == first
+                && index.links_out(s).len() == 1
+                && index.links_out(s).all(
+                    |l| matches!(index.link_target(l), LinkTarget::Span(t) if index.trace_of(t) != first),
+                )
+        })
+        .expect("the generated data links across traces")
+}
+
+fn app_at(span: SpanIdx) -> App<'static> {
+    let mut app = App::new(&INDEX, OpenAt { trace: None, span: Some(span) });
+    app.resize(WIDTH, HEIGHT);
+    app
+}
+
+fn terminal() -> Terminal<TestBackend> {
+    Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("a test backend never fails")
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, app: &App<'_>) {
+    terminal.draw(|f| weft::ui::render(f, app)).expect("a test backend never fails");
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn waterfall_frame(bencher: Bencher) {
+    let app = app_at(linking_span(&INDEX));
+    assert!(app.trace_view().is_some_and(|tv| tv.visible.len() >= TRACE_SPANS / 2));
+    let mut term = terminal();
+    bencher.bench_local(|| draw(&mut term, &app));
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn links_tab_frame(bencher: Bencher) {
+    let mut app = app_at(linking_span(&INDEX));
+    app.update(Action::ShowLinks);
+    let mut term = terminal();
+    bencher.bench_local(|| draw(&mut term, &app));
+}
+
+/// `Enter` on a span with one link: jump into the other 100,000-span trace, and draw it.
+#[divan::bench(sample_count = 30, sample_size = 1)]
+fn link_jump(bencher: Bencher) {
+    let from = linking_span(&INDEX);
+    let mut term = terminal();
+    bencher.with_inputs(|| app_at(from)).bench_local_values(|mut app| {
+        app.update(Action::FollowLink);
+        draw(&mut term, &app);
+        app
+    });
+}
+
+/// One more character typed into a search over the trace's 100,000 spans, and the frame.
+#[divan::bench(sample_count = 30, sample_size = 1)]
+fn search_keystroke(bencher: Bencher) {
+    let from = linking_span(&INDEX);
+    let mut term = terminal();
+    bencher
+        .with_inputs(|| {
+            let mut app = app_at(from);
+            app.update(Action::StartSearch);
+            for c in "pay".chars() {
+                app.handle_key(Key::ch(c));
+            }
+            app
+        })
+        .bench_local_values(|mut app| {
+            app.handle_key(Key::ch('m'));
+            draw(&mut term, &app);
+            app
+        });
+}
+
+/// A 100,000-span OTLP file (in memory) to the first frame: load, index, open, draw.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn first_frame_100k(bencher: Bencher) {
+    let input = common::otlp_json(&common::spans(TRACE_SPANS, 100, 3), false);
+    let mut term = terminal();
+    bencher.bench_local(|| {
+        let index = Index::build(
+            load_slice(&input, "first.json", &Options::default()).expect("generated input loads"),
+        );
+        let mut app = App::new(&index, OpenAt::default());
+        app.resize(WIDTH, HEIGHT);
+        draw(&mut term, &app);
+    });
+}

@@ -821,3 +821,29 @@ fn more_files_than_a_span_can_name_are_listed_as_skipped_not_misattributed() {
         assert!(file.path.ends_with(&format!("{:06}.json", &name[1..].parse::<usize>().expect("f<i>"))));
     }
 }
+
+#[test]
+fn a_skip_after_many_repairs_keeps_its_reason_when_parsed_in_parallel() {
+    // 20,000 lines whose end is before their start (repaired, kept), then one with a bad span id
+    // (skipped): the file is big enough to be split between workers, and the skip comes in a
+    // later chunk than the first fifty repairs.
+    let line = |i: usize, id: &str| {
+        format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{T1}","spanId":"{id}","name":"s{i}","startTimeUnixNano":"2000","endTimeUnixNano":"1000"}}]}}]}}]}}"#
+        )
+    };
+    let mut text: Vec<String> = (1..=20_000).map(|i| line(i, &format!("{i:016x}"))).collect();
+    text.push(line(0, "not-an-id"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("repairs.jsonl");
+    std::fs::write(&path, text.join("\n")).expect("write");
+    assert!(std::fs::metadata(&path).expect("size").len() > 2 * 1024 * 1024, "large enough to split");
+    let options = load::Options { workers: 2, ..load::Options::default() };
+    let l = load::load_paths_with(std::slice::from_ref(&path), &options).expect("loads");
+    let f = &l.dataset.files[0];
+    assert_eq!((l.dataset.spans.len(), f.skipped), (20_000, 1));
+    let reasons: Vec<_> = f.warnings.iter().filter(|w| w.skipped).collect();
+    assert_eq!(reasons.len(), 1, "{:?}", f.warnings.last());
+    assert!(reasons[0].message.contains("spanId"), "{}", reasons[0].message);
+    assert_eq!(f.warnings.iter().filter(|w| !w.skipped).count(), weft::model::MAX_WARNINGS_PER_FILE);
+}

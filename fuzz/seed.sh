@@ -35,6 +35,7 @@ all=("$fx"/*/* "$root"/sample-traces/* "${corpus[@]}")
 copy sniff "${all[@]}"
 copy index "${all[@]}"
 copy explorer "${all[@]}"
+copy parallel "${all[@]}"
 for d in "$root"/fuzz/corpus/*/; do
     echo "$(basename "$d"): $(find "$d" -type f | wc -l) seeds"
 done

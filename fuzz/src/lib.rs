@@ -90,3 +90,61 @@ pub fn load_index_walk(data: &[u8], draw: bool) {
         }
     }
 }
+
+/// Everything a person could see of a dataset, as lines: each span with its attributes, events,
+/// links, resource and scope rendered, then the file's counts and warnings.
+pub fn fingerprint(ds: &Dataset) -> Vec<String> {
+    use weft::text::value;
+    let attrs = |sl: weft::model::Slice| -> String {
+        ds.attrs_of(sl)
+            .iter()
+            .map(|a| format!("{}={}", ds.str(a.key), value(ds, a.value)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = Vec::new();
+    for s in &ds.spans {
+        let text = |o: Option<weft::model::Sym>| o.map(|x| ds.str(x).to_owned());
+        let scope = ds.scope(s.scope);
+        out.push(format!(
+            "{} {} {} {}..{} {:?}/{:?} {:?} {:?} flags={} w3c={} msg={:?} ts={:?} [{}] res[{}] scope={:?}/{:?}[{}]",
+            s.trace_id,
+            s.span_id,
+            s.parent_id,
+            s.start,
+            s.end,
+            ds.str(s.service),
+            ds.str(s.name),
+            s.kind,
+            s.status,
+            s.flags,
+            s.w3c_flags,
+            text(s.status_message),
+            text(s.trace_state),
+            attrs(s.attrs),
+            attrs(ds.resource(s.resource).attrs),
+            text(scope.name),
+            text(scope.version),
+            attrs(scope.attrs),
+        ));
+        for e in ds.events_of(s.events) {
+            out.push(format!("  event {} {:?} [{}]", e.time, ds.str(e.name), attrs(e.attrs)));
+        }
+        for l in ds.links_of(s.links) {
+            let ts = l.trace_state.map(|x| ds.str(x).to_owned());
+            out.push(format!(
+                "  link {} {} {:?} {} {ts:?} [{}]",
+                l.trace_id,
+                l.span_id,
+                l.kind,
+                l.flags,
+                attrs(l.attrs)
+            ));
+        }
+    }
+    for f in &ds.files {
+        out.push(format!("file {} spans={} skipped={}", f.format, f.spans, f.skipped));
+        out.extend(f.warnings.iter().map(|w| format!("  {} {} {}", w.at, w.skipped, w.message)));
+    }
+    out
+}

@@ -272,6 +272,25 @@ pub fn load_bytes(bytes: Vec<u8>, path: &str, forced: Option<Format>) -> Result<
     load_input(&bytes, path, forced, &job)
 }
 
+/// `load_bytes` with `workers` threads and chunks of at least `min_chunk` bytes (normally 1 MiB),
+/// so the `parallel` fuzz target and tests reach the chunked parsers with small inputs.
+#[doc(hidden)]
+pub fn load_bytes_split(
+    bytes: &[u8],
+    path: &str,
+    forced: Option<Format>,
+    workers: usize,
+    min_chunk: usize,
+) -> Result<Dataset, LoadError> {
+    let progress = Progress::new();
+    load_input(
+        bytes,
+        path,
+        forced,
+        &Job { workers: workers.max(1), min_chunk, progress: &progress, release: None },
+    )
+}
+
 /// Loads one input already in memory (decompressing and sniffing as `load_bytes` does), with
 /// threads, progress and cancellation as `options` say.
 pub fn load_slice(bytes: &[u8], path: &str, options: &Options) -> Result<Dataset, LoadError> {

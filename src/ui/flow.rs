@@ -146,21 +146,8 @@ mod tests {
     use rstest::rstest;
 
     fn screen(app: &App<'_>, w: u16, h: u16) -> (Terminal<TestBackend>, Vec<String>) {
-        let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-        t.draw(|f| crate::ui::render(f, app)).expect("draw");
-        let buf = t.backend().buffer().clone();
-        let lines = (0..h)
-            .map(|y| {
-                let mut line = String::new();
-                let mut x = 0;
-                while x < w {
-                    let sym = buf[(x, y)].symbol();
-                    line.push_str(sym);
-                    x += u16::try_from(unicode_width::UnicodeWidthStr::width(sym)).unwrap_or(1).max(1);
-                }
-                line
-            })
-            .collect();
+        let t = crate::ui::tests::draw(app, w, h);
+        let lines = crate::ui::tests::lines(&t);
         (t, lines)
     }
 

@@ -28,7 +28,7 @@ fn open_at<'a>(
     app
 }
 
-fn draw(app: &App<'_>, w: u16, h: u16) -> Terminal<TestBackend> {
+pub(super) fn draw(app: &App<'_>, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
     terminal.draw(|f| super::render(f, app)).expect("draw");
     terminal
@@ -36,7 +36,7 @@ fn draw(app: &App<'_>, w: u16, h: u16) -> Terminal<TestBackend> {
 
 /// The screen's text, one string per row, as a terminal shows it: the cell after a wide
 /// character (which ratatui blanks) is skipped.
-fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
+pub(super) fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
     let buf = terminal.backend().buffer();
     (0..buf.area.height)
         .map(|y| {

@@ -11,7 +11,6 @@ mod invariants;
 
 use assert_cmd::Command;
 use ratatui::{Terminal, backend::TestBackend};
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use weft::app::App;
 use weft::app::action::Action;
@@ -20,39 +19,9 @@ use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format, Location, SpanId, Value, span_flags};
 use weft::tui::OpenAt;
 
-// ---------------------------------------------------------------------------------------------
-// Largest single allocation on this thread, to show memory follows bytes present, not claims.
-
-struct Tracking;
-
-thread_local! {
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the thread-local cell is
-// const-initialised and has no destructor, so touching it cannot allocate or re-enter.
-unsafe impl std::alloc::GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        let _ = LARGEST.try_with(|m| m.set(m.get().max(layout.size())));
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        let _ = LARGEST.try_with(|m| m.set(m.get().max(new_size)));
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Tracking = Tracking;
-
-fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    LARGEST.with(|m| m.set(0));
-    let out = f();
-    (out, LARGEST.with(Cell::get))
-}
+#[path = "common/alloc.rs"]
+mod common_alloc;
+use common_alloc::largest_allocation;
 
 // ---------------------------------------------------------------------------------------------
 // The corpus table

@@ -162,7 +162,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let sel = ids::resolve(&index, cli.select.trace.as_deref(), cli.select.span.as_deref())?;
             if io::stdout().is_terminal() {
                 let Selection { trace, span } = sel;
-                weft::tui::run(index, weft::tui::OpenAt { trace, span }).map_err(Failure::Explorer)
+                weft::tui::run(index, weft::tui::OpenAt { trace, span }, skipped_files.len())
+                    .map_err(Failure::Explorer)
             } else {
                 with_stdout(|w| info::write_text(w, &index, &skipped_files))
             }

@@ -40,8 +40,10 @@ pub struct OpenAt {
 }
 
 /// Runs the interactive explorer until the user quits. Restores the terminal on every exit path.
-pub fn run(index: Index, open: OpenAt) -> anyhow::Result<()> {
+/// `skipped_files` counts files in opened folders that could not be loaded, for the header.
+pub fn run(index: Index, open: OpenAt, skipped_files: usize) -> anyhow::Result<()> {
     let mut app = App::new(&index, open);
+    app.skipped_files = skipped_files;
     let mut terminal = match ratatui::try_init() {
         Ok(t) => t,
         Err(e) => {

@@ -294,3 +294,18 @@ fn a_panic_restores_the_terminal_before_its_message_prints() {
     assert!(before.screen().alternate_screen(), "the frame was on the alternate screen");
     assert!(before.screen().contents().contains("consume batch"), "{}", before.screen().contents());
 }
+
+/// A folder with a file that is not a trace: the explorer opens on the rest, and its header
+/// counts the file it skipped (the stderr line about it is hidden by the alternate screen).
+#[test]
+fn a_skipped_file_in_a_folder_is_counted_in_the_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(FIXTURE, dir.path().join("batch.dd.json")).expect("copy fixture");
+    std::fs::write(dir.path().join("notes.txt"), "not a trace\n").expect("write");
+    let folder = dir.path().to_str().expect("utf-8 temp path");
+    let mut s = Session::start(&[folder]);
+    s.wait_for_text("weft · 3 traces");
+    s.wait_for("the skipped file in the header", |s| s.row(0).contains("0 skipped · 1 file skipped"));
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}

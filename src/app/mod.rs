@@ -90,6 +90,9 @@ pub struct App<'a> {
     pub quit: bool,
     /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
     pub skipped: usize,
+    /// Files in opened folders that could not be loaded (listed on stderr before the explorer
+    /// starts, where the alternate screen hides them), also counted in the header.
+    pub skipped_files: usize,
     /// Links whose target is not loaded, counted once here rather than on every frame.
     pub unresolved: usize,
     /// Each span's position in its trace's waterfall order.
@@ -155,6 +158,7 @@ impl<'a> App<'a> {
             clipboard: None,
             quit: false,
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
+            skipped_files: 0,
             unresolved: index.unresolved_links().count(),
             pos_of,
             shapes: FxHashMap::default(),

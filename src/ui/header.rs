@@ -52,8 +52,13 @@ impl Widget for Header<'_> {
         let index = app.index;
         let (x, y, w) = (area.x, area.y, area.width);
 
-        let skipped = format!("{} skipped", app.skipped);
-        let skipped_style = if app.skipped > 0 { theme::warn() } else { theme::dim() };
+        let skipped = match app.skipped_files {
+            0 => format!("{} skipped", app.skipped),
+            1 => format!("{} skipped · 1 file skipped", app.skipped),
+            n => format!("{} skipped · {n} files skipped", app.skipped),
+        };
+        let skipped_style =
+            if app.skipped > 0 || app.skipped_files > 0 { theme::warn() } else { theme::dim() };
         let skipped_w = u16::try_from(width(&skipped)).unwrap_or(0);
         let right_w = if w > skipped_w.saturating_add(20) { skipped_w + 1 } else { 0 };
         if right_w > 0 {

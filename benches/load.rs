@@ -1,9 +1,11 @@
-//! Load + index per format at 10k and 100k spans (1M: `examples/loadbench.rs`, see README
-//! "Performance"). Inputs are generated in memory by `common` and parsed from memory, so file
-//! reading is not measured here (loadbench measures it).
+//! Load + index per format at 10k, 100k and 1M spans. Inputs are generated in memory by `common`
+//! and parsed from memory, so file reading is not measured here (`examples/loadbench.rs` measures
+//! it, against the floor; see README "Performance").
 //!
 //! `cargo bench --bench load` (add `-- otlp` to filter); a smoke run that checks every benchmark
-//! still works: `cargo bench --bench load -- --sample-count 1 --sample-size 1`.
+//! still works: `cargo bench --bench load -- --sample-count 1 --sample-size 1`. The 1M size runs
+//! only under `cargo bench` (the `--bench` flag): `cargo test --all-targets` runs each benchmark
+//! once as a smoke test, in a debug build, where 1M spans per format would take minutes.
 
 mod common;
 
@@ -32,11 +34,20 @@ fn main() {
     divan::main();
 }
 
-const SIZES: [usize; 2] = [10_000, 100_000];
+const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 
-/// Spans for each size, generated once and shared by every format.
-static SPANS: [LazyLock<Vec<common::Span>>; 2] =
-    [LazyLock::new(|| common::spans(SIZES[0], 100, 1)), LazyLock::new(|| common::spans(SIZES[1], 100, 1))];
+/// The sizes this run measures: all of them under `cargo bench`, the small ones in the smoke run.
+fn sizes() -> &'static [usize] {
+    static BENCHING: LazyLock<bool> = LazyLock::new(|| std::env::args().any(|a| a == "--bench"));
+    if *BENCHING { &SIZES } else { &SIZES[..2] }
+}
+
+/// Spans for each size, generated once (on first use) and shared by every format.
+static SPANS: [LazyLock<Vec<common::Span>>; 3] = [
+    LazyLock::new(|| common::spans(SIZES[0], 100, 1)),
+    LazyLock::new(|| common::spans(SIZES[1], 100, 1)),
+    LazyLock::new(|| common::spans(SIZES[2], 100, 1)),
+];
 
 fn spans(n: usize) -> &'static [common::Span] {
     let i = SIZES.iter().position(|&s| s == n).expect("a benchmark size");
@@ -51,39 +62,39 @@ fn run(bencher: Bencher, input: Vec<u8>, name: &str, workers: usize) {
     });
 }
 
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn otlp_json(bencher: Bencher, n: usize) {
     run(bencher, common::otlp_json(spans(n), false), "bench.json", 0);
 }
 
 /// The same on one thread, to see what the parallel parse gains.
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn otlp_json_one_thread(bencher: Bencher, n: usize) {
     run(bencher, common::otlp_json(spans(n), false), "bench.json", 1);
 }
 
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn otlp_jsonl(bencher: Bencher, n: usize) {
     run(bencher, common::otlp_json(spans(n), true), "bench.jsonl", 0);
 }
 
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn datadog_msgpack(bencher: Bencher, n: usize) {
     run(bencher, common::datadog_msgpack(spans(n)), "bench.msgpack", 0);
 }
 
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn jaeger_json(bencher: Bencher, n: usize) {
     run(bencher, common::jaeger_json(spans(n)), "bench.jaeger.json", 0);
 }
 
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn zipkin_json(bencher: Bencher, n: usize) {
     run(bencher, common::zipkin_json(spans(n)), "bench.zipkin.json", 0);
 }
 
 /// The floor the README compares against: serde_json into `IgnoredAny`.
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn floor_serde_json(bencher: Bencher, n: usize) {
     let input = common::otlp_json(spans(n), false);
     bencher
@@ -92,7 +103,7 @@ fn floor_serde_json(bencher: Bencher, n: usize) {
 }
 
 /// Index building alone, on an OTLP dataset.
-#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn index_build(bencher: Bencher, n: usize) {
     let input = common::otlp_json(spans(n), false);
     bencher

@@ -376,25 +376,62 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// Undoes gzip or zstd (found by magic bytes), repeatedly, so `.json.gz.zst` also works.
 fn decompress<'b>(bytes: &'b [u8], path: &str) -> Result<Cow<'b, [u8]>, LoadError> {
+    decompress_at_most(bytes, path, max_decompressed())
+}
+
+/// `decompress` with a cap on each layer's output: a few kilobytes of gzip or zstd can claim
+/// gigabytes (a "compression bomb"), and weft would rather refuse than exhaust memory.
+fn decompress_at_most<'b>(bytes: &'b [u8], path: &str, limit: u64) -> Result<Cow<'b, [u8]>, LoadError> {
     let mut bytes = Cow::Borrowed(bytes);
     loop {
-        let (kind, result) = if bytes.starts_with(GZIP_MAGIC) {
-            let mut out = Vec::new();
-            let r = flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).map(|_| out);
-            ("gzip", r)
+        let kind = if bytes.starts_with(GZIP_MAGIC) {
+            "gzip"
         } else if bytes.starts_with(ZSTD_MAGIC) {
-            let mut out = Vec::new();
-            let r = zstd::stream::read::Decoder::new(&bytes[..])
-                .and_then(|mut d| d.read_to_end(&mut out))
-                .map(|_| out);
-            ("zstd", r)
+            "zstd"
         } else {
             return Ok(bytes);
         };
-        bytes = Cow::Owned(result.map_err(|e| {
+        let corrupt = |e: std::io::Error| {
             LoadError::new(path, None, Location::Unknown, format!("{kind} data is corrupt or truncated: {e}"))
-        })?);
+        };
+        let decoder: Box<dyn Read + '_> = if kind == "gzip" {
+            Box::new(flate2::read::MultiGzDecoder::new(&bytes[..]))
+        } else {
+            Box::new(zstd::stream::read::Decoder::new(&bytes[..]).map_err(corrupt)?)
+        };
+        let mut out = Vec::new();
+        // One byte past the cap tells "exactly at the cap" from "over it".
+        decoder.take(limit.saturating_add(1)).read_to_end(&mut out).map_err(corrupt)?;
+        if out.len() as u64 > limit {
+            return Err(LoadError::new(
+                path,
+                None,
+                Location::Unknown,
+                format!(
+                    "{kind} data decompresses to more than {limit} bytes (the limit is this machine's memory \
+                     or WEFT_MAX_DECOMPRESSED, in bytes)"
+                ),
+            ));
+        }
+        bytes = Cow::Owned(out);
     }
+}
+
+/// The most bytes one compressed layer may expand to: `WEFT_MAX_DECOMPRESSED` if set, else the
+/// machine's physical memory (Linux), else 16 GiB.
+fn max_decompressed() -> u64 {
+    const FALLBACK: u64 = 16 << 30;
+    if let Some(n) = std::env::var("WEFT_MAX_DECOMPRESSED").ok().and_then(|v| v.trim().parse().ok()) {
+        return n;
+    }
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024))
+        })
+        .unwrap_or(FALLBACK)
 }
 
 /// The first non-whitespace byte after an optional UTF-8 BOM, and its offset.
@@ -463,6 +500,27 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn decompression_past_the_cap_is_refused_with_the_layer_named() {
+        let json = format!("{{\"resourceSpans\":[]{}}}", " ".repeat(10_000));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, json.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(gz.len() < 200, "the input compresses well");
+        let zst = zstd::encode_all(&gz[..], 1).unwrap();
+        let exact = json.len() as u64;
+        assert_eq!(
+            &*decompress_at_most(&zst, "x", exact).unwrap(),
+            json.as_bytes(),
+            "exactly at the cap loads"
+        );
+        let err = decompress_at_most(&zst, "bomb.json.gz.zst", exact - 1).unwrap_err().to_string();
+        assert!(err.starts_with("bomb.json.gz.zst: gzip data decompresses to more than"), "{err}");
+        assert!(err.contains("WEFT_MAX_DECOMPRESSED"), "{err}");
+        let err = decompress_at_most(&zst, "b", gz.len() as u64 - 1).unwrap_err().to_string();
+        assert!(err.starts_with("b: zstd data decompresses to more than"), "{err}");
     }
 
     #[test]

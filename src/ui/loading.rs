@@ -78,14 +78,18 @@ impl LoadingState<'_> {
         }
     }
 
+    /// `512.3 / 1231.0 MB · 410.2 MB/s`; in kB while the total is under a megabyte, so a small
+    /// file does not read `0.0 / 0.0 MB`.
     fn bytes_line(&self) -> String {
         let s = self.snapshot;
-        let mb = |b: u64| b as f64 / 1e6;
+        let total = s.bytes_total.max(s.bytes_done);
+        let (scale, unit) = if total < 1_000_000 { (1e3, "kB") } else { (1e6, "MB") };
+        let n = |b: u64| b as f64 / scale;
         format!(
-            "{:.1} / {:.1} MB · {:.1} MB/s",
-            mb(s.bytes_done),
-            mb(s.bytes_total.max(s.bytes_done)),
-            mb(s.bytes_done) / self.secs()
+            "{:.1} / {:.1} {unit} · {:.1} {unit}/s",
+            n(s.bytes_done),
+            n(total),
+            n(s.bytes_done) / self.secs()
         )
     }
 
@@ -226,7 +230,9 @@ mod tests {
     }
 
     fn row_with<'l>(rows: &'l [String], needle: &str) -> &'l str {
-        rows.iter().find(|r| r.contains(needle)).unwrap_or_else(|| panic!("no row with {needle:?}: {rows:#?}"))
+        rows.iter()
+            .find(|r| r.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle:?}: {rows:#?}"))
     }
 
     #[rstest]
@@ -286,7 +292,9 @@ mod tests {
         assert_eq!(empty.phase(), "reading");
         let rows = lines(&draw(&empty, 80, 24));
         row_with(&rows, "0%");
-        row_with(&rows, "0.0 / 0.0 MB · 0.0 MB/s");
+        row_with(&rows, "0.0 / 0.0 kB · 0.0 kB/s");
+        let small = state(&paths, 1_500, 2_190, 6, 2);
+        row_with(&lines(&draw(&small, 80, 24)), "1.5 / 2.2 kB · 0.8 kB/s");
         row_with(&rows, "0 spans · 0 spans/s");
     }
 

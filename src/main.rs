@@ -219,7 +219,10 @@ fn explore(
             })
             .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting the load")))?
     };
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| if p.as_os_str() == "-" { "standard input".to_owned() } else { p.display().to_string() })
+        .collect();
     let waited = tui::wait_for_load(&rx, &progress, &names, started).map_err(Failure::Explorer)?;
     drop(ctrl_c);
     let (loaded, session) = match waited {

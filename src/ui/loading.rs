@@ -6,7 +6,7 @@
 //! ```text
 //! ┌ weft ─────────────────────────────────────────────────────────────────┐
 //! │ loading /tmp/big/1m.otlp.json                                         │
-//! │ reading   ████████████████████          42%                           │
+//! │ reading    ████████████████████         42%                           │
 //! │ 512.3 / 1231.0 MB · 410.2 MB/s                                        │
 //! │ 350,123 spans · 175,061 spans/s                                       │
 //! │ elapsed 3.2 s                                                         │
@@ -31,8 +31,8 @@ const BOX_WIDTH: u16 = 76;
 const BOX_HEIGHT: u16 = 9;
 /// Below this width the border would take too much of the text.
 const MIN_BOX_WIDTH: u16 = 30;
-/// Width of the phase word left of the gauge ("indexing" plus a gap).
-const PHASE_WIDTH: u16 = 10;
+/// Width of the phase word left of the gauge ("cancelling" plus a gap).
+const PHASE_WIDTH: u16 = 11;
 
 pub const CANCEL_HINT: &str = "Ctrl-C or q to cancel";
 pub const CANCELLING_HINT: &str = "cancelling… Ctrl-C again quits at once";
@@ -119,7 +119,7 @@ pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -271,9 +271,9 @@ mod tests {
         let (none, half, all) = (count_filled(0), count_filled(50), count_filled(100));
         assert_eq!(none, 0);
         assert!(half > 20 && half < all, "half {half}, all {all}");
-        // Box 76 wide: 2 borders, 2 padding, 10 for the phase word; the label "100%" covers
+        // Box 76 wide: 2 borders, 2 padding, 11 for the phase word; the label "100%" covers
         // four cells and ratatui leaves the cell after it blank.
-        assert_eq!(all, 76 - 4 - 10 - 5);
+        assert_eq!(all, 76 - 4 - 11 - 5);
     }
 
     #[test]
@@ -314,7 +314,7 @@ mod tests {
             lines(&draw(&s, 24, 4)),
             [
                 "loading trace.json      ",
-                "reading   █████75% ██   ",
+                "reading    █████75% █   ",
                 "3.0 / 4.0 MB · 3.0 MB/s ",
                 "1,000 spans · 1,000 spa…",
             ]

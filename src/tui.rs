@@ -263,6 +263,23 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>) -> any
 
 #[cfg(test)]
 mod tests {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    #[test]
+    fn ctrl_c_q_and_esc_cancel_a_load_and_other_keys_do_not() {
+        let key = |code, mods| KeyEvent::new(code, mods);
+        let cancels = |ev: KeyEvent| super::is_cancel_key(&ev);
+        assert!(cancels(key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+        assert!(cancels(key(KeyCode::Char('q'), KeyModifiers::NONE)));
+        assert!(cancels(key(KeyCode::Esc, KeyModifiers::NONE)));
+        assert!(!cancels(key(KeyCode::Char('c'), KeyModifiers::NONE)), "plain c");
+        assert!(!cancels(key(KeyCode::Char('q'), KeyModifiers::CONTROL)), "Ctrl-q");
+        assert!(!cancels(key(KeyCode::Char('j'), KeyModifiers::NONE)));
+        let mut release = key(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert!(!cancels(release), "only presses count");
+    }
+
     #[test]
     fn osc52_wraps_base64_text() {
         assert_eq!(super::osc52("ab c"), "\x1b]52;c;YWIgYw==\x07");

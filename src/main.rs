@@ -5,6 +5,8 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, mpsc};
+use std::time::Instant;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use weft::cli::ids::{self, Selection, UsageError};
@@ -12,6 +14,7 @@ use weft::cli::{Cli, Command, export, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
+use weft::tui::{self, OpenAt, Session, Waited};
 
 const EXIT_OK: u8 = 0;
 const EXIT_LOAD: u8 = 1;
@@ -154,6 +157,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         None => {
+            if !cli.paths.is_empty() && io::stdout().is_terminal() {
+                return explore(&cli.paths, forced, cli.select.trace.as_deref(), cli.select.span.as_deref());
+            }
             let (index, skipped_files) = if cli.paths.is_empty() {
                 (Index::build(samples(forced)?), Vec::new())
             } else {
@@ -162,8 +168,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let sel = ids::resolve(&index, cli.select.trace.as_deref(), cli.select.span.as_deref())?;
             if io::stdout().is_terminal() {
                 let Selection { trace, span } = sel;
-                weft::tui::run(index, weft::tui::OpenAt { trace, span }, skipped_files.len())
-                    .map_err(Failure::Explorer)
+                tui::run(&index, OpenAt { trace, span }, skipped_files.len()).map_err(Failure::Explorer)
             } else {
                 with_stdout(|w| info::write_text(w, &index, &skipped_files))
             }
@@ -175,29 +180,143 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// files (with the first reasons) and files in folders that are not traces.
 fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadError>), Failure> {
     // A progress line on stderr when loading takes a while (terminals only); Ctrl-C cancels.
-    let progress = std::sync::Arc::new(load::Progress::new());
+    let progress = Arc::new(load::Progress::new());
     let _ctrl_c = load::progress::cancel_on_ctrl_c(&progress);
-    let reporter = load::progress::Reporter::start(std::sync::Arc::clone(&progress));
-    let options =
-        load::Options { forced, progress: Some(std::sync::Arc::clone(&progress)), ..Default::default() };
-    let loaded = load::load_paths_with(paths, &options)?;
-    let skipped_paths = loaded.skipped_paths;
-    let index = Index::build(loaded.dataset);
+    let reporter = load::progress::Reporter::start(Arc::clone(&progress));
+    let loaded = load_and_index(paths, forced, &progress);
     drop(reporter);
-    if progress.is_cancelled() {
-        return Err(Failure::Load(LoadError::cancelled("-")));
+    let (index, skipped_paths) = loaded?;
+    for line in skip_report(&index, &skipped_paths) {
+        report(&line);
     }
-    for file in &index.data.files {
-        if file.skipped > 0 {
-            report(&human::skip_summary(file));
-            for reason in human::first_skip_reasons(file) {
-                report(&format!("  {reason}"));
+    check_found(&index, paths)?;
+    Ok((index, skipped_paths))
+}
+
+/// The explorer over `paths`: the load runs on another thread while `tui::wait_for_load` waits,
+/// showing the loading screen if it takes a while; the explorer then opens in the same terminal
+/// session. Errors print (in `main`) only after the terminal is restored, and so do the skip
+/// reports when the loading screen was shown (before the explorer, on a quick load, as `open`).
+fn explore(
+    paths: &[PathBuf],
+    forced: Option<Format>,
+    trace: Option<&str>,
+    span: Option<&str>,
+) -> Result<(), Failure> {
+    let progress = Arc::new(load::Progress::new());
+    // Until the loading screen puts the terminal in raw mode, Ctrl-C is a SIGINT: it cancels too.
+    let ctrl_c = load::progress::cancel_on_ctrl_c(&progress);
+    let (tx, rx) = mpsc::sync_channel(1);
+    let started = Instant::now();
+    let thread = {
+        let paths = paths.to_vec();
+        let progress = Arc::clone(&progress);
+        std::thread::Builder::new()
+            .name("weft-load".to_owned())
+            .spawn(move || {
+                // The receiver is gone only if the user gave up waiting: nobody wants the result.
+                let _ = tx.send(load_and_index(&paths, forced, &progress));
+            })
+            .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting the load")))?
+    };
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| if p.as_os_str() == "-" { "standard input".to_owned() } else { p.display().to_string() })
+        .collect();
+    let waited = tui::wait_for_load(&rx, &progress, &names, started).map_err(Failure::Explorer)?;
+    drop(ctrl_c);
+    let (loaded, session) = match waited {
+        Waited::Done { result, session } => {
+            let _ = thread.join();
+            (result, session)
+        }
+        Waited::Cancelled { stopped } => {
+            if stopped {
+                let _ = thread.join();
             }
+            return Err(Failure::Load(LoadError::cancelled("-")));
+        }
+    };
+    // On a load error the session (if any) is dropped here, restoring the terminal first.
+    let (index, skipped_paths) = loaded?;
+    let skipped = skip_report(&index, &skipped_paths);
+    let shown = session.is_some();
+    if !shown {
+        for line in &skipped {
+            report(line);
         }
     }
-    for e in &skipped_paths {
-        report(&format!("skipped file {e}"));
+    let outcome = (|| {
+        check_found(&index, paths)?;
+        let Selection { trace, span } = ids::resolve(&index, trace, span)?;
+        let mut session = match session {
+            Some(s) => s,
+            None => Session::start().map_err(Failure::Explorer)?,
+        };
+        let result = session.explore(&index, OpenAt { trace, span }, skipped_paths.len());
+        let restored = session.finish();
+        result.and(restored).map_err(Failure::Explorer)
+    })();
+    if shown {
+        for line in &skipped {
+            report(line);
+        }
     }
+    outcome
+}
+
+/// Loads and indexes `paths`, stopping early (with a cancelled `LoadError`) when `progress` is
+/// cancelled.
+fn load_and_index(
+    paths: &[PathBuf],
+    forced: Option<Format>,
+    progress: &Arc<load::Progress>,
+) -> Result<(Index, Vec<LoadError>), LoadError> {
+    let options = load::Options { forced, progress: Some(Arc::clone(progress)), ..Default::default() };
+    let loaded = load::load_paths_with(paths, &options)?;
+    debug_slow_load(progress);
+    if progress.is_cancelled() {
+        return Err(LoadError::cancelled("-"));
+    }
+    // Index built here (the memory compaction after `Index::build` belongs right after it).
+    let index = Index::build(loaded.dataset);
+    if progress.is_cancelled() {
+        return Err(LoadError::cancelled("-"));
+    }
+    Ok((index, loaded.skipped_paths))
+}
+
+/// Test hook for the end-to-end tests of the loading screen: with `WEFT_DEBUG_SLOW_LOAD=<ms>`, a
+/// debug build waits that long after parsing (ending early when the load is cancelled), so the
+/// loading screen shows however fast the machine is. Release builds never read the variable.
+fn debug_slow_load(progress: &load::Progress) {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("WEFT_DEBUG_SLOW_LOAD").ok().and_then(|v| v.parse::<u64>().ok()) {
+        let until = Instant::now() + std::time::Duration::from_millis(ms);
+        while !progress.is_cancelled() && Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = progress;
+}
+
+/// What `open` reports on stderr: records dropped inside files (with the first reasons) and
+/// files in folders that could not be loaded.
+fn skip_report(index: &Index, skipped_paths: &[LoadError]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for file in &index.data.files {
+        if file.skipped > 0 {
+            lines.push(human::skip_summary(file));
+            lines.extend(human::first_skip_reasons(file).map(|reason| format!("  {reason}")));
+        }
+    }
+    lines.extend(skipped_paths.iter().map(|e| format!("skipped file {e}")));
+    lines
+}
+
+/// Fails when nothing in `paths` was a trace file.
+fn check_found(index: &Index, paths: &[PathBuf]) -> Result<(), Failure> {
     if index.data.files.is_empty() {
         // `LoadError`'s Display escapes the path text.
         let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -208,7 +327,7 @@ fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadErr
             "no trace files found",
         )));
     }
-    Ok((index, skipped_paths))
+    Ok(())
 }
 
 /// The bundled samples, merged into one dataset.

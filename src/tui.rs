@@ -1,20 +1,28 @@
-//! Terminal setup/restore and the event loop: the only module that touches the terminal.
+//! Terminal setup/restore, the loading screen's wait and the explorer's event loop: the only
+//! module that touches the terminal.
 //!
-//! `ratatui::try_init` enters raw mode and the alternate screen and installs a panic hook that
-//! restores the terminal before the panic message prints; mouse capture is switched on after
-//! it and off again on every exit path (including that panic hook), so the shell never
-//! receives mouse escape codes afterwards.
+//! A `Session` owns the terminal: `ratatui::try_init` enters raw mode and the alternate screen
+//! and installs a panic hook that restores the terminal before the panic message prints; mouse
+//! capture is switched on after it and off again on every exit path (including that panic hook
+//! and dropping the session), so the shell never receives mouse escape codes afterwards. One
+//! session shows the loading screen (`wait_for_load`) and then the explorer, without leaving the
+//! alternate screen in between.
 
 use crate::app::App;
 use crate::app::keymap::Key;
 use crate::index::{Index, SpanIdx, TraceIdx};
+use crate::load::progress::{Progress, SHOW_AFTER};
+use crate::ui::loading::LoadingState;
 use anyhow::Context as _;
 use base64::Engine as _;
 use ratatui::crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+    MouseButton, MouseEventKind,
 };
 use ratatui::crossterm::execute;
 use std::io::{Write, stdout};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
 
 /// The OSC 52 "set clipboard" sequence for `text`. Terminals that do not support it (or have it
 /// switched off, as tmux does unless `set-clipboard` is on) ignore it silently.
@@ -41,31 +49,177 @@ pub struct OpenAt {
 
 /// Runs the interactive explorer until the user quits. Restores the terminal on every exit path.
 /// `skipped_files` counts files in opened folders that could not be loaded, for the header.
-pub fn run(index: Index, open: OpenAt, skipped_files: usize) -> anyhow::Result<()> {
-    let mut app = App::new(&index, open);
-    app.skipped_files = skipped_files;
-    let mut terminal = match ratatui::try_init() {
-        Ok(t) => t,
-        Err(e) => {
-            // Raw mode may already be on when entering the alternate screen failed.
-            ratatui::restore();
-            return Err(e).context("setting up the terminal");
-        }
-    };
-    // Chain a hook that turns mouse capture off before ratatui's hook restores the rest.
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(stdout(), DisableMouseCapture);
-        previous(info);
-    }));
-    let result = execute!(stdout(), EnableMouseCapture)
-        .context("enabling mouse capture")
-        .and_then(|()| event_loop(&mut terminal, &mut app));
-    let mouse_off = execute!(stdout(), DisableMouseCapture);
-    ratatui::restore();
+pub fn run(index: &Index, open: OpenAt, skipped_files: usize) -> anyhow::Result<()> {
+    let mut session = Session::start()?;
+    let result = session.explore(index, open, skipped_files);
+    let restored = session.finish();
     result?;
-    mouse_off.context("disabling mouse capture")?;
-    Ok(())
+    restored
+}
+
+/// The terminal in raw mode on the alternate screen with mouse capture on, for as long as the
+/// value lives: the loading screen and then the explorer run in one session, so the screen does
+/// not flicker between them. `finish` (or dropping it) restores the terminal; the panic hook
+/// installed by `start` restores it on a panic.
+pub struct Session {
+    terminal: ratatui::DefaultTerminal,
+    restored: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("restored", &self.restored).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Enters raw mode, the alternate screen and mouse capture.
+    pub fn start() -> anyhow::Result<Self> {
+        let terminal = match ratatui::try_init() {
+            Ok(t) => t,
+            Err(e) => {
+                // Raw mode may already be on when entering the alternate screen failed.
+                ratatui::restore();
+                return Err(e).context("setting up the terminal");
+            }
+        };
+        // Chain a hook that turns mouse capture off before ratatui's hook restores the rest.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(stdout(), DisableMouseCapture);
+            previous(info);
+        }));
+        let session = Self { terminal, restored: false };
+        if let Err(e) = execute!(stdout(), EnableMouseCapture) {
+            let _ = session.finish();
+            return Err(e).context("enabling mouse capture");
+        }
+        Ok(session)
+    }
+
+    /// Runs the explorer over `index` until the user quits.
+    pub fn explore(&mut self, index: &Index, open: OpenAt, skipped_files: usize) -> anyhow::Result<()> {
+        let mut app = App::new(index, open);
+        app.skipped_files = skipped_files;
+        event_loop(&mut self.terminal, &mut app)
+    }
+
+    /// Turns mouse capture off and leaves raw mode and the alternate screen.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        self.restore()
+    }
+
+    fn restore(&mut self) -> anyhow::Result<()> {
+        if self.restored {
+            return Ok(());
+        }
+        self.restored = true;
+        let mouse_off = execute!(stdout(), DisableMouseCapture);
+        ratatui::restore();
+        mouse_off.context("disabling mouse capture")
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Error paths drop the session before `main` prints; the error is in what they return.
+        let _ = self.restore();
+    }
+}
+
+/// How a wait for a background load ended.
+#[derive(Debug)]
+pub enum Waited<T> {
+    /// The load sent its result; `session` is the terminal if the loading screen was shown
+    /// (the explorer goes on in it), `None` if the load was quick and nothing was drawn.
+    Done { result: T, session: Option<Session> },
+    /// The user cancelled on the loading screen (the terminal is restored). `stopped` says
+    /// whether the load thread finished; a second cancel key does not wait for it.
+    Cancelled { stopped: bool },
+}
+
+/// How often the loading screen is redrawn.
+const LOADING_REDRAW: Duration = Duration::from_millis(100);
+/// Longest wait for input on the loading screen before checking whether the load is done.
+const LOADING_POLL: Duration = Duration::from_millis(20);
+
+/// Waits for the load that sends its result on `rx`. Shows nothing if it ends within
+/// `progress::SHOW_AFTER` of `started`; otherwise starts a `Session` and draws the loading
+/// screen (`ui::loading`) about ten times a second until it ends. Ctrl-C, `q` or Esc there
+/// cancel the load (`progress.cancel()`) and wait for the thread to stop; pressing one again
+/// gives up waiting. `paths` name the inputs, as given on the command line.
+pub fn wait_for_load<T>(
+    rx: &Receiver<T>,
+    progress: &Progress,
+    paths: &[String],
+    started: Instant,
+) -> anyhow::Result<Waited<T>> {
+    match rx.recv_timeout(SHOW_AFTER.saturating_sub(started.elapsed())) {
+        Ok(result) => return Ok(Waited::Done { result, session: None }),
+        Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the loading thread stopped"),
+        Err(RecvTimeoutError::Timeout) => {}
+    }
+    if progress.is_cancelled() {
+        // Ctrl-C (SIGINT) before the screen was up: the load is stopping; do not flash a screen.
+        return match rx.recv() {
+            Ok(result) => Ok(Waited::Done { result, session: None }),
+            Err(_) => anyhow::bail!("the loading thread stopped"),
+        };
+    }
+    let mut session = Session::start()?;
+    // crossterm starts listening for SIGWINCH on its first poll; resizes from now on are seen.
+    event::poll(Duration::ZERO).context("reading terminal input")?;
+    let mut cancelling = false;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        match rx.try_recv() {
+            Ok(result) if !cancelling => return Ok(Waited::Done { result, session: Some(session) }),
+            Ok(_) => {
+                session.finish()?;
+                return Ok(Waited::Cancelled { stopped: true });
+            }
+            Err(TryRecvError::Disconnected) => anyhow::bail!("the loading thread stopped"),
+            Err(TryRecvError::Empty) => {}
+        }
+        // A SIGINT sent from elsewhere cancels too (see `progress::cancel_on_ctrl_c`).
+        cancelling |= progress.is_cancelled();
+        if last_draw.is_none_or(|t| t.elapsed() >= LOADING_REDRAW) {
+            let state =
+                LoadingState { paths, snapshot: progress.snapshot(), elapsed: started.elapsed(), cancelling };
+            session.terminal.draw(|frame| frame.render_widget(&state, frame.area())).context("drawing")?;
+            last_draw = Some(Instant::now());
+        }
+        if !event::poll(LOADING_POLL).context("reading terminal input")? {
+            continue;
+        }
+        match event::read().context("reading terminal input")? {
+            Event::Key(ev) if is_cancel_key(&ev) => {
+                if cancelling {
+                    session.finish()?;
+                    return Ok(Waited::Cancelled { stopped: false });
+                }
+                progress.cancel();
+                cancelling = true;
+                last_draw = None;
+            }
+            // Redraw at once at the new size.
+            Event::Resize(..) => last_draw = None,
+            _ => {}
+        }
+    }
+}
+
+/// Ctrl-C, `q` or Esc: the keys that quit the explorer also cancel the load.
+fn is_cancel_key(ev: &KeyEvent) -> bool {
+    if ev.kind != KeyEventKind::Press {
+        return false;
+    }
+    match ev.code {
+        KeyCode::Char('c') => ev.modifiers.contains(KeyModifiers::CONTROL),
+        KeyCode::Char('q') => ev.modifiers.difference(KeyModifiers::SHIFT).is_empty(),
+        KeyCode::Esc => true,
+        _ => false,
+    }
 }
 
 /// Test hook for the end-to-end test of terminal restore on panic: with `WEFT_DEBUG_PANIC=1`, a
@@ -109,6 +263,23 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>) -> any
 
 #[cfg(test)]
 mod tests {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+    #[test]
+    fn ctrl_c_q_and_esc_cancel_a_load_and_other_keys_do_not() {
+        let key = |code, mods| KeyEvent::new(code, mods);
+        let cancels = |ev: KeyEvent| super::is_cancel_key(&ev);
+        assert!(cancels(key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+        assert!(cancels(key(KeyCode::Char('q'), KeyModifiers::NONE)));
+        assert!(cancels(key(KeyCode::Esc, KeyModifiers::NONE)));
+        assert!(!cancels(key(KeyCode::Char('c'), KeyModifiers::NONE)), "plain c");
+        assert!(!cancels(key(KeyCode::Char('q'), KeyModifiers::CONTROL)), "Ctrl-q");
+        assert!(!cancels(key(KeyCode::Char('j'), KeyModifiers::NONE)));
+        let mut release = key(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert!(!cancels(release), "only presses count");
+    }
+
     #[test]
     fn osc52_wraps_base64_text() {
         assert_eq!(super::osc52("ab c"), "\x1b]52;c;YWIgYw==\x07");

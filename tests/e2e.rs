@@ -309,3 +309,96 @@ fn a_skipped_file_in_a_folder_is_counted_in_the_header() {
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
 }
+
+/// Debug builds only: `WEFT_DEBUG_SLOW_LOAD=<ms>` holds the load after parsing (until cancelled),
+/// so the loading screen shows however fast the machine is.
+fn slow_load_hook_available() -> bool {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: WEFT_DEBUG_SLOW_LOAD exists only in debug builds");
+    }
+    cfg!(debug_assertions)
+}
+
+/// Counts `needle` in what the program wrote.
+fn occurrences(raw: &[u8], needle: &[u8]) -> usize {
+    raw.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+fn assert_restored(s: &Session) {
+    let screen = s.parser.screen();
+    assert!(!screen.alternate_screen(), "alternate screen left");
+    assert_eq!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None, "mouse capture off");
+    assert!(!screen.hide_cursor(), "cursor shown again");
+}
+
+/// A load that outlasts half a second gets a loading screen (file name, phase, span count, the
+/// hint), redrawn on resize; Ctrl-C, q or Esc there cancels it: exit status 130, the terminal restored, and
+/// "cancelled" printed on the normal screen afterwards.
+#[test]
+fn a_slow_load_shows_the_loading_screen_and_each_cancel_key_stops_it() {
+    if !slow_load_hook_available() {
+        return;
+    }
+    for (key, name) in [(&b"\x03"[..], "Ctrl-C"), (b"q", "q"), (b"\x1b", "Esc")] {
+        let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "600000")]);
+        s.wait_for_text("Ctrl-C or q to cancel");
+        s.wait_for_text(&format!("loading {FIXTURE}"));
+        // Every byte is parsed before the hook holds the load: the phase is indexing.
+        s.wait_for_text("indexing");
+        s.wait_for_text("6 spans · ");
+        assert!(s.parser.screen().alternate_screen(), "the loading screen is on the alternate screen");
+        if name == "Ctrl-C" {
+            // A resize redraws the box centred in the new size: its top row is (50 - 9) / 2.
+            s.resize(50, 200);
+            s.wait_for("the box re-centred", |s| s.row(20).contains("┌ weft"));
+            s.resize(ROWS, COLS);
+            s.wait_for("the box back at 80x24", |s| s.row(7).contains("┌ weft"));
+        }
+        s.send(key);
+        assert_eq!(s.wait_exit(), 130, "{name} cancels with the interrupted status");
+        assert_restored(&s);
+        assert!(s.screen_text().contains("cancelled"), "{name}: {}", s.screen_text());
+    }
+}
+
+/// When the slow load ends, the explorer takes over the same alternate screen (entered once, so
+/// nothing flickers) and works as usual.
+#[test]
+fn after_the_loading_screen_the_explorer_opens_in_the_same_screen() {
+    if !slow_load_hook_available() {
+        return;
+    }
+    let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "1500")]);
+    s.wait_for_text("Ctrl-C or q to cancel");
+    s.wait_for_text("weft · 3 traces");
+    s.wait_for_text("consume batch");
+    assert!(!s.screen_text().contains("Ctrl-C or q to cancel"), "the loading screen is gone");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+    assert_eq!(occurrences(&s.raw, b"\x1b[?1049h"), 1, "entered the alternate screen once");
+    assert_eq!(occurrences(&s.raw, b"\x1b[?1049l"), 1, "left it once, at the end");
+}
+
+/// A load that ends in an error after the loading screen was shown (a folder with no trace
+/// files) restores the terminal first; the skip report and the error then print on the normal
+/// screen, with the load-error status.
+#[test]
+fn an_error_after_the_loading_screen_prints_after_the_terminal_is_restored() {
+    if !slow_load_hook_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("notes.txt"), "not a trace\n").expect("write");
+    let folder = dir.path().to_str().expect("utf-8 temp path");
+    let mut s = Session::start_env(&[folder], &[("WEFT_DEBUG_SLOW_LOAD", "1000")]);
+    s.wait_for_text("Ctrl-C or q to cancel");
+    assert_eq!(s.wait_exit(), 1);
+    assert_restored(&s);
+    let text = s.screen_text();
+    assert!(text.contains("skipped file") && text.contains("notes.txt"), "{text}");
+    assert!(text.contains("no trace files found"), "{text}");
+    let left = s.raw.windows(8).position(|w| w == b"\x1b[?1049l").expect("left the alternate screen");
+    let message = s.raw.windows(20).position(|w| w == b"no trace files found").expect("the error");
+    assert!(left < message, "the error printed after leaving the alternate screen");
+}

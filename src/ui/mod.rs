@@ -22,6 +22,7 @@ pub mod header;
 pub mod help;
 pub mod layout;
 pub mod links;
+pub mod loading;
 pub mod picker;
 pub mod stitch;
 pub mod theme;

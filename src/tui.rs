@@ -171,6 +171,7 @@ pub fn wait_for_load<T>(
     event::poll(Duration::ZERO).context("reading terminal input")?;
     let mut cancelling = false;
     let mut last_draw: Option<Instant> = None;
+    let mut read_for = None;
     loop {
         match rx.try_recv() {
             Ok(result) if !cancelling => return Ok(Waited::Done { result, session: Some(session) }),
@@ -184,8 +185,12 @@ pub fn wait_for_load<T>(
         // A SIGINT sent from elsewhere cancels too (see `progress::cancel_on_ctrl_c`).
         cancelling |= progress.is_cancelled();
         if last_draw.is_none_or(|t| t.elapsed() >= LOADING_REDRAW) {
-            let state =
-                LoadingState { paths, snapshot: progress.snapshot(), elapsed: started.elapsed(), cancelling };
+            let snapshot = progress.snapshot();
+            let elapsed = started.elapsed();
+            if read_for.is_none() && snapshot.bytes_total > 0 && snapshot.bytes_done >= snapshot.bytes_total {
+                read_for = Some(elapsed);
+            }
+            let state = LoadingState { paths, snapshot, elapsed, read_for, cancelling };
             session.terminal.draw(|frame| frame.render_widget(&state, frame.area())).context("drawing")?;
             last_draw = Some(Instant::now());
         }

@@ -45,6 +45,9 @@ pub struct LoadingState<'a> {
     pub snapshot: Snapshot,
     /// Since the load started.
     pub elapsed: Duration,
+    /// How long reading took, once every byte is parsed: rates divide by it, so they stay the
+    /// reading rates while indexing runs instead of falling.
+    pub read_for: Option<Duration>,
     /// Cancel was asked for; the load is stopping at its next record boundary.
     pub cancelling: bool,
 }
@@ -110,7 +113,7 @@ impl LoadingState<'_> {
 
     /// Rates divide by this: never zero, so the first frame shows finite numbers.
     fn secs(&self) -> f64 {
-        self.elapsed.as_secs_f64().max(1e-3)
+        self.read_for.unwrap_or(self.elapsed).as_secs_f64().max(1e-3)
     }
 }
 
@@ -215,6 +218,7 @@ mod tests {
             paths,
             snapshot: Snapshot { bytes_done: done, bytes_total: total, spans },
             elapsed: Duration::from_secs(secs),
+            read_for: None,
             cancelling: false,
         }
     }
@@ -274,6 +278,17 @@ mod tests {
         // Box 76 wide: 2 borders, 2 padding, 11 for the phase word; the label "100%" covers
         // four cells and ratatui leaves the cell after it blank.
         assert_eq!(all, 76 - 4 - 11 - 5);
+    }
+
+    #[test]
+    fn rates_are_the_reading_rates_while_indexing() {
+        let paths = vec!["f".to_owned()];
+        let mut s = state(&paths, 400_000_000, 400_000_000, 300_000, 10);
+        s.read_for = Some(Duration::from_secs(2));
+        let rows = lines(&draw(&s, 80, 24));
+        row_with(&rows, "400.0 / 400.0 MB · 200.0 MB/s");
+        row_with(&rows, "300,000 spans · 150,000 spans/s");
+        row_with(&rows, "elapsed 10.0 s");
     }
 
     #[test]

@@ -89,6 +89,9 @@ impl Session {
             let _ = execute!(stdout(), DisableMouseCapture);
             previous(info);
         }));
+        // A SIGINT from outside (the keyboard's Ctrl-C is a key in raw mode) must not leave the
+        // shell in raw mode either.
+        crate::load::progress::on_interrupt_exit(Some(restore_for_exit));
         let session = Self { terminal, restored: false };
         if let Err(e) = execute!(stdout(), EnableMouseCapture) {
             let _ = session.finish();
@@ -114,10 +117,18 @@ impl Session {
             return Ok(());
         }
         self.restored = true;
+        crate::load::progress::on_interrupt_exit(None);
         let mouse_off = execute!(stdout(), DisableMouseCapture);
         ratatui::restore();
         mouse_off.context("disabling mouse capture")
     }
+}
+
+/// What an interrupt runs before it ends the process while a `Session` is up.
+fn restore_for_exit() {
+    // The cursor is shown by the terminal's destructor on the other paths; exit runs none.
+    let _ = execute!(stdout(), DisableMouseCapture, ratatui::crossterm::cursor::Show);
+    ratatui::restore();
 }
 
 impl Drop for Session {

@@ -402,3 +402,18 @@ fn an_error_after_the_loading_screen_prints_after_the_terminal_is_restored() {
     let message = s.raw.windows(20).position(|w| w == b"no trace files found").expect("the error");
     assert!(left < message, "the error printed after leaving the alternate screen");
 }
+
+/// SIGINT sent from elsewhere while the explorer runs (the keyboard's Ctrl-C is a key in raw mode):
+/// weft exits with 130 as an interrupted program does, and leaves the terminal as it found it.
+#[test]
+fn an_interrupt_from_outside_restores_the_terminal() {
+    let mut s = Session::start(&[FIXTURE]);
+    s.wait_for_text("weft · 3 traces");
+    assert!(s.parser.screen().alternate_screen(), "the explorer is up");
+    let pid = s.child.process_id().expect("the child's pid");
+    let killed =
+        std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("run kill");
+    assert!(killed.success());
+    assert_eq!(s.wait_exit(), 130);
+    assert_restored(&s);
+}

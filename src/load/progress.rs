@@ -261,6 +261,27 @@ static CURRENT: Mutex<Option<Arc<Progress>>> = Mutex::new(None);
 /// the loaders stop at the next record boundary and return a cancelled `LoadError`. A second
 /// Ctrl-C, or one with no load running, exits at once with status 130, as the default would.
 pub fn cancel_on_ctrl_c(progress: &Arc<Progress>) -> CtrlCGuard {
+    handle_interrupts();
+    if let Ok(mut c) = CURRENT.lock() {
+        *c = Some(Arc::clone(progress));
+    }
+    CtrlCGuard(())
+}
+
+/// Run before an interrupt ends the process; see `on_interrupt_exit`.
+static BEFORE_EXIT: Mutex<Option<fn()>> = Mutex::new(None);
+
+/// Sets (or clears) what runs before an interrupt that cancels nothing ends the process: the
+/// explorer restores the terminal there, since `process::exit` runs no destructors.
+pub fn on_interrupt_exit(hook: Option<fn()>) {
+    handle_interrupts();
+    if let Ok(mut h) = BEFORE_EXIT.lock() {
+        *h = hook;
+    }
+}
+
+/// Installs the SIGINT handler once: cancel the current load if there is one, else exit 130.
+fn handle_interrupts() {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         ctrlc::set_handler(|| {
@@ -268,6 +289,9 @@ pub fn cancel_on_ctrl_c(progress: &Arc<Progress>) -> CtrlCGuard {
             match current {
                 Some(p) if !p.is_cancelled() => p.cancel(),
                 _ => {
+                    if let Some(hook) = BEFORE_EXIT.lock().ok().and_then(|mut h| h.take()) {
+                        hook();
+                    }
                     let _ = write_stderr("\r\x1b[K");
                     std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
@@ -275,10 +299,6 @@ pub fn cancel_on_ctrl_c(progress: &Arc<Progress>) -> CtrlCGuard {
         })
         .is_ok()
     });
-    if let Ok(mut c) = CURRENT.lock() {
-        *c = Some(Arc::clone(progress));
-    }
-    CtrlCGuard(())
 }
 
 /// Exit status of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.

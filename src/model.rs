@@ -926,6 +926,202 @@ mod tests {
         assert_eq!(TraceId::from_halves(1, 2).0, (1u128 << 64) | 2);
     }
 
+    /// Bit-exact equality, so NaN payloads and -0.0 count as different values.
+    fn same(a: Value, b: Value) -> bool {
+        match (a, b) {
+            (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits(),
+            _ => a == b,
+        }
+    }
+
+    fn fake_sym(i: usize) -> Sym {
+        lasso::Key::try_from_usize(i).expect("below u32::MAX")
+    }
+
+    fn every_kind_of_value(ds: &mut Dataset) -> Vec<Value> {
+        let s = ds.intern("text");
+        let b = ds.intern("aGk=");
+        let inner = ds.add_array(&[Value::Int(i64::MIN), Value::Double(f64::NAN)]);
+        let nested_map = ds.add_attrs(&[Attr { key: s, value: inner }]);
+        let empty_map = ds.add_attrs(&[]);
+        let empty_array = ds.add_array(&[]);
+        let mut out = vec![
+            Value::Empty,
+            Value::Str(s),
+            Value::Bytes(b),
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Int(0),
+            Value::Int(-1),
+            Value::Int(i64::from(i32::MIN)),
+            Value::Int(i64::from(i32::MAX)),
+            Value::Int(i64::from(i32::MIN) - 1),
+            Value::Int(i64::from(i32::MAX) + 1),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Double(0.0),
+            Value::Double(-0.0),
+            Value::Double(0.5),
+            Value::Double(0.1),
+            Value::Double(1e300),
+            Value::Double(f64::MIN_POSITIVE),
+            Value::Double(f64::INFINITY),
+            Value::Double(f64::NEG_INFINITY),
+            Value::Double(f64::NAN),
+            Value::Double(-f64::NAN),
+            // A NaN with a payload that an f32 cannot carry.
+            Value::Double(f64::from_bits(0x7ff0_0000_0000_0001)),
+            Value::Double(f64::from_bits(0x7ff8_0000_0000_0001)),
+            inner,
+            empty_array,
+            Value::Map(nested_map),
+            Value::Map(empty_map),
+        ];
+        // Slices whose start or length need more than 16 bits.
+        out.push(Value::Array(Slice { start: u32::MAX - 5, len: 5 }));
+        out.push(Value::Map(Slice { start: 70_000, len: 70_000 }));
+        out
+    }
+
+    #[test]
+    fn packed_attributes_take_eight_bytes() {
+        assert_eq!(std::mem::size_of::<PackedAttr>(), 8);
+    }
+
+    #[test]
+    fn every_value_round_trips_as_attribute_and_array_element() {
+        let mut ds = Dataset::new();
+        let values = every_kind_of_value(&mut ds);
+        let keys: Vec<Sym> = (0..values.len()).map(|i| ds.intern(&format!("k{i}"))).collect();
+        let attrs: Vec<Attr> = keys.iter().zip(&values).map(|(&key, &value)| Attr { key, value }).collect();
+        let slice = ds.add_attrs(&attrs);
+        let back: Vec<Attr> = ds.attrs_of(slice).collect();
+        assert_eq!(back.len(), attrs.len());
+        for (a, b) in attrs.iter().zip(&back) {
+            assert_eq!(a.key, b.key);
+            assert!(same(a.value, b.value), "{:?} came back as {:?}", a.value, b.value);
+        }
+        let Value::Array(arr) = ds.add_array(&values) else { panic!("add_array returns an array") };
+        let elems: Vec<Value> = ds.values_of(arr).collect();
+        assert_eq!(elems.len(), values.len());
+        for (&a, &b) in values.iter().zip(&elems) {
+            assert!(same(a, b), "{a:?} came back as {b:?}");
+        }
+        // Iterating from the back decodes the same entries.
+        let rev: Vec<Value> = ds.values_of(arr).rev().collect();
+        assert!(rev.iter().rev().zip(&elems).all(|(&a, &b)| same(a, b)));
+        // Small values stay inline: only the wide ints, non-f32 doubles and slices use `wide`.
+        let wide_values = values
+            .iter()
+            .filter(|v| match v {
+                Value::Int(i) => i32::try_from(*i).is_err(),
+                Value::Double(d) => f64::from(*d as f32).to_bits() != d.to_bits(),
+                Value::Array(_) | Value::Map(_) => true,
+                _ => false,
+            })
+            .count();
+        let before = ds.wide.len();
+        ds.add_attrs(&attrs);
+        assert_eq!(ds.wide.len() - before, wide_values);
+    }
+
+    #[test]
+    fn keys_past_28_bits_spill_without_corruption() {
+        let mut ds = Dataset::new();
+        let values = every_kind_of_value(&mut ds);
+        let big = [INLINE_KEY_LIMIT - 1, INLINE_KEY_LIMIT, 300_000_000, u32::MAX as usize - 1];
+        let mut attrs = Vec::new();
+        for (i, &value) in values.iter().enumerate() {
+            attrs.push(Attr { key: fake_sym(big[i % big.len()]), value });
+        }
+        let slice = ds.add_attrs(&attrs);
+        for (a, b) in attrs.iter().zip(ds.attrs_of(slice)) {
+            assert_eq!(lasso::Key::into_usize(a.key), lasso::Key::into_usize(b.key));
+            assert!(same(a.value, b.value), "{:?} came back as {:?}", a.value, b.value);
+        }
+        // Neighbours with ordinary keys are untouched.
+        let k = ds.intern("small");
+        let after = ds.add_attrs(&[Attr { key: k, value: Value::Int(7) }]);
+        assert_eq!(ds.attrs_of(after).collect::<Vec<_>>(), [Attr { key: k, value: Value::Int(7) }]);
+    }
+
+    #[test]
+    fn attrs_of_a_foreign_slice_is_empty_not_a_panic() {
+        let ds = Dataset::new();
+        assert!(ds.attrs_of(Slice { start: 5, len: 3 }).is_empty());
+        assert_eq!(ds.values_of(Slice { start: u32::MAX, len: u32::MAX }).len(), 0);
+    }
+
+    #[test]
+    fn rollback_drops_attributes_elements_and_wide_entries() {
+        let mut ds = Dataset::new();
+        let k = ds.intern("k");
+        let kept = ds.add_attrs(&[Attr { key: k, value: Value::Int(i64::MAX) }]);
+        let mark = ds.attr_mark();
+        let (attrs, values, wide) = (ds.attrs.len(), ds.values.len(), ds.wide.len());
+        let arr = ds.add_array(&[Value::Double(0.1), Value::Int(1)]);
+        ds.add_attrs(&[Attr { key: fake_sym(300_000_000), value: arr }]);
+        assert!(ds.wide.len() > wide);
+        ds.rollback_attrs(mark);
+        assert_eq!((ds.attrs.len(), ds.values.len(), ds.wide.len()), (attrs, values, wide));
+        assert_eq!(ds.attrs_of(kept).collect::<Vec<_>>(), [Attr { key: k, value: Value::Int(i64::MAX) }]);
+        // What is added next reuses the freed positions and decodes as itself.
+        let again = ds.add_attrs(&[Attr { key: k, value: Value::Double(0.1) }]);
+        assert_eq!(again.start as usize, attrs);
+        assert_eq!(ds.find_attr(again, "k"), Some(Value::Double(0.1)));
+    }
+
+    #[test]
+    fn append_remaps_packed_keys_values_and_wide_slices() {
+        let mut a = Dataset::new();
+        a.files.push(FileInfo::new("a", Format::OtlpJson));
+        // Give `a` some symbols and wide entries so nothing lines up by accident.
+        let a_keys: Vec<Sym> = (0..5).map(|i| a.intern(&format!("a{i}"))).collect();
+        a.add_attrs(&[Attr { key: a_keys[0], value: Value::Int(i64::MIN) }]);
+        a.add_array(&[Value::Double(0.1)]);
+        let x = a.intern("x");
+        a.spans.push(Span::new(TraceId(1), SpanId(1), SpanId(0), 0, 1, x, x));
+
+        let mut b = Dataset::new();
+        let (k, s, m, bytes) = (b.intern("k"), b.intern("s"), b.intern("m"), b.intern("Ynl0ZXM="));
+        let arr = b.add_array(&[Value::Str(s), Value::Int(i64::MAX), Value::Bytes(bytes)]);
+        let inner = b.add_attrs(&[Attr { key: k, value: arr }, Attr { key: s, value: Value::Double(0.1) }]);
+        let outer = b.add_attrs(&[
+            Attr { key: m, value: Value::Map(inner) },
+            Attr { key: k, value: Value::Int(-5) },
+            Attr { key: fake_sym(300_000_000), value: Value::Double(-0.0) },
+        ]);
+        let mut span = Span::new(TraceId(2), SpanId(2), SpanId(0), 0, 1, s, s);
+        span.attrs = outer;
+        b.spans.push(span);
+        b.files.push(FileInfo::new("b", Format::OtlpJson));
+        a.append(b);
+
+        let span = a.spans[1];
+        let outer: Vec<Attr> = a.attrs_of(span.attrs).collect();
+        assert_eq!(outer.len(), 3);
+        assert_eq!(a.str(outer[0].key), "m");
+        assert_eq!(a.str(outer[1].key), "k");
+        assert_eq!(outer[1].value, Value::Int(-5));
+        // The fabricated key is not one of `b`'s strings, so it is kept as is, and so is -0.0.
+        assert_eq!(lasso::Key::into_usize(outer[2].key), 300_000_000);
+        assert!(same(outer[2].value, Value::Double(-0.0)));
+        let Value::Map(inner) = outer[0].value else { panic!("{:?}", outer[0].value) };
+        assert_eq!(a.find_attr(inner, "s"), Some(Value::Double(0.1)));
+        let Some(Value::Array(arr)) = a.find_attr(inner, "k") else { panic!("no array") };
+        let elems: Vec<Value> = a.values_of(arr).collect();
+        assert_eq!(elems.len(), 3);
+        assert!(matches!(elems[0], Value::Str(v) if a.str(v) == "s"));
+        assert_eq!(elems[1], Value::Int(i64::MAX));
+        assert!(matches!(elems[2], Value::Bytes(v) if a.str(v) == "Ynl0ZXM="));
+        // `a`'s own entries are untouched.
+        assert_eq!(
+            a.attrs_of(Slice { start: 0, len: 1 }).next().map(|x| x.value),
+            Some(Value::Int(i64::MIN))
+        );
+        assert_eq!(a.values_of(Slice { start: 0, len: 1 }).next(), Some(Value::Double(0.1)));
+    }
+
     #[test]
     fn append_remaps_symbols_slices_and_files() {
         let mut a = Dataset::new();

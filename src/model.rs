@@ -193,13 +193,15 @@ pub struct Attr {
 /// is spilled: `payload` indexes two `wide` entries holding the full key with the value's tag,
 /// then the value's 64 bits. Build and read these only through `Dataset` (`add_attrs`,
 /// `attrs_of`): the payload means nothing without the `wide` arena it was made with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// No `PartialEq`: two equal attributes can point at different `wide` entries.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct PackedAttr {
     head: u32,
     payload: u32,
 }
 
-/// Tags of `PackedAttr::head`. The `_W` tags keep their 64-bit payload in `Dataset::wide`.
+/// Tags of `PackedAttr::head`. Up to `F32` the payload is the value; the `_W` tags keep their
+/// 64-bit payload in `Dataset::wide` (`pack` and `unpack` rely on this order).
 mod tag {
     pub const EMPTY: u32 = 0;
     pub const STR: u32 = 1;

@@ -184,6 +184,224 @@ pub struct Attr {
     pub value: Value,
 }
 
+/// One attribute (or, with key 0, one array element) as stored: 8 bytes instead of `Attr`'s 24.
+///
+/// `head` holds the key's symbol index in its high 28 bits and a tag in its low 4 bits;
+/// `payload` is the value itself when it fits 32 bits (a string symbol, a bool, an int that
+/// fits `i32`, a double that is exactly an `f32`) and otherwise an index into `Dataset::wide`
+/// (wide ints, other doubles, array and map slices). A key whose symbol needs more than 28 bits
+/// is spilled: `payload` indexes two `wide` entries holding the full key with the value's tag,
+/// then the value's 64 bits. Build and read these only through `Dataset` (`add_attrs`,
+/// `attrs_of`): the payload means nothing without the `wide` arena it was made with.
+// No `PartialEq`: two equal attributes can point at different `wide` entries.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PackedAttr {
+    head: u32,
+    payload: u32,
+}
+
+/// Tags of `PackedAttr::head`. Up to `F32` the payload is the value; the `_W` tags keep their
+/// 64-bit payload in `Dataset::wide` (`pack` and `unpack` rely on this order).
+mod tag {
+    pub const EMPTY: u32 = 0;
+    pub const STR: u32 = 1;
+    pub const BYTES: u32 = 2;
+    pub const BOOL: u32 = 3;
+    /// An int that fits `i32`, stored as its two's complement bits.
+    pub const INT32: u32 = 4;
+    /// A double that converts to `f32` and back bit-exactly (0.5, -0.0, 100.0…).
+    pub const F32: u32 = 5;
+    pub const INT_W: u32 = 6;
+    pub const F64_W: u32 = 7;
+    /// `start << 32 | len` of the slice in `Dataset::values`.
+    pub const ARRAY_W: u32 = 8;
+    /// `start << 32 | len` of the slice in `Dataset::attrs`.
+    pub const MAP_W: u32 = 9;
+    /// The key does not fit 28 bits: `wide[payload]` = key index | tag << 32, then the value bits.
+    pub const SPILL: u32 = 10;
+    pub const MASK: u32 = 0xf;
+}
+
+/// Keys with a symbol index below this are stored inline in `PackedAttr::head`.
+const INLINE_KEY_LIMIT: usize = 1 << 28;
+
+fn sym_index(s: Sym) -> u64 {
+    // Symbols hold at most u32::MAX - 1 distinct strings, so this never truncates.
+    lasso::Key::into_usize(s) as u64
+}
+
+fn sym_at(bits: u64) -> Sym {
+    // Only ever decodes what `sym_index` produced; the default (symbol 0) is a safe fallback.
+    usize::try_from(bits).ok().and_then(lasso::Key::try_from_usize).unwrap_or_default()
+}
+
+fn slice_bits(s: Slice) -> u64 {
+    (u64::from(s.start) << 32) | u64::from(s.len)
+}
+
+fn slice_of_bits(bits: u64) -> Slice {
+    Slice { start: (bits >> 32) as u32, len: bits as u32 }
+}
+
+/// A value as a tag and its full 64-bit payload; the tag says whether it fits 32 bits.
+fn lower(v: Value) -> (u32, u64) {
+    match v {
+        Value::Empty => (tag::EMPTY, 0),
+        Value::Str(s) => (tag::STR, sym_index(s)),
+        Value::Bytes(s) => (tag::BYTES, sym_index(s)),
+        Value::Bool(b) => (tag::BOOL, u64::from(b)),
+        Value::Int(i) => match i32::try_from(i) {
+            Ok(small) => (tag::INT32, u64::from(small as u32)),
+            Err(_) => (tag::INT_W, i as u64),
+        },
+        Value::Double(d) => {
+            let narrow = d as f32;
+            if f64::from(narrow).to_bits() == d.to_bits() {
+                (tag::F32, u64::from(narrow.to_bits()))
+            } else {
+                (tag::F64_W, d.to_bits())
+            }
+        }
+        Value::Array(s) => (tag::ARRAY_W, slice_bits(s)),
+        Value::Map(s) => (tag::MAP_W, slice_bits(s)),
+    }
+}
+
+/// The inverse of `lower`.
+fn raise(t: u32, bits: u64) -> Value {
+    match t {
+        tag::STR => Value::Str(sym_at(bits)),
+        tag::BYTES => Value::Bytes(sym_at(bits)),
+        tag::BOOL => Value::Bool(bits != 0),
+        tag::INT32 => Value::Int(i64::from(bits as u32 as i32)),
+        tag::F32 => Value::Double(f64::from(f32::from_bits(bits as u32))),
+        tag::INT_W => Value::Int(bits as i64),
+        tag::F64_W => Value::Double(f64::from_bits(bits)),
+        tag::ARRAY_W => Value::Array(slice_of_bits(bits)),
+        tag::MAP_W => Value::Map(slice_of_bits(bits)),
+        _ => Value::Empty,
+    }
+}
+
+/// Packs one attribute, pushing its wide parts (if any) onto `wide`.
+fn pack(key: Sym, value: Value, wide: &mut Vec<u64>) -> PackedAttr {
+    let (t, bits) = lower(value);
+    let key_index = lasso::Key::into_usize(key);
+    // `wide` would need 32 GiB to outgrow a u32 index; were it ever to, the value is dropped
+    // (kept as empty) rather than pointing at the wrong entry.
+    let next = u32::try_from(wide.len()).ok();
+    if key_index < INLINE_KEY_LIMIT {
+        let head = ((key_index as u32) << 4) | t;
+        if t <= tag::F32 {
+            return PackedAttr { head, payload: bits as u32 };
+        }
+        if let Some(at) = next {
+            wide.push(bits);
+            return PackedAttr { head, payload: at };
+        }
+        return PackedAttr { head: head & !tag::MASK, payload: 0 };
+    }
+    match next {
+        Some(at) => {
+            wide.push(sym_index(key) | (u64::from(t) << 32));
+            wide.push(bits);
+            PackedAttr { head: tag::SPILL, payload: at }
+        }
+        None => PackedAttr::default(),
+    }
+}
+
+/// Unpacks what `pack` built with the same `wide`.
+#[inline]
+fn unpack(p: PackedAttr, wide: &[u64]) -> Attr {
+    let t = p.head & tag::MASK;
+    let at = p.payload as usize;
+    let wide_at = |i: usize| wide.get(i).copied().unwrap_or(0);
+    if t <= tag::F32 {
+        return Attr { key: sym_at(u64::from(p.head >> 4)), value: raise(t, u64::from(p.payload)) };
+    }
+    if t == tag::SPILL {
+        let first = wide_at(at);
+        let key = sym_at(first & u64::from(u32::MAX));
+        return Attr { key, value: raise((first >> 32) as u32, wide_at(at.saturating_add(1))) };
+    }
+    Attr { key: sym_at(u64::from(p.head >> 4)), value: raise(t, wide_at(at)) }
+}
+
+/// The attributes of a slice, decoded by value (`Dataset::attrs_of`).
+#[derive(Clone, Debug)]
+pub struct AttrIter<'a> {
+    packed: std::slice::Iter<'a, PackedAttr>,
+    wide: &'a [u64],
+}
+
+impl Iterator for AttrIter<'_> {
+    type Item = Attr;
+    #[inline]
+    fn next(&mut self) -> Option<Attr> {
+        self.packed.next().map(|&p| unpack(p, self.wide))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.packed.size_hint()
+    }
+    fn nth(&mut self, n: usize) -> Option<Attr> {
+        self.packed.nth(n).map(|&p| unpack(p, self.wide))
+    }
+}
+impl ExactSizeIterator for AttrIter<'_> {}
+impl AttrIter<'_> {
+    /// Whether no attributes are left (`ExactSizeIterator::is_empty` is not stable).
+    pub fn is_empty(&self) -> bool {
+        self.packed.len() == 0
+    }
+}
+impl DoubleEndedIterator for AttrIter<'_> {
+    fn next_back(&mut self) -> Option<Attr> {
+        self.packed.next_back().map(|&p| unpack(p, self.wide))
+    }
+}
+impl std::iter::FusedIterator for AttrIter<'_> {}
+
+/// The elements of an array, decoded by value (`Dataset::values_of`).
+#[derive(Clone, Debug)]
+pub struct ValueIter<'a>(AttrIter<'a>);
+
+impl Iterator for ValueIter<'_> {
+    type Item = Value;
+    #[inline]
+    fn next(&mut self) -> Option<Value> {
+        self.0.next().map(|a| a.value)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+    fn nth(&mut self, n: usize) -> Option<Value> {
+        self.0.nth(n).map(|a| a.value)
+    }
+}
+impl ExactSizeIterator for ValueIter<'_> {}
+impl ValueIter<'_> {
+    /// Whether no elements are left (`ExactSizeIterator::is_empty` is not stable).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+impl DoubleEndedIterator for ValueIter<'_> {
+    fn next_back(&mut self) -> Option<Value> {
+        self.0.next_back().map(|a| a.value)
+    }
+}
+impl std::iter::FusedIterator for ValueIter<'_> {}
+
+/// Lengths of the attribute arenas, to drop what a record that turned out bad added
+/// (`Dataset::attr_mark` / `Dataset::rollback_attrs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AttrMark {
+    attrs: usize,
+    values: usize,
+    wide: usize,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Event {
     pub time: u64,
@@ -446,8 +664,12 @@ impl FileInfo {
 pub struct Dataset {
     pub strings: Interner,
     pub spans: Vec<Span>,
-    pub attrs: Vec<Attr>,
-    pub values: Vec<Value>,
+    /// Attributes, 8 bytes each; read them with `attrs_of`, add them with `add_attrs`.
+    pub attrs: Vec<PackedAttr>,
+    /// Array elements, packed like attributes (key 0); read with `values_of`.
+    pub values: Vec<PackedAttr>,
+    /// The 64-bit parts of packed attributes and array elements that do not fit 32 bits.
+    pub wide: Vec<u64>,
     pub events: Vec<Event>,
     pub links: Vec<Link>,
     pub resources: Vec<Resource>,
@@ -482,15 +704,35 @@ impl Dataset {
     /// Appends a block of attributes and returns its slice. Nested maps must be added first.
     pub fn add_attrs(&mut self, attrs: &[Attr]) -> Slice {
         let start = self.attrs.len();
-        self.attrs.extend_from_slice(attrs);
+        self.attrs.reserve(attrs.len());
+        for a in attrs {
+            let packed = pack(a.key, a.value, &mut self.wide);
+            self.attrs.push(packed);
+        }
         slice_at(start, attrs.len())
     }
 
     /// Appends array elements and returns the `Value::Array` that points at them.
     pub fn add_array(&mut self, values: &[Value]) -> Value {
         let start = self.values.len();
-        self.values.extend_from_slice(values);
+        self.values.reserve(values.len());
+        for &v in values {
+            let packed = pack(Sym::default(), v, &mut self.wide);
+            self.values.push(packed);
+        }
         Value::Array(slice_at(start, values.len()))
+    }
+
+    /// Where the attribute arenas end now, for `rollback_attrs`.
+    pub fn attr_mark(&self) -> AttrMark {
+        AttrMark { attrs: self.attrs.len(), values: self.values.len(), wide: self.wide.len() }
+    }
+
+    /// Drops every attribute and array element added since `mark` (a record that was skipped).
+    pub fn rollback_attrs(&mut self, mark: AttrMark) {
+        self.attrs.truncate(mark.attrs);
+        self.values.truncate(mark.values);
+        self.wide.truncate(mark.wide);
     }
 
     pub fn add_events(&mut self, events: &[Event]) -> Slice {
@@ -515,11 +757,24 @@ impl Dataset {
         ScopeIdx(u32::try_from(self.scopes.len() - 1).unwrap_or(0))
     }
 
-    pub fn attrs_of(&self, slice: Slice) -> &[Attr] {
-        &self.attrs[slice.range()]
+    /// The attributes of `slice`, decoded (empty if the slice is not from this dataset).
+    pub fn attrs_of(&self, slice: Slice) -> AttrIter<'_> {
+        AttrIter { packed: self.attrs.get(slice.range()).unwrap_or_default().iter(), wide: &self.wide }
     }
-    pub fn values_of(&self, slice: Slice) -> &[Value] {
-        &self.values[slice.range()]
+    /// The elements of an array, decoded (empty if the slice is not from this dataset).
+    pub fn values_of(&self, slice: Slice) -> ValueIter<'_> {
+        ValueIter(AttrIter {
+            packed: self.values.get(slice.range()).unwrap_or_default().iter(),
+            wide: &self.wide,
+        })
+    }
+    /// Every attribute of every block (spans, events, links, resources, scopes, nested maps).
+    pub fn all_attrs(&self) -> AttrIter<'_> {
+        AttrIter { packed: self.attrs.iter(), wide: &self.wide }
+    }
+    /// Every array element of every array.
+    pub fn all_values(&self) -> ValueIter<'_> {
+        ValueIter(AttrIter { packed: self.values.iter(), wide: &self.wide })
     }
     pub fn events_of(&self, slice: Slice) -> &[Event] {
         &self.events[slice.range()]
@@ -537,7 +792,7 @@ impl Dataset {
     /// Looks up a string attribute by key in a slice (first match).
     pub fn find_attr(&self, slice: Slice, key: &str) -> Option<Value> {
         let key = self.strings.get(key)?;
-        self.attrs_of(slice).iter().find(|a| a.key == key).map(|a| a.value)
+        self.attrs_of(slice).find(|a| a.key == key).map(|a| a.value)
     }
 
     /// Gives back the arenas' spare capacity once loading is done (they grew by doubling).
@@ -546,6 +801,7 @@ impl Dataset {
         self.spans.shrink_to_fit();
         self.attrs.shrink_to_fit();
         self.values.shrink_to_fit();
+        self.wide.shrink_to_fit();
         self.events.shrink_to_fit();
         self.links.shrink_to_fit();
         self.resources.shrink_to_fit();
@@ -557,8 +813,9 @@ impl Dataset {
         use std::mem::size_of;
         self.strings.heap_bytes()
             + self.spans.capacity() * size_of::<Span>()
-            + self.attrs.capacity() * size_of::<Attr>()
-            + self.values.capacity() * size_of::<Value>()
+            + self.attrs.capacity() * size_of::<PackedAttr>()
+            + self.values.capacity() * size_of::<PackedAttr>()
+            + self.wide.capacity() * size_of::<u64>()
             + self.events.capacity() * size_of::<Event>()
             + self.links.capacity() * size_of::<Link>()
             + self.resources.capacity() * size_of::<Resource>()
@@ -570,6 +827,7 @@ impl Dataset {
         self.spans.is_empty()
             && self.attrs.is_empty()
             && self.values.is_empty()
+            && self.wide.is_empty()
             && self.events.is_empty()
             && self.links.is_empty()
             && self.resources.len() <= 1
@@ -599,8 +857,19 @@ impl Dataset {
             Value::Map(sl) => Value::Map(shift(sl, attr_base)),
             other => other,
         };
-        self.attrs.extend(other.attrs.iter().map(|a| Attr { key: map(a.key), value: map_value(a.value) }));
-        self.values.extend(other.values.iter().map(|&v| map_value(v)));
+        // Decoded and packed again: a remapped key may no longer fit inline, and wide entries
+        // move to the end of our `wide`.
+        self.attrs.reserve(other.attrs.len());
+        self.values.reserve(other.values.len());
+        self.wide.reserve(other.wide.len());
+        for a in other.all_attrs() {
+            let packed = pack(map(a.key), map_value(a.value), &mut self.wide);
+            self.attrs.push(packed);
+        }
+        for v in other.all_values() {
+            let packed = pack(Sym::default(), map_value(v), &mut self.wide);
+            self.values.push(packed);
+        }
         self.events.extend(other.events.iter().map(|e| Event {
             time: e.time,
             name: map(e.name),
@@ -657,6 +926,202 @@ mod tests {
         assert_eq!(SpanId::from_hex("+1"), Err(IdError::NotHex));
         assert_eq!(SpanId::from_hex("12345678901234567"), Err(IdError::TooLong(17, 16)));
         assert_eq!(TraceId::from_halves(1, 2).0, (1u128 << 64) | 2);
+    }
+
+    /// Bit-exact equality, so NaN payloads and -0.0 count as different values.
+    fn same(a: Value, b: Value) -> bool {
+        match (a, b) {
+            (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits(),
+            _ => a == b,
+        }
+    }
+
+    fn fake_sym(i: usize) -> Sym {
+        lasso::Key::try_from_usize(i).expect("below u32::MAX")
+    }
+
+    fn every_kind_of_value(ds: &mut Dataset) -> Vec<Value> {
+        let s = ds.intern("text");
+        let b = ds.intern("aGk=");
+        let inner = ds.add_array(&[Value::Int(i64::MIN), Value::Double(f64::NAN)]);
+        let nested_map = ds.add_attrs(&[Attr { key: s, value: inner }]);
+        let empty_map = ds.add_attrs(&[]);
+        let empty_array = ds.add_array(&[]);
+        let mut out = vec![
+            Value::Empty,
+            Value::Str(s),
+            Value::Bytes(b),
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Int(0),
+            Value::Int(-1),
+            Value::Int(i64::from(i32::MIN)),
+            Value::Int(i64::from(i32::MAX)),
+            Value::Int(i64::from(i32::MIN) - 1),
+            Value::Int(i64::from(i32::MAX) + 1),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Double(0.0),
+            Value::Double(-0.0),
+            Value::Double(0.5),
+            Value::Double(0.1),
+            Value::Double(1e300),
+            Value::Double(f64::MIN_POSITIVE),
+            Value::Double(f64::INFINITY),
+            Value::Double(f64::NEG_INFINITY),
+            Value::Double(f64::NAN),
+            Value::Double(-f64::NAN),
+            // A NaN with a payload that an f32 cannot carry.
+            Value::Double(f64::from_bits(0x7ff0_0000_0000_0001)),
+            Value::Double(f64::from_bits(0x7ff8_0000_0000_0001)),
+            inner,
+            empty_array,
+            Value::Map(nested_map),
+            Value::Map(empty_map),
+        ];
+        // Slices whose start or length need more than 16 bits.
+        out.push(Value::Array(Slice { start: u32::MAX - 5, len: 5 }));
+        out.push(Value::Map(Slice { start: 70_000, len: 70_000 }));
+        out
+    }
+
+    #[test]
+    fn packed_attributes_take_eight_bytes() {
+        assert_eq!(std::mem::size_of::<PackedAttr>(), 8);
+    }
+
+    #[test]
+    fn every_value_round_trips_as_attribute_and_array_element() {
+        let mut ds = Dataset::new();
+        let values = every_kind_of_value(&mut ds);
+        let keys: Vec<Sym> = (0..values.len()).map(|i| ds.intern(&format!("k{i}"))).collect();
+        let attrs: Vec<Attr> = keys.iter().zip(&values).map(|(&key, &value)| Attr { key, value }).collect();
+        let slice = ds.add_attrs(&attrs);
+        let back: Vec<Attr> = ds.attrs_of(slice).collect();
+        assert_eq!(back.len(), attrs.len());
+        for (a, b) in attrs.iter().zip(&back) {
+            assert_eq!(a.key, b.key);
+            assert!(same(a.value, b.value), "{:?} came back as {:?}", a.value, b.value);
+        }
+        let Value::Array(arr) = ds.add_array(&values) else { panic!("add_array returns an array") };
+        let elems: Vec<Value> = ds.values_of(arr).collect();
+        assert_eq!(elems.len(), values.len());
+        for (&a, &b) in values.iter().zip(&elems) {
+            assert!(same(a, b), "{a:?} came back as {b:?}");
+        }
+        // Iterating from the back decodes the same entries.
+        let rev: Vec<Value> = ds.values_of(arr).rev().collect();
+        assert!(rev.iter().rev().zip(&elems).all(|(&a, &b)| same(a, b)));
+        // Small values stay inline: only the wide ints, non-f32 doubles and slices use `wide`.
+        let wide_values = values
+            .iter()
+            .filter(|v| match v {
+                Value::Int(i) => i32::try_from(*i).is_err(),
+                Value::Double(d) => f64::from(*d as f32).to_bits() != d.to_bits(),
+                Value::Array(_) | Value::Map(_) => true,
+                _ => false,
+            })
+            .count();
+        let before = ds.wide.len();
+        ds.add_attrs(&attrs);
+        assert_eq!(ds.wide.len() - before, wide_values);
+    }
+
+    #[test]
+    fn keys_past_28_bits_spill_without_corruption() {
+        let mut ds = Dataset::new();
+        let values = every_kind_of_value(&mut ds);
+        let big = [INLINE_KEY_LIMIT - 1, INLINE_KEY_LIMIT, 300_000_000, u32::MAX as usize - 1];
+        let mut attrs = Vec::new();
+        for (i, &value) in values.iter().enumerate() {
+            attrs.push(Attr { key: fake_sym(big[i % big.len()]), value });
+        }
+        let slice = ds.add_attrs(&attrs);
+        for (a, b) in attrs.iter().zip(ds.attrs_of(slice)) {
+            assert_eq!(lasso::Key::into_usize(a.key), lasso::Key::into_usize(b.key));
+            assert!(same(a.value, b.value), "{:?} came back as {:?}", a.value, b.value);
+        }
+        // Neighbours with ordinary keys are untouched.
+        let k = ds.intern("small");
+        let after = ds.add_attrs(&[Attr { key: k, value: Value::Int(7) }]);
+        assert_eq!(ds.attrs_of(after).collect::<Vec<_>>(), [Attr { key: k, value: Value::Int(7) }]);
+    }
+
+    #[test]
+    fn attrs_of_a_foreign_slice_is_empty_not_a_panic() {
+        let ds = Dataset::new();
+        assert!(ds.attrs_of(Slice { start: 5, len: 3 }).is_empty());
+        assert_eq!(ds.values_of(Slice { start: u32::MAX, len: u32::MAX }).len(), 0);
+    }
+
+    #[test]
+    fn rollback_drops_attributes_elements_and_wide_entries() {
+        let mut ds = Dataset::new();
+        let k = ds.intern("k");
+        let kept = ds.add_attrs(&[Attr { key: k, value: Value::Int(i64::MAX) }]);
+        let mark = ds.attr_mark();
+        let (attrs, values, wide) = (ds.attrs.len(), ds.values.len(), ds.wide.len());
+        let arr = ds.add_array(&[Value::Double(0.1), Value::Int(1)]);
+        ds.add_attrs(&[Attr { key: fake_sym(300_000_000), value: arr }]);
+        assert!(ds.wide.len() > wide);
+        ds.rollback_attrs(mark);
+        assert_eq!((ds.attrs.len(), ds.values.len(), ds.wide.len()), (attrs, values, wide));
+        assert_eq!(ds.attrs_of(kept).collect::<Vec<_>>(), [Attr { key: k, value: Value::Int(i64::MAX) }]);
+        // What is added next reuses the freed positions and decodes as itself.
+        let again = ds.add_attrs(&[Attr { key: k, value: Value::Double(0.1) }]);
+        assert_eq!(again.start as usize, attrs);
+        assert_eq!(ds.find_attr(again, "k"), Some(Value::Double(0.1)));
+    }
+
+    #[test]
+    fn append_remaps_packed_keys_values_and_wide_slices() {
+        let mut a = Dataset::new();
+        a.files.push(FileInfo::new("a", Format::OtlpJson));
+        // Give `a` some symbols and wide entries so nothing lines up by accident.
+        let a_keys: Vec<Sym> = (0..5).map(|i| a.intern(&format!("a{i}"))).collect();
+        a.add_attrs(&[Attr { key: a_keys[0], value: Value::Int(i64::MIN) }]);
+        a.add_array(&[Value::Double(0.1)]);
+        let x = a.intern("x");
+        a.spans.push(Span::new(TraceId(1), SpanId(1), SpanId(0), 0, 1, x, x));
+
+        let mut b = Dataset::new();
+        let (k, s, m, bytes) = (b.intern("k"), b.intern("s"), b.intern("m"), b.intern("Ynl0ZXM="));
+        let arr = b.add_array(&[Value::Str(s), Value::Int(i64::MAX), Value::Bytes(bytes)]);
+        let inner = b.add_attrs(&[Attr { key: k, value: arr }, Attr { key: s, value: Value::Double(0.1) }]);
+        let outer = b.add_attrs(&[
+            Attr { key: m, value: Value::Map(inner) },
+            Attr { key: k, value: Value::Int(-5) },
+            Attr { key: fake_sym(300_000_000), value: Value::Double(-0.0) },
+        ]);
+        let mut span = Span::new(TraceId(2), SpanId(2), SpanId(0), 0, 1, s, s);
+        span.attrs = outer;
+        b.spans.push(span);
+        b.files.push(FileInfo::new("b", Format::OtlpJson));
+        a.append(b);
+
+        let span = a.spans[1];
+        let outer: Vec<Attr> = a.attrs_of(span.attrs).collect();
+        assert_eq!(outer.len(), 3);
+        assert_eq!(a.str(outer[0].key), "m");
+        assert_eq!(a.str(outer[1].key), "k");
+        assert_eq!(outer[1].value, Value::Int(-5));
+        // The fabricated key is not one of `b`'s strings, so it is kept as is, and so is -0.0.
+        assert_eq!(lasso::Key::into_usize(outer[2].key), 300_000_000);
+        assert!(same(outer[2].value, Value::Double(-0.0)));
+        let Value::Map(inner) = outer[0].value else { panic!("{:?}", outer[0].value) };
+        assert_eq!(a.find_attr(inner, "s"), Some(Value::Double(0.1)));
+        let Some(Value::Array(arr)) = a.find_attr(inner, "k") else { panic!("no array") };
+        let elems: Vec<Value> = a.values_of(arr).collect();
+        assert_eq!(elems.len(), 3);
+        assert!(matches!(elems[0], Value::Str(v) if a.str(v) == "s"));
+        assert_eq!(elems[1], Value::Int(i64::MAX));
+        assert!(matches!(elems[2], Value::Bytes(v) if a.str(v) == "Ynl0ZXM="));
+        // `a`'s own entries are untouched.
+        assert_eq!(
+            a.attrs_of(Slice { start: 0, len: 1 }).next().map(|x| x.value),
+            Some(Value::Int(i64::MIN))
+        );
+        assert_eq!(a.values_of(Slice { start: 0, len: 1 }).next(), Some(Value::Double(0.1)));
     }
 
     #[test]

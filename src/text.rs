@@ -171,7 +171,7 @@ fn render_value(ds: &crate::model::Dataset, v: crate::model::Value, out: &mut Ca
         Value::Array(_) | Value::Map(_) if depth >= VALUE_MAX_DEPTH => out.push("…"),
         Value::Array(slice) => {
             out.push("[");
-            for (i, &item) in ds.values_of(slice).iter().enumerate() {
+            for (i, item) in ds.values_of(slice).enumerate() {
                 if i > 0 {
                     out.push(", ");
                 }
@@ -181,7 +181,7 @@ fn render_value(ds: &crate::model::Dataset, v: crate::model::Value, out: &mut Ca
         }
         Value::Map(slice) => {
             out.push("{");
-            for (i, a) in ds.attrs_of(slice).iter().enumerate() {
+            for (i, a) in ds.attrs_of(slice).enumerate() {
                 if i > 0 {
                     out.push(", ");
                 }

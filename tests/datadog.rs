@@ -435,7 +435,7 @@ fn links_in_both_places_are_deduplicated_and_extra_fields_map() {
         let Some(Value::Array(tags)) = attr(&ix.data, ea, "tags") else {
             panic!("{form}: tags not an array")
         };
-        let tags = ix.data.values_of(tags);
+        let tags: Vec<Value> = ix.data.values_of(tags).collect();
         assert_eq!(tags.len(), 2);
         assert!(matches!(tags[0], Value::Str(s) if ix.str(s) == "a"));
         assert_eq!(tags[1], Value::Int(1));
@@ -843,7 +843,7 @@ fn check_invariants(ds: &Dataset) {
         assert!(l.attrs.range().end <= ds.attrs.len());
         assert!(l.flags <= 0xFF);
     }
-    for a in &ds.attrs {
+    for a in ds.all_attrs() {
         if let Value::Array(v) = a.value {
             assert!(v.range().end <= ds.values.len());
         }

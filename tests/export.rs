@@ -23,7 +23,7 @@ fn canon_value(ds: &Dataset, v: Value, out: &mut String) {
         Value::Double(d) => out.push_str(&format!("d{d:?}")),
         Value::Array(sl) => {
             out.push('[');
-            for &x in ds.values_of(sl) {
+            for x in ds.values_of(sl) {
                 canon_value(ds, x, out);
                 out.push(',');
             }
@@ -33,9 +33,8 @@ fn canon_value(ds: &Dataset, v: Value, out: &mut String) {
     }
 }
 
-fn canon_attrs(ds: &Dataset, attrs: &[Attr], skip_key: Option<&str>) -> String {
+fn canon_attrs(ds: &Dataset, attrs: impl Iterator<Item = Attr>, skip_key: Option<&str>) -> String {
     let mut items: Vec<String> = attrs
-        .iter()
         .filter(|a| Some(ds.str(a.key)) != skip_key)
         .map(|a| {
             let mut s = format!("{:?}=", ds.str(a.key));
@@ -66,7 +65,7 @@ fn canon_span(ds: &Dataset, s: &Span, as_exported: bool) -> String {
         .iter()
         .map(|l| {
             let mut attrs = canon_attrs(ds, ds.attrs_of(l.attrs), None);
-            let has_ref = ds.attrs_of(l.attrs).iter().any(|a| ds.str(a.key) == REF_TYPE_KEY);
+            let has_ref = ds.attrs_of(l.attrs).any(|a| ds.str(a.key) == REF_TYPE_KEY);
             if as_exported
                 && !has_ref
                 && let Some(rt) = ref_type(l.kind)
@@ -74,7 +73,6 @@ fn canon_span(ds: &Dataset, s: &Span, as_exported: bool) -> String {
                 // The attribute the writer adds, sorted in with the others.
                 let mut items: Vec<String> = ds
                     .attrs_of(l.attrs)
-                    .iter()
                     .map(|a| {
                         let mut s = format!("{:?}=", ds.str(a.key));
                         canon_value(ds, a.value, &mut s);

@@ -70,9 +70,8 @@ fn string_array(ix: &Index, v: Value) -> Vec<String> {
     let Value::Array(slice) = v else { panic!("{v:?} is not an array") };
     ix.data
         .values_of(slice)
-        .iter()
         .map(|v| match v {
-            Value::Str(s) => ix.str(*s).to_owned(),
+            Value::Str(s) => ix.str(s).to_owned(),
             other => panic!("{other:?} is not a string"),
         })
         .collect()
@@ -198,7 +197,7 @@ fn ui_01_logs_become_events_and_warnings_an_attribute() {
     assert_eq!(events[0].time, 1_485_467_191_639_875_000);
     assert!(events[0].attrs.is_empty(), "the `event` field is the name, not an attribute");
     assert_eq!(ix.str(events[1].name), "log", "no `event` or `message` field");
-    let attrs = ix.data.attrs_of(events[1].attrs);
+    let attrs: Vec<_> = ix.data.attrs_of(events[1].attrs).collect();
     assert_eq!(attrs.len(), 1);
     assert_eq!(ix.str(attrs[0].key), "x");
     assert_eq!(attrs[0].value, Value::Str(ix.data.strings.get("y").unwrap()));

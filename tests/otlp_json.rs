@@ -309,12 +309,12 @@ fn every_any_value_kind() {
     assert_eq!(attr(ds, a, "null_value"), Value::Empty);
     assert_eq!(attr(ds, a, "future_kind"), Value::Empty);
     let Value::Array(arr) = attr(ds, a, "arr") else { panic!("arr is not an array") };
-    let items = ds.values_of(arr);
+    let items: Vec<Value> = ds.values_of(arr).collect();
     assert_eq!(items.len(), 3);
     assert_eq!(text(ds, items[0]), "x");
     assert_eq!(items[1], Value::Int(7));
     let Value::Array(nested) = items[2] else { panic!("nested array expected") };
-    assert_eq!(ds.values_of(nested), &[Value::Bool(false)]);
+    assert_eq!(ds.values_of(nested).collect::<Vec<_>>(), [Value::Bool(false)]);
     let Value::Array(empty) = attr(ds, a, "empty_arr") else { panic!("empty_arr is not an array") };
     assert!(empty.is_empty());
     let Value::Map(map) = attr(ds, a, "map") else { panic!("map is not a map") };
@@ -521,7 +521,7 @@ fn assert_consistent(ds: &Dataset) {
     for l in &ds.links {
         assert!(within(l.attrs, ds.attrs.len()));
     }
-    for v in ds.attrs.iter().map(|a| a.value).chain(ds.values.iter().copied()) {
+    for v in ds.all_attrs().map(|a| a.value).chain(ds.all_values()) {
         match v {
             Value::Array(s) => assert!(within(s, ds.values.len())),
             Value::Map(s) => assert!(within(s, ds.attrs.len())),

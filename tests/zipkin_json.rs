@@ -426,7 +426,7 @@ fn gentrace_file_matches_the_generator_summary() {
     assert_eq!(resolved, 180);
     assert_eq!(all(&ix).map(|s| ix.links_in(s).len()).sum::<usize>(), resolved);
     // The link tags were consumed.
-    let link_keys = ix.data.attrs.iter().filter(|a| ix.str(a.key).starts_with("link.")).count();
+    let link_keys = ix.data.all_attrs().filter(|a| ix.str(a.key).starts_with("link.")).count();
     assert_eq!(link_keys, 0);
 }
 

@@ -27,7 +27,7 @@ fn check_value(ds: &Dataset, v: Value, depth: usize) {
         Value::Str(s) | Value::Bytes(s) => check_sym(ds, s, "value"),
         Value::Array(sl) => {
             in_range(sl, ds.values.len(), "array");
-            for &item in ds.values_of(sl) {
+            for item in ds.values_of(sl) {
                 check_value(ds, item, depth + 1);
             }
         }

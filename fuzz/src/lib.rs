@@ -54,7 +54,7 @@ pub fn load_index_walk(data: &[u8], draw: bool) {
     let spans = ds.spans.len();
     let index = Index::build(ds);
     assert_eq!(invariants::check_index(&index), spans);
-    for a in &index.data.attrs {
+    for a in index.data.all_attrs() {
         assert_terminal_safe(&weft::text::value(&index.data, a.value));
     }
     if draw && !index.traces().is_empty() {
@@ -97,7 +97,6 @@ pub fn fingerprint(ds: &Dataset) -> Vec<String> {
     use weft::text::value;
     let attrs = |sl: weft::model::Slice| -> String {
         ds.attrs_of(sl)
-            .iter()
             .map(|a| format!("{}={}", ds.str(a.key), value(ds, a.value)))
             .collect::<Vec<_>>()
             .join(",")

@@ -42,7 +42,7 @@ impl Serialize for JsonValue<'_> {
             Value::Int(i) => s.serialize_i64(i),
             // serde_json writes NaN and infinities as `null`: JSON has no spelling for them.
             Value::Double(d) => s.serialize_f64(d),
-            Value::Array(slice) => s.collect_seq(self.ds.values_of(slice).iter().map(|&v| child(v))),
+            Value::Array(slice) => s.collect_seq(self.ds.values_of(slice).map(child)),
             Value::Map(slice) => JsonAttrs { ds: self.ds, slice, depth: self.depth + 1 }.serialize(s),
         }
     }

@@ -87,7 +87,6 @@ pub fn write_text(
         let attrs = index.data.attrs_of(link.attrs);
         if !attrs.is_empty() {
             let text: Vec<String> = attrs
-                .iter()
                 .map(|a| {
                     format!(
                         "{}={}",

@@ -13,7 +13,7 @@
 
 use crate::index::{Index, SpanIdx, TraceIdx};
 use crate::model::{
-    Attr, Dataset, Link, LinkKind, ResourceIdx, ScopeIdx, Slice, Span, SpanKind, StatusCode, Sym, Value,
+    AttrIter, Dataset, Link, LinkKind, ResourceIdx, ScopeIdx, Slice, Span, SpanKind, StatusCode, Sym, Value,
 };
 use rustc_hash::FxHashMap;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -139,7 +139,7 @@ impl Serialize for ResourceAttrs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let attrs = self.ds.attrs_of(self.attrs);
         let key = self.ds.strings.get("service.name");
-        let first = key.and_then(|k| attrs.iter().position(|a| a.key == k));
+        let first = key.and_then(|k| attrs.clone().position(|a| a.key == k));
         let service = Value::Str(self.service);
         let mut seq = s.serialize_seq(None)?;
         if first.is_none() {
@@ -150,7 +150,7 @@ impl Serialize for ResourceAttrs<'_> {
                 depth: 0,
             })?;
         }
-        for (i, a) in attrs.iter().enumerate() {
+        for (i, a) in attrs.enumerate() {
             let value = if Some(i) == first { service } else { a.value };
             seq.serialize_element(&KeyValueOut { ds: self.ds, key: self.ds.str(a.key), value, depth: 0 })?;
         }
@@ -347,7 +347,7 @@ impl Serialize for LinkOut<'_> {
             m.serialize_entry("flags", &link.flags)?;
         }
         let attrs = ds.attrs_of(link.attrs);
-        let has_ref_type = attrs.iter().any(|a| ds.str(a.key) == REF_TYPE_KEY);
+        let has_ref_type = attrs.clone().any(|a| ds.str(a.key) == REF_TYPE_KEY);
         let extra = ref_type(link.kind).filter(|_| !has_ref_type);
         if !attrs.is_empty() || extra.is_some() {
             m.serialize_entry("attributes", &LinkAttrs { ds, attrs, ref_type: extra })?;
@@ -359,14 +359,14 @@ impl Serialize for LinkOut<'_> {
 /// A link's attributes plus, for a Jaeger reference, its `opentracing.ref_type`.
 struct LinkAttrs<'a> {
     ds: &'a Dataset,
-    attrs: &'a [Attr],
+    attrs: AttrIter<'a>,
     ref_type: Option<&'static str>,
 }
 
 impl Serialize for LinkAttrs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for a in self.attrs {
+        for a in self.attrs.clone() {
             seq.serialize_element(&KeyValueOut {
                 ds: self.ds,
                 key: self.ds.str(a.key),
@@ -396,13 +396,13 @@ impl Serialize for RefType {
 /// A block of attributes as an OTLP `KeyValue` list, in file order (duplicates kept).
 struct AttrsOut<'a> {
     ds: &'a Dataset,
-    attrs: &'a [Attr],
+    attrs: AttrIter<'a>,
     depth: u32,
 }
 
 impl Serialize for AttrsOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.attrs.iter().map(|a| KeyValueOut {
+        s.collect_seq(self.attrs.clone().map(|a| KeyValueOut {
             ds: self.ds,
             key: self.ds.str(a.key),
             value: a.value,
@@ -455,7 +455,7 @@ impl Serialize for AnyValueOut<'_> {
             Value::Bytes(sym) => m.serialize_entry("bytesValue", ds.str(sym))?,
             Value::Array(slice) => {
                 let depth = self.depth + 1;
-                let values = ds.values_of(slice).iter().map(move |&value| AnyValueOut { ds, value, depth });
+                let values = ds.values_of(slice).map(move |value| AnyValueOut { ds, value, depth });
                 m.serialize_entry("arrayValue", &Single("values", &Seq(std::cell::Cell::new(Some(values)))))?;
             }
             Value::Map(slice) => {

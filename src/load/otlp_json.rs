@@ -12,8 +12,8 @@ use super::error::json_message;
 use super::progress::{Progress, Ticker};
 use super::{Job, LoadError};
 use crate::model::{
-    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, Scope, ScopeIdx, Slice, Span, SpanId,
-    SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, Scope, ScopeIdx, Slice, Span,
+    SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
 use rustc_hash::FxHashMap;
@@ -506,8 +506,7 @@ struct Marks {
 /// Lengths of the per-span arenas, to drop a skipped span's attributes, events and links.
 #[derive(Clone, Copy)]
 struct ArenaMarks {
-    attrs: usize,
-    values: usize,
+    attrs: AttrMark,
     events: usize,
     links: usize,
 }
@@ -592,17 +591,11 @@ impl<'a> Ctx<'a> {
     }
 
     fn arena_marks(&self) -> ArenaMarks {
-        ArenaMarks {
-            attrs: self.ds.attrs.len(),
-            values: self.ds.values.len(),
-            events: self.ds.events.len(),
-            links: self.ds.links.len(),
-        }
+        ArenaMarks { attrs: self.ds.attr_mark(), events: self.ds.events.len(), links: self.ds.links.len() }
     }
 
     fn truncate_arenas(&mut self, m: ArenaMarks) {
-        self.ds.attrs.truncate(m.attrs);
-        self.ds.values.truncate(m.values);
+        self.ds.rollback_attrs(m.attrs);
         self.ds.events.truncate(m.events);
         self.ds.links.truncate(m.links);
     }
@@ -698,7 +691,6 @@ impl<'a> Ctx<'a> {
     fn service_of(&self, attrs: Slice) -> Sym {
         self.ds
             .attrs_of(attrs)
-            .iter()
             .find(|a| a.key == self.syms.service_name)
             .and_then(|a| match a.value {
                 Value::Str(s) if s != self.syms.empty => Some(s),
@@ -709,7 +701,7 @@ impl<'a> Ctx<'a> {
 
     /// A link is a Datadog span pointer when `link.kind` or `dd.kind` is `span-pointer`.
     fn is_pointer(&self, attrs: Slice) -> bool {
-        self.ds.attrs_of(attrs).iter().any(|a| {
+        self.ds.attrs_of(attrs).any(|a| {
             (a.key == self.syms.link_kind || a.key == self.syms.dd_kind)
                 && a.value == Value::Str(self.syms.span_pointer)
         })
@@ -2281,7 +2273,7 @@ mod tests {
         let ds = &cx.ds;
         assert_eq!(map.len, 3);
         let Some(Value::Array(arr)) = ds.find_attr(map, "a") else { panic!("no array") };
-        assert_eq!(ds.values_of(arr), &[Value::Int(1), Value::Empty]);
+        assert_eq!(ds.values_of(arr).collect::<Vec<_>>(), [Value::Int(1), Value::Empty]);
         // The nested map's block was added first, so the parent's block comes after it.
         let Some(Value::Map(inner)) = ds.find_attr(map, "m") else { panic!("no nested map") };
         assert_eq!((inner, map.start), (Slice { start: 0, len: 1 }, 1));

@@ -22,7 +22,7 @@ fn value(ds: &Dataset, v: Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Double(d) => format!("{d:?}"),
         Value::Array(sl) => {
-            let items: Vec<String> = ds.values_of(sl).iter().map(|&v| value(ds, v)).collect();
+            let items: Vec<String> = ds.values_of(sl).map(|v| value(ds, v)).collect();
             format!("[{}]", items.join(","))
         }
         Value::Map(sl) => format!("{{{}}}", attrs(ds, sl)),
@@ -31,7 +31,7 @@ fn value(ds: &Dataset, v: Value) -> String {
 
 fn attrs(ds: &Dataset, sl: crate::model::Slice) -> String {
     let items: Vec<String> =
-        ds.attrs_of(sl).iter().map(|a| format!("{}={}", ds.str(a.key), value(ds, a.value))).collect();
+        ds.attrs_of(sl).map(|a| format!("{}={}", ds.str(a.key), value(ds, a.value))).collect();
     items.join(",")
 }
 

@@ -22,8 +22,8 @@ mod msgpack;
 use super::progress::{Progress, Ticker};
 use super::{Job, LoadError, location_at};
 use crate::model::{
-    Attr, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId, SpanKind,
-    StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId,
+    SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -201,7 +201,7 @@ pub(crate) struct Builder<'a> {
     /// (low trace id, high bits) from the `_dd.p.tid`s seen in the current chunk.
     chunk_tids: Vec<(u64, u64)>,
     /// Arena lengths when the current span began, to drop its nested blocks if it is skipped.
-    marks: (usize, usize),
+    marks: AttrMark,
     pub ticker: Ticker<'a>,
 }
 
@@ -243,7 +243,7 @@ impl<'a> Builder<'a> {
             tmp: Vec::new(),
             chunk_first: 0,
             chunk_tids: Vec::new(),
-            marks: (0, 0),
+            marks: AttrMark::default(),
             ticker: Ticker::for_job(job, 0),
         }
     }
@@ -386,13 +386,12 @@ impl<'a> Builder<'a> {
     }
 
     pub fn begin_span(&mut self) {
-        self.marks = (self.ds.attrs.len(), self.ds.values.len());
+        self.marks = self.ds.attr_mark();
     }
 
     /// Forgets a span that turned out to be bad, including nested blocks already stored.
     pub fn abort_span(&mut self) {
-        self.ds.attrs.truncate(self.marks.0);
-        self.ds.values.truncate(self.marks.1);
+        self.ds.rollback_attrs(self.marks);
         self.s.reset();
     }
 

@@ -552,6 +552,79 @@ impl Dataset {
         self.scopes.shrink_to_fit();
     }
 
+    /// Compresses the strings the explorer rarely shows (attribute values of spans, events and
+    /// links) and keeps the rest as plain text: see `Interner::compact`. Call once loading is
+    /// done, when the dataset will be browsed for a while; one-shot commands need not. Uses every
+    /// core.
+    pub fn compact_strings(&mut self) {
+        let hot = self.hot_symbols();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.strings.compact(hot, workers);
+    }
+
+    /// The strings shown on every screen or looked up by text, which `compact_strings` keeps
+    /// uncompressed: span and event names, services, status messages, trace states, scope names
+    /// and versions, every attribute key, and resource and scope attribute values (a few,
+    /// shared by many spans). The one place that knows where symbols live in the dataset.
+    fn hot_symbols(&self) -> crate::intern::SymSet {
+        use crate::intern::SymSet;
+        /// Marks the keys of `slice` (and of maps nested in it) hot, and its values too when
+        /// `values` is set.
+        fn walk(ds: &Dataset, hot: &mut SymSet, slice: Slice, values: bool, depth: usize) {
+            for a in ds.attrs_of(slice) {
+                hot.insert(a.key);
+                walk_value(ds, hot, a.value, values, depth);
+            }
+        }
+        fn walk_value(ds: &Dataset, hot: &mut SymSet, value: Value, values: bool, depth: usize) {
+            // Nested values are built children first, so a slice only points backwards and
+            // cannot loop; the bound is for stack depth on pathological nesting (a key deeper
+            // than this merely stays cold).
+            if depth > 64 {
+                return;
+            }
+            match value {
+                Value::Str(s) | Value::Bytes(s) if values => hot.insert(s),
+                Value::Map(m) => walk(ds, hot, m, values, depth + 1),
+                Value::Array(items) => {
+                    for &v in ds.values_of(items) {
+                        walk_value(ds, hot, v, values, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut hot = SymSet::with_len(self.strings.len());
+        for s in &self.spans {
+            hot.insert(s.name);
+            hot.insert(s.service);
+            for sym in [s.status_message, s.trace_state].into_iter().flatten() {
+                hot.insert(sym);
+            }
+            walk(self, &mut hot, s.attrs, false, 0);
+        }
+        for e in &self.events {
+            hot.insert(e.name);
+            walk(self, &mut hot, e.attrs, false, 0);
+        }
+        for l in &self.links {
+            if let Some(ts) = l.trace_state {
+                hot.insert(ts);
+            }
+            walk(self, &mut hot, l.attrs, false, 0);
+        }
+        for r in &self.resources {
+            walk(self, &mut hot, r.attrs, true, 0);
+        }
+        for sc in &self.scopes {
+            for sym in [sc.name, sc.version].into_iter().flatten() {
+                hot.insert(sym);
+            }
+            walk(self, &mut hot, sc.attrs, true, 0);
+        }
+        hot
+    }
+
     /// Heap bytes held by the dataset (capacities; warnings and file names not counted).
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;

@@ -545,7 +545,7 @@ impl Interner {
         let mut hot = hot.bits;
         hot.resize(n.div_ceil(64), 0);
         if let Some(last) = hot.last_mut()
-            && n % 64 != 0
+            && !n.is_multiple_of(64)
         {
             *last &= (1u64 << (n % 64)) - 1;
         }

@@ -262,8 +262,13 @@ pub struct Interner {
     ends: Vec<usize>,
     /// Set by `compact`.
     cold: Option<Cold>,
-    /// Indices into `ends`, keyed by the hash of the string's bytes.
+    /// Indices into `ends`, keyed by the hash of the string's bytes. Emptied by `compact`
+    /// (`table_dropped`): nothing in the explorer looks strings up by text after loading, and
+    /// the table costs more per string than the compressed text. It comes back when needed:
+    /// `get` builds it into `lazy_table`, `get_or_intern` into `table`.
     table: HashTable<u32>,
+    table_dropped: bool,
+    lazy_table: OnceLock<HashTable<u32>>,
     /// foldhash is seeded per process, so crafted input cannot aim for collisions.
     hasher: foldhash::fast::RandomState,
     recent: Box<[Recent]>,
@@ -276,6 +281,8 @@ impl Default for Interner {
             ends: Vec::new(),
             cold: None,
             table: HashTable::new(),
+            table_dropped: false,
+            lazy_table: OnceLock::new(),
             hasher: Default::default(),
             recent: vec![Recent::default(); RECENT].into_boxed_slice(),
         }
@@ -349,13 +356,63 @@ impl Interner {
     fn find(&self, hash: u64, bytes: &[u8]) -> Option<Sym> {
         // Lengths first: a candidate of another length is rejected without touching its text,
         // which after `compact` may sit in a block that is still compressed.
-        self.table
+        self.table()
             .find(hash, |&i| self.len_of(i as usize) == bytes.len() && self.bytes_of(i as usize) == bytes)
             .map(|&i| sym_of(i as usize))
     }
 
     fn bytes_of(&self, index: usize) -> &[u8] {
         self.text_of(index).as_bytes()
+    }
+
+    /// The lookup table, rebuilt (once) if `compact` dropped it.
+    fn table(&self) -> &HashTable<u32> {
+        if self.table_dropped { self.lazy_table.get_or_init(|| self.build_table()) } else { &self.table }
+    }
+
+    /// Puts the lookup table back before a change, if `compact` dropped it.
+    fn restore_table(&mut self) {
+        if self.table_dropped {
+            self.table = self.lazy_table.take().unwrap_or_else(|| self.build_table());
+            self.table_dropped = false;
+        }
+    }
+
+    /// The lookup table of every string. Cold blocks are decompressed one at a time into a
+    /// scratch buffer, not kept: rebuilding costs time (about as much as the first intern of
+    /// every string) but no lasting memory beyond the table.
+    fn build_table(&self) -> HashTable<u32> {
+        let mut table = HashTable::with_capacity(self.len());
+        let blocks = self.cold.as_ref().map_or(&[][..], |c| &c.blocks[..]);
+        let (mut next_block, mut scratch, mut scratch_start) = (0usize, String::new(), 0usize);
+        let mut cold_at = 0usize;
+        for i in 0..self.len() {
+            let len = self.len_of(i);
+            let text = if len == 0 || !self.is_cold(sym_of(i)) {
+                self.text_of(i)
+            } else {
+                while cold_at >= scratch_start + scratch.len() {
+                    let Some(b) = blocks.get(next_block) else { break };
+                    next_block += 1;
+                    scratch = b.text.get().map(|t| String::from(&**t)).unwrap_or_else(|| {
+                        zstd::bulk::decompress(&b.packed, b.raw_len)
+                            .ok()
+                            .and_then(|raw| String::from_utf8(raw).ok())
+                            .unwrap_or_default()
+                    });
+                    scratch_start = b.start;
+                }
+                let from = cold_at.saturating_sub(scratch_start);
+                cold_at += len;
+                scratch.get(from..from.saturating_add(len)).unwrap_or_default()
+            };
+            let hash = self.hash(text.as_bytes());
+            // Room for every string was reserved, so this never calls the rehasher.
+            table.insert_unique(hash, u32::try_from(i).unwrap_or(u32::MAX), |&j| {
+                self.hasher.hash_one(self.bytes_of(j as usize))
+            });
+        }
+        table
     }
 
     /// The front-cache slot of `bytes`, from its length and its first and last 8 bytes: much
@@ -416,6 +473,7 @@ impl Interner {
         if let Some(sym) = self.find_recent(slot, bytes) {
             return Some(sym);
         }
+        self.restore_table();
         let hash = self.hash(bytes);
         let sym = match self.find(hash, bytes) {
             Some(sym) => sym,
@@ -494,6 +552,7 @@ impl Interner {
 
     /// Room for `strings` more strings of `bytes` more bytes.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.restore_table();
         self.text.reserve(bytes);
         self.ends.reserve(strings);
         let Self { text, ends, cold, table, hasher, .. } = self;
@@ -514,7 +573,8 @@ impl Interner {
     pub fn heap_bytes(&self) -> usize {
         self.text.capacity()
             + self.ends.capacity() * std::mem::size_of::<usize>()
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + (self.table.capacity() + self.lazy_table.get().map_or(0, HashTable::capacity))
+                * (std::mem::size_of::<u32>() + 1)
             + self.recent.len() * std::mem::size_of::<Recent>()
             + self.cold.as_ref().map_or(0, Cold::heap_bytes)
     }
@@ -535,7 +595,8 @@ impl Interner {
     /// Keeps the strings in `hot` as plain text and compresses every other one into zstd blocks
     /// of about `BLOCK_BYTES`, on up to `workers` threads. Symbols, `resolve`, `get` and
     /// `get_or_intern` keep working; a cold string costs its block's decompression the first
-    /// time one of the block's strings is resolved. Does nothing on an interner already
+    /// time one of the block's strings is resolved. The lookup table is dropped, and rebuilt by
+    /// the first `get` or `get_or_intern` after this. Does nothing on an interner already
     /// compacted, or if compression fails (the strings then simply stay uncompressed).
     pub fn compact(&mut self, hot: SymSet, workers: usize) {
         if self.cold.is_some() {
@@ -576,18 +637,7 @@ impl Interner {
         if open.raw_len > 0 {
             plans.push(open);
         }
-        let Self { text, ends, table, hasher, .. } = self;
-        let (text, ends) = (&*text, &*ends);
-        let packed = std::thread::scope(|scope| {
-            let packing = scope.spawn(|| pack(text, ends, &plans, &hot, workers));
-            // Meanwhile: the loaders size the table for the most strings a file of that size
-            // could hold (often several times too many), and little is interned after loading,
-            // so give the slack back while the text is still plain (rehashing a cold string
-            // later would decompress it).
-            table.shrink_to_fit(|&i| hasher.hash_one(text_at(text, ends, None, i as usize).as_bytes()));
-            packing.join().ok().flatten()
-        });
-        let Some(packed) = packed else {
+        let Some(packed) = pack(&self.text, &self.ends, &plans, &hot, workers) else {
             return;
         };
         let blocks: Vec<Block> = plans
@@ -598,6 +648,8 @@ impl Interner {
         hot_text.shrink_to_fit();
         self.text = hot_text;
         self.cold = Some(Cold { hot, hot_base, blocks });
+        self.table = HashTable::new();
+        self.table_dropped = true;
     }
 }
 
@@ -732,6 +784,11 @@ mod tests {
         assert_eq!(i.cold_blocks().1, 0);
         assert_eq!(i.resolve(&syms[4]), strings[4]);
         assert_eq!(i.cold_blocks().1, 1);
+        // Looking up by text rebuilds the dropped table without keeping blocks decompressed.
+        let table_free = i.heap_bytes();
+        assert_eq!(i.get(&strings[10]), Some(syms[10]));
+        assert!(i.heap_bytes() > table_free);
+        assert!(i.cold_blocks().1 <= 2, "{:?}", i.cold_blocks());
         // Interning again finds the old symbol, hot or cold, and a new string gets a new one.
         assert_eq!(i.get_or_intern(&strings[4999]), syms[4999]);
         assert_eq!(i.get_or_intern(&strings[3]), syms[3]);

@@ -81,6 +81,13 @@ impl SymSet {
     pub fn contains(&self, sym: Sym) -> bool {
         bit(&self.bits, sym.into_usize())
     }
+
+    /// Adds every symbol of `other`.
+    pub fn union(&mut self, other: &SymSet) {
+        for (w, o) in self.bits.iter_mut().zip(&other.bits) {
+            *w |= o;
+        }
+    }
 }
 
 fn bit(bits: &[u64], i: usize) -> bool {

@@ -557,8 +557,8 @@ impl Dataset {
     /// done, when the dataset will be browsed for a while; one-shot commands need not. Uses every
     /// core.
     pub fn compact_strings(&mut self) {
-        let hot = self.hot_symbols();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hot = self.hot_symbols(workers);
         self.strings.compact(hot, workers);
     }
 
@@ -566,7 +566,8 @@ impl Dataset {
     /// uncompressed: span and event names, services, status messages, trace states, scope names
     /// and versions, every attribute key, and resource and scope attribute values (a few,
     /// shared by many spans). The one place that knows where symbols live in the dataset.
-    fn hot_symbols(&self) -> crate::intern::SymSet {
+    /// Spans, events and links are split between `workers` threads (it reads every attribute).
+    fn hot_symbols(&self, workers: usize) -> crate::intern::SymSet {
         use crate::intern::SymSet;
         /// Marks the keys of `slice` (and of maps nested in it) hot, and its values too when
         /// `values` is set.
@@ -594,35 +595,58 @@ impl Dataset {
                 _ => {}
             }
         }
-        let mut hot = SymSet::with_len(self.strings.len());
-        for s in &self.spans {
-            hot.insert(s.name);
-            hot.insert(s.service);
-            for sym in [s.status_message, s.trace_state].into_iter().flatten() {
-                hot.insert(sym);
+        /// Part `k` of `parts` of an arena.
+        fn part<T>(all: &[T], k: usize, parts: usize) -> &[T] {
+            let at = |k: usize| all.len().saturating_mul(k) / parts.max(1);
+            all.get(at(k)..at(k + 1)).unwrap_or_default()
+        }
+        let walk_part = |k: usize, parts: usize| {
+            let mut hot = SymSet::with_len(self.strings.len());
+            for s in part(&self.spans, k, parts) {
+                hot.insert(s.name);
+                hot.insert(s.service);
+                for sym in [s.status_message, s.trace_state].into_iter().flatten() {
+                    hot.insert(sym);
+                }
+                walk(self, &mut hot, s.attrs, false, 0);
             }
-            walk(self, &mut hot, s.attrs, false, 0);
-        }
-        for e in &self.events {
-            hot.insert(e.name);
-            walk(self, &mut hot, e.attrs, false, 0);
-        }
-        for l in &self.links {
-            if let Some(ts) = l.trace_state {
-                hot.insert(ts);
+            for e in part(&self.events, k, parts) {
+                hot.insert(e.name);
+                walk(self, &mut hot, e.attrs, false, 0);
             }
-            walk(self, &mut hot, l.attrs, false, 0);
-        }
-        for r in &self.resources {
-            walk(self, &mut hot, r.attrs, true, 0);
-        }
-        for sc in &self.scopes {
-            for sym in [sc.name, sc.version].into_iter().flatten() {
-                hot.insert(sym);
+            for l in part(&self.links, k, parts) {
+                if let Some(ts) = l.trace_state {
+                    hot.insert(ts);
+                }
+                walk(self, &mut hot, l.attrs, false, 0);
             }
-            walk(self, &mut hot, sc.attrs, true, 0);
-        }
-        hot
+            if k == 0 {
+                for r in &self.resources {
+                    walk(self, &mut hot, r.attrs, true, 0);
+                }
+                for sc in &self.scopes {
+                    for sym in [sc.name, sc.version].into_iter().flatten() {
+                        hot.insert(sym);
+                    }
+                    walk(self, &mut hot, sc.attrs, true, 0);
+                }
+            }
+            hot
+        };
+        // Below this many spans a thread costs more than it saves.
+        const PARALLEL_SPANS: usize = 20_000;
+        let parts = if self.spans.len() < PARALLEL_SPANS { 1 } else { workers.max(1) };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..parts).map(|k| scope.spawn(move || walk_part(k, parts))).collect();
+            let mut hot = walk_part(0, parts);
+            for other in others {
+                // A walk thread cannot panic short of a bug; its strings would then stay cold.
+                if let Ok(other) = other.join() {
+                    hot.union(&other);
+                }
+            }
+            hot
+        })
     }
 
     /// Heap bytes held by the dataset (capacities; warnings and file names not counted).
@@ -766,6 +790,26 @@ mod tests {
         assert!(cold(value) && cold(elem));
         assert_eq!(ds.strings.strings().collect::<Vec<_>>(), before);
         assert_eq!(ds.find_attr(span.attrs, "db.statement"), Some(Value::Str(value)));
+    }
+
+    #[test]
+    fn hot_walk_in_parallel_finds_the_same_symbols() {
+        let mut ds = Dataset::new();
+        for n in 0..25_000u64 {
+            let (name, svc) = (ds.intern(&format!("op {}", n % 300)), ds.intern("svc"));
+            let (key, value) = (ds.intern(&format!("key {}", n % 7)), ds.intern(&format!("value {n}")));
+            let attrs = ds.add_attrs(&[Attr { key, value: Value::Str(value) }]);
+            let events = ds.add_events(&[Event { time: n, name: ds.strings.get("svc").unwrap(), attrs }]);
+            let mut span = Span::new(TraceId(1), SpanId(n + 1), SpanId(0), n, n + 1, name, svc);
+            (span.attrs, span.events) = (attrs, events);
+            ds.spans.push(span);
+        }
+        let one = ds.hot_symbols(1);
+        assert_eq!(ds.hot_symbols(3), one);
+        assert!(
+            one.contains(ds.strings.get("key 6").unwrap()) && one.contains(ds.strings.get("op 299").unwrap())
+        );
+        assert!(!one.contains(ds.strings.get("value 24999").unwrap()));
     }
 
     /// What the CLI prints (summary, trees, and the OTLP export, which reads every attribute)

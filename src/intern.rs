@@ -96,16 +96,24 @@ fn bit(bits: &[u64], i: usize) -> bool {
 
 /// Where the strings live after `Interner::compact`. Symbol `i` spans `ends[i-1]..ends[i]` of
 /// the logical text (every string in symbol order); the hot ones are in `Interner::text`, the
-/// others in `blocks`. Besides `ends` this costs two bits per string.
+/// others in `blocks`. Besides `ends` this costs 5/8 of a byte per string.
 #[derive(Clone, Debug)]
 struct Cold {
-    /// Bit `i`: symbol `i` is hot.
-    hot: Vec<u64>,
-    /// Bytes of hot text before the first symbol of each 64-symbol group, so the place of a hot
-    /// string (or of a cold one in the cold text) is found without a per-string offset.
-    hot_base: Vec<usize>,
-    /// In cold-text order; `start` ascends.
+    /// Symbols `64 g .. 64 g + 64` are described by `groups[g]`.
+    groups: Vec<Group>,
+    /// In cold-text order; `starts[b]` is `blocks[b].start` (searched without touching blocks).
     blocks: Vec<Block>,
+    starts: Vec<usize>,
+}
+
+/// 64 symbols: which are hot, and the bytes of hot text before each `GROUP` of them, so the
+/// place of a hot string (or of a cold one in the cold text) is found without a per-string
+/// offset; one lookup reads both.
+#[derive(Clone, Copy, Debug, Default)]
+struct Group {
+    /// Bit `k`: symbol `64 g + k` is hot.
+    hot: u64,
+    base: [usize; 64 / GROUP],
 }
 
 #[derive(Clone)]
@@ -145,16 +153,23 @@ impl Block {
     }
 }
 
+/// Symbols per `Group::base` entry: half a byte per string, and at most 8 runs of hot strings
+/// to add up per lookup where hot and cold strings alternate (32 with one base per 64).
+const GROUP: usize = 16;
+
 impl Cold {
     /// Bytes of hot text before symbol `i`.
     fn hot_before(&self, i: usize, ends: &[usize]) -> usize {
-        let g = i / 64;
-        let mut sum = self.hot_base.get(g).copied().unwrap_or(0);
+        let group = self.groups.get(i / 64).copied().unwrap_or_default();
+        let mut sum = group.base.get((i % 64) / GROUP).copied().unwrap_or(0);
         // Hot symbols of this group before `i`, taken run by run: the lengths of a run of
         // consecutive symbols add up to one difference of `ends`, so a group of all-hot names
-        // costs one step, not 63.
-        let mut w = self.hot.get(g).copied().unwrap_or(0) & ((1u64 << (i % 64)) - 1);
-        let first = g * 64;
+        // costs one step.
+        let group_start = (i % 64) / GROUP * GROUP;
+        let below_i = (1u64 << (i % 64)) - 1;
+        let below_group = (1u64 << group_start) - 1;
+        let mut w = group.hot & below_i & !below_group;
+        let first = i / 64 * 64;
         while w != 0 {
             let a = w.trailing_zeros() as usize;
             let run = (w >> a).trailing_ones() as usize;
@@ -165,10 +180,14 @@ impl Cold {
         sum
     }
 
+    fn is_hot(&self, i: usize) -> bool {
+        self.groups.get(i / 64).is_some_and(|g| g.hot >> (i % 64) & 1 == 1)
+    }
+
     /// `len` bytes at `at` in the cold text.
     fn cold_text(&self, at: usize, len: usize) -> &str {
         let Some(b) =
-            self.blocks.partition_point(|b| b.start <= at).checked_sub(1).and_then(|i| self.blocks.get(i))
+            self.starts.partition_point(|&s| s <= at).checked_sub(1).and_then(|i| self.blocks.get(i))
         else {
             return "";
         };
@@ -178,20 +197,23 @@ impl Cold {
 
     /// Marks symbol `i`, added after compaction, as hot; `hot_len` is the hot text before it.
     fn push_hot(&mut self, i: usize, hot_len: usize) {
-        while self.hot_base.len() <= i / 64 {
-            self.hot_base.push(hot_len);
+        while self.groups.len() <= i / 64 {
+            self.groups.push(Group::default());
         }
-        while self.hot.len() <= i / 64 {
-            self.hot.push(0);
-        }
-        if let Some(w) = self.hot.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
+        if let Some(g) = self.groups.get_mut(i / 64) {
+            g.hot |= 1 << (i % 64);
+            // Symbols come in order, so the first of a `GROUP` sets its base.
+            if i.is_multiple_of(GROUP)
+                && let Some(base) = g.base.get_mut((i % 64) / GROUP)
+            {
+                *base = hot_len;
+            }
         }
     }
 
     fn heap_bytes(&self) -> usize {
-        self.hot.capacity() * 8
-            + self.hot_base.capacity() * std::mem::size_of::<usize>()
+        self.groups.capacity() * std::mem::size_of::<Group>()
+            + self.starts.capacity() * std::mem::size_of::<usize>()
             + self.blocks.capacity() * std::mem::size_of::<Block>()
             + self.blocks.iter().map(|b| b.packed.len() + b.text.get().map_or(0, |t| t.len())).sum::<usize>()
     }
@@ -215,7 +237,7 @@ fn text_at<'a>(text: &'a str, ends: &[usize], cold: Option<&'a Cold>, i: usize) 
     }
     let len = end - start;
     let hot = cold.hot_before(i, ends);
-    if bit(&cold.hot, i) {
+    if cold.is_hot(i) {
         text.get(hot..hot.saturating_add(len)).unwrap_or_default()
     } else {
         cold.cold_text(start.saturating_sub(hot), len)
@@ -589,7 +611,7 @@ impl Interner {
     /// Whether `sym`'s text sits in a compressed block (see `compact`).
     pub fn is_cold(&self, sym: Sym) -> bool {
         let i = sym.into_usize();
-        self.cold.as_ref().is_some_and(|c| i < self.len() && !bit(&c.hot, i))
+        self.cold.as_ref().is_some_and(|c| i < self.len() && !c.is_hot(i))
     }
 
     /// Cold blocks, and how many of them are decompressed.
@@ -618,12 +640,12 @@ impl Interner {
             *last &= (1u64 << (n % 64)) - 1;
         }
         let mut hot_text = String::new();
-        let mut hot_base = Vec::with_capacity(hot.len());
+        let mut hot_base = Vec::with_capacity(n.div_ceil(GROUP));
         let mut plans: Vec<Plan> = Vec::new();
         let mut cold_len = 0usize;
         let mut open = Plan { syms: 0..0, start: 0, raw_len: 0 };
         for i in 0..n {
-            if i % 64 == 0 {
+            if i.is_multiple_of(GROUP) {
                 hot_base.push(hot_text.len());
             }
             let s = self.text_of(i);
@@ -652,9 +674,23 @@ impl Interner {
             .zip(packed)
             .map(|(p, packed)| Block { start: p.start, raw_len: p.raw_len, packed, text: OnceLock::new() })
             .collect();
+        let groups = hot
+            .iter()
+            .enumerate()
+            .map(|(g, &bits)| {
+                let mut base = [hot_text.len(); 64 / GROUP];
+                for (k, b) in base.iter_mut().enumerate() {
+                    if let Some(&v) = hot_base.get(g * (64 / GROUP) + k) {
+                        *b = v;
+                    }
+                }
+                Group { hot: bits, base }
+            })
+            .collect();
+        let starts = blocks.iter().map(|b| b.start).collect();
         hot_text.shrink_to_fit();
         self.text = hot_text;
-        self.cold = Some(Cold { hot, hot_base, blocks });
+        self.cold = Some(Cold { groups, blocks, starts });
         self.table = HashTable::new();
         self.table_dropped = true;
     }

@@ -1,7 +1,8 @@
 //! The explorer on a 100,000-span trace, through its public `App`/`ui` API into a ratatui
 //! `TestBackend` (120×40): one frame of the waterfall and of the Links tab, a key press that
 //! follows a link into another 100,000-span trace (update + frame), a search keystroke (update +
-//! frame), and a 100,000-span file to its first frame (load, index, `App::new`, frame).
+//! frame), and a 100,000-span file to its first frame (load, index, string compaction,
+//! `App::new`, frame). The index is compacted (`Index::compact_strings`) as the explorer's is.
 //!
 //! `cargo bench --bench tui`; smoke run: `cargo bench --bench tui -- --sample-count 1 --sample-size 1`.
 
@@ -31,7 +32,10 @@ static INPUT: LazyLock<Vec<u8>> =
     LazyLock::new(|| common::otlp_json(&common::spans(2 * TRACE_SPANS, TRACE_SPANS, 7), false));
 
 static INDEX: LazyLock<Index> = LazyLock::new(|| {
-    Index::build(load_slice(&INPUT, "tui.json", &Options::default()).expect("generated input loads"))
+    let mut index =
+        Index::build(load_slice(&INPUT, "tui.json", &Options::default()).expect("generated input loads"));
+    index.compact_strings();
+    index
 });
 
 /// A span of the first trace with exactly one outgoing link, to a span of the other trace.
@@ -112,15 +116,16 @@ fn search_keystroke(bencher: Bencher) {
         });
 }
 
-/// A 100,000-span OTLP file (in memory) to the first frame: load, index, open, draw.
+/// A 100,000-span OTLP file (in memory) to the first frame: load, index, compact, open, draw.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn first_frame_100k(bencher: Bencher) {
     let input = common::otlp_json(&common::spans(TRACE_SPANS, 100, 3), false);
     let mut term = terminal();
     bencher.bench_local(|| {
-        let index = Index::build(
+        let mut index = Index::build(
             load_slice(&input, "first.json", &Options::default()).expect("generated input loads"),
         );
+        index.compact_strings();
         let mut app = App::new(&index, OpenAt::default());
         app.resize(WIDTH, HEIGHT);
         draw(&mut term, &app);

@@ -11,7 +11,9 @@
 //!   `weft info` does before it prints;
 //! - their ratio, the weft child's CPU time (user + system, both threads: compare it with F to
 //!   see the work done when the machine is busy and wall times are noisy), its peak RSS
-//!   (`VmHWM`), and its resident memory once the index is built and the input is gone (`VmRSS`).
+//!   (`VmHWM`), and its resident memory once the index is built and the input is gone (`VmRSS`);
+//! - the string compaction the explorer runs after that (`Index::compact_strings`): its time and
+//!   the resident memory after it.
 //!
 //! Each figure is the median of `--runs` runs (default 3). `--workers N` sets `WEFT_WORKERS` for
 //! the weft child (1 = sequential loading). Generate inputs with `/work/shared/tools/gentrace.py`
@@ -54,9 +56,9 @@ fn main() {
         loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
     println!(
-        "| file | format | size | spans | F (s) | weft load+index (s) | ratio | weft CPU (s) | peak RSS | peak − file, per span | resident after load, per span |"
+        "| file | format | size | spans | F (s) | weft load+index (s) | ratio | weft CPU (s) | peak RSS | peak − file, per span | resident after load, per span | compact (s) | resident after compact, per span |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for file in &files {
         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
         let floor: Vec<Sample> = (0..runs).map(|_| run_child("floor", file, None)).collect();
@@ -67,8 +69,10 @@ fn main() {
         let rss = median(load.iter().map(|s| s.rss_kb as f64).collect()) * 1024.0;
         let spans = load[0].spans.max(1) as f64;
         let cpu = median(load.iter().map(|s| s.cpu).collect());
+        let compact = median(load.iter().map(|s| s.compact_secs).collect());
+        let compact_rss = median(load.iter().map(|s| s.compact_rss_kb as f64).collect()) * 1024.0;
         println!(
-            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2}× | {:.2} | {} | {:.0} B | {:.0} B |",
+            "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2}× | {:.2} | {} | {:.0} B | {:.0} B | {:.2} | {:.0} B |",
             file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
             load[0].format,
             mb(size as f64),
@@ -80,6 +84,8 @@ fn main() {
             mb(hwm),
             (hwm - size as f64) / spans,
             rss / spans,
+            compact,
+            compact_rss / spans,
         );
         eprintln!(
             "{}: floor runs {:?}, weft runs {:?}",
@@ -106,8 +112,11 @@ struct Sample {
     rss_kb: u64,
     spans: usize,
     format: String,
-    /// User + system CPU seconds of the whole child (reading the file included).
+    /// User + system CPU seconds of the whole child (reading the file included), before compaction.
     cpu: f64,
+    /// Seconds `Index::compact_strings` took, and VmRSS after it (0 for the floor).
+    compact_secs: f64,
+    compact_rss_kb: u64,
 }
 
 fn run_child(what: &str, file: &Path, workers: Option<&str>) -> Sample {
@@ -133,6 +142,8 @@ fn run_child(what: &str, file: &Path, workers: Option<&str>) -> Sample {
         spans: f[3].parse().expect("spans"),
         format: f[4].to_owned(),
         cpu: f.get(5).and_then(|c| c.parse().ok()).unwrap_or(0.0),
+        compact_secs: f.get(6).and_then(|c| c.parse().ok()).unwrap_or(0.0),
+        compact_rss_kb: f.get(7).and_then(|c| c.parse().ok()).unwrap_or(0),
     }
 }
 
@@ -203,21 +214,26 @@ fn child(args: &[String]) {
                 ds.strings.len(),
                 ds.strings.strings().map(str::len).sum::<usize>(),
             );
-            let index = weft::index::Index::build(loaded.dataset);
+            let mut index = weft::index::Index::build(loaded.dataset);
             let secs = t.elapsed().as_secs_f64();
+            let (hwm, rss, cpu) = (status_kb("VmHWM:"), status_kb("VmRSS:"), cpu_secs());
+            let before = index.data.heap_bytes();
+            let t = Instant::now();
+            index.compact_strings();
+            let compact_secs = t.elapsed().as_secs_f64();
+            let compact_rss = status_kb("VmRSS:");
+            let spans = index.span_count().max(1);
+            let (blocks, _) = index.data.strings.cold_blocks();
             eprintln!(
-                "load {loaded_at:.3} s, index {:.3} s; {sizes}; index {} B/span",
+                "load {loaded_at:.3} s, index {:.3} s; {sizes}; index {} B/span; compact {compact_secs:.3} s \
+                 ({blocks} blocks): dataset {} -> {} B/span",
                 secs - loaded_at,
-                index.heap_bytes() / index.span_count().max(1)
+                index.heap_bytes() / spans,
+                before / spans,
+                index.data.heap_bytes() / spans,
             );
             let format = index.data.files.first().map(|f| f.format.name()).unwrap_or("?");
-            println!(
-                "{secs} {} {} {} {format} {}",
-                status_kb("VmHWM:"),
-                status_kb("VmRSS:"),
-                index.span_count(),
-                cpu_secs()
-            );
+            println!("{secs} {hwm} {rss} {} {format} {cpu} {compact_secs} {compact_rss}", index.span_count());
         }
         _ => panic!("unknown child {what}"),
     }

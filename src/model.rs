@@ -808,6 +808,103 @@ impl Dataset {
         self.scopes.shrink_to_fit();
     }
 
+    /// Compresses the strings the explorer rarely shows (attribute values of spans, events and
+    /// links) and keeps the rest as plain text: see `Interner::compact`. Call once loading is
+    /// done, when the dataset will be browsed for a while; one-shot commands need not. Uses every
+    /// core.
+    pub fn compact_strings(&mut self) {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hot = self.hot_symbols(workers);
+        self.strings.compact(hot, workers);
+    }
+
+    /// The strings shown on every screen or looked up by text, which `compact_strings` keeps
+    /// uncompressed: span and event names, services, status messages, trace states, scope names
+    /// and versions, every attribute key, and resource and scope attribute values (a few,
+    /// shared by many spans). The one place that knows where symbols live in the dataset.
+    /// Spans, events and links are split between `workers` threads (it reads every attribute).
+    fn hot_symbols(&self, workers: usize) -> crate::intern::SymSet {
+        use crate::intern::SymSet;
+        /// Marks the keys of `slice` (and of maps nested in it) hot, and its values too when
+        /// `values` is set.
+        fn walk(ds: &Dataset, hot: &mut SymSet, slice: Slice, values: bool, depth: usize) {
+            for a in ds.attrs_of(slice) {
+                hot.insert(a.key);
+                walk_value(ds, hot, a.value, values, depth);
+            }
+        }
+        fn walk_value(ds: &Dataset, hot: &mut SymSet, value: Value, values: bool, depth: usize) {
+            // Nested values are built children first, so a slice only points backwards and
+            // cannot loop; the bound is for stack depth on pathological nesting (a key deeper
+            // than this merely stays cold).
+            if depth > 64 {
+                return;
+            }
+            match value {
+                Value::Str(s) | Value::Bytes(s) if values => hot.insert(s),
+                Value::Map(m) => walk(ds, hot, m, values, depth + 1),
+                Value::Array(items) => {
+                    for &v in ds.values_of(items) {
+                        walk_value(ds, hot, v, values, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        /// Part `k` of `parts` of an arena.
+        fn part<T>(all: &[T], k: usize, parts: usize) -> &[T] {
+            let at = |k: usize| all.len().saturating_mul(k) / parts.max(1);
+            all.get(at(k)..at(k + 1)).unwrap_or_default()
+        }
+        let walk_part = |k: usize, parts: usize| {
+            let mut hot = SymSet::with_len(self.strings.len());
+            for s in part(&self.spans, k, parts) {
+                hot.insert(s.name);
+                hot.insert(s.service);
+                for sym in [s.status_message, s.trace_state].into_iter().flatten() {
+                    hot.insert(sym);
+                }
+                walk(self, &mut hot, s.attrs, false, 0);
+            }
+            for e in part(&self.events, k, parts) {
+                hot.insert(e.name);
+                walk(self, &mut hot, e.attrs, false, 0);
+            }
+            for l in part(&self.links, k, parts) {
+                if let Some(ts) = l.trace_state {
+                    hot.insert(ts);
+                }
+                walk(self, &mut hot, l.attrs, false, 0);
+            }
+            if k == 0 {
+                for r in &self.resources {
+                    walk(self, &mut hot, r.attrs, true, 0);
+                }
+                for sc in &self.scopes {
+                    for sym in [sc.name, sc.version].into_iter().flatten() {
+                        hot.insert(sym);
+                    }
+                    walk(self, &mut hot, sc.attrs, true, 0);
+                }
+            }
+            hot
+        };
+        // Below this many spans a thread costs more than it saves.
+        const PARALLEL_SPANS: usize = 20_000;
+        let parts = if self.spans.len() < PARALLEL_SPANS { 1 } else { workers.max(1) };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = (1..parts).map(|k| scope.spawn(move || walk_part(k, parts))).collect();
+            let mut hot = walk_part(0, parts);
+            for other in others {
+                // A walk thread cannot panic short of a bug; its strings would then stay cold.
+                if let Ok(other) = other.join() {
+                    hot.union(&other);
+                }
+            }
+            hot
+        })
+    }
+
     /// Heap bytes held by the dataset (capacities; warnings and file names not counted).
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
@@ -1122,6 +1219,93 @@ mod tests {
             Some(Value::Int(i64::MIN))
         );
         assert_eq!(a.values_of(Slice { start: 0, len: 1 }).next(), Some(Value::Double(0.1)));
+    }
+
+    #[test]
+    fn compaction_keeps_names_keys_and_resource_values_hot() {
+        let mut ds = Dataset::new();
+        let (name, svc, key, value, ev, rkey, rval, nested_key, elem) = (
+            ds.intern("GET /cart"),
+            ds.intern("checkout"),
+            ds.intern("db.statement"),
+            ds.intern("SELECT * FROM carts WHERE id = 42"),
+            ds.intern("exception"),
+            ds.intern("host.name"),
+            ds.intern("node-7"),
+            ds.intern("inner"),
+            ds.intern("array element"),
+        );
+        let inner = ds.add_attrs(&[Attr { key: nested_key, value: Value::Str(value) }]);
+        let array = ds.add_array(&[Value::Str(elem)]);
+        let attrs = ds.add_attrs(&[
+            Attr { key, value: Value::Str(value) },
+            Attr { key: nested_key, value: Value::Map(inner) },
+            Attr { key: nested_key, value: array },
+        ]);
+        let rattrs = ds.add_attrs(&[Attr { key: rkey, value: Value::Str(rval) }]);
+        let resource = ds.add_resource(rattrs);
+        let events = ds.add_events(&[Event { time: 1, name: ev, attrs: Slice::default() }]);
+        let mut span = Span::new(TraceId(1), SpanId(1), SpanId(0), 0, 1, name, svc);
+        (span.attrs, span.events, span.resource) = (attrs, events, resource);
+        ds.spans.push(span);
+        let before: Vec<String> = ds.strings.strings().map(str::to_owned).collect();
+        ds.compact_strings();
+        let cold = |s| ds.strings.is_cold(s);
+        assert!(![name, svc, key, ev, rkey, rval, nested_key].into_iter().any(cold));
+        assert!(cold(value) && cold(elem));
+        assert_eq!(ds.strings.strings().collect::<Vec<_>>(), before);
+        assert_eq!(ds.find_attr(span.attrs, "db.statement"), Some(Value::Str(value)));
+    }
+
+    #[test]
+    fn hot_walk_in_parallel_finds_the_same_symbols() {
+        let mut ds = Dataset::new();
+        for n in 0..25_000u64 {
+            let (name, svc) = (ds.intern(&format!("op {}", n % 300)), ds.intern("svc"));
+            let (key, value) = (ds.intern(&format!("key {}", n % 7)), ds.intern(&format!("value {n}")));
+            let attrs = ds.add_attrs(&[Attr { key, value: Value::Str(value) }]);
+            let events = ds.add_events(&[Event { time: n, name: ds.strings.get("svc").unwrap(), attrs }]);
+            let mut span = Span::new(TraceId(1), SpanId(n + 1), SpanId(0), n, n + 1, name, svc);
+            (span.attrs, span.events) = (attrs, events);
+            ds.spans.push(span);
+        }
+        let one = ds.hot_symbols(1);
+        assert_eq!(ds.hot_symbols(3), one);
+        assert!(
+            one.contains(ds.strings.get("key 6").unwrap()) && one.contains(ds.strings.get("op 299").unwrap())
+        );
+        assert!(!one.contains(ds.strings.get("value 24999").unwrap()));
+    }
+
+    /// What the CLI prints (summary, trees, and the OTLP export, which reads every attribute)
+    /// is the same before and after compaction, for a bundled sample and fixtures of each kind.
+    #[test]
+    fn compacted_datasets_render_the_same() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files = [
+            "sample-traces/transactional-messaging.otlp.json",
+            "sample-traces/scatter-gather.dd.msgpack",
+            "tests/fixtures/otlp-json/synthetic_anyvalue_kinds.json",
+            "tests/fixtures/jaeger-json/jaeger_ui_01.json",
+        ];
+        let render = |index: &crate::index::Index| {
+            let mut out = Vec::new();
+            crate::cli::info::write_text(&mut out, index, &[]).unwrap();
+            crate::cli::tree::write(&mut out, index, None).unwrap();
+            let all = crate::cli::export::select(index, None, false);
+            crate::cli::export::write(&mut out, index, &all).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        for file in files {
+            let bytes = std::fs::read(dir.join(file)).unwrap();
+            let load =
+                || crate::index::Index::build(crate::load::load_bytes(bytes.clone(), file, None).unwrap());
+            let plain = render(&load());
+            let mut compacted = load();
+            compacted.compact_strings();
+            assert!(compacted.data.strings.cold_blocks().0 > 0, "{file} has cold strings");
+            assert_eq!(render(&compacted), plain, "{file}");
+        }
     }
 
     #[test]

@@ -414,6 +414,12 @@ impl Index {
 
     // ---- spans ----
 
+    /// Compresses rarely shown strings once loading is done (see `Dataset::compact_strings`);
+    /// the explorer calls it, one-shot commands need not.
+    pub fn compact_strings(&mut self) {
+        self.data.compact_strings();
+    }
+
     pub fn span_count(&self) -> usize {
         self.data.spans.len()
     }

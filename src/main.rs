@@ -215,7 +215,12 @@ fn explore(
             .name("weft-load".to_owned())
             .spawn(move || {
                 // The receiver is gone only if the user gave up waiting: nobody wants the result.
-                let _ = tx.send(load_and_index(&paths, forced, &progress));
+                // The explorer keeps the index for a while: compress what it rarely shows.
+                let loaded = load_and_index(&paths, forced, &progress).map(|(mut index, skipped)| {
+                    index.compact_if_large();
+                    (index, skipped)
+                });
+                let _ = tx.send(loaded);
             })
             .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting the load")))?
     };
@@ -278,7 +283,6 @@ fn load_and_index(
     if progress.is_cancelled() {
         return Err(LoadError::cancelled("-"));
     }
-    // Index built here (the memory compaction after `Index::build` belongs right after it).
     let index = Index::build(loaded.dataset);
     if progress.is_cancelled() {
         return Err(LoadError::cancelled("-"));

@@ -844,7 +844,7 @@ impl Dataset {
                 Value::Str(s) | Value::Bytes(s) if values => hot.insert(s),
                 Value::Map(m) => walk(ds, hot, m, values, depth + 1),
                 Value::Array(items) => {
-                    for &v in ds.values_of(items) {
+                    for v in ds.values_of(items) {
                         walk_value(ds, hot, v, values, depth + 1);
                     }
                 }

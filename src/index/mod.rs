@@ -210,6 +210,10 @@ impl IdMap {
 }
 
 /// The read-only index over a loaded `Dataset`.
+/// String text from which the explorer compacts it (`Index::compact_if_large`): about 200,000
+/// spans of typical attributes.
+pub const COMPACT_FROM_BYTES: usize = 32 << 20;
+
 #[derive(Debug)]
 pub struct Index {
     pub data: Dataset,
@@ -414,10 +418,21 @@ impl Index {
 
     // ---- spans ----
 
-    /// Compresses rarely shown strings once loading is done (see `Dataset::compact_strings`);
-    /// the explorer calls it, one-shot commands need not.
+    /// Compresses rarely shown strings once loading is done (see `Dataset::compact_strings`).
     pub fn compact_strings(&mut self) {
         self.data.compact_strings();
+    }
+
+    /// What the explorer does once loading is done: `compact_strings` when the strings hold at
+    /// least `COMPACT_FROM_BYTES`. Below that the saving is a few megabytes and not worth
+    /// delaying the first frame; one-shot commands (`info`, `tree`…) skip it altogether.
+    /// Says whether it compacted.
+    pub fn compact_if_large(&mut self) -> bool {
+        let large = self.data.strings.total_bytes() >= COMPACT_FROM_BYTES;
+        if large {
+            self.compact_strings();
+        }
+        large
     }
 
     pub fn span_count(&self) -> usize {

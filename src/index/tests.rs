@@ -217,3 +217,36 @@ proptest! {
         prop_assert_eq!(total_in + index.unresolved_links().count(), index.link_count());
     }
 }
+
+#[test]
+fn the_explorer_compacts_only_large_string_sets() {
+    use crate::model::{Attr, Value};
+    fn dataset(values: usize, len: usize) -> Dataset {
+        let mut ds = Dataset::new();
+        let (key, name) = (ds.intern("payload"), ds.intern("op"));
+        for i in 0..values {
+            let v = ds.intern(&format!("{i:08}{}", "x".repeat(len)));
+            let mut span = Span::new(TraceId(1), SpanId(i as u64 + 1), SpanId(0), 0, 1, name, name);
+            span.attrs = ds.add_attrs(&[Attr { key, value: Value::Str(v) }]);
+            ds.spans.push(span);
+        }
+        ds
+    }
+    let mut small = Index::build(dataset(10, 100));
+    assert!(!small.compact_if_large(), "a few kilobytes of strings stay as they are");
+    assert!(
+        !small
+            .data
+            .strings
+            .is_cold(small.data.strings.get("00000003".to_owned() + &"x".repeat(100)).unwrap())
+    );
+
+    let per = 8 << 10;
+    let mut large = Index::build(dataset(COMPACT_FROM_BYTES / per + 1, per));
+    assert!(large.compact_if_large());
+    let value = format!("{:08}{}", 7, "x".repeat(per));
+    let sym = large.data.strings.get(&value).expect("still found after compaction");
+    assert!(large.data.strings.is_cold(sym), "attribute values are compressed");
+    assert_eq!(large.data.str(sym), value);
+    assert!(!large.data.strings.is_cold(large.data.strings.get("payload").unwrap()), "keys stay plain");
+}

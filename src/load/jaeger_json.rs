@@ -96,7 +96,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
                                 let (from, to) = (starts.get(k).copied().unwrap_or(0), until(k));
                                 scope.spawn(move || {
                                     let mut q = Parser {
-                                        cx: Ctx::new(input, path, FORMAT),
+                                        cx: Ctx::with_share(input, path, FORMAT, to.saturating_sub(from)),
                                         procs: FxHashMap::default(),
                                     };
                                     q.add_traces(part, &mut Ticker::for_job(job, from), to);
@@ -993,9 +993,6 @@ pub(crate) mod wire {
     const BYTES_PER_ATTR: usize = 128;
     const BYTES_PER_DISTINCT_STRING: usize = 512;
 
-    /// Entries in the interning cache; bounds its memory (about 2 MB) whatever the input.
-    const CACHE_MAX: usize = 1 << 16;
-
     /// Per-file state shared by both loaders.
     pub(crate) struct Ctx<'a> {
         pub input: &'a [u8],
@@ -1003,7 +1000,6 @@ pub(crate) mod wire {
         pub file: FileInfo,
         /// Scratch for one span's attributes, reused to avoid an allocation per span.
         pub attrs: Vec<crate::model::Attr>,
-        cache: FxHashMap<&'a str, Sym>,
         scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
         /// The last located offset and its (line, line start): warnings come in file order, so
         /// each lookup counts newlines only from the previous one.
@@ -1012,9 +1008,15 @@ pub(crate) mod wire {
 
     impl<'a> Ctx<'a> {
         pub fn new(input: &'a [u8], path: &str, format: Format) -> Self {
+            Self::with_share(input, path, format, input.len())
+        }
+
+        /// A context for a part of `input` about `share` bytes long (a chunk parsed on its own
+        /// thread): its arenas are sized for that part, not for the whole input.
+        pub fn with_share(input: &'a [u8], path: &str, format: Format, share: usize) -> Self {
             // Size the arenas and the interner from the bytes present (low estimates, so a large
             // file pays for fewer regrowths without reserving much it will not use).
-            let n = input.len();
+            let n = share.min(input.len());
             let mut ds = Dataset::new();
             ds.spans.reserve(n / BYTES_PER_SPAN);
             ds.attrs.reserve(n / BYTES_PER_ATTR);
@@ -1024,7 +1026,6 @@ pub(crate) mod wire {
                 ds,
                 file: FileInfo::new(path, format),
                 attrs: Vec::new(),
-                cache: FxHashMap::default(),
                 scopes: FxHashMap::default(),
                 last_line: std::cell::Cell::new((0, 1, 0)),
             }
@@ -1036,7 +1037,7 @@ pub(crate) mod wire {
             self.ds
         }
 
-        /// Interns text read from the input. Borrowed text goes through a small cache first.
+        /// Interns text read from the input.
         pub fn sym(&mut self, s: &Str<'a>) -> Sym {
             match &s.0 {
                 Cow::Borrowed(b) => self.sym_input(b),
@@ -1044,18 +1045,12 @@ pub(crate) mod wire {
             }
         }
 
-        /// Interns text borrowed from the input. A bounded cache keyed by the borrowed text sits in
-        /// front of the interner: an Fx hash is several times cheaper than the interner's SipHash,
-        /// and the strings that repeat most (keys, names, services) are met first.
+        /// Interns text borrowed from the input. No cache of our own in front: the interner's
+        /// front cache already answers the strings that repeat without hashing them, and a
+        /// second hash of every unique value (most attribute values) cost more than it saved.
+        #[inline]
         pub fn sym_input(&mut self, s: &'a str) -> Sym {
-            if let Some(&sym) = self.cache.get(s) {
-                return sym;
-            }
-            let sym = self.ds.intern(s);
-            if self.cache.len() < CACHE_MAX {
-                self.cache.insert(s, sym);
-            }
-            sym
+            self.ds.intern(s)
         }
 
         /// Interns other text (constants, text unescaped or decoded into a temporary).

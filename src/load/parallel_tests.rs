@@ -550,3 +550,169 @@ fn zipkin_progress_counts_every_byte_once_and_cancel_stops() {
     cancelled.cancel();
     assert!(super::zipkin_json::parse_job(&input, "z.json", &job(1, &cancelled)).unwrap_err().is_cancelled());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Zipkin JSON
+
+/// Zipkin spans, one per line: services that first appear late in the file, shared halves,
+/// annotations (whose `},{` looks like a span boundary), tags whose text holds `]`, `,`, `},{`
+/// and escaped quotes, and bad records (a wrong-typed field, a bad id).
+fn zipkin_spans(count: u64) -> Vec<J> {
+    (0..count)
+        .map(|i| {
+            let mut span = json!({
+                "traceId": hex(1 + i / 9, 32),
+                "id": hex(0x100 + i, 16),
+                "name": format!("op-{}", i % 5),
+                "timestamp": 1_700_000_000_000_000u64 + i,
+                "duration": 5 + i % 7,
+                "localEndpoint": {"serviceName": format!("svc-{}", i * i % (3 + i / 50)), "ipv4": "10.0.0.1", "port": 80},
+                "tags": {
+                    "u": format!("unique {i}"),
+                    "tricky": "a],[b},{\"traceId\":\"x\"}, \"q\\\"",
+                    "otel.scope.name": format!("lib-{}", i % 3),
+                },
+            });
+            if i % 9 != 0 {
+                span["parentId"] = json!(hex(0x100 + i - 1, 16));
+            }
+            if i % 4 == 1 {
+                span["kind"] = json!("SERVER");
+                span["shared"] = json!(true);
+                span["remoteEndpoint"] = json!({"serviceName": "peer", "ipv6": "::1", "port": 443});
+            }
+            if i % 5 == 2 {
+                span["annotations"] = json!([
+                    {"timestamp": 1_700_000_000_000_001u64 + i, "value": "ws"},
+                    {"timestamp": 1_700_000_000_000_002u64 + i, "value": "wr"},
+                ]);
+            }
+            if i % 6 == 3 {
+                span["tags"]["link.0"] = json!(format!("{}-{}", hex(1 + (i + 20) / 9, 32), hex(0x100 + i + 20, 16)));
+                span["tags"]["error"] = json!("timeout");
+            }
+            if i % 37 == 11 {
+                span["timestamp"] = json!("not a number");
+            }
+            if i % 41 == 20 {
+                span["id"] = json!("zz");
+            }
+            span
+        })
+        .collect()
+}
+
+fn zipkin_doc(count: u64) -> Vec<u8> {
+    let lines: Vec<String> = zipkin_spans(count).iter().map(J::to_string).collect();
+    format!("[{}]\n", lines.join(",\n")).into_bytes()
+}
+
+fn zipkin(input: &[u8], workers: usize) -> Result<Dataset, LoadError> {
+    let progress = Progress::new();
+    super::zipkin_json::parse_job(input, "z.json", &job(workers, &progress))
+}
+
+#[test]
+fn zipkin_spans_in_parallel_are_the_sequential_result() {
+    let input = zipkin_doc(400);
+    let seq = zipkin(&input, 1).unwrap();
+    assert!(seq.files[0].skipped > 10, "the input has bad spans");
+    assert!(seq.resources.len() > 8 && seq.scopes.len() > 2 && seq.spans.len() > 350);
+    for workers in [2, 3, 7, 16] {
+        assert!(super::zipkin_json::runs_are_used(&input, workers), "{workers} workers");
+        assert_same(&seq, &zipkin(&input, workers).unwrap());
+    }
+    // Also with a BOM, CRLF line ends and spaces around the commas.
+    let spaced = String::from_utf8(input).unwrap().replace(",\n", " ,\r\n  ");
+    let spaced = format!("\u{feff}  {spaced}  ").into_bytes();
+    let seq = zipkin(&spaced, 1).unwrap();
+    assert!(super::zipkin_json::runs_are_used(&spaced, 4));
+    assert_same(&seq, &zipkin(&spaced, 4).unwrap());
+}
+
+#[test]
+fn zipkin_list_of_traces_in_parallel_is_the_sequential_result() {
+    let spans = zipkin_spans(300);
+    let traces: Vec<J> = spans.chunks(9).map(|c| J::Array(c.to_vec())).collect();
+    let input = J::Array(traces).to_string().into_bytes();
+    let seq = zipkin(&input, 1).unwrap();
+    assert!(seq.spans.len() > 250);
+    for workers in [2, 5] {
+        assert!(super::zipkin_json::runs_are_used(&input, workers), "{workers} workers");
+        assert_same(&seq, &zipkin(&input, workers).unwrap());
+    }
+}
+
+#[test]
+fn zipkin_bad_span_in_a_later_run_keeps_its_reason_and_position() {
+    let input = zipkin_doc(400);
+    let text = std::str::from_utf8(&input).unwrap();
+    // The last span with a string `timestamp` (i = 381) is in the last run with any workers.
+    let line =
+        text.lines().position(|l| l.contains(&format!("\"id\":\"{}\"", hex(0x100 + 381, 16)))).unwrap() + 1;
+    let col = text.lines().nth(line - 1).unwrap().find("\"not a number\"").unwrap() + 1;
+    let par = zipkin(&input, 4).unwrap();
+    let skips: Vec<String> = par.files[0]
+        .warnings
+        .iter()
+        .filter(|w| w.skipped)
+        .map(|w| format!("{} {}", w.at, w.message))
+        .collect();
+    let want = format!("{line}:");
+    let found = skips.iter().find(|w| w.starts_with(&want)).unwrap_or_else(|| panic!("{skips:#?}"));
+    assert!(found.contains("span skipped: invalid type: string \"not a number\""), "{found}");
+    // The column is somewhere in that span, at or after the field that is wrong.
+    let at_col: usize = found[want.len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(at_col >= col, "{found} (field at column {col})");
+}
+
+#[test]
+fn zipkin_wrong_cut_or_syntax_error_falls_back_to_the_sequential_result() {
+    // A tag whose value is JSON with `},{"traceId"` objects (against the spec, read as its text):
+    // a cut there is inside a span, and the run before it does not end at it.
+    let mut spans = zipkin_spans(200);
+    for s in spans.iter_mut() {
+        s["tags"]["raw"] = json!([{"a": 1}, {"traceId": "1"}, {"traceId": "2"}]);
+    }
+    let lines: Vec<String> = spans.iter().map(J::to_string).collect();
+    let input = format!("[{}]", lines.join(",")).into_bytes();
+    let seq = zipkin(&input, 1).unwrap();
+    assert!((2..8).any(|w| !super::zipkin_json::runs_are_used(&input, w)), "some cut falls inside a span");
+    for workers in [2, 4, 7] {
+        assert_same(&seq, &zipkin(&input, workers).unwrap());
+    }
+    // A syntax error late in the file fails it the same way either way, with its position.
+    let mut broken = zipkin_doc(200);
+    let mid = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
+    broken[mid] = b'#';
+    let a = zipkin(&broken, 1).unwrap_err();
+    assert_eq!(a, zipkin(&broken, 4).unwrap_err());
+    assert!(!super::zipkin_json::runs_are_used(&broken, 4));
+    // So does a comma before the closing bracket.
+    let trailing =
+        format!("{},]", std::str::from_utf8(&zipkin_doc(100)).unwrap().trim_end().trim_end_matches(']'));
+    let a = zipkin(trailing.as_bytes(), 1).unwrap_err();
+    assert_eq!(a, zipkin(trailing.as_bytes(), 3).unwrap_err());
+    // And text after the array.
+    let after = format!("{} x", std::str::from_utf8(&zipkin_doc(100)).unwrap());
+    let a = zipkin(after.as_bytes(), 1).unwrap_err();
+    assert_eq!(a, zipkin(after.as_bytes(), 3).unwrap_err());
+}
+
+#[test]
+fn zipkin_progress_in_runs_counts_every_byte_once_and_cancel_stops() {
+    for input in
+        [zipkin_doc(300), format!("\u{feff}{}", std::str::from_utf8(&zipkin_doc(300)).unwrap()).into_bytes()]
+    {
+        for workers in [1, 3] {
+            let progress = Progress::new();
+            let ds = super::zipkin_json::parse_job(&input, "z.json", &job(workers, &progress)).unwrap();
+            assert_eq!(progress.snapshot().bytes_done, input.len() as u64, "{workers} workers");
+            assert_eq!(progress.snapshot().spans, ds.spans.len() as u64);
+            let cancelled = Progress::new();
+            cancelled.cancel();
+            let err = super::zipkin_json::parse_job(&input, "z.json", &job(workers, &cancelled)).unwrap_err();
+            assert!(err.is_cancelled(), "{err}");
+        }
+    }
+}

@@ -976,10 +976,13 @@ pub(crate) mod wire {
 
     /// The input as text (JSON must be UTF-8), without a leading BOM.
     pub(crate) fn text_of<'a>(input: &'a [u8], path: &str, format: Format) -> Result<&'a str, LoadError> {
-        let text = std::str::from_utf8(input).map_err(|e| {
-            let at = crate::load::location_at(input, e.valid_up_to());
-            LoadError::new(path, Some(format), at, "invalid UTF-8")
-        })?;
+        // One SIMD pass (several times faster than std's check on a 1 GB file); std's check,
+        // which says where the bad byte is, runs only when the input is not UTF-8.
+        let text =
+            simdutf8::basic::from_utf8(input).or_else(|_| std::str::from_utf8(input)).map_err(|e| {
+                let at = crate::load::location_at(input, e.valid_up_to());
+                LoadError::new(path, Some(format), at, "invalid UTF-8")
+            })?;
         Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
     }
 

@@ -814,6 +814,7 @@ impl TraceCtx<'_> {
 /// ordered maps, and the per-file context (interner cache, warnings, locations).
 pub(crate) mod wire {
     use crate::load::LoadError;
+    use crate::load::progress::Ticker;
     use crate::model::{
         Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId,
         Value,
@@ -962,6 +963,54 @@ pub(crate) mod wire {
             Some(b'n') | None => Scalar::Null,
             Some(b'[' | b'{') => Scalar::Json(text),
             Some(_) => Scalar::Num(text),
+        }
+    }
+
+    pub(crate) fn skip_whitespace(text: &[u8], mut pos: usize) -> usize {
+        while text.get(pos).is_some_and(|b| b.is_ascii_whitespace()) {
+            pos += 1;
+        }
+        pos
+    }
+
+    /// Reads the elements of a top-level array from `from` (the start of one) as a sequential
+    /// parse does, handing each to `add` (which returns the spans loaded so far), until the
+    /// element that ends right before `until`: one run of a file cut for threads. Says whether
+    /// the run ended exactly there (for the `last` run: at the `]` closing the array), which
+    /// proves the cut was an element boundary; `None` when the load was cancelled. `text`
+    /// starts `base` bytes into the input (after a BOM); the ticker counts input bytes.
+    pub(crate) fn read_run<'a, T: Deserialize<'a>>(
+        text: &'a str,
+        base: usize,
+        from: usize,
+        until: usize,
+        last: bool,
+        ticker: &mut Ticker<'_>,
+        mut add: impl FnMut(T) -> usize,
+    ) -> Option<bool> {
+        let bytes = text.as_bytes();
+        let mut pos = from;
+        loop {
+            // Bounded by the cut: an element that runs past it means the cut was wrong.
+            let Some(rest) = text.get(pos..until) else { return Some(false) };
+            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+            let Some(Ok(item)) = stream.next() else { return Some(false) };
+            pos = skip_whitespace(bytes, pos + stream.byte_offset());
+            let spans = add(item);
+            match bytes.get(pos) {
+                Some(b',') => {
+                    pos = skip_whitespace(bytes, pos + 1);
+                    if !ticker.step(base + pos.min(until), spans) {
+                        return None;
+                    }
+                    if pos >= until {
+                        // A comma before the closing `]` is a syntax error.
+                        return Some(pos == until && !last);
+                    }
+                }
+                Some(b']') => return Some(last && pos == until),
+                _ => return Some(false),
+            }
         }
     }
 

@@ -22,7 +22,8 @@
 use super::LoadError;
 use super::jaeger_json::UNKNOWN_SERVICE;
 use super::jaeger_json::wire::{
-    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, scalar, text_of,
+    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, read_run, scalar, skip_whitespace,
+    text_of,
 };
 use crate::model::{
     Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId, SpanKind,
@@ -192,13 +193,6 @@ fn element_start_after(text: &[u8], from: usize, limit: usize, nested: bool) -> 
     }
 }
 
-fn skip_whitespace(text: &[u8], mut pos: usize) -> usize {
-    while text.get(pos).is_some_and(|b| b.is_ascii_whitespace()) {
-        pos += 1;
-    }
-    pos
-}
-
 /// Whether `parse_job` with `workers` threads parses `input` in runs (no fallback).
 #[cfg(test)]
 pub(crate) fn runs_are_used(input: &[u8], workers: usize) -> bool {
@@ -238,7 +232,11 @@ fn parse_chunks<'a>(
         let mut p = Parser::new(input, path, share);
         // The first run also counts what comes before its first element.
         let mut ticker = super::progress::Ticker::for_job(job, if k == 0 { 0 } else { base + from });
-        let ok = read_elements(&mut p, text, from, until, until == plan.array_end, &mut ticker)?;
+        let ok =
+            read_run(text, base, from, until, until == plan.array_end, &mut ticker, |item: &'a RawValue| {
+                p.add_item(item);
+                p.cx.ds.spans.len()
+            })?;
         // The last run also counts the closing `]` and what follows it.
         let end = if until == plan.array_end { input.len() } else { base + until };
         ok.then(|| ticker.step(end, p.cx.ds.spans.len()));
@@ -272,44 +270,6 @@ fn parse_chunks<'a>(
         });
     }
     merged.map_or(Chunked::Mismatch, |p| Chunked::Done(Box::new(p)))
-}
-
-/// Reads top-level elements from `from` (the start of one) as the sequential parse does, until
-/// the element that ends right before `until`. Says whether the run ended exactly there (for the
-/// last run: at the `]` closing the array); `None` when the load was cancelled.
-fn read_elements<'a>(
-    p: &mut Parser<'a>,
-    text: &'a str,
-    from: usize,
-    until: usize,
-    last: bool,
-    ticker: &mut super::progress::Ticker<'_>,
-) -> Option<bool> {
-    let bytes = text.as_bytes();
-    let base = p.cx.input.len() - text.len();
-    let mut pos = from;
-    loop {
-        // Bounded by the cut: an element that runs past it means the cut was wrong.
-        let Some(rest) = text.get(pos..until) else { return Some(false) };
-        let mut de = serde_json::Deserializer::from_str(rest);
-        let Ok(item) = <&'a RawValue as Deserialize>::deserialize(&mut de) else { return Some(false) };
-        pos = skip_whitespace(bytes, super::offset_of(bytes, item.get()) + item.get().len());
-        p.add_item(item);
-        match bytes.get(pos) {
-            Some(b',') => {
-                pos = skip_whitespace(bytes, pos + 1);
-                if !ticker.step(base + pos.min(until), p.cx.ds.spans.len()) {
-                    return None;
-                }
-                if pos >= until {
-                    // A comma before the closing `]` is a syntax error.
-                    return Some(pos == until && !last);
-                }
-            }
-            Some(b']') => return Some(last && pos == until),
-            _ => return Some(false),
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -49,6 +49,18 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// (each trace is independent), merged back in file order (`Ctx::absorb`).
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
+    // `{"data": [trace, …], …}` is first tried in runs of traces cut for the threads, so that
+    // the syntax pass is shared out too; any doubt sends the file down the path below.
+    let workers = job.workers_for(input.len());
+    if workers > 1
+        && let Some(plan) = plan(text.as_bytes(), workers)
+    {
+        match parse_runs(input, text, path, job, &plan) {
+            Runs::Done(p) => return Ok(p.cx.finish()),
+            Runs::Cancelled => return Err(LoadError::cancelled(path)),
+            Runs::Mismatch => {}
+        }
+    }
     let mut ticked = false;
     let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
     match wire::first_byte(text) {
@@ -165,6 +177,219 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
         Ticker::for_job(job, 0).step(input.len(), p.cx.ds.spans.len());
     }
     Ok(p.cx.finish())
+}
+
+// ---- runs: `data` cut for threads ----
+
+/// Where `data` is cut: run `k` reads the traces starting in `cuts[k]..cuts[k + 1]` (offsets in
+/// the text); the last entry is `array_end`, the `]` that closes `data`.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    cuts: Vec<usize>,
+    array_end: usize,
+}
+
+/// Decides where to cut `{"data": [trace, …] …}` for `workers` threads, or `None` when it cannot
+/// be cut cheaply. `data` must be the first key, and what follows its array (the query service
+/// adds `total`, `limit`, `offset`, `errors`) must be a well-formed rest of the object without
+/// the keys a bare trace would use.
+fn plan(text: &[u8], workers: usize) -> Option<Plan> {
+    let mut pos = 0;
+    for token in [&b"{"[..], b"\"data\"", b":", b"["] {
+        pos = wire::skip_whitespace(text, pos);
+        if !text.get(pos..)?.starts_with(token) {
+            return None;
+        }
+        pos += token.len();
+    }
+    let first = wire::skip_whitespace(text, pos);
+    let array_end = data_end(text)?;
+    if first >= array_end {
+        return None;
+    }
+    let per_worker = (array_end - first) / workers.max(1);
+    let mut cuts = vec![first];
+    for k in 1..workers {
+        let target = first.saturating_add(per_worker.saturating_mul(k));
+        let from = target.max(cuts.last().copied().unwrap_or(first) + 1);
+        match trace_start_after(text, from, array_end) {
+            Some(cut) => cuts.push(cut),
+            None => break,
+        }
+    }
+    cuts.push(array_end);
+    cuts.dedup();
+    (cuts.len() > 2).then_some(Plan { cuts, array_end })
+}
+
+/// The `]` closing `data`, found from the end: the last `]` after which the object ends or goes
+/// on with other keys (checked by parsing them). Only a candidate: the runs prove it.
+fn data_end(text: &[u8]) -> Option<usize> {
+    /// How many `]` from the end to try, and how much tail to look at.
+    const TRIES: usize = 8;
+    const TAIL: usize = 64 * 1024;
+    let close = text.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if text.get(close) != Some(&b'}') {
+        return None;
+    }
+    let window_start = close.saturating_sub(TAIL);
+    let window = text.get(window_start..close)?;
+    for bracket in memchr::memrchr_iter(b']', window).take(TRIES) {
+        let at = window_start + bracket;
+        let between = std::str::from_utf8(text.get(at + 1..close)?).ok()?.trim();
+        if between.is_empty() {
+            return Some(at);
+        }
+        let Some(rest) = between.strip_prefix(',') else { continue };
+        let object = format!("{{{rest}}}");
+        let Ok(entries) = serde_json::from_str::<Entries<'_, IgnoredAny>>(&object) else {
+            continue;
+        };
+        // A second `data` or a bare trace's keys would change what the sequential parse does.
+        let plain =
+            entries.0.iter().all(|(k, _)| !matches!(&**k, "data" | "spans" | "processes" | "warnings"));
+        return (plain && !rest.trim().is_empty()).then_some(at);
+    }
+    None
+}
+
+/// The `{` of the first trace object at or after `from` (before `limit`): after `} ,`, with the
+/// key `spans` or `processes` first, or `spans` right after a string `traceID` (a span has
+/// `spanID` there). Only a guess; the runs check it.
+fn trace_start_after(text: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let before = |p: usize| text.get(..p)?.iter().rposition(|b| !b.is_ascii_whitespace());
+    let key_at = |p: usize, key: &[u8]| {
+        let p = wire::skip_whitespace(text, p);
+        text.get(p..).is_some_and(|t| t.starts_with(key)).then(|| wire::skip_whitespace(text, p + key.len()))
+    };
+    let mut at = from;
+    loop {
+        let hit = at + memchr::memchr(b'{', text.get(at..limit)?)?;
+        at = hit + 1;
+        let Some(comma) = before(hit).filter(|&c| text.get(c) == Some(&b',')) else { continue };
+        if before(comma).and_then(|c| text.get(c)) != Some(&b'}') {
+            continue;
+        }
+        // Keys a trace has and a span has not.
+        if key_at(hit + 1, b"\"spans\"").is_some() || key_at(hit + 1, b"\"processes\"").is_some() {
+            return Some(hit);
+        }
+        // `"traceID" : "…" , "spans"`
+        let Some(colon) = key_at(hit + 1, b"\"traceID\"") else { continue };
+        if text.get(colon) != Some(&b':') {
+            continue;
+        }
+        let open = wire::skip_whitespace(text, colon + 1);
+        if text.get(open) != Some(&b'"') {
+            continue;
+        }
+        let Some(len) = text.get(open + 1..limit).and_then(|t| memchr::memchr(b'"', t)) else { continue };
+        let after = wire::skip_whitespace(text, open + 1 + len + 1);
+        if text.get(after) == Some(&b',') && key_at(after + 1, b"\"spans\"").is_some() {
+            return Some(hit);
+        }
+    }
+}
+
+/// How a parse in runs ended.
+enum Runs<'a> {
+    Done(Box<Parser<'a>>),
+    Cancelled,
+    /// A run did not end where the next began, or met a syntax error: take the usual path.
+    Mismatch,
+}
+
+/// What one run produced: its parser, ticker and trace count, and whether it ended exactly at
+/// its cut (`None` when the load was cancelled).
+type RunOut<'a, 'p> = Option<(Parser<'a>, Ticker<'p>, usize, bool)>;
+
+fn parse_runs<'a>(input: &'a [u8], text: &'a str, path: &str, job: &super::Job<'_>, plan: &Plan) -> Runs<'a> {
+    // Offsets in `text` are this much past those in `input` (a BOM).
+    let base = input.len() - text.len();
+    let cuts = &plan.cuts;
+    let run = |k: usize| -> RunOut<'a, '_> {
+        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
+        // The first run's context takes in all the others, so it is sized for the whole input.
+        let share = if k == 0 { input.len() } else { until - from };
+        let mut p = Parser { cx: Ctx::with_share(input, path, FORMAT, share), procs: FxHashMap::default() };
+        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
+        let last = until == plan.array_end;
+        // Traces are numbered within the run here (`data[i]` in messages); `parse_runs` renumbers.
+        let mut i = 0;
+        let ok = wire::read_run(text, base, from, until, last, &mut ticker, |t: MaybeTrace<'a>| {
+            match t.0 {
+                Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
+                None => {
+                    p.cx.file
+                        .skip(Location::Unknown, format!("data[{i}]: skipped: a trace must be a JSON object"))
+                }
+            }
+            i += 1;
+            p.cx.ds.spans.len()
+        })?;
+        // The last run also counts the rest of the object.
+        let end = if last { input.len() } else { base + until };
+        if ok {
+            ticker.step(end, p.cx.ds.spans.len());
+        }
+        Some((p, ticker, i, ok))
+    };
+    let run = &run;
+    let runs = cuts.len() - 1;
+    let outs: Vec<RunOut<'a, '_>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..runs).map(|k| scope.spawn(move || run(k))).collect();
+        let mut outs = vec![run(0)];
+        // A run that panicked is treated like a mismatch: the usual path decides.
+        outs.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
+        outs
+    });
+    if job.progress.is_cancelled() {
+        return Runs::Cancelled;
+    }
+    if outs.len() != runs || !outs.iter().all(|o| o.as_ref().is_some_and(|o| o.3)) {
+        // Take back what the runs reported, so the other path does not count it twice.
+        outs.iter().flatten().for_each(|(_, ticker, ..)| ticker.undo());
+        return Runs::Mismatch;
+    }
+    let mut merged: Option<Parser<'a>> = None;
+    let mut traces_before = 0;
+    for (mut p, _, traces, _) in outs.into_iter().flatten() {
+        for w in &mut p.cx.file.warnings {
+            renumber_trace(&mut w.message, traces_before);
+        }
+        traces_before += traces;
+        merged = Some(match merged {
+            None => p,
+            Some(mut first) => {
+                first.cx.absorb(p.cx);
+                first
+            }
+        });
+    }
+    merged.map_or(Runs::Mismatch, |p| Runs::Done(Box::new(p)))
+}
+
+/// Adds `offset` to the trace number of a message that starts `data[i]` (the trace-level notes
+/// of a run, which numbers its traces from 0).
+fn renumber_trace(message: &mut String, offset: usize) {
+    let Some(rest) = message.strip_prefix("data[") else { return };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || rest.as_bytes().get(digits) != Some(&b']') {
+        return;
+    }
+    let (Some(number), Some(tail)) = (rest.get(..digits), rest.get(digits..)) else { return };
+    let Ok(i) = number.parse::<usize>() else { return };
+    *message = format!("data[{}{tail}", i.saturating_add(offset));
+}
+
+/// Whether `parse_job` with `workers` threads reads `input` in runs (no fallback).
+#[cfg(test)]
+pub(crate) fn runs_are_used(input: &[u8], workers: usize) -> bool {
+    let progress = super::Progress::new();
+    let job = super::Job { workers, min_chunk: 1, progress: &progress, release: None };
+    let Ok(text) = wire::text_of(input, "t", FORMAT) else { return false };
+    plan(text.as_bytes(), workers)
+        .is_some_and(|p| matches!(parse_runs(input, text, "t", &job, &p), Runs::Done(..)))
 }
 
 /// Where the first trace of a part starts (its first span's text), to report progress from.

@@ -716,3 +716,97 @@ fn zipkin_progress_in_runs_counts_every_byte_once_and_cancel_stops() {
         }
     }
 }
+
+/// `jaeger_doc`'s traces with their keys in the order Jaeger writes them (`traceID`, `spans`,
+/// `processes`, `warnings`) and the query service's keys after `data`, one trace per line.
+fn jaeger_doc_as_served(traces: u64) -> Vec<u8> {
+    let doc: J = serde_json::from_slice(&jaeger_doc(traces)).unwrap();
+    let lines: Vec<String> = doc["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| match t.get("spans") {
+            Some(spans) => format!(
+                "{{\"traceID\":{},\"spans\":{spans},\"processes\":{},\"warnings\":null}}",
+                t["traceID"], t["processes"]
+            ),
+            None => t.to_string(),
+        })
+        .collect();
+    let tail = r#""total":0,"limit":0,"offset":0,"errors":null"#;
+    format!("{{\"data\":[{}],{tail}}}\n", lines.join(",\n")).into_bytes()
+}
+
+#[test]
+fn jaeger_runs_of_traces_are_the_sequential_result() {
+    let input = jaeger_doc_as_served(60);
+    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    assert!(seq.files[0].skipped > 3 && seq.spans.len() > 400);
+    // Trace-level notes name the trace by its index in the whole file, whichever run read it.
+    assert!(
+        seq.files[0].warnings.iter().any(|w| w.message == "data[49]: skipped: a trace must be a JSON object")
+    );
+    for workers in [2, 3, 7] {
+        assert!(super::jaeger_json::runs_are_used(&input, workers), "{workers} workers");
+        let progress = Progress::new();
+        let par = super::jaeger_json::parse_job(&input, "t.json", &job(workers, &progress)).unwrap();
+        assert_same(&seq, &par);
+        assert_eq!(progress.snapshot().bytes_done, input.len() as u64);
+        assert_eq!(progress.snapshot().spans, par.spans.len() as u64);
+    }
+    // Also the plain envelope, keys sorted (`processes` first), with a BOM.
+    let sorted = format!("\u{feff}{}", std::str::from_utf8(&jaeger_doc(60)).unwrap()).into_bytes();
+    let seq = super::jaeger_json::parse(&sorted, "t.json").unwrap();
+    assert!(super::jaeger_json::runs_are_used(&sorted, 4));
+    let progress = Progress::new();
+    assert_same(&seq, &super::jaeger_json::parse_job(&sorted, "t.json", &job(4, &progress)).unwrap());
+}
+
+#[test]
+fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
+    let par = |input: &[u8], workers| {
+        let progress = Progress::new();
+        let out = super::jaeger_json::parse_job(input, "t.json", &job(workers, &progress));
+        if out.is_ok() {
+            assert_eq!(progress.snapshot().bytes_done, input.len() as u64, "counted once");
+        }
+        out
+    };
+    // Span tags whose JSON value holds `},{"spans":…}` objects: a cut there is inside a trace.
+    let doc = String::from_utf8(jaeger_doc_as_served(40)).unwrap();
+    let tricky = doc.replace(
+        r#""logs":[]"#,
+        r#""logs":[{"timestamp":1,"fields":[{"key":"k","type":"string","value":[{"a":1},{"spans":[]},{"processes":{}}]}]}]"#,
+    );
+    let seq = super::jaeger_json::parse(tricky.as_bytes(), "t.json").unwrap();
+    assert!((2..8).any(|w| !super::jaeger_json::runs_are_used(tricky.as_bytes(), w)));
+    for workers in [2, 4, 7] {
+        assert_same(&seq, &par(tricky.as_bytes(), workers).unwrap());
+    }
+    // A syntax error late in `data` is the same error with its position.
+    let mut broken = jaeger_doc_as_served(40);
+    let at = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
+    broken[at] = b'#';
+    let err = super::jaeger_json::parse(&broken, "t.json").unwrap_err();
+    assert!(matches!(err.at, crate::model::Location::Line { line, .. } if line > 20), "{err}");
+    assert_eq!(err, par(&broken, 4).unwrap_err());
+    // Tails: a bare trace's keys after `data`, a broken tail, a comma before `}`, and a second
+    // `data`: each is read as the sequential parse reads it.
+    let base =
+        doc.trim_end().strip_suffix(r#","total":0,"limit":0,"offset":0,"errors":null}"#).unwrap().to_owned();
+    for tail in [
+        r#"}"#,
+        r#","errors":[{"code":500,"msg":"x]"}]}"#,
+        r#","spans":[]}"#,
+        r#","total":}"#,
+        r#",}"#,
+        r#","data":[]}"#,
+        r#"} x"#,
+    ] {
+        let input = format!("{base}{tail}");
+        match super::jaeger_json::parse(input.as_bytes(), "t.json") {
+            Ok(seq) => assert_same(&seq, &par(input.as_bytes(), 3).unwrap()),
+            Err(e) => assert_eq!(e, par(input.as_bytes(), 3).unwrap_err(), "{tail}"),
+        }
+    }
+}

@@ -316,7 +316,8 @@ fn parse_runs<'a>(input: &'a [u8], text: &'a str, path: &str, job: &super::Job<'
         let last = until == plan.array_end;
         // Traces are numbered within the run here (`data[i]` in messages); `parse_runs` renumbers.
         let mut i = 0;
-        let ok = wire::read_run(text, base, from, until, last, &mut ticker, |t: MaybeTrace<'a>| {
+        let ok = wire::read_run(text, base, from, until, last, &mut ticker, |pos| {
+            let (t, end) = wire::value_at::<MaybeTrace<'a>>(text, pos, until)?;
             match t.0 {
                 Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
                 None => {
@@ -325,7 +326,7 @@ fn parse_runs<'a>(input: &'a [u8], text: &'a str, path: &str, job: &super::Job<'
                 }
             }
             i += 1;
-            p.cx.ds.spans.len()
+            Some((end, p.cx.ds.spans.len()))
         })?;
         // The last run also counts the rest of the object.
         let end = if last { input.len() } else { base + until };
@@ -1198,30 +1199,39 @@ pub(crate) mod wire {
         pos
     }
 
-    /// Reads the elements of a top-level array from `from` (the start of one) as a sequential
-    /// parse does, handing each to `add` (which returns the spans loaded so far), until the
-    /// element that ends right before `until`: one run of a file cut for threads. Says whether
-    /// the run ended exactly there (for the `last` run: at the `]` closing the array), which
-    /// proves the cut was an element boundary; `None` when the load was cancelled. `text`
-    /// starts `base` bytes into the input (after a BOM); the ticker counts input bytes.
-    pub(crate) fn read_run<'a, T: Deserialize<'a>>(
+    /// One JSON value of type `T` at `text[pos..until]` (the end bounds it) and where it ends;
+    /// `None` when the text there is not a `T` (or not JSON).
+    pub(crate) fn value_at<'a, T: Deserialize<'a>>(
         text: &'a str,
+        pos: usize,
+        until: usize,
+    ) -> Option<(T, usize)> {
+        let mut stream = serde_json::Deserializer::from_str(text.get(pos..until)?).into_iter::<T>();
+        let value = stream.next()?.ok()?;
+        Some((value, pos + stream.byte_offset()))
+    }
+
+    /// Reads the elements of a top-level array from `from` (the start of one) as a sequential
+    /// parse does, until the element that ends right before `until`: one run of a file cut for
+    /// threads. `read(pos)` reads and loads the element at `pos` and says where it ends and how
+    /// many spans are loaded so far (`None`: not well-formed JSON there). Says whether the run
+    /// ended exactly at `until` (for the `last` run: at the `]` closing the array), which proves
+    /// the cut was an element boundary; `None` when the load was cancelled. `text` starts `base`
+    /// bytes into the input (after a BOM); the ticker counts input bytes.
+    pub(crate) fn read_run(
+        text: &str,
         base: usize,
         from: usize,
         until: usize,
         last: bool,
         ticker: &mut Ticker<'_>,
-        mut add: impl FnMut(T) -> usize,
+        mut read: impl FnMut(usize) -> Option<(usize, usize)>,
     ) -> Option<bool> {
         let bytes = text.as_bytes();
         let mut pos = from;
         loop {
-            // Bounded by the cut: an element that runs past it means the cut was wrong.
-            let Some(rest) = text.get(pos..until) else { return Some(false) };
-            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<T>();
-            let Some(Ok(item)) = stream.next() else { return Some(false) };
-            pos = skip_whitespace(bytes, pos + stream.byte_offset());
-            let spans = add(item);
+            let Some((end, spans)) = read(pos) else { return Some(false) };
+            pos = skip_whitespace(bytes, end);
             match bytes.get(pos) {
                 Some(b',') => {
                     pos = skip_whitespace(bytes, pos + 1);

@@ -23,7 +23,7 @@ use super::LoadError;
 use super::jaeger_json::UNKNOWN_SERVICE;
 use super::jaeger_json::wire::{
     Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, read_run, scalar, skip_whitespace,
-    text_of,
+    text_of, value_at,
 };
 use crate::model::{
     Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId, SpanKind,
@@ -232,11 +232,28 @@ fn parse_chunks<'a>(
         let mut p = Parser::new(input, path, share);
         // The first run also counts what comes before its first element.
         let mut ticker = super::progress::Ticker::for_job(job, if k == 0 { 0 } else { base + from });
-        let ok =
-            read_run(text, base, from, until, until == plan.array_end, &mut ticker, |item: &'a RawValue| {
-                p.add_item(item);
-                p.cx.ds.spans.len()
-            })?;
+        let ok = read_run(text, base, from, until, until == plan.array_end, &mut ticker, |pos| {
+            // Most elements are well-typed spans: read them in one pass, straight into the
+            // wire struct. Others (wrong types, a list of traces) are cut out raw first and
+            // read as the sequential parse reads them.
+            // (Only objects: serde would also read a struct from an array, by position.)
+            let typed = match text.as_bytes().get(pos) {
+                Some(b'{') => value_at::<WireSpan<'a>>(text, pos, until),
+                _ => None,
+            };
+            let end = match typed {
+                Some((ws, end)) => {
+                    p.add_wire_span(ws, text.get(pos..end).unwrap_or_default());
+                    end
+                }
+                None => {
+                    let (item, end) = value_at::<&'a RawValue>(text, pos, until)?;
+                    p.add_item(item);
+                    end
+                }
+            };
+            Some((end, p.cx.ds.spans.len()))
+        })?;
         // The last run also counts the closing `]` and what follows it.
         let end = if until == plan.array_end { input.len() } else { base + until };
         ok.then(|| ticker.step(end, p.cx.ds.spans.len()));
@@ -411,8 +428,12 @@ impl<'a> Parser<'a> {
                 return;
             }
         };
-        // The span's text, for locating warnings: a line:col is computed only when reported.
-        let span_at = raw.get();
+        self.add_wire_span(ws, raw.get());
+    }
+
+    /// Loads a span read from `span_at`, its text (for locating warnings: a line:col is
+    /// computed only when reported).
+    fn add_wire_span(&mut self, ws: WireSpan<'a>, span_at: &'a str) {
         let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceId", span_at) else { return };
         let Some(span_id) = self.cx.span_id(ws.id.as_ref(), "id", span_at) else { return };
         let parent_id = match &ws.parent_id {

@@ -317,14 +317,22 @@ fn parse_runs<'a>(input: &'a [u8], text: &'a str, path: &str, job: &super::Job<'
         // Traces are numbered within the run here (`data[i]` in messages); `parse_runs` renumbers.
         let mut i = 0;
         let ok = wire::read_run(text, base, from, until, last, &mut ticker, |pos| {
-            let (t, end) = wire::value_at::<MaybeTrace<'a>>(text, pos, until)?;
-            match t.0 {
-                Some(probe) => p.add_trace(probe, &format!("data[{i}]")),
-                None => {
-                    p.cx.file
-                        .skip(Location::Unknown, format!("data[{i}]: skipped: a trace must be a JSON object"))
+            let label = format!("data[{i}]");
+            let end = match p.read_trace(text, pos, until, &label) {
+                OnePass::Done(end) => end,
+                OnePass::Broken => return None,
+                OnePass::Declined => {
+                    let (t, end) = wire::value_at::<MaybeTrace<'a>>(text, pos, until)?;
+                    match t.0 {
+                        Some(probe) => p.add_trace(probe, &label),
+                        None => p.cx.file.skip(
+                            Location::Unknown,
+                            format!("{label}: skipped: a trace must be a JSON object"),
+                        ),
+                    }
+                    end
                 }
-            }
+            };
             i += 1;
             Some((end, p.cx.ds.spans.len()))
         })?;
@@ -696,8 +704,30 @@ impl<'a> Parser<'a> {
     }
 
     fn add_trace(&mut self, probe: TraceProbe<'a>, label: &str) {
+        let tcx = self.trace_ctx(probe.processes, probe.warnings, label);
+        match probe.spans {
+            Some(RawList::Items(spans)) => {
+                for raw in spans {
+                    self.add_span(raw, &tcx);
+                }
+            }
+            Some(RawList::NotArray) => self
+                .cx
+                .file
+                .skip(Location::Unknown, format!("{label}: trace skipped: `spans` is not an array")),
+            None => {}
+        }
+    }
+
+    /// What the spans of a trace share: its `processes` and `warnings` (raw), read and noted.
+    fn trace_ctx(
+        &mut self,
+        processes: Option<&'a RawValue>,
+        warnings: Option<&'a RawValue>,
+        label: &str,
+    ) -> TraceCtx<'a> {
         let mut tcx = TraceCtx::default();
-        if let Some(raw) = probe.processes {
+        if let Some(raw) = processes {
             match serde_json::from_str::<Option<Entries<'a, &'a RawValue>>>(raw.get()) {
                 Ok(entries) => {
                     for (id, praw) in entries.map(|e| e.0).unwrap_or_default() {
@@ -716,7 +746,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        if let Some(raw) = probe.warnings {
+        if let Some(raw) = warnings {
             match serde_json::from_str::<Option<Vec<Str<'a>>>>(raw.get()) {
                 Ok(list) => {
                     for w in list.unwrap_or_default() {
@@ -732,18 +762,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        match probe.spans {
-            Some(RawList::Items(spans)) => {
-                for raw in spans {
-                    self.add_span(raw, &tcx);
-                }
-            }
-            Some(RawList::NotArray) => self
-                .cx
-                .file
-                .skip(Location::Unknown, format!("{label}: trace skipped: `spans` is not an array")),
-            None => {}
-        }
+        tcx
     }
 
     /// Turns a process object into a service and a resource; `None` (with a warning) if malformed.
@@ -802,16 +821,25 @@ impl<'a> Parser<'a> {
     }
 
     fn add_span(&mut self, raw: &'a RawValue, tcx: &TraceCtx<'a>) {
-        let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
+        self.add_span_text(raw.get(), tcx);
+    }
+
+    /// Loads the span whose JSON text (borrowed from the input) is `span_at`.
+    fn add_span_text(&mut self, span_at: &'a str, tcx: &TraceCtx<'a>) {
+        let ws: WireSpan<'a> = match serde_json::from_str(span_at) {
             Ok(s) => s,
             Err(e) => {
-                let at = self.cx.error_location(raw.get(), &e);
+                let at = self.cx.error_location(span_at, &e);
                 self.cx.file.skip(at, format!("span skipped: {}", super::error::json_message(&e)));
                 return;
             }
         };
-        // The span's text, for locating warnings: a line:col is computed only when reported.
-        let span_at = raw.get();
+        self.add_wire_span(ws, span_at, tcx);
+    }
+
+    /// Loads a span read from `span_at`, its text (for locating warnings: a line:col is
+    /// computed only when reported).
+    fn add_wire_span(&mut self, ws: WireSpan<'a>, span_at: &'a str, tcx: &TraceCtx<'a>) {
         let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceID", span_at) else { return };
         let Some(span_id) = self.cx.span_id(ws.span_id.as_ref(), "spanID", span_at) else { return };
 
@@ -1027,6 +1055,147 @@ impl<'a> Parser<'a> {
             events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
         }
         self.cx.ds.add_events(&events)
+    }
+}
+
+/// How reading a trace in one pass (`Parser::read_trace`) went.
+enum OnePass {
+    /// Loaded; the trace ends here.
+    Done(usize),
+    /// Nothing loaded: read the trace the two-pass way (it is not a plain trace object).
+    Declined,
+    /// Not well-formed JSON, or an oddity met after spans were loaded: the run cannot go on.
+    Broken,
+}
+
+/// A span of a trace read in one pass, waiting for the trace's `processes` and `warnings`.
+// Kept unboxed: one `Vec` per trace holds them, where a box would cost an allocation per span.
+#[allow(clippy::large_enum_variant)]
+enum Pending<'a> {
+    Typed(WireSpan<'a>, &'a str),
+    /// Text only: a span with wrong-typed fields, or one past `MAX_PENDING`.
+    Text(&'a str),
+}
+
+/// Typed spans kept per trace until its processes are known (Jaeger writes `spans` before
+/// `processes`); further ones keep only their text, so memory stays bounded in a giant trace.
+const MAX_PENDING: usize = 4096;
+
+impl<'a> Parser<'a> {
+    /// Reads the trace object at `text[pos..until]` in one pass: each span goes straight into its
+    /// wire struct instead of being cut out raw first, and is loaded exactly as `add_trace`
+    /// would load it (same order of strings, notes and spans).
+    fn read_trace(&mut self, text: &'a str, pos: usize, until: usize, label: &str) -> OnePass {
+        let b = text.as_bytes();
+        if b.get(pos) != Some(&b'{') {
+            return OnePass::Declined;
+        }
+        // `None` until the key is met.
+        let (mut processes, mut warnings): (Option<&'a RawValue>, Option<&'a RawValue>) = (None, None);
+        let mut spans_seen = false;
+        let mut pending: Vec<Pending<'a>> = Vec::new();
+        // Set once spans are loaded as they come (`processes` and `warnings` came first); after
+        // that nothing can be undone, so an oddity breaks the run instead of declining.
+        let mut tcx: Option<TraceCtx<'a>> = None;
+        let mut at = wire::skip_whitespace(b, pos + 1);
+        if b.get(at) == Some(&b'}') {
+            return OnePass::Declined;
+        }
+        loop {
+            let stop = |loaded: bool| if loaded { OnePass::Broken } else { OnePass::Declined };
+            let Some((key, end)) = wire::value_at::<Str<'a>>(text, at, until) else {
+                return stop(tcx.is_some());
+            };
+            at = wire::skip_whitespace(b, end);
+            if b.get(at) != Some(&b':') {
+                return stop(tcx.is_some());
+            }
+            at = wire::skip_whitespace(b, at + 1);
+            match &*key {
+                "spans" => {
+                    if spans_seen || b.get(at) != Some(&b'[') {
+                        return stop(tcx.is_some());
+                    }
+                    spans_seen = true;
+                    if let (Some(p), Some(w)) = (processes, warnings) {
+                        tcx = Some(self.trace_ctx(Some(p), Some(w), label));
+                    }
+                    at = wire::skip_whitespace(b, at + 1);
+                    if b.get(at) == Some(&b']') {
+                        at += 1;
+                    } else {
+                        loop {
+                            // Only objects: serde would also read a struct from an array.
+                            let typed = match b.get(at) {
+                                Some(b'{') => wire::value_at::<WireSpan<'a>>(text, at, until),
+                                _ => None,
+                            };
+                            let (item, end) = match typed {
+                                Some((ws, end)) => {
+                                    (Pending::Typed(ws, text.get(at..end).unwrap_or_default()), end)
+                                }
+                                None => match wire::value_at::<&'a RawValue>(text, at, until) {
+                                    Some((raw, end)) => (Pending::Text(raw.get()), end),
+                                    None => return OnePass::Broken,
+                                },
+                            };
+                            match &tcx {
+                                Some(t) => self.add_pending(item, t),
+                                None if pending.len() < MAX_PENDING => pending.push(item),
+                                None => pending.push(Pending::Text(text.get(at..end).unwrap_or_default())),
+                            }
+                            at = wire::skip_whitespace(b, end);
+                            match b.get(at) {
+                                Some(b',') => at = wire::skip_whitespace(b, at + 1),
+                                Some(b']') => {
+                                    at += 1;
+                                    break;
+                                }
+                                _ => return OnePass::Broken,
+                            }
+                        }
+                    }
+                }
+                "processes" | "warnings" => {
+                    let slot = if &*key == "processes" { &mut processes } else { &mut warnings };
+                    if slot.is_some() {
+                        return stop(tcx.is_some());
+                    }
+                    let Some((raw, end)) = wire::value_at::<&'a RawValue>(text, at, until) else {
+                        return OnePass::Broken;
+                    };
+                    *slot = Some(raw);
+                    at = end;
+                }
+                _ => {
+                    let Some((IgnoredAny, end)) = wire::value_at::<IgnoredAny>(text, at, until) else {
+                        return OnePass::Broken;
+                    };
+                    at = end;
+                }
+            }
+            at = wire::skip_whitespace(b, at);
+            match b.get(at) {
+                Some(b',') => at = wire::skip_whitespace(b, at + 1),
+                Some(b'}') => break,
+                _ => return stop(tcx.is_some()),
+            }
+        }
+        let tcx = match tcx {
+            Some(t) => t,
+            None => self.trace_ctx(processes, warnings, label),
+        };
+        for item in pending {
+            self.add_pending(item, &tcx);
+        }
+        OnePass::Done(at + 1)
+    }
+
+    fn add_pending(&mut self, item: Pending<'a>, tcx: &TraceCtx<'a>) {
+        match item {
+            Pending::Typed(ws, span_at) => self.add_wire_span(ws, span_at, tcx),
+            Pending::Text(span_at) => self.add_span_text(span_at, tcx),
+        }
     }
 }
 

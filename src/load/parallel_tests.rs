@@ -816,3 +816,95 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
         }
     }
 }
+
+/// One trace object as text, its keys in the given order (`spans` is a list of span texts).
+fn jaeger_trace(t: u64, order: &[&str], spans: &[String], warnings: &str) -> String {
+    let processes = format!(
+        r#"{{"p0":{{"serviceName":"svc-{}","tags":[{{"key":"host","type":"string","value":"h{t}"}}]}},"p1":{{"serviceName":"db"}}}}"#,
+        t % 3
+    );
+    let fields: Vec<String> = order
+        .iter()
+        .map(|&k| match k {
+            "traceID" => format!(r#""traceID":"{}""#, hex(t + 1, 32)),
+            "spans" => format!(r#""spans":[{}]"#, spans.join(",")),
+            "processes" => format!(r#""processes":{processes}"#),
+            "warnings" => format!(r#""warnings":{warnings}"#),
+            other => format!(r#""{other}":{{"x":[1,2,{{"y":null}}]}}"#),
+        })
+        .collect();
+    format!("{{{}}}", fields.join(" , "))
+}
+
+fn jaeger_span(t: u64, i: u64) -> String {
+    let mut span = json!({
+        "traceID": hex(t + 1, 32),
+        "spanID": hex(t * 10_000 + i + 1, 16),
+        "operationName": format!("op-{}", i % 4),
+        "references": if i == 0 { json!([]) } else { json!([{"refType": "CHILD_OF", "traceID": hex(t + 1, 32), "spanID": hex(t * 10_000 + i, 16)}]) },
+        "startTime": 1_700_000_000_000_000u64 + t * 1000 + i,
+        "duration": 3 + i % 5,
+        "tags": [{"key": "u", "type": "string", "value": format!("v {t}/{i}")}, {"key": "error", "type": "bool", "value": i % 9 == 4}],
+        "processID": format!("p{}", i % 3),
+        "warnings": if i % 13 == 5 { json!(["own"]) } else { J::Null },
+    });
+    match i % 29 {
+        // Wrong-typed: skipped with its position.
+        7 => span["duration"] = json!("long"),
+        // Overflowing time: kept, with a warning at the span.
+        8 => span["startTime"] = json!(u64::MAX / 10),
+        _ => {}
+    }
+    span.to_string()
+}
+
+#[test]
+fn jaeger_one_pass_traces_are_read_as_the_two_pass_way() {
+    let spans = |t: u64, n: u64| (0..n).map(|i| jaeger_span(t, i)).collect::<Vec<_>>();
+    let orders: [&[&str]; 6] = [
+        &["traceID", "spans", "processes", "warnings"],
+        &["processes", "warnings", "traceID", "spans"],
+        &["warnings", "processes", "spans"],
+        &["spans", "extra", "processes"],
+        &["traceID", "processes", "spans"],
+        &["traceID"],
+    ];
+    let mut traces = Vec::new();
+    for t in 0..48u64 {
+        let order = orders[(t % 6) as usize];
+        let warnings = if t % 4 == 1 { r#"["trace-level"]"# } else { "null" };
+        traces.push(jaeger_trace(t, order, &spans(t, 5 + t % 11), warnings));
+        match t {
+            // A trace past the pending limit (its later spans are kept as text).
+            20 => traces.push(jaeger_trace(900, orders[0], &spans(900, 4200), r#"["big"]"#)),
+            // The same with its processes first, so its spans load as they come.
+            30 => traces.push(jaeger_trace(901, orders[1], &spans(901, 4200), "[]")),
+            // Oddities a one-pass read declines: `spans` not an array, a duplicate key, empty.
+            33 => traces.push(r#"{"traceID":"1","spans":{"a":1},"processes":{}}"#.to_owned()),
+            35 => traces.push(format!(r#"{{"spans":[{}],"spans":[]}}"#, jaeger_span(902, 0))),
+            37 => traces.push("{}".to_owned()),
+            // Spans that are not objects.
+            39 => traces.push(format!(r#"{{"spans":[[1,2],"x",{}],"processes":null}}"#, jaeger_span(903, 1))),
+            _ => {}
+        }
+    }
+    let input = format!("{{\"data\":[{}],\"total\":0}}", traces.join(",\n")).into_bytes();
+    let seq = super::jaeger_json::parse(&input, "t.json");
+    // A duplicate `spans` key fails the whole file, as serde does; without it the file loads.
+    assert!(seq.is_err());
+    let par = |input: &[u8], workers| {
+        let progress = Progress::new();
+        super::jaeger_json::parse_job(input, "t.json", &job(workers, &progress))
+    };
+    assert_eq!(seq.unwrap_err(), par(&input, 3).unwrap_err());
+    let dup = format!(r#"{{"spans":[{}],"spans":[]}}"#, jaeger_span(902, 0));
+    let input = String::from_utf8(input).unwrap().replace(&format!("{dup},\n"), "").into_bytes();
+    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    let skipped_here = |ds: &Dataset| ds.files[0].warnings.iter().filter(|w| w.skipped).count();
+    assert!(skipped_here(&seq) > 10 && seq.spans.len() > 8000, "{}", seq.spans.len());
+    assert!(seq.files[0].warnings.iter().any(|w| w.message.contains("overflows")));
+    for workers in [2, 3, 5] {
+        assert!(super::jaeger_json::runs_are_used(&input, workers), "{workers} workers");
+        assert_same(&seq, &par(&input, workers).unwrap());
+    }
+}

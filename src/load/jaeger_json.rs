@@ -48,13 +48,25 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// `parse` with the traces of a `{"data": [...]}` file shared out to up to `job.workers` threads
 /// (each trace is independent), merged back in file order (`Ctx::absorb`).
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
+    parse_with(input, path, job, true)
+}
+
+/// `parse` the two-pass way only (syntax first, then each record): the reference the one-pass
+/// runs are tested against.
+#[cfg(test)]
+pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    let job = super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None };
+    parse_with(input, path, &job, false)
+}
+
+/// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
+fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
     // `{"data": [trace, …], …}` is first tried in runs of traces cut for the threads, so that
     // the syntax pass is shared out too; any doubt sends the file down the path below.
     let workers = job.workers_for(input.len());
-    if workers > 1
-        && let Some(plan) = plan(text.as_bytes(), workers)
-    {
+    if runs && let Some(plan) = plan(text.as_bytes(), workers) {
         match parse_runs(input, text, path, job, &plan) {
             Runs::Done(p) => return Ok(p.cx.finish()),
             Runs::Cancelled => return Err(LoadError::cancelled(path)),
@@ -219,7 +231,8 @@ fn plan(text: &[u8], workers: usize) -> Option<Plan> {
     }
     cuts.push(array_end);
     cuts.dedup();
-    (cuts.len() > 2).then_some(Plan { cuts, array_end })
+    // One run is worth it too: it reads records in one pass.
+    (cuts.len() >= 2).then_some(Plan { cuts, array_end })
 }
 
 /// The `]` closing `data`, found from the end: the last `]` after which the object ends or goes

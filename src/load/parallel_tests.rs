@@ -511,7 +511,7 @@ fn jaeger_doc(traces: u64) -> Vec<u8> {
 fn jaeger_traces_in_parallel_are_the_sequential_result() {
     let input = jaeger_doc(60);
     let progress = Progress::new();
-    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
     assert!(seq.files[0].skipped > 3, "the input has bad traces and spans");
     assert!(seq.scopes.len() > 2 && seq.spans.len() > 400);
     for workers in [2, 3, 7] {
@@ -613,7 +613,11 @@ fn zipkin_doc(count: u64) -> Vec<u8> {
     format!("[{}]\n", lines.join(",\n")).into_bytes()
 }
 
+/// A Zipkin parse with `workers` threads in runs; 0 means the two-pass reference.
 fn zipkin(input: &[u8], workers: usize) -> Result<Dataset, LoadError> {
+    if workers == 0 {
+        return super::zipkin_json::parse_two_pass(input, "z.json");
+    }
     let progress = Progress::new();
     super::zipkin_json::parse_job(input, "z.json", &job(workers, &progress))
 }
@@ -621,17 +625,17 @@ fn zipkin(input: &[u8], workers: usize) -> Result<Dataset, LoadError> {
 #[test]
 fn zipkin_spans_in_parallel_are_the_sequential_result() {
     let input = zipkin_doc(400);
-    let seq = zipkin(&input, 1).unwrap();
+    let seq = zipkin(&input, 0).unwrap();
     assert!(seq.files[0].skipped > 10, "the input has bad spans");
     assert!(seq.resources.len() > 8 && seq.scopes.len() > 2 && seq.spans.len() > 350);
-    for workers in [2, 3, 7, 16] {
+    for workers in [1, 2, 3, 7, 16] {
         assert!(super::zipkin_json::runs_are_used(&input, workers), "{workers} workers");
         assert_same(&seq, &zipkin(&input, workers).unwrap());
     }
     // Also with a BOM, CRLF line ends and spaces around the commas.
     let spaced = String::from_utf8(input).unwrap().replace(",\n", " ,\r\n  ");
     let spaced = format!("\u{feff}  {spaced}  ").into_bytes();
-    let seq = zipkin(&spaced, 1).unwrap();
+    let seq = zipkin(&spaced, 0).unwrap();
     assert!(super::zipkin_json::runs_are_used(&spaced, 4));
     assert_same(&seq, &zipkin(&spaced, 4).unwrap());
 }
@@ -641,9 +645,9 @@ fn zipkin_list_of_traces_in_parallel_is_the_sequential_result() {
     let spans = zipkin_spans(300);
     let traces: Vec<J> = spans.chunks(9).map(|c| J::Array(c.to_vec())).collect();
     let input = J::Array(traces).to_string().into_bytes();
-    let seq = zipkin(&input, 1).unwrap();
+    let seq = zipkin(&input, 0).unwrap();
     assert!(seq.spans.len() > 250);
-    for workers in [2, 5] {
+    for workers in [1, 2, 5] {
         assert!(super::zipkin_json::runs_are_used(&input, workers), "{workers} workers");
         assert_same(&seq, &zipkin(&input, workers).unwrap());
     }
@@ -682,7 +686,7 @@ fn zipkin_wrong_cut_or_syntax_error_falls_back_to_the_sequential_result() {
     }
     let lines: Vec<String> = spans.iter().map(J::to_string).collect();
     let input = format!("[{}]", lines.join(",")).into_bytes();
-    let seq = zipkin(&input, 1).unwrap();
+    let seq = zipkin(&input, 0).unwrap();
     assert!((2..8).any(|w| !super::zipkin_json::runs_are_used(&input, w)), "some cut falls inside a span");
     for workers in [2, 4, 7] {
         assert_same(&seq, &zipkin(&input, workers).unwrap());
@@ -691,17 +695,17 @@ fn zipkin_wrong_cut_or_syntax_error_falls_back_to_the_sequential_result() {
     let mut broken = zipkin_doc(200);
     let mid = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
     broken[mid] = b'#';
-    let a = zipkin(&broken, 1).unwrap_err();
+    let a = zipkin(&broken, 0).unwrap_err();
     assert_eq!(a, zipkin(&broken, 4).unwrap_err());
     assert!(!super::zipkin_json::runs_are_used(&broken, 4));
     // So does a comma before the closing bracket.
     let trailing =
         format!("{},]", std::str::from_utf8(&zipkin_doc(100)).unwrap().trim_end().trim_end_matches(']'));
-    let a = zipkin(trailing.as_bytes(), 1).unwrap_err();
+    let a = zipkin(trailing.as_bytes(), 0).unwrap_err();
     assert_eq!(a, zipkin(trailing.as_bytes(), 3).unwrap_err());
     // And text after the array.
     let after = format!("{} x", std::str::from_utf8(&zipkin_doc(100)).unwrap());
-    let a = zipkin(after.as_bytes(), 1).unwrap_err();
+    let a = zipkin(after.as_bytes(), 0).unwrap_err();
     assert_eq!(a, zipkin(after.as_bytes(), 3).unwrap_err());
 }
 
@@ -746,13 +750,13 @@ fn jaeger_doc_as_served(traces: u64) -> Vec<u8> {
 #[test]
 fn jaeger_runs_of_traces_are_the_sequential_result() {
     let input = jaeger_doc_as_served(60);
-    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
     assert!(seq.files[0].skipped > 3 && seq.spans.len() > 400);
     // Trace-level notes name the trace by its index in the whole file, whichever run read it.
     assert!(
         seq.files[0].warnings.iter().any(|w| w.message == "data[49]: skipped: a trace must be a JSON object")
     );
-    for workers in [2, 3, 7] {
+    for workers in [1, 2, 3, 7] {
         assert!(super::jaeger_json::runs_are_used(&input, workers), "{workers} workers");
         let progress = Progress::new();
         let par = super::jaeger_json::parse_job(&input, "t.json", &job(workers, &progress)).unwrap();
@@ -762,7 +766,7 @@ fn jaeger_runs_of_traces_are_the_sequential_result() {
     }
     // Also the plain envelope, keys sorted (`processes` first), with a BOM.
     let sorted = format!("\u{feff}{}", std::str::from_utf8(&jaeger_doc(60)).unwrap()).into_bytes();
-    let seq = super::jaeger_json::parse(&sorted, "t.json").unwrap();
+    let seq = super::jaeger_json::parse_two_pass(&sorted, "t.json").unwrap();
     assert!(super::jaeger_json::runs_are_used(&sorted, 4));
     let progress = Progress::new();
     assert_same(&seq, &super::jaeger_json::parse_job(&sorted, "t.json", &job(4, &progress)).unwrap());
@@ -784,7 +788,7 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
         r#""logs":[]"#,
         r#""logs":[{"timestamp":1,"fields":[{"key":"k","type":"string","value":[{"a":1},{"spans":[]},{"processes":{}}]}]}]"#,
     );
-    let seq = super::jaeger_json::parse(tricky.as_bytes(), "t.json").unwrap();
+    let seq = super::jaeger_json::parse_two_pass(tricky.as_bytes(), "t.json").unwrap();
     assert!((2..8).any(|w| !super::jaeger_json::runs_are_used(tricky.as_bytes(), w)));
     for workers in [2, 4, 7] {
         assert_same(&seq, &par(tricky.as_bytes(), workers).unwrap());
@@ -793,7 +797,7 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
     let mut broken = jaeger_doc_as_served(40);
     let at = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
     broken[at] = b'#';
-    let err = super::jaeger_json::parse(&broken, "t.json").unwrap_err();
+    let err = super::jaeger_json::parse_two_pass(&broken, "t.json").unwrap_err();
     assert!(matches!(err.at, crate::model::Location::Line { line, .. } if line > 20), "{err}");
     assert_eq!(err, par(&broken, 4).unwrap_err());
     // Tails: a bare trace's keys after `data`, a broken tail, a comma before `}`, and a second
@@ -810,7 +814,7 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
         r#"} x"#,
     ] {
         let input = format!("{base}{tail}");
-        match super::jaeger_json::parse(input.as_bytes(), "t.json") {
+        match super::jaeger_json::parse_two_pass(input.as_bytes(), "t.json") {
             Ok(seq) => assert_same(&seq, &par(input.as_bytes(), 3).unwrap()),
             Err(e) => assert_eq!(e, par(input.as_bytes(), 3).unwrap_err(), "{tail}"),
         }
@@ -889,7 +893,7 @@ fn jaeger_one_pass_traces_are_read_as_the_two_pass_way() {
         }
     }
     let input = format!("{{\"data\":[{}],\"total\":0}}", traces.join(",\n")).into_bytes();
-    let seq = super::jaeger_json::parse(&input, "t.json");
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json");
     // A duplicate `spans` key fails the whole file, as serde does; without it the file loads.
     assert!(seq.is_err());
     let par = |input: &[u8], workers| {
@@ -899,11 +903,11 @@ fn jaeger_one_pass_traces_are_read_as_the_two_pass_way() {
     assert_eq!(seq.unwrap_err(), par(&input, 3).unwrap_err());
     let dup = format!(r#"{{"spans":[{}],"spans":[]}}"#, jaeger_span(902, 0));
     let input = String::from_utf8(input).unwrap().replace(&format!("{dup},\n"), "").into_bytes();
-    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
     let skipped_here = |ds: &Dataset| ds.files[0].warnings.iter().filter(|w| w.skipped).count();
     assert!(skipped_here(&seq) > 10 && seq.spans.len() > 8000, "{}", seq.spans.len());
     assert!(seq.files[0].warnings.iter().any(|w| w.message.contains("overflows")));
-    for workers in [2, 3, 5] {
+    for workers in [1, 2, 3, 5] {
         assert!(super::jaeger_json::runs_are_used(&input, workers), "{workers} workers");
         assert_same(&seq, &par(&input, workers).unwrap());
     }

@@ -58,11 +58,23 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// cut was inside a span, or the file has a syntax error, which must be reported for the whole
 /// file), the input is parsed again on one thread, so the result never depends on the threads.
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
+    parse_with(input, path, job, true)
+}
+
+/// `parse` the two-pass way only (syntax first, then each record): the reference the one-pass
+/// runs are tested against.
+#[cfg(test)]
+pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    let job = super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None };
+    parse_with(input, path, &job, false)
+}
+
+/// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
+fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
     let text = text_of(input, path, FORMAT)?;
     let workers = job.workers_for(input.len());
-    if workers > 1
-        && let Some(plan) = plan(text.as_bytes(), workers)
-    {
+    if runs && let Some(plan) = plan(text.as_bytes(), workers) {
         match parse_chunks(input, text, path, job, &plan) {
             Chunked::Done(p) => return Ok(p.cx.finish()),
             Chunked::Cancelled => return Err(LoadError::cancelled(path)),
@@ -143,7 +155,8 @@ fn plan(text: &[u8], workers: usize) -> Option<Plan> {
     }
     cuts.push(array_end);
     cuts.dedup();
-    (cuts.len() > 2).then_some(Plan { cuts, array_end })
+    // One run is worth it too: it reads records in one pass.
+    (cuts.len() >= 2).then_some(Plan { cuts, array_end })
 }
 
 /// Keys that start a span object but not an endpoint or an annotation (whose `{` can also follow

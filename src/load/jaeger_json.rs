@@ -10,6 +10,11 @@
 //! Strings are borrowed from the input and interned; the wire structs of a span are dropped as
 //! soon as it is in the `Dataset`. The JSON helpers both loaders share are in `wire` below.
 //!
+//! The common `{"data": [...]}` file is first read in one pass instead: it is cut into runs of
+//! traces (one per thread), and each span goes straight from the text into its wire struct; a
+//! span with wrong-typed fields is then read the two-pass way, and anything that is not
+//! well-formed sends the whole file down the two-pass path, so errors and notes do not change.
+//!
 //! Mapping (beyond the obvious): parent = first same-trace `CHILD_OF`, else the first same-trace
 //! reference, else `parentSpanID`; every other reference is a link (`LinkKind::ChildOf` /
 //! `FollowsFrom`). The tags `span.kind`, `error`, `otel.status_code`, `otel.status_description`,
@@ -45,8 +50,14 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     )
 }
 
-/// `parse` with the traces of a `{"data": [...]}` file shared out to up to `job.workers` threads
-/// (each trace is independent), merged back in file order (`Ctx::absorb`).
+/// `parse` with up to `job.workers` threads (each trace is independent), merged back in file
+/// order (`Ctx::absorb`).
+///
+/// `{"data": [trace, …], …}` is read in runs of traces cut at checked boundaries (`plan`,
+/// `parse_runs`), one run per thread (one run for one thread), each trace in one pass
+/// (`Parser::read_trace`). A cut that proves wrong, a syntax error anywhere, or another shape
+/// takes the two-pass path below, which for `data` shares the traces out after a sequential
+/// syntax pass. Both give the same dataset, notes and errors.
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     parse_with(input, path, job, true)
 }
@@ -1081,17 +1092,19 @@ enum OnePass {
     Broken,
 }
 
-/// A span of a trace read in one pass, waiting for the trace's `processes` and `warnings`.
+/// A span of a trace read in one pass, waiting for the trace's `processes` and `warnings`
+/// (at most `MAX_PENDING` per trace).
 // Kept unboxed: one `Vec` per trace holds them, where a box would cost an allocation per span.
 #[allow(clippy::large_enum_variant)]
 enum Pending<'a> {
     Typed(WireSpan<'a>, &'a str),
-    /// Text only: a span with wrong-typed fields, or one past `MAX_PENDING`.
+    /// Text only: a span with wrong-typed fields (it is read again, and skipped with its reason).
     Text(&'a str),
 }
 
 /// Typed spans kept per trace until its processes are known (Jaeger writes `spans` before
-/// `processes`); further ones keep only their text, so memory stays bounded in a giant trace.
+/// `processes`); further ones keep only their text and are read again, so memory stays bounded
+/// in a giant trace.
 const MAX_PENDING: usize = 4096;
 
 impl<'a> Parser<'a> {
@@ -1107,6 +1120,8 @@ impl<'a> Parser<'a> {
         let (mut processes, mut warnings): (Option<&'a RawValue>, Option<&'a RawValue>) = (None, None);
         let mut spans_seen = false;
         let mut pending: Vec<Pending<'a>> = Vec::new();
+        // The spans past `MAX_PENDING`, as text (16 bytes each, where a `Pending` is ~300).
+        let mut later: Vec<&'a str> = Vec::new();
         // Set once spans are loaded as they come (`processes` and `warnings` came first); after
         // that nothing can be undone, so an oddity breaks the run instead of declining.
         let mut tcx: Option<TraceCtx<'a>> = None;
@@ -1155,7 +1170,7 @@ impl<'a> Parser<'a> {
                             match &tcx {
                                 Some(t) => self.add_pending(item, t),
                                 None if pending.len() < MAX_PENDING => pending.push(item),
-                                None => pending.push(Pending::Text(text.get(at..end).unwrap_or_default())),
+                                None => later.push(text.get(at..end).unwrap_or_default()),
                             }
                             at = wire::skip_whitespace(b, end);
                             match b.get(at) {
@@ -1200,6 +1215,9 @@ impl<'a> Parser<'a> {
         };
         for item in pending {
             self.add_pending(item, &tcx);
+        }
+        for span_at in later {
+            self.add_span_text(span_at, &tcx);
         }
         OnePass::Done(at + 1)
     }

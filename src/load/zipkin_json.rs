@@ -5,6 +5,9 @@
 //! its own), so a syntax error is a `LoadError` with `path:line:col` and a wrong-typed span is
 //! skipped with its own line:col while the rest load.
 //!
+//! A top-level array is first read in one pass, in runs cut for the threads (`parse_job`); the two
+//! passes above are the fallback that decides errors, and the tests' reference.
+//!
 //! Mapping (beyond the obvious):
 //! - `kind` absent → internal; `localEndpoint.serviceName` absent → `unknown_service`.
 //! - `shared: true` → `span_flags::SHARED`. Both halves of a shared client/server pair are kept;
@@ -51,12 +54,13 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// `parse` with up to `job.workers` threads, reporting progress span by span and releasing the
 /// input pages it has passed.
 ///
-/// A large top-level array is cut into runs of elements that parse independently (see `plan`),
-/// each into its own context; the runs are merged in file order, which numbers strings, spans,
-/// resources, warnings and skips exactly as one pass would. Every cut is checked: the run before
+/// A top-level array is cut into runs of elements that parse independently (see `plan`; one run
+/// for one thread), each into its own context, each span object read in one pass straight into
+/// its wire struct; the runs are merged in file order, which numbers strings, spans, resources,
+/// warnings and skips exactly as the two-pass parse would. Every cut is checked: the run before
 /// it must end exactly there, and the last run exactly at the closing `]`. If one does not (the
 /// cut was inside a span, or the file has a syntax error, which must be reported for the whole
-/// file), the input is parsed again on one thread, so the result never depends on the threads.
+/// file), the input is parsed again the two-pass way, so the result never depends on the threads.
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
     parse_with(input, path, job, true)
 }

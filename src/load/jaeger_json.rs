@@ -10,6 +10,11 @@
 //! Strings are borrowed from the input and interned; the wire structs of a span are dropped as
 //! soon as it is in the `Dataset`. The JSON helpers both loaders share are in `wire` below.
 //!
+//! The common `{"data": [...]}` file is first read in one pass instead: it is cut into runs of
+//! traces (one per thread), and each span goes straight from the text into its wire struct; a
+//! span with wrong-typed fields is then read the two-pass way, and anything that is not
+//! well-formed sends the whole file down the two-pass path, so errors and notes do not change.
+//!
 //! Mapping (beyond the obvious): parent = first same-trace `CHILD_OF`, else the first same-trace
 //! reference, else `parentSpanID`; every other reference is a link (`LinkKind::ChildOf` /
 //! `FollowsFrom`). The tags `span.kind`, `error`, `otel.status_code`, `otel.status_description`,
@@ -45,10 +50,40 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     )
 }
 
-/// `parse` with the traces of a `{"data": [...]}` file shared out to up to `job.workers` threads
-/// (each trace is independent), merged back in file order (`Ctx::absorb`).
+/// `parse` with up to `job.workers` threads (each trace is independent), merged back in file
+/// order (`Ctx::absorb`).
+///
+/// `{"data": [trace, …], …}` is read in runs of traces cut at checked boundaries (`plan`,
+/// `parse_runs`), one run per thread (one run for one thread), each trace in one pass
+/// (`Parser::read_trace`). A cut that proves wrong, a syntax error anywhere, or another shape
+/// takes the two-pass path below, which for `data` shares the traces out after a sequential
+/// syntax pass. Both give the same dataset, notes and errors.
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
+    parse_with(input, path, job, true)
+}
+
+/// `parse` the two-pass way only (syntax first, then each record): the reference the one-pass
+/// runs are tested against.
+#[cfg(test)]
+pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    let job = super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None };
+    parse_with(input, path, &job, false)
+}
+
+/// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
+fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
     let text = wire::text_of(input, path, FORMAT)?;
+    // `{"data": [trace, …], …}` is first tried in runs of traces cut for the threads, so that
+    // the syntax pass is shared out too; any doubt sends the file down the path below.
+    let workers = job.workers_for(input.len());
+    if runs && let Some(plan) = plan(text.as_bytes(), workers) {
+        match parse_runs(input, text, path, job, &plan) {
+            Runs::Done(p) => return Ok(p.cx.finish()),
+            Runs::Cancelled => return Err(LoadError::cancelled(path)),
+            Runs::Mismatch => {}
+        }
+    }
     let mut ticked = false;
     let mut p = Parser { cx: Ctx::new(input, path, FORMAT), procs: FxHashMap::default() };
     match wire::first_byte(text) {
@@ -96,7 +131,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
                                 let (from, to) = (starts.get(k).copied().unwrap_or(0), until(k));
                                 scope.spawn(move || {
                                     let mut q = Parser {
-                                        cx: Ctx::new(input, path, FORMAT),
+                                        cx: Ctx::with_share(input, path, FORMAT, to.saturating_sub(from)),
                                         procs: FxHashMap::default(),
                                     };
                                     q.add_traces(part, &mut Ticker::for_job(job, from), to);
@@ -165,6 +200,229 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
         Ticker::for_job(job, 0).step(input.len(), p.cx.ds.spans.len());
     }
     Ok(p.cx.finish())
+}
+
+// ---- runs: `data` cut for threads ----
+
+/// Where `data` is cut: run `k` reads the traces starting in `cuts[k]..cuts[k + 1]` (offsets in
+/// the text); the last entry is `array_end`, the `]` that closes `data`.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    cuts: Vec<usize>,
+    array_end: usize,
+}
+
+/// Decides where to cut `{"data": [trace, …] …}` for `workers` threads, or `None` when it cannot
+/// be cut cheaply. `data` must be the first key, and what follows its array (the query service
+/// adds `total`, `limit`, `offset`, `errors`) must be a well-formed rest of the object without
+/// the keys a bare trace would use.
+fn plan(text: &[u8], workers: usize) -> Option<Plan> {
+    let mut pos = 0;
+    for token in [&b"{"[..], b"\"data\"", b":", b"["] {
+        pos = wire::skip_whitespace(text, pos);
+        if !text.get(pos..)?.starts_with(token) {
+            return None;
+        }
+        pos += token.len();
+    }
+    let first = wire::skip_whitespace(text, pos);
+    let array_end = data_end(text)?;
+    if first >= array_end {
+        return None;
+    }
+    let per_worker = (array_end - first) / workers.max(1);
+    let mut cuts = vec![first];
+    for k in 1..workers {
+        let target = first.saturating_add(per_worker.saturating_mul(k));
+        let from = target.max(cuts.last().copied().unwrap_or(first) + 1);
+        match trace_start_after(text, from, array_end) {
+            Some(cut) => cuts.push(cut),
+            None => break,
+        }
+    }
+    cuts.push(array_end);
+    cuts.dedup();
+    // One run is worth it too: it reads records in one pass.
+    (cuts.len() >= 2).then_some(Plan { cuts, array_end })
+}
+
+/// The `]` closing `data`, found from the end: the last `]` after which the object ends or goes
+/// on with other keys (checked by parsing them). Only a candidate: the runs prove it.
+fn data_end(text: &[u8]) -> Option<usize> {
+    /// How many `]` from the end to try, and how much tail to look at.
+    const TRIES: usize = 8;
+    const TAIL: usize = 64 * 1024;
+    let close = text.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if text.get(close) != Some(&b'}') {
+        return None;
+    }
+    let window_start = close.saturating_sub(TAIL);
+    let window = text.get(window_start..close)?;
+    for bracket in memchr::memrchr_iter(b']', window).take(TRIES) {
+        let at = window_start + bracket;
+        let between = std::str::from_utf8(text.get(at + 1..close)?).ok()?.trim();
+        if between.is_empty() {
+            return Some(at);
+        }
+        let Some(rest) = between.strip_prefix(',') else { continue };
+        let object = format!("{{{rest}}}");
+        let Ok(entries) = serde_json::from_str::<Entries<'_, IgnoredAny>>(&object) else {
+            continue;
+        };
+        // A second `data` or a bare trace's keys would change what the sequential parse does.
+        let plain =
+            entries.0.iter().all(|(k, _)| !matches!(&**k, "data" | "spans" | "processes" | "warnings"));
+        return (plain && !rest.trim().is_empty()).then_some(at);
+    }
+    None
+}
+
+/// The `{` of the first trace object at or after `from` (before `limit`): after `} ,`, with the
+/// key `spans` or `processes` first, or `spans` right after a string `traceID` (a span has
+/// `spanID` there). Only a guess; the runs check it.
+fn trace_start_after(text: &[u8], from: usize, limit: usize) -> Option<usize> {
+    let before = |p: usize| text.get(..p)?.iter().rposition(|b| !b.is_ascii_whitespace());
+    let key_at = |p: usize, key: &[u8]| {
+        let p = wire::skip_whitespace(text, p);
+        text.get(p..).is_some_and(|t| t.starts_with(key)).then(|| wire::skip_whitespace(text, p + key.len()))
+    };
+    let mut at = from;
+    loop {
+        let hit = at + memchr::memchr(b'{', text.get(at..limit)?)?;
+        at = hit + 1;
+        let Some(comma) = before(hit).filter(|&c| text.get(c) == Some(&b',')) else { continue };
+        if before(comma).and_then(|c| text.get(c)) != Some(&b'}') {
+            continue;
+        }
+        // Keys a trace has and a span has not.
+        if key_at(hit + 1, b"\"spans\"").is_some() || key_at(hit + 1, b"\"processes\"").is_some() {
+            return Some(hit);
+        }
+        // `"traceID" : "…" , "spans"`
+        let Some(colon) = key_at(hit + 1, b"\"traceID\"") else { continue };
+        if text.get(colon) != Some(&b':') {
+            continue;
+        }
+        let open = wire::skip_whitespace(text, colon + 1);
+        if text.get(open) != Some(&b'"') {
+            continue;
+        }
+        let Some(len) = text.get(open + 1..limit).and_then(|t| memchr::memchr(b'"', t)) else { continue };
+        let after = wire::skip_whitespace(text, open + 1 + len + 1);
+        if text.get(after) == Some(&b',') && key_at(after + 1, b"\"spans\"").is_some() {
+            return Some(hit);
+        }
+    }
+}
+
+/// How a parse in runs ended.
+enum Runs<'a> {
+    Done(Box<Parser<'a>>),
+    Cancelled,
+    /// A run did not end where the next began, or met a syntax error: take the usual path.
+    Mismatch,
+}
+
+/// What one run produced: its parser, ticker and trace count, and whether it ended exactly at
+/// its cut (`None` when the load was cancelled).
+type RunOut<'a, 'p> = Option<(Parser<'a>, Ticker<'p>, usize, bool)>;
+
+fn parse_runs<'a>(input: &'a [u8], text: &'a str, path: &str, job: &super::Job<'_>, plan: &Plan) -> Runs<'a> {
+    // Offsets in `text` are this much past those in `input` (a BOM).
+    let base = input.len() - text.len();
+    let cuts = &plan.cuts;
+    let run = |k: usize| -> RunOut<'a, '_> {
+        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
+        // The first run's context takes in all the others, so it is sized for the whole input.
+        let share = if k == 0 { input.len() } else { until - from };
+        let mut p = Parser { cx: Ctx::with_share(input, path, FORMAT, share), procs: FxHashMap::default() };
+        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
+        let last = until == plan.array_end;
+        // Traces are numbered within the run here (`data[i]` in messages); `parse_runs` renumbers.
+        let mut i = 0;
+        let ok = wire::read_run(text, base, from, until, last, &mut ticker, |pos| {
+            let label = format!("data[{i}]");
+            let end = match p.read_trace(text, pos, until, &label) {
+                OnePass::Done(end) => end,
+                OnePass::Broken => return None,
+                OnePass::Declined => {
+                    let (t, end) = wire::value_at::<MaybeTrace<'a>>(text, pos, until)?;
+                    match t.0 {
+                        Some(probe) => p.add_trace(probe, &label),
+                        None => p.cx.file.skip(
+                            Location::Unknown,
+                            format!("{label}: skipped: a trace must be a JSON object"),
+                        ),
+                    }
+                    end
+                }
+            };
+            i += 1;
+            Some((end, p.cx.ds.spans.len()))
+        })?;
+        // The last run also counts the rest of the object.
+        let end = if last { input.len() } else { base + until };
+        if ok {
+            ticker.step(end, p.cx.ds.spans.len());
+        }
+        Some((p, ticker, i, ok))
+    };
+    let run = &run;
+    let runs = cuts.len() - 1;
+    let outs: Vec<RunOut<'a, '_>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..runs).map(|k| scope.spawn(move || run(k))).collect();
+        let mut outs = vec![run(0)];
+        // A run that panicked is treated like a mismatch: the usual path decides.
+        outs.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
+        outs
+    });
+    if job.progress.is_cancelled() {
+        return Runs::Cancelled;
+    }
+    if outs.len() != runs || !outs.iter().all(|o| o.as_ref().is_some_and(|o| o.3)) {
+        // Take back what the runs reported, so the other path does not count it twice.
+        outs.iter().flatten().for_each(|(_, ticker, ..)| ticker.undo());
+        return Runs::Mismatch;
+    }
+    let mut merged: Option<Parser<'a>> = None;
+    let mut traces_before = 0;
+    for (mut p, _, traces, _) in outs.into_iter().flatten() {
+        for w in &mut p.cx.file.warnings {
+            renumber_trace(&mut w.message, traces_before);
+        }
+        traces_before += traces;
+        merged = Some(match merged {
+            None => p,
+            Some(mut first) => {
+                first.cx.absorb(p.cx);
+                first
+            }
+        });
+    }
+    merged.map_or(Runs::Mismatch, |p| Runs::Done(Box::new(p)))
+}
+
+/// Adds `offset` to the trace number of a message that starts `data[i]` (the trace-level notes
+/// of a run, which numbers its traces from 0).
+fn renumber_trace(message: &mut String, offset: usize) {
+    let Some(rest) = message.strip_prefix("data[") else { return };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || rest.as_bytes().get(digits) != Some(&b']') {
+        return;
+    }
+    let (Some(number), Some(tail)) = (rest.get(..digits), rest.get(digits..)) else { return };
+    let Ok(i) = number.parse::<usize>() else { return };
+    *message = format!("data[{}{tail}", i.saturating_add(offset));
+}
+
+/// Whether `parse_job` with `workers` threads reads `input` in runs (no fallback).
+#[cfg(test)]
+pub(crate) fn runs_are_used(input: &[u8], workers: usize) -> bool {
+    let progress = super::Progress::new();
+    let job = super::Job { workers, min_chunk: 1, progress: &progress, release: None };
+    let Ok(text) = wire::text_of(input, "t", FORMAT) else { return false };
+    plan(text.as_bytes(), workers)
+        .is_some_and(|p| matches!(parse_runs(input, text, "t", &job, &p), Runs::Done(..)))
 }
 
 /// Where the first trace of a part starts (its first span's text), to report progress from.
@@ -470,8 +728,30 @@ impl<'a> Parser<'a> {
     }
 
     fn add_trace(&mut self, probe: TraceProbe<'a>, label: &str) {
+        let tcx = self.trace_ctx(probe.processes, probe.warnings, label);
+        match probe.spans {
+            Some(RawList::Items(spans)) => {
+                for raw in spans {
+                    self.add_span(raw, &tcx);
+                }
+            }
+            Some(RawList::NotArray) => self
+                .cx
+                .file
+                .skip(Location::Unknown, format!("{label}: trace skipped: `spans` is not an array")),
+            None => {}
+        }
+    }
+
+    /// What the spans of a trace share: its `processes` and `warnings` (raw), read and noted.
+    fn trace_ctx(
+        &mut self,
+        processes: Option<&'a RawValue>,
+        warnings: Option<&'a RawValue>,
+        label: &str,
+    ) -> TraceCtx<'a> {
         let mut tcx = TraceCtx::default();
-        if let Some(raw) = probe.processes {
+        if let Some(raw) = processes {
             match serde_json::from_str::<Option<Entries<'a, &'a RawValue>>>(raw.get()) {
                 Ok(entries) => {
                     for (id, praw) in entries.map(|e| e.0).unwrap_or_default() {
@@ -490,7 +770,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        if let Some(raw) = probe.warnings {
+        if let Some(raw) = warnings {
             match serde_json::from_str::<Option<Vec<Str<'a>>>>(raw.get()) {
                 Ok(list) => {
                     for w in list.unwrap_or_default() {
@@ -506,18 +786,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        match probe.spans {
-            Some(RawList::Items(spans)) => {
-                for raw in spans {
-                    self.add_span(raw, &tcx);
-                }
-            }
-            Some(RawList::NotArray) => self
-                .cx
-                .file
-                .skip(Location::Unknown, format!("{label}: trace skipped: `spans` is not an array")),
-            None => {}
-        }
+        tcx
     }
 
     /// Turns a process object into a service and a resource; `None` (with a warning) if malformed.
@@ -576,16 +845,25 @@ impl<'a> Parser<'a> {
     }
 
     fn add_span(&mut self, raw: &'a RawValue, tcx: &TraceCtx<'a>) {
-        let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
+        self.add_span_text(raw.get(), tcx);
+    }
+
+    /// Loads the span whose JSON text (borrowed from the input) is `span_at`.
+    fn add_span_text(&mut self, span_at: &'a str, tcx: &TraceCtx<'a>) {
+        let ws: WireSpan<'a> = match serde_json::from_str(span_at) {
             Ok(s) => s,
             Err(e) => {
-                let at = self.cx.error_location(raw.get(), &e);
+                let at = self.cx.error_location(span_at, &e);
                 self.cx.file.skip(at, format!("span skipped: {}", super::error::json_message(&e)));
                 return;
             }
         };
-        // The span's text, for locating warnings: a line:col is computed only when reported.
-        let span_at = raw.get();
+        self.add_wire_span(ws, span_at, tcx);
+    }
+
+    /// Loads a span read from `span_at`, its text (for locating warnings: a line:col is
+    /// computed only when reported).
+    fn add_wire_span(&mut self, ws: WireSpan<'a>, span_at: &'a str, tcx: &TraceCtx<'a>) {
         let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceID", span_at) else { return };
         let Some(span_id) = self.cx.span_id(ws.span_id.as_ref(), "spanID", span_at) else { return };
 
@@ -804,6 +1082,154 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// How reading a trace in one pass (`Parser::read_trace`) went.
+enum OnePass {
+    /// Loaded; the trace ends here.
+    Done(usize),
+    /// Nothing loaded: read the trace the two-pass way (it is not a plain trace object).
+    Declined,
+    /// Not well-formed JSON, or an oddity met after spans were loaded: the run cannot go on.
+    Broken,
+}
+
+/// A span of a trace read in one pass, waiting for the trace's `processes` and `warnings`
+/// (at most `MAX_PENDING` per trace).
+// Kept unboxed: one `Vec` per trace holds them, where a box would cost an allocation per span.
+#[allow(clippy::large_enum_variant)]
+enum Pending<'a> {
+    Typed(WireSpan<'a>, &'a str),
+    /// Text only: a span with wrong-typed fields (it is read again, and skipped with its reason).
+    Text(&'a str),
+}
+
+/// Typed spans kept per trace until its processes are known (Jaeger writes `spans` before
+/// `processes`); further ones keep only their text and are read again, so memory stays bounded
+/// in a giant trace.
+const MAX_PENDING: usize = 4096;
+
+impl<'a> Parser<'a> {
+    /// Reads the trace object at `text[pos..until]` in one pass: each span goes straight into its
+    /// wire struct instead of being cut out raw first, and is loaded exactly as `add_trace`
+    /// would load it (same order of strings, notes and spans).
+    fn read_trace(&mut self, text: &'a str, pos: usize, until: usize, label: &str) -> OnePass {
+        let b = text.as_bytes();
+        if b.get(pos) != Some(&b'{') {
+            return OnePass::Declined;
+        }
+        // `None` until the key is met.
+        let (mut processes, mut warnings): (Option<&'a RawValue>, Option<&'a RawValue>) = (None, None);
+        let mut spans_seen = false;
+        let mut pending: Vec<Pending<'a>> = Vec::new();
+        // The spans past `MAX_PENDING`, as text (16 bytes each, where a `Pending` is ~300).
+        let mut later: Vec<&'a str> = Vec::new();
+        // Set once spans are loaded as they come (`processes` and `warnings` came first); after
+        // that nothing can be undone, so an oddity breaks the run instead of declining.
+        let mut tcx: Option<TraceCtx<'a>> = None;
+        let mut at = wire::skip_whitespace(b, pos + 1);
+        if b.get(at) == Some(&b'}') {
+            return OnePass::Declined;
+        }
+        loop {
+            let stop = |loaded: bool| if loaded { OnePass::Broken } else { OnePass::Declined };
+            let Some((key, end)) = wire::value_at::<Str<'a>>(text, at, until) else {
+                return stop(tcx.is_some());
+            };
+            at = wire::skip_whitespace(b, end);
+            if b.get(at) != Some(&b':') {
+                return stop(tcx.is_some());
+            }
+            at = wire::skip_whitespace(b, at + 1);
+            match &*key {
+                "spans" => {
+                    if spans_seen || b.get(at) != Some(&b'[') {
+                        return stop(tcx.is_some());
+                    }
+                    spans_seen = true;
+                    if let (Some(p), Some(w)) = (processes, warnings) {
+                        tcx = Some(self.trace_ctx(Some(p), Some(w), label));
+                    }
+                    at = wire::skip_whitespace(b, at + 1);
+                    if b.get(at) == Some(&b']') {
+                        at += 1;
+                    } else {
+                        loop {
+                            // Only objects: serde would also read a struct from an array.
+                            let typed = match b.get(at) {
+                                Some(b'{') => wire::value_at::<WireSpan<'a>>(text, at, until),
+                                _ => None,
+                            };
+                            let (item, end) = match typed {
+                                Some((ws, end)) => {
+                                    (Pending::Typed(ws, text.get(at..end).unwrap_or_default()), end)
+                                }
+                                None => match wire::value_at::<&'a RawValue>(text, at, until) {
+                                    Some((raw, end)) => (Pending::Text(raw.get()), end),
+                                    None => return OnePass::Broken,
+                                },
+                            };
+                            match &tcx {
+                                Some(t) => self.add_pending(item, t),
+                                None if pending.len() < MAX_PENDING => pending.push(item),
+                                None => later.push(text.get(at..end).unwrap_or_default()),
+                            }
+                            at = wire::skip_whitespace(b, end);
+                            match b.get(at) {
+                                Some(b',') => at = wire::skip_whitespace(b, at + 1),
+                                Some(b']') => {
+                                    at += 1;
+                                    break;
+                                }
+                                _ => return OnePass::Broken,
+                            }
+                        }
+                    }
+                }
+                "processes" | "warnings" => {
+                    let slot = if &*key == "processes" { &mut processes } else { &mut warnings };
+                    if slot.is_some() {
+                        return stop(tcx.is_some());
+                    }
+                    let Some((raw, end)) = wire::value_at::<&'a RawValue>(text, at, until) else {
+                        return OnePass::Broken;
+                    };
+                    *slot = Some(raw);
+                    at = end;
+                }
+                _ => {
+                    let Some((IgnoredAny, end)) = wire::value_at::<IgnoredAny>(text, at, until) else {
+                        return OnePass::Broken;
+                    };
+                    at = end;
+                }
+            }
+            at = wire::skip_whitespace(b, at);
+            match b.get(at) {
+                Some(b',') => at = wire::skip_whitespace(b, at + 1),
+                Some(b'}') => break,
+                _ => return stop(tcx.is_some()),
+            }
+        }
+        let tcx = match tcx {
+            Some(t) => t,
+            None => self.trace_ctx(processes, warnings, label),
+        };
+        for item in pending {
+            self.add_pending(item, &tcx);
+        }
+        for span_at in later {
+            self.add_span_text(span_at, &tcx);
+        }
+        OnePass::Done(at + 1)
+    }
+
+    fn add_pending(&mut self, item: Pending<'a>, tcx: &TraceCtx<'a>) {
+        match item {
+            Pending::Typed(ws, span_at) => self.add_wire_span(ws, span_at, tcx),
+            Pending::Text(span_at) => self.add_span_text(span_at, tcx),
+        }
+    }
+}
+
 impl TraceCtx<'_> {
     fn get(&self, id: &Str<'_>) -> Option<Proc> {
         self.procs.get(&**id).or_else(|| self.owned_procs.get(&**id)).copied()
@@ -814,6 +1240,7 @@ impl TraceCtx<'_> {
 /// ordered maps, and the per-file context (interner cache, warnings, locations).
 pub(crate) mod wire {
     use crate::load::LoadError;
+    use crate::load::progress::Ticker;
     use crate::model::{
         Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId,
         Value,
@@ -965,6 +1392,63 @@ pub(crate) mod wire {
         }
     }
 
+    pub(crate) fn skip_whitespace(text: &[u8], mut pos: usize) -> usize {
+        while text.get(pos).is_some_and(|b| b.is_ascii_whitespace()) {
+            pos += 1;
+        }
+        pos
+    }
+
+    /// One JSON value of type `T` at `text[pos..until]` (the end bounds it) and where it ends;
+    /// `None` when the text there is not a `T` (or not JSON).
+    pub(crate) fn value_at<'a, T: Deserialize<'a>>(
+        text: &'a str,
+        pos: usize,
+        until: usize,
+    ) -> Option<(T, usize)> {
+        let mut stream = serde_json::Deserializer::from_str(text.get(pos..until)?).into_iter::<T>();
+        let value = stream.next()?.ok()?;
+        Some((value, pos + stream.byte_offset()))
+    }
+
+    /// Reads the elements of a top-level array from `from` (the start of one) as a sequential
+    /// parse does, until the element that ends right before `until`: one run of a file cut for
+    /// threads. `read(pos)` reads and loads the element at `pos` and says where it ends and how
+    /// many spans are loaded so far (`None`: not well-formed JSON there). Says whether the run
+    /// ended exactly at `until` (for the `last` run: at the `]` closing the array), which proves
+    /// the cut was an element boundary; `None` when the load was cancelled. `text` starts `base`
+    /// bytes into the input (after a BOM); the ticker counts input bytes.
+    pub(crate) fn read_run(
+        text: &str,
+        base: usize,
+        from: usize,
+        until: usize,
+        last: bool,
+        ticker: &mut Ticker<'_>,
+        mut read: impl FnMut(usize) -> Option<(usize, usize)>,
+    ) -> Option<bool> {
+        let bytes = text.as_bytes();
+        let mut pos = from;
+        loop {
+            let Some((end, spans)) = read(pos) else { return Some(false) };
+            pos = skip_whitespace(bytes, end);
+            match bytes.get(pos) {
+                Some(b',') => {
+                    pos = skip_whitespace(bytes, pos + 1);
+                    if !ticker.step(base + pos.min(until), spans) {
+                        return None;
+                    }
+                    if pos >= until {
+                        // A comma before the closing `]` is a syntax error.
+                        return Some(pos == until && !last);
+                    }
+                }
+                Some(b']') => return Some(last && pos == until),
+                _ => return Some(false),
+            }
+        }
+    }
+
     /// Shortens untrusted text quoted in a warning.
     pub(crate) fn preview(s: &str) -> String {
         const MAX: usize = 40;
@@ -976,10 +1460,13 @@ pub(crate) mod wire {
 
     /// The input as text (JSON must be UTF-8), without a leading BOM.
     pub(crate) fn text_of<'a>(input: &'a [u8], path: &str, format: Format) -> Result<&'a str, LoadError> {
-        let text = std::str::from_utf8(input).map_err(|e| {
-            let at = crate::load::location_at(input, e.valid_up_to());
-            LoadError::new(path, Some(format), at, "invalid UTF-8")
-        })?;
+        // One SIMD pass (several times faster than std's check on a 1 GB file); std's check,
+        // which says where the bad byte is, runs only when the input is not UTF-8.
+        let text =
+            simdutf8::basic::from_utf8(input).or_else(|_| std::str::from_utf8(input)).map_err(|e| {
+                let at = crate::load::location_at(input, e.valid_up_to());
+                LoadError::new(path, Some(format), at, "invalid UTF-8")
+            })?;
         Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
     }
 
@@ -992,9 +1479,13 @@ pub(crate) mod wire {
     const BYTES_PER_SPAN: usize = 1024;
     const BYTES_PER_ATTR: usize = 128;
     const BYTES_PER_DISTINCT_STRING: usize = 512;
-
-    /// Entries in the interning cache; bounds its memory (about 2 MB) whatever the input.
-    const CACHE_MAX: usize = 1 << 16;
+    /// Zipkin spends fewer bytes on all three (a span is about half a Jaeger one, and every tag
+    /// value is a string, numbers too): 696, 70 and 240 bytes in gentrace's files. The first run
+    /// of a parallel parse is sized for the whole file, so the others merge into it without
+    /// regrowing its arenas while theirs are still alive.
+    const ZIPKIN_BYTES_PER_SPAN: usize = 640;
+    const ZIPKIN_BYTES_PER_ATTR: usize = 64;
+    const ZIPKIN_BYTES_PER_DISTINCT_STRING: usize = 224;
 
     /// Per-file state shared by both loaders.
     pub(crate) struct Ctx<'a> {
@@ -1003,7 +1494,6 @@ pub(crate) mod wire {
         pub file: FileInfo,
         /// Scratch for one span's attributes, reused to avoid an allocation per span.
         pub attrs: Vec<crate::model::Attr>,
-        cache: FxHashMap<&'a str, Sym>,
         scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
         /// The last located offset and its (line, line start): warnings come in file order, so
         /// each lookup counts newlines only from the previous one.
@@ -1012,19 +1502,30 @@ pub(crate) mod wire {
 
     impl<'a> Ctx<'a> {
         pub fn new(input: &'a [u8], path: &str, format: Format) -> Self {
+            Self::with_share(input, path, format, input.len())
+        }
+
+        /// A context for a part of `input` about `share` bytes long (a chunk parsed on its own
+        /// thread): its arenas are sized for that part, not for the whole input.
+        pub fn with_share(input: &'a [u8], path: &str, format: Format, share: usize) -> Self {
             // Size the arenas and the interner from the bytes present (low estimates, so a large
             // file pays for fewer regrowths without reserving much it will not use).
-            let n = input.len();
+            let n = share.min(input.len());
             let mut ds = Dataset::new();
-            ds.spans.reserve(n / BYTES_PER_SPAN);
-            ds.attrs.reserve(n / BYTES_PER_ATTR);
-            ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
+            let (per_span, per_attr, per_string) = match format {
+                Format::ZipkinJson => {
+                    (ZIPKIN_BYTES_PER_SPAN, ZIPKIN_BYTES_PER_ATTR, ZIPKIN_BYTES_PER_DISTINCT_STRING)
+                }
+                _ => (BYTES_PER_SPAN, BYTES_PER_ATTR, BYTES_PER_DISTINCT_STRING),
+            };
+            ds.spans.reserve(n / per_span);
+            ds.attrs.reserve(n / per_attr);
+            ds.strings = crate::model::Interner::with_capacity(n / per_string, n / 8);
             Self {
                 input,
                 ds,
                 file: FileInfo::new(path, format),
                 attrs: Vec::new(),
-                cache: FxHashMap::default(),
                 scopes: FxHashMap::default(),
                 last_line: std::cell::Cell::new((0, 1, 0)),
             }
@@ -1036,7 +1537,7 @@ pub(crate) mod wire {
             self.ds
         }
 
-        /// Interns text read from the input. Borrowed text goes through a small cache first.
+        /// Interns text read from the input.
         pub fn sym(&mut self, s: &Str<'a>) -> Sym {
             match &s.0 {
                 Cow::Borrowed(b) => self.sym_input(b),
@@ -1044,18 +1545,12 @@ pub(crate) mod wire {
             }
         }
 
-        /// Interns text borrowed from the input. A bounded cache keyed by the borrowed text sits in
-        /// front of the interner: an Fx hash is several times cheaper than the interner's SipHash,
-        /// and the strings that repeat most (keys, names, services) are met first.
+        /// Interns text borrowed from the input. No cache of our own in front: the interner's
+        /// front cache already answers the strings that repeat without hashing them, and a
+        /// second hash of every unique value (most attribute values) cost more than it saved.
+        #[inline]
         pub fn sym_input(&mut self, s: &'a str) -> Sym {
-            if let Some(&sym) = self.cache.get(s) {
-                return sym;
-            }
-            let sym = self.ds.intern(s);
-            if self.cache.len() < CACHE_MAX {
-                self.cache.insert(s, sym);
-            }
-            sym
+            self.ds.intern(s)
         }
 
         /// Interns other text (constants, text unescaped or decoded into a temporary).

@@ -511,7 +511,7 @@ fn jaeger_doc(traces: u64) -> Vec<u8> {
 fn jaeger_traces_in_parallel_are_the_sequential_result() {
     let input = jaeger_doc(60);
     let progress = Progress::new();
-    let seq = super::jaeger_json::parse(&input, "t.json").unwrap();
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
     assert!(seq.files[0].skipped > 3, "the input has bad traces and spans");
     assert!(seq.scopes.len() > 2 && seq.spans.len() > 400);
     for workers in [2, 3, 7] {
@@ -549,4 +549,366 @@ fn zipkin_progress_counts_every_byte_once_and_cancel_stops() {
     let cancelled = Progress::new();
     cancelled.cancel();
     assert!(super::zipkin_json::parse_job(&input, "z.json", &job(1, &cancelled)).unwrap_err().is_cancelled());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zipkin JSON
+
+/// Zipkin spans, one per line: services that first appear late in the file, shared halves,
+/// annotations (whose `},{` looks like a span boundary), tags whose text holds `]`, `,`, `},{`
+/// and escaped quotes, and bad records (a wrong-typed field, a bad id).
+fn zipkin_spans(count: u64) -> Vec<J> {
+    (0..count)
+        .map(|i| {
+            let mut span = json!({
+                "traceId": hex(1 + i / 9, 32),
+                "id": hex(0x100 + i, 16),
+                "name": format!("op-{}", i % 5),
+                "timestamp": 1_700_000_000_000_000u64 + i,
+                "duration": 5 + i % 7,
+                "localEndpoint": {"serviceName": format!("svc-{}", i * i % (3 + i / 50)), "ipv4": "10.0.0.1", "port": 80},
+                "tags": {
+                    "u": format!("unique {i}"),
+                    "tricky": "a],[b},{\"traceId\":\"x\"}, \"q\\\"",
+                    "otel.scope.name": format!("lib-{}", i % 3),
+                },
+            });
+            if i % 9 != 0 {
+                span["parentId"] = json!(hex(0x100 + i - 1, 16));
+            }
+            if i % 4 == 1 {
+                span["kind"] = json!("SERVER");
+                span["shared"] = json!(true);
+                span["remoteEndpoint"] = json!({"serviceName": "peer", "ipv6": "::1", "port": 443});
+            }
+            if i % 5 == 2 {
+                span["annotations"] = json!([
+                    {"timestamp": 1_700_000_000_000_001u64 + i, "value": "ws"},
+                    {"timestamp": 1_700_000_000_000_002u64 + i, "value": "wr"},
+                ]);
+            }
+            if i % 6 == 3 {
+                span["tags"]["link.0"] = json!(format!("{}-{}", hex(1 + (i + 20) / 9, 32), hex(0x100 + i + 20, 16)));
+                span["tags"]["error"] = json!("timeout");
+            }
+            if i % 37 == 11 {
+                span["timestamp"] = json!("not a number");
+            }
+            if i % 41 == 20 {
+                span["id"] = json!("zz");
+            }
+            span
+        })
+        .collect()
+}
+
+fn zipkin_doc(count: u64) -> Vec<u8> {
+    let mut lines: Vec<String> = zipkin_spans(count).iter().map(J::to_string).collect();
+    // Elements that are not span objects: serde could read an array of strings as a span
+    // struct by position, which a sequential parse never does.
+    for at in (25..lines.len()).step_by(60) {
+        lines.insert(at, format!(r#"["{}","{}"]"#, hex(1, 32), hex(2, 16)));
+        lines.insert(at, "7".to_owned());
+    }
+    format!("[{}]\n", lines.join(",\n")).into_bytes()
+}
+
+/// A Zipkin parse with `workers` threads in runs; 0 means the two-pass reference.
+fn zipkin(input: &[u8], workers: usize) -> Result<Dataset, LoadError> {
+    if workers == 0 {
+        return super::zipkin_json::parse_two_pass(input, "z.json");
+    }
+    let progress = Progress::new();
+    super::zipkin_json::parse_job(input, "z.json", &job(workers, &progress))
+}
+
+#[test]
+fn zipkin_spans_in_parallel_are_the_sequential_result() {
+    let input = zipkin_doc(400);
+    let seq = zipkin(&input, 0).unwrap();
+    assert!(seq.files[0].skipped > 10, "the input has bad spans");
+    assert!(seq.resources.len() > 8 && seq.scopes.len() > 2 && seq.spans.len() > 350);
+    for workers in [1, 2, 3, 7, 16] {
+        assert!(super::zipkin_json::runs_are_used(&input, workers), "{workers} workers");
+        assert_same(&seq, &zipkin(&input, workers).unwrap());
+    }
+    // Also with a BOM, CRLF line ends and spaces around the commas.
+    let spaced = String::from_utf8(input).unwrap().replace(",\n", " ,\r\n  ");
+    let spaced = format!("\u{feff}  {spaced}  ").into_bytes();
+    let seq = zipkin(&spaced, 0).unwrap();
+    assert!(super::zipkin_json::runs_are_used(&spaced, 4));
+    assert_same(&seq, &zipkin(&spaced, 4).unwrap());
+}
+
+#[test]
+fn zipkin_list_of_traces_in_parallel_is_the_sequential_result() {
+    let spans = zipkin_spans(300);
+    let traces: Vec<J> = spans.chunks(9).map(|c| J::Array(c.to_vec())).collect();
+    let input = J::Array(traces).to_string().into_bytes();
+    let seq = zipkin(&input, 0).unwrap();
+    assert!(seq.spans.len() > 250);
+    for workers in [1, 2, 5] {
+        assert!(super::zipkin_json::runs_are_used(&input, workers), "{workers} workers");
+        assert_same(&seq, &zipkin(&input, workers).unwrap());
+    }
+}
+
+#[test]
+fn zipkin_bad_span_in_a_later_run_keeps_its_reason_and_position() {
+    let input = zipkin_doc(400);
+    let text = std::str::from_utf8(&input).unwrap();
+    // The last span with a string `timestamp` (i = 381) is in the last run with any workers.
+    let line =
+        text.lines().position(|l| l.contains(&format!("\"id\":\"{}\"", hex(0x100 + 381, 16)))).unwrap() + 1;
+    let col = text.lines().nth(line - 1).unwrap().find("\"not a number\"").unwrap() + 1;
+    let par = zipkin(&input, 4).unwrap();
+    let skips: Vec<String> = par.files[0]
+        .warnings
+        .iter()
+        .filter(|w| w.skipped)
+        .map(|w| format!("{} {}", w.at, w.message))
+        .collect();
+    let want = format!("{line}:");
+    let found = skips.iter().find(|w| w.starts_with(&want)).unwrap_or_else(|| panic!("{skips:#?}"));
+    assert!(found.contains("span skipped: invalid type: string \"not a number\""), "{found}");
+    // The column is somewhere in that span, at or after the field that is wrong.
+    let at_col: usize = found[want.len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(at_col >= col, "{found} (field at column {col})");
+}
+
+#[test]
+fn zipkin_wrong_cut_or_syntax_error_falls_back_to_the_sequential_result() {
+    // A tag whose value is JSON with `},{"traceId"` objects (against the spec, read as its text):
+    // a cut there is inside a span, and the run before it does not end at it.
+    let mut spans = zipkin_spans(200);
+    for s in spans.iter_mut() {
+        s["tags"]["raw"] = json!([{"a": 1}, {"traceId": "1"}, {"traceId": "2"}]);
+    }
+    let lines: Vec<String> = spans.iter().map(J::to_string).collect();
+    let input = format!("[{}]", lines.join(",")).into_bytes();
+    let seq = zipkin(&input, 0).unwrap();
+    assert!((2..8).any(|w| !super::zipkin_json::runs_are_used(&input, w)), "some cut falls inside a span");
+    for workers in [2, 4, 7] {
+        assert_same(&seq, &zipkin(&input, workers).unwrap());
+    }
+    // A syntax error late in the file fails it the same way either way, with its position.
+    let mut broken = zipkin_doc(200);
+    let mid = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
+    broken[mid] = b'#';
+    let a = zipkin(&broken, 0).unwrap_err();
+    assert_eq!(a, zipkin(&broken, 4).unwrap_err());
+    assert!(!super::zipkin_json::runs_are_used(&broken, 4));
+    // So does a comma before the closing bracket.
+    let trailing =
+        format!("{},]", std::str::from_utf8(&zipkin_doc(100)).unwrap().trim_end().trim_end_matches(']'));
+    let a = zipkin(trailing.as_bytes(), 0).unwrap_err();
+    assert_eq!(a, zipkin(trailing.as_bytes(), 3).unwrap_err());
+    // And text after the array.
+    let after = format!("{} x", std::str::from_utf8(&zipkin_doc(100)).unwrap());
+    let a = zipkin(after.as_bytes(), 0).unwrap_err();
+    assert_eq!(a, zipkin(after.as_bytes(), 3).unwrap_err());
+}
+
+#[test]
+fn zipkin_progress_in_runs_counts_every_byte_once_and_cancel_stops() {
+    for input in
+        [zipkin_doc(300), format!("\u{feff}{}", std::str::from_utf8(&zipkin_doc(300)).unwrap()).into_bytes()]
+    {
+        for workers in [1, 3] {
+            let progress = Progress::new();
+            let ds = super::zipkin_json::parse_job(&input, "z.json", &job(workers, &progress)).unwrap();
+            assert_eq!(progress.snapshot().bytes_done, input.len() as u64, "{workers} workers");
+            assert_eq!(progress.snapshot().spans, ds.spans.len() as u64);
+            let cancelled = Progress::new();
+            cancelled.cancel();
+            let err = super::zipkin_json::parse_job(&input, "z.json", &job(workers, &cancelled)).unwrap_err();
+            assert!(err.is_cancelled(), "{err}");
+        }
+    }
+}
+
+/// `jaeger_doc`'s traces with their keys in the order Jaeger writes them (`traceID`, `spans`,
+/// `processes`, `warnings`) and the query service's keys after `data`, one trace per line.
+fn jaeger_doc_as_served(traces: u64) -> Vec<u8> {
+    let doc: J = serde_json::from_slice(&jaeger_doc(traces)).unwrap();
+    let lines: Vec<String> = doc["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| match t.get("spans") {
+            Some(spans) => format!(
+                "{{\"traceID\":{},\"spans\":{spans},\"processes\":{},\"warnings\":null}}",
+                t["traceID"], t["processes"]
+            ),
+            None => t.to_string(),
+        })
+        .collect();
+    let tail = r#""total":0,"limit":0,"offset":0,"errors":null"#;
+    format!("{{\"data\":[{}],{tail}}}\n", lines.join(",\n")).into_bytes()
+}
+
+#[test]
+fn jaeger_runs_of_traces_are_the_sequential_result() {
+    let input = jaeger_doc_as_served(60);
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
+    assert!(seq.files[0].skipped > 3 && seq.spans.len() > 400);
+    // Trace-level notes name the trace by its index in the whole file, whichever run read it.
+    assert!(
+        seq.files[0].warnings.iter().any(|w| w.message == "data[49]: skipped: a trace must be a JSON object")
+    );
+    for workers in [1, 2, 3, 7] {
+        assert!(super::jaeger_json::runs_are_used(&input, workers), "{workers} workers");
+        let progress = Progress::new();
+        let par = super::jaeger_json::parse_job(&input, "t.json", &job(workers, &progress)).unwrap();
+        assert_same(&seq, &par);
+        assert_eq!(progress.snapshot().bytes_done, input.len() as u64);
+        assert_eq!(progress.snapshot().spans, par.spans.len() as u64);
+    }
+    // Also the plain envelope, keys sorted (`processes` first), with a BOM.
+    let sorted = format!("\u{feff}{}", std::str::from_utf8(&jaeger_doc(60)).unwrap()).into_bytes();
+    let seq = super::jaeger_json::parse_two_pass(&sorted, "t.json").unwrap();
+    assert!(super::jaeger_json::runs_are_used(&sorted, 4));
+    let progress = Progress::new();
+    assert_same(&seq, &super::jaeger_json::parse_job(&sorted, "t.json", &job(4, &progress)).unwrap());
+}
+
+#[test]
+fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
+    let par = |input: &[u8], workers| {
+        let progress = Progress::new();
+        let out = super::jaeger_json::parse_job(input, "t.json", &job(workers, &progress));
+        if out.is_ok() {
+            assert_eq!(progress.snapshot().bytes_done, input.len() as u64, "counted once");
+        }
+        out
+    };
+    // Span tags whose JSON value holds `},{"spans":…}` objects: a cut there is inside a trace.
+    let doc = String::from_utf8(jaeger_doc_as_served(40)).unwrap();
+    let tricky = doc.replace(
+        r#""logs":[]"#,
+        r#""logs":[{"timestamp":1,"fields":[{"key":"k","type":"string","value":[{"a":1},{"spans":[]},{"processes":{}}]}]}]"#,
+    );
+    let seq = super::jaeger_json::parse_two_pass(tricky.as_bytes(), "t.json").unwrap();
+    assert!((2..8).any(|w| !super::jaeger_json::runs_are_used(tricky.as_bytes(), w)));
+    for workers in [2, 4, 7] {
+        assert_same(&seq, &par(tricky.as_bytes(), workers).unwrap());
+    }
+    // A syntax error late in `data` is the same error with its position.
+    let mut broken = jaeger_doc_as_served(40);
+    let at = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
+    broken[at] = b'#';
+    let err = super::jaeger_json::parse_two_pass(&broken, "t.json").unwrap_err();
+    assert!(matches!(err.at, crate::model::Location::Line { line, .. } if line > 20), "{err}");
+    assert_eq!(err, par(&broken, 4).unwrap_err());
+    // Tails: a bare trace's keys after `data`, a broken tail, a comma before `}`, and a second
+    // `data`: each is read as the sequential parse reads it.
+    let base =
+        doc.trim_end().strip_suffix(r#","total":0,"limit":0,"offset":0,"errors":null}"#).unwrap().to_owned();
+    for tail in [
+        r#"}"#,
+        r#","errors":[{"code":500,"msg":"x]"}]}"#,
+        r#","spans":[]}"#,
+        r#","total":}"#,
+        r#",}"#,
+        r#","data":[]}"#,
+        r#"} x"#,
+    ] {
+        let input = format!("{base}{tail}");
+        match super::jaeger_json::parse_two_pass(input.as_bytes(), "t.json") {
+            Ok(seq) => assert_same(&seq, &par(input.as_bytes(), 3).unwrap()),
+            Err(e) => assert_eq!(e, par(input.as_bytes(), 3).unwrap_err(), "{tail}"),
+        }
+    }
+}
+
+/// One trace object as text, its keys in the given order (`spans` is a list of span texts).
+fn jaeger_trace(t: u64, order: &[&str], spans: &[String], warnings: &str) -> String {
+    let processes = format!(
+        r#"{{"p0":{{"serviceName":"svc-{}","tags":[{{"key":"host","type":"string","value":"h{t}"}}]}},"p1":{{"serviceName":"db"}}}}"#,
+        t % 3
+    );
+    let fields: Vec<String> = order
+        .iter()
+        .map(|&k| match k {
+            "traceID" => format!(r#""traceID":"{}""#, hex(t + 1, 32)),
+            "spans" => format!(r#""spans":[{}]"#, spans.join(",")),
+            "processes" => format!(r#""processes":{processes}"#),
+            "warnings" => format!(r#""warnings":{warnings}"#),
+            other => format!(r#""{other}":{{"x":[1,2,{{"y":null}}]}}"#),
+        })
+        .collect();
+    format!("{{{}}}", fields.join(" , "))
+}
+
+fn jaeger_span(t: u64, i: u64) -> String {
+    let mut span = json!({
+        "traceID": hex(t + 1, 32),
+        "spanID": hex(t * 10_000 + i + 1, 16),
+        "operationName": format!("op-{}", i % 4),
+        "references": if i == 0 { json!([]) } else { json!([{"refType": "CHILD_OF", "traceID": hex(t + 1, 32), "spanID": hex(t * 10_000 + i, 16)}]) },
+        "startTime": 1_700_000_000_000_000u64 + t * 1000 + i,
+        "duration": 3 + i % 5,
+        "tags": [{"key": "u", "type": "string", "value": format!("v {t}/{i}")}, {"key": "error", "type": "bool", "value": i % 9 == 4}],
+        "processID": format!("p{}", i % 3),
+        "warnings": if i % 13 == 5 { json!(["own"]) } else { J::Null },
+    });
+    match i % 29 {
+        // Wrong-typed: skipped with its position.
+        7 => span["duration"] = json!("long"),
+        // Overflowing time: kept, with a warning at the span.
+        8 => span["startTime"] = json!(u64::MAX / 10),
+        _ => {}
+    }
+    span.to_string()
+}
+
+#[test]
+fn jaeger_one_pass_traces_are_read_as_the_two_pass_way() {
+    let spans = |t: u64, n: u64| (0..n).map(|i| jaeger_span(t, i)).collect::<Vec<_>>();
+    let orders: [&[&str]; 6] = [
+        &["traceID", "spans", "processes", "warnings"],
+        &["processes", "warnings", "traceID", "spans"],
+        &["warnings", "processes", "spans"],
+        &["spans", "extra", "processes"],
+        &["traceID", "processes", "spans"],
+        &["traceID"],
+    ];
+    let mut traces = Vec::new();
+    for t in 0..48u64 {
+        let order = orders[(t % 6) as usize];
+        let warnings = if t % 4 == 1 { r#"["trace-level"]"# } else { "null" };
+        traces.push(jaeger_trace(t, order, &spans(t, 5 + t % 11), warnings));
+        match t {
+            // A trace past the pending limit (its later spans are kept as text).
+            20 => traces.push(jaeger_trace(900, orders[0], &spans(900, 4200), r#"["big"]"#)),
+            // The same with its processes first, so its spans load as they come.
+            30 => traces.push(jaeger_trace(901, orders[1], &spans(901, 4200), "[]")),
+            // Oddities a one-pass read declines: `spans` not an array, a duplicate key, empty.
+            33 => traces.push(r#"{"traceID":"1","spans":{"a":1},"processes":{}}"#.to_owned()),
+            35 => traces.push(format!(r#"{{"spans":[{}],"spans":[]}}"#, jaeger_span(902, 0))),
+            37 => traces.push("{}".to_owned()),
+            // Spans that are not objects.
+            39 => traces.push(format!(r#"{{"spans":[[1,2],"x",{}],"processes":null}}"#, jaeger_span(903, 1))),
+            _ => {}
+        }
+    }
+    let input = format!("{{\"data\":[{}],\"total\":0}}", traces.join(",\n")).into_bytes();
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json");
+    // A duplicate `spans` key fails the whole file, as serde does; without it the file loads.
+    assert!(seq.is_err());
+    let par = |input: &[u8], workers| {
+        let progress = Progress::new();
+        super::jaeger_json::parse_job(input, "t.json", &job(workers, &progress))
+    };
+    assert_eq!(seq.unwrap_err(), par(&input, 3).unwrap_err());
+    let dup = format!(r#"{{"spans":[{}],"spans":[]}}"#, jaeger_span(902, 0));
+    let input = String::from_utf8(input).unwrap().replace(&format!("{dup},\n"), "").into_bytes();
+    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
+    let skipped_here = |ds: &Dataset| ds.files[0].warnings.iter().filter(|w| w.skipped).count();
+    assert!(skipped_here(&seq) > 10 && seq.spans.len() > 8000, "{}", seq.spans.len());
+    assert!(seq.files[0].warnings.iter().any(|w| w.message.contains("overflows")));
+    for workers in [1, 2, 3, 5] {
+        assert!(super::jaeger_json::runs_are_used(&input, workers), "{workers} workers");
+        assert_same(&seq, &par(&input, workers).unwrap());
+    }
 }

@@ -5,6 +5,9 @@
 //! its own), so a syntax error is a `LoadError` with `path:line:col` and a wrong-typed span is
 //! skipped with its own line:col while the rest load.
 //!
+//! A top-level array is first read in one pass, in runs cut for the threads (`parse_job`); the two
+//! passes above are the fallback that decides errors, and the tests' reference.
+//!
 //! Mapping (beyond the obvious):
 //! - `kind` absent → internal; `localEndpoint.serviceName` absent → `unknown_service`.
 //! - `shared: true` → `span_flags::SHARED`. Both halves of a shared client/server pair are kept;
@@ -22,7 +25,8 @@
 use super::LoadError;
 use super::jaeger_json::UNKNOWN_SERVICE;
 use super::jaeger_json::wire::{
-    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, scalar, text_of,
+    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, read_run, scalar, skip_whitespace,
+    text_of, value_at,
 };
 use crate::model::{
     Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId, SpanKind,
@@ -47,10 +51,41 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     )
 }
 
-/// `parse`, reporting progress span by span and releasing the input pages it has passed.
+/// `parse` with up to `job.workers` threads, reporting progress span by span and releasing the
+/// input pages it has passed.
+///
+/// A top-level array is cut into runs of elements that parse independently (see `plan`; one run
+/// for one thread), each into its own context, each span object read in one pass straight into
+/// its wire struct; the runs are merged in file order, which numbers strings, spans, resources,
+/// warnings and skips exactly as the two-pass parse would. Every cut is checked: the run before
+/// it must end exactly there, and the last run exactly at the closing `]`. If one does not (the
+/// cut was inside a span, or the file has a syntax error, which must be reported for the whole
+/// file), the input is parsed again the two-pass way, so the result never depends on the threads.
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
+    parse_with(input, path, job, true)
+}
+
+/// `parse` the two-pass way only (syntax first, then each record): the reference the one-pass
+/// runs are tested against.
+#[cfg(test)]
+pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
+    let progress = super::Progress::new();
+    let job = super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None };
+    parse_with(input, path, &job, false)
+}
+
+/// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
+fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
     let text = text_of(input, path, FORMAT)?;
-    let mut p = Parser { cx: Ctx::new(input, path, FORMAT), resources: FxHashMap::default() };
+    let workers = job.workers_for(input.len());
+    if runs && let Some(plan) = plan(text.as_bytes(), workers) {
+        match parse_chunks(input, text, path, job, &plan) {
+            Chunked::Done(p) => return Ok(p.cx.finish()),
+            Chunked::Cancelled => return Err(LoadError::cancelled(path)),
+            Chunked::Mismatch => {}
+        }
+    }
+    let mut p = Parser::new(input, path, input.len());
     let mut ticker = super::progress::Ticker::for_job(job, 0);
     match first_byte(text) {
         Some(b'[') => {
@@ -63,19 +98,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
                     return Err(LoadError::cancelled(path));
                 }
                 done = super::offset_of(input, item.get()) + item.get().len();
-                if first_byte(item.get()) == Some(b'[') {
-                    // A list of traces: each item is an array of spans. Its syntax is already
-                    // checked, so this only splits it.
-                    match serde_json::from_str::<Vec<&RawValue>>(item.get()) {
-                        Ok(spans) => spans.into_iter().for_each(|s| p.add_span(s)),
-                        Err(e) => {
-                            let at = p.cx.error_location(item.get(), &e);
-                            p.cx.file.skip(at, format!("trace skipped: {}", super::error::json_message(&e)));
-                        }
-                    }
-                } else {
-                    p.add_span(item);
-                }
+                p.add_item(item);
             }
         }
         Some(b'{') => {
@@ -96,6 +119,191 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
     }
     ticker.step(input.len(), p.cx.ds.spans.len());
     Ok(p.cx.finish())
+}
+
+/// Where a top-level array is cut: run `k` reads the elements starting in `cuts[k]..cuts[k + 1]`
+/// (offsets in the text); the last entry is `array_end`, the `]` that closes the array.
+#[derive(Debug, PartialEq)]
+struct Plan {
+    cuts: Vec<usize>,
+    array_end: usize,
+}
+
+/// Decides where to cut a top-level array for `workers` threads, or `None` when it cannot be cut
+/// cheaply (then one thread reads it all). Only the shapes `[span, …]` and `[[span, …], …]`
+/// with nothing but whitespace after the closing `]` are cut.
+fn plan(text: &[u8], workers: usize) -> Option<Plan> {
+    let open = skip_whitespace(text, 0);
+    if text.get(open) != Some(&b'[') {
+        return None;
+    }
+    let first = skip_whitespace(text, open + 1);
+    let nested = match text.get(first)? {
+        b'{' => false,
+        b'[' => true,
+        _ => return None,
+    };
+    let array_end = text.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    if text.get(array_end) != Some(&b']') || first >= array_end {
+        return None;
+    }
+    let per_worker = (array_end - first) / workers.max(1);
+    let mut cuts = vec![first];
+    for k in 1..workers {
+        let target = first.saturating_add(per_worker.saturating_mul(k));
+        let from = target.max(cuts.last().copied().unwrap_or(first) + 1);
+        match element_start_after(text, from, array_end, nested) {
+            Some(cut) => cuts.push(cut),
+            None => break,
+        }
+    }
+    cuts.push(array_end);
+    cuts.dedup();
+    // One run is worth it too: it reads records in one pass.
+    (cuts.len() >= 2).then_some(Plan { cuts, array_end })
+}
+
+/// Keys that start a span object but not an endpoint or an annotation (whose `{` can also follow
+/// `},`): a cut before `{"traceId"` is almost always a span boundary.
+const SPAN_FIRST_KEYS: &[&[u8]] = &[
+    b"traceId",
+    b"id",
+    b"parentId",
+    b"name",
+    b"kind",
+    b"duration",
+    b"shared",
+    b"debug",
+    b"localEndpoint",
+    b"remoteEndpoint",
+    b"annotations",
+    b"tags",
+];
+
+/// The start of the first element at or after `from` (before `limit`) that most likely begins
+/// a top-level element: a span `{` after `} ,` whose first key is a span key, or (`nested`) a
+/// trace `[` after `] ,`. Only a guess (the text could sit inside a string or a nested value);
+/// `parse_chunks` checks it.
+fn element_start_after(text: &[u8], from: usize, limit: usize, nested: bool) -> Option<usize> {
+    let (open, close) = if nested { (b'[', b']') } else { (b'{', b'}') };
+    let before = |p: usize| text.get(..p)?.iter().rposition(|b| !b.is_ascii_whitespace());
+    let mut at = from;
+    loop {
+        let hit = at + memchr::memchr(open, text.get(at..limit)?)?;
+        at = hit + 1;
+        let Some(comma) = before(hit).filter(|&c| text.get(c) == Some(&b',')) else { continue };
+        if before(comma).and_then(|c| text.get(c)) != Some(&close) {
+            continue;
+        }
+        let next = skip_whitespace(text, hit + 1);
+        let fits = if nested {
+            text.get(next) == Some(&b'{')
+        } else {
+            text.get(next) == Some(&b'"')
+                && text.get(next + 1..).is_some_and(|rest| {
+                    SPAN_FIRST_KEYS.iter().any(|k| rest.starts_with(k) && rest.get(k.len()) == Some(&b'"'))
+                })
+        };
+        if fits {
+            return Some(hit);
+        }
+    }
+}
+
+/// Whether `parse_job` with `workers` threads parses `input` in runs (no fallback).
+#[cfg(test)]
+pub(crate) fn runs_are_used(input: &[u8], workers: usize) -> bool {
+    let progress = super::Progress::new();
+    let job = super::Job { workers, min_chunk: 1, progress: &progress, release: None };
+    let Ok(text) = text_of(input, "t", FORMAT) else { return false };
+    plan(text.as_bytes(), workers)
+        .is_some_and(|p| matches!(parse_chunks(input, text, "t", &job, &p), Chunked::Done(..)))
+}
+
+/// How a parse in runs ended.
+enum Chunked<'a> {
+    Done(Box<Parser<'a>>),
+    Cancelled,
+    /// A run did not end where the next began, or met a syntax error: parse on one thread.
+    Mismatch,
+}
+
+/// What one run produced: its parser and ticker, and whether it ended exactly at its cut
+/// (`None` when the load was cancelled).
+type RunOut<'a, 'p> = Option<(Parser<'a>, super::progress::Ticker<'p>, bool)>;
+
+fn parse_chunks<'a>(
+    input: &'a [u8],
+    text: &'a str,
+    path: &str,
+    job: &super::Job<'_>,
+    plan: &Plan,
+) -> Chunked<'a> {
+    // Offsets in `text` are this much past those in `input` (a BOM).
+    let base = input.len() - text.len();
+    let cuts = &plan.cuts;
+    let run = |k: usize| -> RunOut<'a, '_> {
+        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
+        // The first run's context takes in all the others, so it is sized for the whole input.
+        let share = if k == 0 { input.len() } else { until - from };
+        let mut p = Parser::new(input, path, share);
+        // The first run also counts what comes before its first element.
+        let mut ticker = super::progress::Ticker::for_job(job, if k == 0 { 0 } else { base + from });
+        let ok = read_run(text, base, from, until, until == plan.array_end, &mut ticker, |pos| {
+            // Most elements are well-typed spans: read them in one pass, straight into the
+            // wire struct. Others (wrong types, a list of traces) are cut out raw first and
+            // read as the sequential parse reads them.
+            // (Only objects: serde would also read a struct from an array, by position.)
+            let typed = match text.as_bytes().get(pos) {
+                Some(b'{') => value_at::<WireSpan<'a>>(text, pos, until),
+                _ => None,
+            };
+            let end = match typed {
+                Some((ws, end)) => {
+                    p.add_wire_span(ws, text.get(pos..end).unwrap_or_default());
+                    end
+                }
+                None => {
+                    let (item, end) = value_at::<&'a RawValue>(text, pos, until)?;
+                    p.add_item(item);
+                    end
+                }
+            };
+            Some((end, p.cx.ds.spans.len()))
+        })?;
+        // The last run also counts the closing `]` and what follows it.
+        let end = if until == plan.array_end { input.len() } else { base + until };
+        ok.then(|| ticker.step(end, p.cx.ds.spans.len()));
+        Some((p, ticker, ok))
+    };
+    let run = &run;
+    let runs = cuts.len() - 1;
+    let outs: Vec<RunOut<'a, '_>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..runs).map(|k| scope.spawn(move || run(k))).collect();
+        let mut outs = vec![run(0)];
+        // A run that panicked is treated like a mismatch: the sequential parse decides.
+        outs.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
+        outs
+    });
+    if job.progress.is_cancelled() {
+        return Chunked::Cancelled;
+    }
+    if outs.len() != runs || !outs.iter().all(|o| o.as_ref().is_some_and(|(_, _, ok)| *ok)) {
+        // Take back what the runs reported, so the sequential pass does not count it twice.
+        outs.iter().flatten().for_each(|(_, ticker, _)| ticker.undo());
+        return Chunked::Mismatch;
+    }
+    let mut merged: Option<Parser<'a>> = None;
+    for (p, ..) in outs.into_iter().flatten() {
+        merged = Some(match merged {
+            None => p,
+            Some(mut first) => {
+                first.absorb(p);
+                first
+            }
+        });
+    }
+    merged.map_or(Chunked::Mismatch, |p| Chunked::Done(Box::new(p)))
 }
 
 #[derive(Deserialize)]
@@ -168,6 +376,66 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// A parser for `share` bytes of `input` (all of it, or one run of a parallel parse).
+    fn new(input: &'a [u8], path: &str, share: usize) -> Self {
+        Self { cx: Ctx::with_share(input, path, FORMAT, share), resources: FxHashMap::default() }
+    }
+
+    /// One element of the top-level array: a span, or a trace (an array of spans).
+    fn add_item(&mut self, item: &'a RawValue) {
+        if first_byte(item.get()) == Some(b'[') {
+            // A list of traces: each item is an array of spans. Its syntax is already checked,
+            // so this only splits it.
+            match serde_json::from_str::<Vec<&RawValue>>(item.get()) {
+                Ok(spans) => spans.into_iter().for_each(|s| self.add_span(s)),
+                Err(e) => {
+                    let at = self.cx.error_location(item.get(), &e);
+                    self.cx.file.skip(at, format!("trace skipped: {}", super::error::json_message(&e)));
+                }
+            }
+        } else {
+            self.add_span(item);
+        }
+    }
+
+    /// Takes in the parser of the next run of the file (runs are absorbed in file order). Its
+    /// resources for services already seen here become the existing ones, and its new ones keep
+    /// their order, so there is one resource per service, numbered as in a sequential parse.
+    fn absorb(&mut self, other: Parser<'a>) {
+        let Parser { cx, resources } = other;
+        let mut theirs: Vec<(u32, String)> =
+            resources.iter().map(|(&service, &r)| (r.0, cx.ds.str(service).to_owned())).collect();
+        theirs.sort_unstable_by_key(|&(r, _)| r);
+        // `append` moves their resource `i` (0 is the shared default) to `i + base`.
+        let base = self.cx.ds.resources.len().saturating_sub(1);
+        let first_span = self.cx.ds.spans.len();
+        self.cx.absorb(cx);
+        let mut kept = Vec::new();
+        let mut remap: FxHashMap<u32, ResourceIdx> = FxHashMap::default();
+        for (idx, service) in theirs {
+            let moved = (idx as usize).saturating_add(base);
+            let Some(&resource) = self.cx.ds.resources.get(moved) else { continue };
+            let Some(sym) = self.cx.ds.strings.get(&service) else { continue };
+            let new = match self.resources.get(&sym) {
+                Some(&existing) => existing,
+                None => {
+                    let new = ResourceIdx(u32::try_from(base + 1 + kept.len()).unwrap_or(0));
+                    kept.push(resource);
+                    self.resources.insert(sym, new);
+                    new
+                }
+            };
+            remap.insert(u32::try_from(moved).unwrap_or(u32::MAX), new);
+        }
+        self.cx.ds.resources.truncate(base + 1);
+        self.cx.ds.resources.extend(kept);
+        for span in self.cx.ds.spans.get_mut(first_span..).unwrap_or_default() {
+            if let Some(&r) = remap.get(&span.resource.0) {
+                span.resource = r;
+            }
+        }
+    }
+
     fn add_span(&mut self, raw: &'a RawValue) {
         let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
             Ok(s) => s,
@@ -177,8 +445,12 @@ impl<'a> Parser<'a> {
                 return;
             }
         };
-        // The span's text, for locating warnings: a line:col is computed only when reported.
-        let span_at = raw.get();
+        self.add_wire_span(ws, raw.get());
+    }
+
+    /// Loads a span read from `span_at`, its text (for locating warnings: a line:col is
+    /// computed only when reported).
+    fn add_wire_span(&mut self, ws: WireSpan<'a>, span_at: &'a str) {
         let Some(trace_id) = self.cx.trace_id(ws.trace_id.as_ref(), "traceId", span_at) else { return };
         let Some(span_id) = self.cx.span_id(ws.id.as_ref(), "id", span_at) else { return };
         let parent_id = match &ws.parent_id {

@@ -870,7 +870,11 @@ impl<'a> App<'a> {
             self.status = Some("no other loaded trace is linked to this one".into());
             return;
         }
-        let sv = stitch::StitchView::build(index, t, selected, &self.pos_of);
+        let known_shape = |x: TraceIdx| {
+            let open = self.trace_view().filter(|tv| tv.trace == x).map(|tv| tv.shape.clone());
+            open.or_else(|| self.shapes.get(&x).cloned())
+        };
+        let sv = stitch::StitchView::build(index, t, selected, &self.pos_of, known_shape);
         self.overlay = Overlay::Stitch(Box::new(sv));
         self.clamp_scrolls();
     }

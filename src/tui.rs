@@ -106,6 +106,10 @@ impl Session {
         let mut app = App::new(index, open);
         app.skipped_files = skipped_files;
         let terminal = &mut self.terminal;
+        // Erase the loading screen (if one was shown) in one step: a frame reaches the terminal
+        // in several writes, so a diff against the loading screen would leave parts of it on
+        // screen for a moment after the explorer's first rows (the e2e test saw this).
+        terminal.clear().context("drawing")?;
         // Large traces' search text is built on a worker thread (started by the first request),
         // so a key press never waits for it. The scope ends after the loop has returned and
         // dropped the request sender, which stops the worker after the build in hand.

@@ -1,9 +1,11 @@
 //! The explorer on a 100,000-span trace, through its public `App`/`ui` API into a ratatui
 //! `TestBackend` (120×40): one frame of the waterfall and of the Links tab, a key press that
 //! follows a link into another 100,000-span trace (update + frame), a search keystroke (update +
-//! frame), and a 100,000-span file to its first frame (load, index, `compact_if_large` as the
-//! explorer does, `App::new`, frame). The browsed index is compacted (`Index::compact_strings`),
-//! as the explorer's is at scale: the slower case for search and drawing, which then decompress.
+//! frame; also the first one while the search text is built in the background, and without
+//! that), the background build of that text, and a 100,000-span file to its first frame (load,
+//! index, `compact_if_large` as the explorer does, `App::new`, frame). The browsed index is
+//! compacted (`Index::compact_strings`), as the explorer's is at scale: the slower case for
+//! search and drawing, which then decompress.
 //!
 //! `cargo bench --bench tui`; smoke run: `cargo bench --bench tui -- --sample-count 1 --sample-size 1`.
 
@@ -16,6 +18,7 @@ use std::sync::LazyLock;
 use weft::app::App;
 use weft::app::action::Action;
 use weft::app::keymap::Key;
+use weft::app::search::Haystack;
 use weft::index::{Index, LinkTarget, SpanIdx};
 use weft::load::{Options, load_slice};
 use weft::tui::OpenAt;
@@ -96,17 +99,29 @@ fn link_jump(bencher: Bencher) {
     });
 }
 
-/// One more character typed into a search over the trace's 100,000 spans, and the frame.
-#[divan::bench(sample_count = 30, sample_size = 1)]
-fn search_keystroke(bencher: Bencher) {
+/// A search keystroke over the trace's 100,000 spans, and the frame. `next_char`: one more
+/// character once the search text exists (the common case). `first_char_async`: the first
+/// character of a search in a freshly opened trace while its text is still being built on the
+/// explorer's worker (`build_haystacks_in_background`; here it never arrives), which must not
+/// wait for the build. `first_char_sync`: the same without a worker, the build in the key press
+/// (what the explorer did before, and what small traces still do).
+#[divan::bench(sample_count = 30, sample_size = 1, args = ["next_char", "first_char_async", "first_char_sync"])]
+fn search_keystroke(bencher: Bencher, case: &str) {
     let from = linking_span(&INDEX);
     let mut term = terminal();
     bencher
         .with_inputs(|| {
             let mut app = app_at(from);
+            if case == "first_char_async" {
+                app.build_haystacks_in_background(20_000);
+                assert_eq!(app.haystack_requests.len(), 1, "opening the trace asked for its text");
+                app.haystack_requests.clear();
+            }
             app.update(Action::StartSearch);
-            for c in "pay".chars() {
-                app.handle_key(Key::ch(c));
+            if case == "next_char" {
+                for c in "pay".chars() {
+                    app.handle_key(Key::ch(c));
+                }
             }
             app
         })
@@ -115,6 +130,15 @@ fn search_keystroke(bencher: Bencher) {
             draw(&mut term, &app);
             app
         });
+}
+
+/// The worker's job: the lowercase search text of one 100,000-span trace (compacted strings,
+/// so cold attribute values are decompressed on the way).
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn haystack_build_100k(bencher: Bencher) {
+    let t = INDEX.trace_of(linking_span(&INDEX));
+    assert!(INDEX.trace_spans(t).len() >= TRACE_SPANS);
+    bencher.bench_local(|| Haystack::build(&INDEX, t));
 }
 
 /// A 100,000-span OTLP file (in memory) to the first frame: load, index, compact (if large, as

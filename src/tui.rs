@@ -10,6 +10,7 @@
 
 use crate::app::App;
 use crate::app::keymap::Key;
+use crate::app::search::Haystack;
 use crate::index::{Index, SpanIdx, TraceIdx};
 use crate::load::progress::{Progress, SHOW_AFTER};
 use crate::ui::loading::LoadingState;
@@ -21,7 +22,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::crossterm::execute;
 use std::io::{Write, stdout};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
 /// The OSC 52 "set clipboard" sequence for `text`. Terminals that do not support it (or have it
@@ -104,7 +105,19 @@ impl Session {
     pub fn explore(&mut self, index: &Index, open: OpenAt, skipped_files: usize) -> anyhow::Result<()> {
         let mut app = App::new(index, open);
         app.skipped_files = skipped_files;
-        event_loop(&mut self.terminal, &mut app)
+        let terminal = &mut self.terminal;
+        // Erase the loading screen (if one was shown) in one step: a frame reaches the terminal
+        // in several writes, so a diff against the loading screen would leave parts of it on
+        // screen for a moment after the explorer's first rows (the e2e test saw this).
+        terminal.clear().context("drawing")?;
+        // Large traces' search text is built on a worker thread (started by the first request),
+        // so a key press never waits for it. The scope ends after the loop has returned and
+        // dropped the request sender, which stops the worker after the build in hand.
+        std::thread::scope(|scope| {
+            app.build_haystacks_in_background(BACKGROUND_MIN_SPANS);
+            let mut worker = Worker { scope, index, link: None };
+            event_loop(terminal, &mut app, &mut worker)
+        })
     }
 
     /// Turns mouse capture off and leaves raw mode and the alternate screen.
@@ -247,17 +260,115 @@ fn debug_panic_after_first_frame() {
     }
 }
 
-/// Blocking loop: draw, wait for one event, update. The data is static, so there is no tick.
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>) -> anyhow::Result<()> {
+/// Traces with at least this many spans get their search text built on the worker, as soon as
+/// they open (~1.3 µs a span, so 20,000 spans is ~25 ms); smaller ones are built synchronously
+/// by the first keystroke of a search, too quickly to be felt and without a "preparing" flicker.
+const BACKGROUND_MIN_SPANS: usize = 20_000;
+/// Longest wait for input while a haystack is being built, before checking whether it is done.
+const HAYSTACK_POLL: Duration = Duration::from_millis(15);
+
+/// A haystack the worker built, for the trace it names.
+type Built = (TraceIdx, Haystack);
+
+/// The explorer's side of the haystack worker: its thread starts with the first request, so
+/// small inputs (no trace large enough) never start one.
+struct Worker<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    index: &'env Index,
+    /// Requests to the running worker, and its results.
+    link: Option<(Sender<TraceIdx>, Receiver<Built>)>,
+}
+
+impl Worker<'_, '_> {
+    /// Sends a request, starting the thread if needed; false if the worker is gone.
+    fn send(&mut self, t: TraceIdx) -> bool {
+        let (requests, _) = self.link.get_or_insert_with(|| {
+            let (requests, to_build) = mpsc::channel();
+            let (built, results) = mpsc::channel();
+            let index = self.index;
+            self.scope.spawn(move || haystack_worker(index, &to_build, &built));
+            (requests, results)
+        });
+        requests.send(t).is_ok()
+    }
+}
+
+/// Builds the haystacks the explorer asks for until it hangs up. Requests that queued up while
+/// one was being built are served newest first: the trace opened last is the one in view.
+fn haystack_worker(index: &Index, requests: &Receiver<TraceIdx>, results: &Sender<Built>) {
+    let mut queue: Vec<TraceIdx> = Vec::new();
+    loop {
+        if queue.is_empty() {
+            match requests.recv() {
+                Ok(t) => queue.push(t),
+                Err(_) => return,
+            }
+        }
+        while let Ok(t) = requests.try_recv() {
+            queue.retain(|&q| q != t);
+            queue.push(t);
+        }
+        let Some(t) = queue.pop() else { continue };
+        if results.send((t, Haystack::build(index, t))).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends the app's haystack requests to the worker; if it is gone, the app builds them itself.
+fn flush_haystack_requests(app: &mut App<'_>, worker: &mut Worker<'_, '_>) {
+    for t in std::mem::take(&mut app.haystack_requests) {
+        if !worker.send(t) {
+            app.stop_building_in_background();
+            return;
+        }
+    }
+}
+
+/// The next terminal event. While a haystack is being built, input is polled with a short
+/// timeout and finished haystacks are delivered in between; `None` means one was delivered (or
+/// the worker stopped), so the screen should be redrawn.
+fn next_event(app: &mut App<'_>, worker: &Worker<'_, '_>) -> anyhow::Result<Option<Event>> {
+    loop {
+        let results = match &worker.link {
+            Some((_, results)) if app.haystacks_pending() => results,
+            _ => return event::read().context("reading terminal input").map(Some),
+        };
+        match results.try_recv() {
+            Ok((t, hay)) => {
+                app.deliver_haystack(t, hay);
+                return Ok(None);
+            }
+            Err(TryRecvError::Disconnected) => {
+                app.stop_building_in_background();
+                return Ok(None);
+            }
+            Err(TryRecvError::Empty) => {}
+        }
+        if event::poll(HAYSTACK_POLL).context("reading terminal input")? {
+            return event::read().context("reading terminal input").map(Some);
+        }
+    }
+}
+
+/// Draw, wait for one event, update. The data is static, so there is no tick; only while a
+/// haystack is being built does the wait wake up to check for it.
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App<'_>,
+    worker: &mut Worker<'_, '_>,
+) -> anyhow::Result<()> {
     // crossterm starts listening for SIGWINCH on its first poll/read; do that before the first
     // frame, so a resize right after it is drawn is not lost (the e2e resize test hit this).
     event::poll(std::time::Duration::ZERO).context("reading terminal input")?;
     let size = terminal.size().context("reading the terminal size")?;
     app.resize(size.width, size.height);
     while !app.quit {
+        flush_haystack_requests(app, worker);
         terminal.draw(|frame| crate::ui::render(frame, app)).context("drawing")?;
         debug_panic_after_first_frame();
-        match event::read().context("reading terminal input")? {
+        let Some(event) = next_event(app, worker)? else { continue };
+        match event {
             Event::Key(ev) => {
                 if let Some(key) = Key::from_event(&ev) {
                     app.handle_key(key);

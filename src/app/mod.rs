@@ -31,7 +31,7 @@ use keymap::{Context, Key};
 use links::{Dir, End, LinkRow};
 use list::ListView;
 use ratatui::layout::{Position, Rect};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use search::Haystack;
 use trace_view::{Pane, Shape, Tab, TraceView};
 
@@ -100,6 +100,15 @@ pub struct App<'a> {
     /// Shapes of traces that are not open, kept so reopening one is free.
     shapes: FxHashMap<TraceIdx, Shape>,
     haystacks: FxHashMap<TraceIdx, Haystack>,
+    /// Haystacks to build off the UI thread: `tui` hands them to its worker and gives each
+    /// result back through `deliver_haystack` (only `tui` runs threads).
+    pub haystack_requests: Vec<TraceIdx>,
+    /// Traces with at least this many spans get their haystack built in the background, asked
+    /// for as soon as they open. `None` (the default, for an App without a worker, as in tests
+    /// and benches): every haystack is built synchronously by the first search keystroke.
+    background_min_spans: Option<usize>,
+    /// Traces whose haystack was requested and has not been delivered yet.
+    pending: FxHashSet<TraceIdx>,
     /// How each trace looked when it was last left, so coming back by a link keeps its
     /// collapsed spans.
     remembered: FxHashMap<TraceIdx, TraceSnapshot>,
@@ -163,6 +172,9 @@ impl<'a> App<'a> {
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),
+            haystack_requests: Vec::new(),
+            background_min_spans: None,
+            pending: FxHashSet::default(),
             remembered: FxHashMap::default(),
         };
         let traces = index.traces().len();
@@ -722,6 +734,10 @@ impl<'a> App<'a> {
         tv.follow_selection(self.waterfall_height());
         self.screen = Screen::Trace(Box::new(tv));
         self.clamp_scrolls();
+        // Start the search text now, so it is usually ready by the time `/` is pressed.
+        if self.builds_in_background(t) {
+            self.request_haystack(t);
+        }
     }
 
     fn restore(&mut self, place: Place) {
@@ -1048,9 +1064,93 @@ impl<'a> App<'a> {
         }
     }
 
+    /// Whether trace `t`'s haystack is built off the UI thread (a worker is running and the
+    /// trace is large enough for the build to be felt).
+    fn builds_in_background(&self, t: TraceIdx) -> bool {
+        self.background_min_spans.is_some_and(|min| self.index.trace_spans(t).len() >= min)
+    }
+
+    /// Asks `tui`'s worker for trace `t`'s haystack, once.
+    fn request_haystack(&mut self, t: TraceIdx) {
+        if !self.haystacks.contains_key(&t) && self.pending.insert(t) {
+            self.haystack_requests.push(t);
+        }
+    }
+
+    /// Called by `tui` once a worker builds haystacks: from now on traces with at least
+    /// `min_spans` spans get theirs built in the background, starting with the open one.
+    pub fn build_haystacks_in_background(&mut self, min_spans: usize) {
+        self.background_min_spans = Some(min_spans);
+        if let Some(t) = self.trace_view().map(|tv| tv.trace)
+            && self.builds_in_background(t)
+        {
+            self.request_haystack(t);
+        }
+    }
+
+    /// The worker is gone: back to synchronous builds, and a search that was waiting for one
+    /// runs now.
+    pub fn stop_building_in_background(&mut self) {
+        self.background_min_spans = None;
+        self.haystack_requests.clear();
+        let waiting = self.search_preparing().is_some();
+        self.pending.clear();
+        if waiting {
+            self.search_arrived();
+        }
+    }
+
+    /// Whether some requested haystack has not been delivered yet.
+    pub fn haystacks_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// The spans of the open trace, while its search waits for its haystack.
+    pub fn search_preparing(&self) -> Option<usize> {
+        let tv = self.trace_view()?;
+        (tv.search.is_active() && self.pending.contains(&tv.trace))
+            .then(|| self.index.trace_spans(tv.trace).len())
+    }
+
+    /// A haystack built off the UI thread for trace `t`. If the open trace's search was waiting
+    /// for it, the search runs now for the query as typed meanwhile (and, if Enter was already
+    /// pressed, reveals every match). A haystack for any other trace is only kept.
+    pub fn deliver_haystack(&mut self, t: TraceIdx, hay: Haystack) {
+        if !self.pending.remove(&t) || t.get() >= self.index.traces().len() {
+            // Not asked for (or asked for before a reset): nothing waits for it.
+            return;
+        }
+        let waiting = self.trace_view().is_some_and(|tv| tv.trace == t && tv.search.is_active());
+        self.haystacks.insert(t, hay);
+        if waiting {
+            self.search_arrived();
+        }
+    }
+
+    /// Runs the open trace's search now that its haystack is there.
+    fn search_arrived(&mut self) {
+        self.run_search();
+        let confirmed = self.trace_view().is_some_and(|tv| !tv.search.editing && !tv.search.query.is_empty());
+        if confirmed {
+            self.reveal_matches();
+        }
+    }
+
     /// Recomputes the matches and selects the first one at or after where typing started.
     fn run_search(&mut self) {
         let index = self.index;
+        let Some(t) = self.trace_view().map(|tv| tv.trace) else { return };
+        if !self.haystacks.contains_key(&t) && self.builds_in_background(t) {
+            // The text is being built off this thread: keep the query, show no matches yet
+            // (the footer says it is preparing) and search when `deliver_haystack` brings it.
+            self.request_haystack(t);
+            let Screen::Trace(tv) = &mut self.screen else { return };
+            tv.search.matches.clear();
+            tv.search.current = None;
+            let anchor = tv.search.anchor;
+            self.select_pos(anchor);
+            return;
+        }
         let Screen::Trace(tv) = &mut self.screen else { return };
         let hay = self.haystacks.entry(tv.trace).or_insert_with(|| Haystack::build(index, tv.trace));
         tv.search.matches = hay.find(&tv.search.query);
@@ -1070,16 +1170,25 @@ impl<'a> App<'a> {
     }
 
     fn confirm_input(&mut self) {
-        let index = self.index;
-        let pos_of = &self.pos_of;
         match &mut self.screen {
             Screen::List => self.list.editing = false,
             Screen::Trace(tv) => {
                 tv.search.editing = false;
-                if tv.search.query.is_empty() {
-                    return;
+                if !tv.search.query.is_empty() {
+                    self.reveal_matches();
                 }
-                // Enter reveals every match, not just the current one.
+            }
+        }
+    }
+
+    /// After Enter: expands the ancestors of every match, not just the current one, and
+    /// centres the selection.
+    fn reveal_matches(&mut self) {
+        let index = self.index;
+        let pos_of = &self.pos_of;
+        match &mut self.screen {
+            Screen::List => {}
+            Screen::Trace(tv) => {
                 let mut changed = false;
                 for &m in &tv.search.matches {
                     let mut s = tv.span_at(index, m);
@@ -1113,6 +1222,14 @@ impl<'a> App<'a> {
             return self.move_selection(if forward { Move::Next } else { Move::Prev });
         };
         let n = tv.search.matches.len();
+        let trace = tv.trace;
+        if n == 0 && !tv.search.query.is_empty() && self.pending.contains(&trace) {
+            let spans = u64::try_from(self.index.trace_spans(trace).len()).unwrap_or(u64::MAX);
+            self.status =
+                Some(format!("still preparing the search over {} spans", crate::ui::loading::grouped(spans)));
+            return;
+        }
+        let Some(tv) = self.tv_mut() else { return };
         if n == 0 {
             let msg = if tv.search.query.is_empty() {
                 "no search; press / to search".into()

@@ -406,3 +406,205 @@ fn y_copies_the_selected_span_or_the_selected_links_far_end() {
     assert!(copied.starts_with(&CONSUMER.to_string()), "{copied}");
     assert!(copied.ends_with(&BATCH.to_string()) || copied.ends_with(&ITEM.to_string()), "{copied}");
 }
+
+// ---- search text built off the UI thread (as `tui` does with its worker) ----
+
+/// The footer line as drawn.
+fn footer_line(app: &App<'_>) -> String {
+    let (w, h) = (app.viewport.width, app.viewport.height);
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test backend");
+    terminal.draw(|f| crate::ui::render(f, app)).expect("draw");
+    let buf = terminal.backend().buffer();
+    (0..w).map(|x| buf[(x, h - 1)].symbol()).collect::<String>().trim_end().to_owned()
+}
+
+/// An app over `index` with a worker standing in, traces of `min` spans or more built by it.
+fn with_worker<'a>(index: &'a Index, open: OpenAt, min: usize) -> App<'a> {
+    let mut app = App::new(index, open);
+    app.resize(100, 24);
+    app.build_haystacks_in_background(min);
+    app
+}
+
+/// What the worker would send for trace `t`.
+fn deliver(app: &mut App<'_>, t: TraceIdx) {
+    let hay = Haystack::build(app.index, t);
+    app.deliver_haystack(t, hay);
+}
+
+#[test]
+fn opening_a_large_trace_asks_for_its_haystack_at_once_and_small_ones_do_not() {
+    let index = testdata::big_index(500);
+    let mut app = App::new(&index, OpenAt::default());
+    let t = app.trace_view().expect("one trace opens directly").trace;
+    assert!(app.haystack_requests.is_empty(), "no worker: nothing requested");
+    app.build_haystacks_in_background(100);
+    assert_eq!(app.haystack_requests, vec![t], "the trace already open (--trace at start)");
+    app.build_haystacks_in_background(100);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op");
+    assert_eq!(app.haystack_requests, vec![t], "asked for once");
+
+    let small = with_worker(&index, OpenAt::default(), 501);
+    assert!(small.haystack_requests.is_empty(), "below the threshold: built synchronously");
+
+    // Every way into a trace asks: list Enter, a link jump, and back/forward after a reset.
+    let index = testdata::links_index();
+    let mut app = with_worker(&index, OpenAt::default(), 1);
+    assert!(app.haystack_requests.is_empty(), "the list is open");
+    let consumer = testdata::trace(&index, CONSUMER);
+    app.list.select(consumer);
+    press(&mut app, Context::TraceList, Action::OpenTrace);
+    app.select_span(testdata::span(&index, CONSUMER, BATCH));
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Links, Action::JumpToLink);
+    assert_eq!(current_trace(&app), Some(P1));
+    assert_eq!(app.haystack_requests, vec![consumer, testdata::trace(&index, P1)]);
+    // The worker went away: its requests are dropped; a new worker asks again.
+    app.stop_building_in_background();
+    assert!(app.haystack_requests.is_empty() && !app.haystacks_pending());
+    let p1 = testdata::trace(&index, P1);
+    app.haystack_requests.clear();
+    app.build_haystacks_in_background(1);
+    assert_eq!(app.haystack_requests, vec![p1], "the open trace");
+    press(&mut app, Context::Global, Action::GoBack);
+    assert_eq!(current_trace(&app), Some(CONSUMER));
+    assert_eq!(app.haystack_requests, vec![p1, consumer]);
+    press(&mut app, Context::Global, Action::GoForward);
+    assert_eq!(current_trace(&app), Some(P1));
+    assert_eq!(app.haystack_requests, vec![p1, consumer], "P1's is still being built");
+}
+
+#[test]
+fn a_search_typed_while_the_haystack_is_built_runs_for_the_query_typed_by_then() {
+    let index = testdata::big_index(500);
+    let mut sync = App::new(&index, OpenAt::default());
+    sync.resize(100, 24);
+    let mut app = with_worker(&index, OpenAt::default(), 100);
+    let t = app.trace_view().expect("open").trace;
+    let start = selected(&app);
+
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op 4x");
+    press(&mut app, Context::Input, Action::DeleteChar);
+    type_text(&mut app, "9");
+    let tv = app.trace_view().expect("open");
+    assert_eq!(tv.search.query, "op 49", "the query is kept while pending");
+    assert!(tv.search.matches.is_empty() && tv.search.current.is_none());
+    assert_eq!(selected(&app), start, "nothing selected before the text is there");
+    assert_eq!(app.search_preparing(), Some(500));
+    let footer = footer_line(&app);
+    assert!(footer.starts_with("/op 49█  searching 500 spans…"), "{footer}");
+
+    deliver(&mut app, t);
+    press(&mut sync, Context::Trace, Action::StartSearch);
+    type_text(&mut sync, "op 49");
+    let (got, want) = (app.trace_view().expect("open"), sync.trace_view().expect("open"));
+    assert_eq!(got.search, want.search, "as if the text had been there all along");
+    assert_eq!(got.search.matches.len(), 11, "op 49 and op 490..op 499");
+    assert_eq!(selected(&app), selected(&sync));
+    assert_ne!(selected(&app), start);
+    assert_eq!(app.search_preparing(), None);
+    assert!(!app.haystacks_pending());
+    assert!(footer_line(&app).starts_with("/op 49█  1/11"));
+}
+
+#[test]
+fn enter_and_n_while_pending_then_the_haystack_reveals_every_match() {
+    let index = testdata::big_index(500);
+    let mut sync = App::new(&index, OpenAt::default());
+    sync.resize(100, 24);
+    press(&mut sync, Context::Waterfall, Action::CollapseAll);
+    press(&mut sync, Context::Trace, Action::StartSearch);
+    type_text(&mut sync, "op 7");
+    press(&mut sync, Context::Input, Action::ConfirmInput);
+
+    let mut app = with_worker(&index, OpenAt::default(), 100);
+    let t = app.trace_view().expect("open").trace;
+    press(&mut app, Context::Waterfall, Action::CollapseAll);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op 7");
+    press(&mut app, Context::Input, Action::ConfirmInput);
+    press(&mut app, Context::Trace, Action::NextMatch);
+    let status = app.status.clone().unwrap_or_default();
+    assert!(status.contains("still preparing"), "{status}");
+    let footer = footer_line(&app);
+    assert!(footer.starts_with("/op 7  searching 500 spans…"), "{footer}");
+
+    deliver(&mut app, t);
+    let (got, want) = (app.trace_view().expect("open"), sync.trace_view().expect("open"));
+    assert_eq!(got.search, want.search);
+    assert_eq!(got.visible, want.visible, "Enter's reveal of every match happens on arrival");
+    assert_eq!(selected(&app), selected(&sync));
+    press(&mut app, Context::Trace, Action::NextMatch);
+    assert_eq!(app.trace_view().and_then(|tv| tv.search.current), Some(1));
+}
+
+#[test]
+fn a_haystack_for_another_trace_does_not_touch_the_open_search() {
+    let index = testdata::links_index();
+    let mut app =
+        with_worker(&index, OpenAt { trace: None, span: Some(testdata::span(&index, P1, P1_PUBLISH)) }, 1);
+    let p1 = testdata::trace(&index, P1);
+    let consumer = testdata::trace(&index, CONSUMER);
+    app.jump_to_span(testdata::span(&index, CONSUMER, BATCH));
+    assert_eq!(app.haystack_requests, vec![p1, consumer]);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "worker");
+    let before = app.trace_view().expect("open").search.clone();
+    let sel = selected(&app);
+
+    deliver(&mut app, p1);
+    assert_eq!(app.trace_view().expect("open").search, before, "P1's text is not searched here");
+    assert_eq!(selected(&app), sel);
+    assert_eq!(app.search_preparing(), Some(5));
+    // A haystack nobody asked for (or for a trace that does not exist) is ignored.
+    deliver(&mut app, p1);
+    app.deliver_haystack(TraceIdx(999), Haystack::default());
+    assert!(app.haystacks_pending());
+
+    deliver(&mut app, consumer);
+    assert_eq!(app.trace_view().expect("open").search.matches, vec![0, 1, 3, 4]);
+    // P1's delivered haystack is used when searching there: no new request.
+    press(&mut app, Context::Global, Action::GoUp);
+    press(&mut app, Context::Global, Action::GoBack);
+    assert_eq!(current_trace(&app), Some(P1));
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "publish");
+    assert!(!app.trace_view().expect("open").search.matches.is_empty());
+    assert_eq!(app.haystack_requests, vec![p1, consumer]);
+}
+
+#[test]
+fn esc_while_pending_clears_the_search_and_the_late_haystack_changes_nothing() {
+    let index = testdata::big_index(500);
+    let mut app = with_worker(&index, OpenAt::default(), 100);
+    let t = app.trace_view().expect("open").trace;
+    let start = selected(&app);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op 3");
+    press(&mut app, Context::Input, Action::GoUp);
+    assert!(!app.trace_view().expect("open").search.is_active());
+    assert_eq!(app.search_preparing(), None);
+    assert!(!footer_line(&app).contains("searching"));
+    deliver(&mut app, t);
+    assert_eq!(app.trace_view().expect("open").search, search::Search::default());
+    assert_eq!(selected(&app), start);
+    // The next search is synchronous: the text is there now.
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op 3");
+    assert!(!app.trace_view().expect("open").search.matches.is_empty());
+}
+
+#[test]
+fn a_search_waiting_when_the_worker_stops_runs_synchronously() {
+    let index = testdata::big_index(500);
+    let mut app = with_worker(&index, OpenAt::default(), 100);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "op 49");
+    assert_eq!(app.search_preparing(), Some(500));
+    app.stop_building_in_background();
+    assert!(!app.haystacks_pending());
+    assert_eq!(app.trace_view().expect("open").search.matches.len(), 11);
+}

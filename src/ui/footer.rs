@@ -71,7 +71,17 @@ impl Widget for Footer<'_> {
                 app.list.editing,
                 format!("{}/{}", app.list.rows.len(), app.index.traces().len()),
             ),
-            Screen::Trace(tv) => (&tv.search.query, tv.search.editing, tv.search.counter()),
+            Screen::Trace(tv) => {
+                let counter = match app.search_preparing() {
+                    // The trace's search text is still being built off the UI thread.
+                    Some(n) => format!(
+                        "searching {} spans…",
+                        super::loading::grouped(u64::try_from(n).unwrap_or(u64::MAX))
+                    ),
+                    None => tv.search.counter(),
+                };
+                (&tv.search.query, tv.search.editing, counter)
+            }
         };
         if editing || !query.is_empty() {
             let text = format!("/{}", escape_control(query));

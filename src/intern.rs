@@ -539,7 +539,8 @@ impl Interner {
     /// checked; invalid UTF-8 is repaired with U+FFFD, as the Datadog agent does.
     #[inline]
     pub fn get_or_intern_utf8(&mut self, bytes: &[u8]) -> Sym {
-        match self.intern_bytes(bytes, |b| std::str::from_utf8(b).ok()) {
+        // simdutf8 checks long strings several times faster than std (same answer).
+        match self.intern_bytes(bytes, |b| simdutf8::basic::from_utf8(b).ok()) {
             Some(sym) => sym,
             // The repaired text differs from `bytes`, so it has its own entry (maybe one already).
             None => self.get_or_intern(String::from_utf8_lossy(bytes)),

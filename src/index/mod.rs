@@ -269,71 +269,22 @@ impl Index {
             .map(|(new, &old)| (traces_unsorted[old as usize].0, TraceIdx(new as u32)))
             .collect();
 
-        let mut children = Csr::from_pairs(
-            n,
-            (0..n).filter(|&i| parent[i] != NO_PARENT).map(|i| (parent[i] as usize, SpanIdx(i as u32))),
-        );
-        let start_key = |s: &SpanIdx| (data.spans[s.get()].start, s.0);
-        for p in 0..n {
-            children.get_mut(p).sort_unstable_by_key(start_key);
-        }
-
-        // Roots per trace, earliest first: these start each trace's depth-first walk.
-        let mut roots = Csr::from_pairs(
-            trace_order.len(),
-            (0..n).filter(|&i| parent[i] == NO_PARENT).map(|i| (span_trace[i].get(), SpanIdx(i as u32))),
-        );
-        for t in 0..trace_order.len() {
-            roots.get_mut(t).sort_unstable_by_key(start_key);
-        }
-
-        let mut order = Vec::with_capacity(n);
-        let mut depth = vec![0u16; n];
-        let mut traces = Vec::with_capacity(trace_order.len());
-        let mut stack: Vec<(SpanIdx, u16)> = Vec::new();
-        for (t, &old) in trace_order.iter().enumerate() {
-            let first = order.len() as u32;
-            let trace_roots = roots.get(t);
-            stack.extend(trace_roots.iter().rev().map(|&r| (r, 0u16)));
-            let (mut start, mut end, mut errors) = (u64::MAX, 0u64, 0u32);
-            while let Some((s, d)) = stack.pop() {
-                order.push(s);
-                depth[s.get()] = d;
-                let span = &data.spans[s.get()];
-                start = start.min(span.start);
-                end = end.max(span.end);
-                errors += u32::from(span.is_error());
-                let next = d.saturating_add(1);
-                stack.extend(children.get(s.get()).iter().rev().map(|&c| (c, next)));
-            }
-            traces.push(TraceInfo {
-                id: traces_unsorted[old as usize].0,
-                start: if start == u64::MAX { 0 } else { start },
-                end,
-                spans: order.len() as u32 - first,
-                errors,
-                root: trace_roots.first().copied().unwrap_or_default(),
-                links_out: 0,
-                links_in: 0,
-                rows: first..order.len() as u32,
-            });
-        }
-
-        let mut link_source = vec![SpanIdx::default(); data.links.len()];
-        let mut link_target = vec![LinkTarget::Pointer; data.links.len()];
-        for (i, span) in data.spans.iter().enumerate() {
-            for l in span.links.range() {
-                link_source[l] = SpanIdx(i as u32);
-                let link = &data.links[l];
-                link_target[l] = if link.kind == LinkKind::Pointer {
-                    LinkTarget::Pointer
-                } else if let Some(t) = by_id.get(&data.spans, link.trace_id, link.span_id) {
-                    LinkTarget::Span(t)
-                } else {
-                    LinkTarget::Missing { trace: by_trace.get(&link.trace_id).copied() }
-                };
-            }
-        }
+        // Resolving link targets needs only the id maps: on a large load it runs beside the
+        // tree building below.
+        let (links, (children, order, depth, mut traces)) = if n >= PARALLEL_SPANS {
+            std::thread::scope(|scope| {
+                let links = scope.spawn(|| resolve_links(&data, &by_id, &by_trace));
+                let tree = build_tree(&data, &parent, &span_trace, &trace_order, &traces_unsorted);
+                // `resolve_links` cannot panic on any input; should the thread fail anyway, redo it.
+                (links.join().unwrap_or_else(|_| resolve_links(&data, &by_id, &by_trace)), tree)
+            })
+        } else {
+            (
+                resolve_links(&data, &by_id, &by_trace),
+                build_tree(&data, &parent, &span_trace, &trace_order, &traces_unsorted),
+            )
+        };
+        let (link_source, link_target) = links;
         let links_in = Csr::from_pairs(
             n,
             link_target.iter().enumerate().filter_map(|(l, t)| match t {
@@ -531,6 +482,92 @@ impl Index {
 
 /// Assigns each span a provisional trace number in first-seen order; returns (id, earliest start)
 /// per trace and each span's trace.
+/// Children lists (sorted by start), the depth-first waterfall order, depths, and each trace's
+/// summary, traces in `trace_order`.
+fn build_tree(
+    data: &Dataset,
+    parent: &[u32],
+    span_trace: &[TraceIdx],
+    trace_order: &[u32],
+    traces_unsorted: &[(TraceId, u64)],
+) -> (Csr<SpanIdx>, Vec<SpanIdx>, Vec<u16>, Vec<TraceInfo>) {
+    let n = data.spans.len();
+    let mut children = Csr::from_pairs(
+        n,
+        (0..n).filter(|&i| parent[i] != NO_PARENT).map(|i| (parent[i] as usize, SpanIdx(i as u32))),
+    );
+    let start_key = |s: &SpanIdx| (data.spans[s.get()].start, s.0);
+    for p in 0..n {
+        children.get_mut(p).sort_unstable_by_key(start_key);
+    }
+
+    // Roots per trace, earliest first: these start each trace's depth-first walk.
+    let mut roots = Csr::from_pairs(
+        trace_order.len(),
+        (0..n).filter(|&i| parent[i] == NO_PARENT).map(|i| (span_trace[i].get(), SpanIdx(i as u32))),
+    );
+    for t in 0..trace_order.len() {
+        roots.get_mut(t).sort_unstable_by_key(start_key);
+    }
+
+    let mut order = Vec::with_capacity(n);
+    let mut depth = vec![0u16; n];
+    let mut traces = Vec::with_capacity(trace_order.len());
+    let mut stack: Vec<(SpanIdx, u16)> = Vec::new();
+    for (t, &old) in trace_order.iter().enumerate() {
+        let first = order.len() as u32;
+        let trace_roots = roots.get(t);
+        stack.extend(trace_roots.iter().rev().map(|&r| (r, 0u16)));
+        let (mut start, mut end, mut errors) = (u64::MAX, 0u64, 0u32);
+        while let Some((s, d)) = stack.pop() {
+            order.push(s);
+            depth[s.get()] = d;
+            let span = &data.spans[s.get()];
+            start = start.min(span.start);
+            end = end.max(span.end);
+            errors += u32::from(span.is_error());
+            let next = d.saturating_add(1);
+            stack.extend(children.get(s.get()).iter().rev().map(|&c| (c, next)));
+        }
+        traces.push(TraceInfo {
+            id: traces_unsorted[old as usize].0,
+            start: if start == u64::MAX { 0 } else { start },
+            end,
+            spans: order.len() as u32 - first,
+            errors,
+            root: trace_roots.first().copied().unwrap_or_default(),
+            links_out: 0,
+            links_in: 0,
+            rows: first..order.len() as u32,
+        });
+    }
+    (children, order, depth, traces)
+}
+
+/// Each link's source span and what its target resolves to.
+fn resolve_links(
+    data: &Dataset,
+    by_id: &IdMap,
+    by_trace: &FxHashMap<TraceId, TraceIdx>,
+) -> (Vec<SpanIdx>, Vec<LinkTarget>) {
+    let mut link_source = vec![SpanIdx::default(); data.links.len()];
+    let mut link_target = vec![LinkTarget::Pointer; data.links.len()];
+    for (i, span) in data.spans.iter().enumerate() {
+        for l in span.links.range() {
+            link_source[l] = SpanIdx(i as u32);
+            let link = &data.links[l];
+            link_target[l] = if link.kind == LinkKind::Pointer {
+                LinkTarget::Pointer
+            } else if let Some(t) = by_id.get(&data.spans, link.trace_id, link.span_id) {
+                LinkTarget::Span(t)
+            } else {
+                LinkTarget::Missing { trace: by_trace.get(&link.trace_id).copied() }
+            };
+        }
+    }
+    (link_source, link_target)
+}
+
 fn group_traces(spans: &[Span]) -> (Vec<(TraceId, u64)>, Vec<u32>) {
     let mut ids: FxHashMap<TraceId, u32> = FxHashMap::default();
     let mut traces: Vec<(TraceId, u64)> = Vec::new();

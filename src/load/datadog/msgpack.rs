@@ -415,7 +415,8 @@ impl<'a> Reader<'a> {
 /// Bytes as text: borrowed when valid UTF-8, repaired (U+FFFD) otherwise, as the agent does.
 #[inline]
 pub(crate) fn text(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
+    // simdutf8: most strings are valid, and its check is several times faster than std's.
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(bytes),
     }

@@ -99,6 +99,20 @@ fn link_jump(bencher: Bencher) {
     });
 }
 
+/// The heaviest other keys on a 100,000-span trace linked to another one (key press + frame):
+/// `T` (the stitched timeline over both traces), `c` and `C` (critical path, within the trace
+/// and across links).
+#[divan::bench(args = [Action::ShowStitchedTimeline, Action::ToggleCriticalPath, Action::ToggleCrossCriticalPath], sample_count = 30, sample_size = 1)]
+fn heavy_key(bencher: Bencher, action: Action) {
+    let from = linking_span(&INDEX);
+    let mut term = terminal();
+    bencher.with_inputs(|| app_at(from)).bench_local_values(|mut app| {
+        app.update(action);
+        draw(&mut term, &app);
+        app
+    });
+}
+
 /// A search keystroke over the trace's 100,000 spans, and the frame. `next_char`: one more
 /// character once the search text exists (the common case). `first_char_async`: the first
 /// character of a search in a freshly opened trace while its text is still being built on the

@@ -22,8 +22,8 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, max: u16, text: &str, style: Style)
         return 0;
     }
     let max = max.min(area.right() - x);
-    let text = escape_control(text);
-    let (end, _) = if width(&text) <= usize::from(max) {
+    let (text, cut) = visible(text, max);
+    let (end, _) = if !cut && width(&text) <= usize::from(max) {
         buf.set_stringn(x, y, &text, usize::from(max), style)
     } else {
         let (end, _) = buf.set_stringn(x, y, &text, usize::from(max - 1), style);
@@ -34,8 +34,21 @@ pub fn put(buf: &mut Buffer, x: u16, y: u16, max: u16, text: &str, style: Style)
 
 /// Like `put`, but right-aligned in the `max` columns starting at x.
 pub fn put_right(buf: &mut Buffer, x: u16, y: u16, max: u16, text: &str, style: Style) -> u16 {
-    let w = u16::try_from(width(&escape_control(text))).unwrap_or(u16::MAX).min(max);
+    let (shown, cut) = visible(text, max);
+    let w = if cut { max } else { u16::try_from(width(&shown)).unwrap_or(u16::MAX).min(max) };
     put(buf, x.saturating_add(max - w), y, w, text, style)
+}
+
+/// The escaped start of `text` that can show in `max` columns, and whether more was left out.
+/// Only a prefix is escaped and measured: a multi-megabyte span name must not cost that much
+/// on every frame. `max` columns need at most `max` characters of width one or more; the slack
+/// is for zero-width ones (combining marks), which past it are simply not shown.
+fn visible(text: &str, max: u16) -> (std::borrow::Cow<'_, str>, bool) {
+    let keep = usize::from(max).saturating_mul(4).saturating_add(16);
+    match text.char_indices().nth(keep) {
+        Some((at, _)) => (escape_control(&text[..at]), true),
+        None => (escape_control(text), false),
+    }
 }
 
 /// Applies `style` to every cell of `rect` (clipped to the buffer).
@@ -74,6 +87,23 @@ pub fn count(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_text_is_cut_from_a_prefix_with_the_ellipsis() {
+        let huge = format!("\x1b{}", "名".repeat(2_000_000));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 1));
+        // `\x1b` and two wide characters fill 8 columns; a third would not fit beside the `…`.
+        assert_eq!(put(&mut buf, 0, 0, 10, &huge, Style::new()), 9);
+        assert_eq!(buf, Buffer::with_lines(["\\x1b名名… "]));
+        // Zero-width marks past the prefix are left out, and the cut still shows.
+        let marks = format!("a{}", "\u{301}".repeat(10_000));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 4, 1));
+        put(&mut buf, 0, 0, 4, &marks, Style::new());
+        assert_eq!(buf.content()[1].symbol(), ELLIPSIS);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 6, 1));
+        assert_eq!(put_right(&mut buf, 0, 0, 6, &huge, Style::new()), 5);
+        assert_eq!(buf, Buffer::with_lines(["\\x1b… "]));
+    }
 
     #[test]
     fn put_escapes_and_cuts_by_display_width() {

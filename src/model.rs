@@ -422,6 +422,33 @@ pub enum LinkKind {
     Pointer,
 }
 
+/// The link attribute that carries a Jaeger/OpenTracing reference kind in OTLP (the
+/// OpenTelemetry Jaeger translator writes it, and so does `weft export`).
+pub const REF_TYPE_KEY: &str = "opentracing.ref_type";
+
+impl LinkKind {
+    /// `link`, `child_of`, `follows_from` or `pointer`: the name the CLI's JSON and the Links tab use.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkKind::Link => "link",
+            LinkKind::ChildOf => "child_of",
+            LinkKind::FollowsFrom => "follows_from",
+            LinkKind::Pointer => "pointer",
+        }
+    }
+
+    /// The `opentracing.ref_type` value of a Jaeger reference kind; `None` for plain links and
+    /// pointers.
+    pub fn ref_type(self) -> Option<&'static str> {
+        matches!(self, LinkKind::ChildOf | LinkKind::FollowsFrom).then(|| self.name())
+    }
+
+    /// The kind an `opentracing.ref_type` value stands for.
+    pub fn from_ref_type(value: &str) -> Option<Self> {
+        [LinkKind::ChildOf, LinkKind::FollowsFrom].into_iter().find(|k| k.ref_type() == Some(value))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Link {
     pub trace_id: TraceId,

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use weft::cli::export;
-use weft::export::otlp_json::{REF_TYPE_KEY, ref_type};
 use weft::index::Index;
 use weft::load;
+use weft::model::REF_TYPE_KEY;
 use weft::model::{Attr, Dataset, Format, LinkKind, Slice, Span, Sym, Value};
 
 /// A value written so that two datasets (with different interners and arenas) compare equal
@@ -68,7 +68,7 @@ fn canon_span(ds: &Dataset, s: &Span, as_exported: bool) -> String {
             let has_ref = ds.attrs_of(l.attrs).any(|a| ds.str(a.key) == REF_TYPE_KEY);
             if as_exported
                 && !has_ref
-                && let Some(rt) = ref_type(l.kind)
+                && let Some(rt) = l.kind.ref_type()
             {
                 // The attribute the writer adds, sorted in with the others.
                 let mut items: Vec<String> = ds
@@ -83,13 +83,14 @@ fn canon_span(ds: &Dataset, s: &Span, as_exported: bool) -> String {
                 items.sort();
                 attrs = format!("{{{}}}", items.join(";"));
             }
-            let pointer = l.kind == LinkKind::Pointer;
+            // The kind round-trips too: Jaeger reference kinds through `opentracing.ref_type`.
             format!(
-                "{}/{} ts={} fl={} ptr={pointer} {attrs}",
+                "{}/{} ts={} fl={} kind={} {attrs}",
                 l.trace_id,
                 l.span_id,
                 opt(ds, l.trace_state),
-                l.flags
+                l.flags,
+                l.kind.name()
             )
         })
         .collect();

@@ -568,3 +568,27 @@ proptest::proptest! {
         check_damaged(bytes, "mutated.json");
     }
 }
+
+/// OTLP from Jaeger (the OpenTelemetry translator, or `weft export`) keeps a reference's kind as
+/// the `opentracing.ref_type` link attribute: it is read back as that kind, the attribute kept.
+#[test]
+fn opentracing_ref_type_links_read_back_as_jaeger_reference_kinds() {
+    let link = |ref_type: &str| {
+        format!(
+            r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","attributes":[{{"key":"opentracing.ref_type","value":{{"stringValue":"{ref_type}"}}}}]}}"#
+        )
+    };
+    let doc = format!(
+        r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"53995c3f42cd8ad8","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2","links":[{},{},{}]}}]}}]}}]}}"#,
+        link("follows_from"),
+        link("child_of"),
+        link("something_else")
+    );
+    let ds = load_bytes(doc.into_bytes(), "refs.json", None).unwrap();
+    let kinds: Vec<LinkKind> = ds.links.iter().map(|l| l.kind).collect();
+    assert_eq!(kinds, [LinkKind::FollowsFrom, LinkKind::ChildOf, LinkKind::Link]);
+    for l in &ds.links {
+        let attrs: Vec<_> = ds.attrs_of(l.attrs).map(|a| ds.str(a.key).to_owned()).collect();
+        assert_eq!(attrs, ["opentracing.ref_type"], "the attribute stays");
+    }
+}

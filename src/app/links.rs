@@ -72,12 +72,7 @@ impl LinkRow {
 
 /// `follows_from`, `child_of`, `pointer`, or nothing for a plain link.
 pub fn kind_label(kind: LinkKind) -> Option<&'static str> {
-    match kind {
-        LinkKind::Link => None,
-        LinkKind::ChildOf => Some("child_of"),
-        LinkKind::FollowsFrom => Some("follows_from"),
-        LinkKind::Pointer => Some("pointer"),
-    }
+    (kind != LinkKind::Link).then(|| kind.name())
 }
 
 /// Outgoing links in file order, then incoming ones in load order.

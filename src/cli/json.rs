@@ -4,7 +4,7 @@
 
 use crate::index::{Index, LinkIdx, LinkTarget, SpanIdx, TraceIdx};
 use crate::load::LoadError;
-use crate::model::{Dataset, LinkKind, Location, Slice, Value};
+use crate::model::{Dataset, Location, Slice, Value};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use std::fmt::Display;
 
@@ -91,15 +91,6 @@ impl Direction {
     }
 }
 
-pub fn kind_name(kind: LinkKind) -> &'static str {
-    match kind {
-        LinkKind::Link => "link",
-        LinkKind::ChildOf => "child_of",
-        LinkKind::FollowsFrom => "follows_from",
-        LinkKind::Pointer => "pointer",
-    }
-}
-
 /// One link record: `{"source":{…},"target":{…},"resolved":…,"kind":…,["direction":…,]
 /// ["trace_state":…,]"attributes":{…}}`.
 pub struct JsonLink<'a> {
@@ -132,7 +123,7 @@ impl Serialize for JsonLink<'_> {
         st.serialize_field("source", &Ends { trace_id: source.trace_id, span_id: source.span_id })?;
         st.serialize_field("target", &Ends { trace_id: link.trace_id, span_id: link.span_id })?;
         st.serialize_field("resolved", &resolved)?;
-        st.serialize_field("kind", kind_name(link.kind))?;
+        st.serialize_field("kind", link.kind.name())?;
         if let Some(d) = self.direction {
             st.serialize_field("direction", d.as_str())?;
         }

@@ -3,7 +3,7 @@
 
 use super::human::{count, span_label};
 use super::ids::Selection;
-use super::json::{Direction, JsonLink, kind_name};
+use super::json::{Direction, JsonLink};
 use crate::index::{Index, LinkIdx, LinkTarget, TraceIdx};
 use crate::text::{VALUE_DISPLAY_MAX, escape_control, value_capped};
 use std::io::{self, Write};
@@ -74,7 +74,7 @@ pub fn write_text(
             source.span_id,
             link.trace_id,
             link.span_id,
-            kind_name(link.kind)
+            link.kind.name()
         )?;
         let target_label = match target {
             LinkTarget::Span(s) => span_label(index, s),

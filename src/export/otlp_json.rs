@@ -13,7 +13,7 @@
 
 use crate::index::{Index, SpanIdx, TraceIdx};
 use crate::model::{
-    AttrIter, Dataset, Link, LinkKind, ResourceIdx, ScopeIdx, Slice, Span, SpanKind, StatusCode, Sym, Value,
+    AttrIter, Dataset, Link, ResourceIdx, ScopeIdx, Slice, Span, SpanKind, StatusCode, Sym, Value,
 };
 use rustc_hash::FxHashMap;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -21,7 +21,7 @@ use std::fmt::Display;
 use std::io::Write;
 
 /// The attribute that carries an OpenTracing reference type on a link.
-pub const REF_TYPE_KEY: &str = "opentracing.ref_type";
+pub use crate::model::REF_TYPE_KEY;
 
 /// Nested values deeper than this are written as an empty `{}` value, so recursion is bounded
 /// even if a loader let a deeper one through.
@@ -320,15 +320,6 @@ impl Serialize for EventOut<'_> {
     }
 }
 
-/// The `opentracing.ref_type` value for Jaeger reference kinds; `None` for plain links and pointers.
-pub fn ref_type(kind: LinkKind) -> Option<&'static str> {
-    match kind {
-        LinkKind::ChildOf => Some("child_of"),
-        LinkKind::FollowsFrom => Some("follows_from"),
-        LinkKind::Link | LinkKind::Pointer => None,
-    }
-}
-
 struct LinkOut<'a> {
     ds: &'a Dataset,
     link: &'a Link,
@@ -348,7 +339,7 @@ impl Serialize for LinkOut<'_> {
         }
         let attrs = ds.attrs_of(link.attrs);
         let has_ref_type = attrs.clone().any(|a| ds.str(a.key) == REF_TYPE_KEY);
-        let extra = ref_type(link.kind).filter(|_| !has_ref_type);
+        let extra = link.kind.ref_type().filter(|_| !has_ref_type);
         if !attrs.is_empty() || extra.is_some() {
             m.serialize_entry("attributes", &LinkAttrs { ds, attrs, ref_type: extra })?;
         }

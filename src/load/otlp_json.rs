@@ -707,6 +707,19 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// A Jaeger reference kind kept as the `opentracing.ref_type` link attribute (by the
+    /// OpenTelemetry Jaeger translator, or `weft export`); a plain link otherwise.
+    fn ref_kind(&self, attrs: Slice) -> LinkKind {
+        let ds = &self.ds;
+        ds.attrs_of(attrs)
+            .find(|a| ds.str(a.key) == crate::model::REF_TYPE_KEY)
+            .and_then(|a| match a.value {
+                Value::Str(v) => LinkKind::from_ref_type(ds.str(v)),
+                _ => None,
+            })
+            .unwrap_or(LinkKind::Link)
+    }
+
     /// Validates and stores one span read by `SpanBody`, or skips it with its location.
     fn finish_span(&mut self, raw: RawSpan, at: usize, marks: ArenaMarks) {
         let start = object_start(self.input, at);
@@ -1715,7 +1728,7 @@ impl<'a> Body<'a> for LinkBody {
             }
         }
         let start = object_start(cx.input, at);
-        let kind = if cx.is_pointer(attrs) { LinkKind::Pointer } else { LinkKind::Link };
+        let kind = if cx.is_pointer(attrs) { LinkKind::Pointer } else { cx.ref_kind(attrs) };
         let id = |out: IdOut| match out {
             IdOut::Ok(v, b64) => Ok((v, b64)),
             IdOut::Missing => Err(IdError::Empty),

@@ -101,4 +101,27 @@ mod tests {
         assert!(tv.critical.is_none());
         assert_eq!(app.status.as_deref(), Some("critical path hidden"));
     }
+
+    /// The critical path is part of where you were: leaving the trace through a link and coming
+    /// back (Backspace, then forward again) shows it as it was, `C` kept as `C`.
+    #[test]
+    fn history_keeps_the_critical_path() {
+        let index = sample("scatter-gather.otlp.json");
+        let checkout = trace_by_root(&index, "checkout");
+        let mut app = App::new(&index, OpenAt { trace: Some(checkout), span: None });
+        press(&mut app, Context::Waterfall, Action::ToggleCrossCriticalPath);
+        let shown = |app: &App<'_>| match &app.screen {
+            Screen::Trace(tv) => tv.critical.as_ref().map(|c| (tv.trace, c.cross, c.spans)),
+            _ => None,
+        };
+        let before = shown(&app).expect("path shown");
+        app.update(Action::ShowLinkedTraces);
+        app.update(Action::SelectNext);
+        app.update(Action::OpenTrace);
+        let Screen::Trace(tv) = &app.screen else { panic!("a linked trace is open") };
+        assert_ne!(tv.trace, checkout);
+        assert!(tv.critical.is_none(), "the other trace starts without one");
+        app.update(Action::GoBack);
+        assert_eq!(shown(&app), Some(before));
+    }
 }

@@ -20,6 +20,8 @@ pub struct TraceSnapshot {
     pub tab: Tab,
     pub detail_sel: usize,
     pub detail_scroll: usize,
+    /// The critical path shown, if any: `Some(cross)` for `c` (false) or `C` (true).
+    pub critical: Option<bool>,
 }
 
 /// One place in the history.

@@ -157,6 +157,8 @@ impl TraceView {
             tv.set_selected(index, pos);
             tv.detail_sel = snap.detail_sel;
             tv.detail_scroll = snap.detail_scroll;
+            tv.critical =
+                snap.critical.map(|cross| super::critical::CriticalView::build(index, trace, cross, pos_of));
         } else {
             tv.rebuild();
             tv.set_selected(index, 0);
@@ -180,6 +182,7 @@ impl TraceView {
             tab: self.tab,
             detail_sel: self.detail_sel,
             detail_scroll: self.detail_scroll,
+            critical: self.critical.as_ref().map(|c| c.cross),
         }
     }
 

@@ -109,7 +109,7 @@ impl Session {
         // Erase the loading screen (if one was shown) in one step: a frame reaches the terminal
         // in several writes, so a diff against the loading screen would leave parts of it on
         // screen for a moment after the explorer's first rows (the e2e test saw this).
-        terminal.clear().context("drawing")?;
+        writing(|| terminal.clear()).context("drawing")?;
         // Large traces' search text is built on a worker thread (started by the first request),
         // so a key press never waits for it. The scope ends after the loop has returned and
         // dropped the request sender, which stops the worker after the build in hand.
@@ -137,8 +137,31 @@ impl Session {
     }
 }
 
-/// What an interrupt runs before it ends the process while a `Session` is up.
+/// Held while a frame is written. An interrupt's restore (on the signal thread) takes it first, so
+/// the rest of a frame, which ends by hiding the cursor, cannot land after the restore.
+static OUTPUT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `write` (a frame, a clear) holding `OUTPUT`.
+fn writing<R>(write: impl FnOnce() -> R) -> R {
+    let _held = OUTPUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    write()
+}
+
+/// What an interrupt runs before it ends the process while a `Session` is up. It keeps `OUTPUT`
+/// (the process exits right after), but waits for it at most a moment: a frame blocked on a
+/// terminal that does not read must not keep weft from exiting.
 fn restore_for_exit() {
+    let deadline = std::time::Instant::now() + Duration::from_millis(200);
+    let _held = loop {
+        match OUTPUT.try_lock() {
+            Ok(held) => break Some(held),
+            Err(std::sync::TryLockError::Poisoned(p)) => break Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => break None,
+        }
+    };
     // The cursor is shown by the terminal's destructor on the other paths; exit runs none.
     let _ = execute!(stdout(), DisableMouseCapture, ratatui::crossterm::cursor::Show);
     ratatui::restore();
@@ -215,7 +238,8 @@ pub fn wait_for_load<T>(
                 read_for = Some(elapsed);
             }
             let state = LoadingState { paths, snapshot, elapsed, read_for, cancelling };
-            session.terminal.draw(|frame| frame.render_widget(&state, frame.area())).context("drawing")?;
+            writing(|| session.terminal.draw(|frame| frame.render_widget(&state, frame.area())))
+                .context("drawing")?;
             last_draw = Some(Instant::now());
         }
         if !event::poll(LOADING_POLL).context("reading terminal input")? {
@@ -365,7 +389,7 @@ fn event_loop(
     app.resize(size.width, size.height);
     while !app.quit {
         flush_haystack_requests(app, worker);
-        terminal.draw(|frame| crate::ui::render(frame, app)).context("drawing")?;
+        writing(|| terminal.draw(|frame| crate::ui::render(frame, app))).context("drawing")?;
         debug_panic_after_first_frame();
         let Some(event) = next_event(app, worker)? else { continue };
         match event {

@@ -219,6 +219,7 @@ pub fn wait_for_load<T>(
     let mut cancelling = false;
     let mut last_draw: Option<Instant> = None;
     let mut read_for = None;
+    let no_color = crate::ui::theme::no_color_requested();
     loop {
         match rx.try_recv() {
             Ok(result) if !cancelling => return Ok(Waited::Done { result, session: Some(session) }),
@@ -238,8 +239,15 @@ pub fn wait_for_load<T>(
                 read_for = Some(elapsed);
             }
             let state = LoadingState { paths, snapshot, elapsed, read_for, cancelling };
-            writing(|| session.terminal.draw(|frame| frame.render_widget(&state, frame.area())))
-                .context("drawing")?;
+            writing(|| {
+                session.terminal.draw(|frame| {
+                    frame.render_widget(&state, frame.area());
+                    if no_color {
+                        crate::ui::theme::monochrome(frame.buffer_mut());
+                    }
+                })
+            })
+            .context("drawing")?;
             last_draw = Some(Instant::now());
         }
         if !event::poll(LOADING_POLL).context("reading terminal input")? {
@@ -387,9 +395,18 @@ fn event_loop(
     event::poll(std::time::Duration::ZERO).context("reading terminal input")?;
     let size = terminal.size().context("reading the terminal size")?;
     app.resize(size.width, size.height);
+    let no_color = crate::ui::theme::no_color_requested();
     while !app.quit {
         flush_haystack_requests(app, worker);
-        writing(|| terminal.draw(|frame| crate::ui::render(frame, app))).context("drawing")?;
+        writing(|| {
+            terminal.draw(|frame| {
+                crate::ui::render(frame, app);
+                if no_color {
+                    crate::ui::theme::monochrome(frame.buffer_mut());
+                }
+            })
+        })
+        .context("drawing")?;
         debug_panic_after_first_frame();
         let Some(event) = next_event(app, worker)? else { continue };
         match event {

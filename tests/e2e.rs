@@ -417,3 +417,35 @@ fn an_interrupt_from_outside_restores_the_terminal() {
     assert_eq!(s.wait_exit(), 130);
     assert_restored(&s);
 }
+
+/// `NO_COLOR` (no-color.org): not one cell is coloured, and the selection still shows, reversed.
+/// Without it the same screen has colours, so the check is not vacuous.
+#[test]
+fn no_color_draws_without_colour_and_keeps_the_selection_visible() {
+    let cells = |s: &Session| {
+        let screen = s.parser.screen();
+        let mut coloured = 0;
+        let mut inverse = 0;
+        for row in 0..ROWS {
+            for col in 0..COLS {
+                let Some(cell) = screen.cell(row, col) else { continue };
+                coloured += usize::from(
+                    cell.fgcolor() != vt100::Color::Default || cell.bgcolor() != vt100::Color::Default,
+                );
+                inverse += usize::from(cell.inverse());
+            }
+        }
+        (coloured, inverse)
+    };
+    let mut plain = Session::start_env(&[FIXTURE], &[("NO_COLOR", "1")]);
+    plain.wait_for_text("weft · 3 traces");
+    plain.wait_for("the selected row, reversed", |s| cells(s).1 >= 20);
+    assert_eq!(cells(&plain).0, 0, "screen:\n{}", plain.screen_text());
+    plain.send(b"q");
+    assert_eq!(plain.wait_exit(), 0);
+
+    let mut colour = Session::start(&[FIXTURE]);
+    colour.wait_for("colour, without NO_COLOR", |s| cells(s).0 > 0);
+    colour.send(b"q");
+    assert_eq!(colour.wait_exit(), 0);
+}

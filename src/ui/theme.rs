@@ -79,9 +79,42 @@ pub fn active_tab(focused: bool) -> Style {
     }
 }
 
+/// Whether the user asked for no colour: `NO_COLOR` set and not empty (no-color.org).
+pub fn no_color_requested() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Takes the colours out of a drawn frame, for `NO_COLOR`: text keeps its bold, underline and
+/// reverse, and a cell that stood out by its background (the selection without focus, a search
+/// match, the active tab) is shown reversed instead, so nothing that colour marked is lost.
+pub fn monochrome(buf: &mut ratatui::buffer::Buffer) {
+    for cell in &mut buf.content {
+        if cell.bg != Color::Reset {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monochrome_keeps_what_colour_marked_as_reverse_video() {
+        let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 4, 1));
+        buf.set_string(0, 0, "a", service("orders"));
+        buf.set_string(1, 0, "b", selection(false));
+        buf.set_string(2, 0, "c", matched());
+        buf.set_string(3, 0, "d", error());
+        monochrome(&mut buf);
+        assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
+        let reversed: Vec<bool> =
+            buf.content.iter().map(|c| c.modifier.contains(Modifier::REVERSED)).collect();
+        assert_eq!(reversed, [false, true, true, false]);
+        assert!(buf.content[3].modifier.contains(Modifier::BOLD), "errors stay bold");
+    }
 
     #[test]
     fn service_colours_are_stable_and_spread() {

@@ -412,3 +412,24 @@ fn copying_ids_is_confirmed_in_the_footer() {
     let footer = lines(&t).pop().expect("rows");
     assert!(footer.starts_with("copied span ids c0ffee00… 00000000000000c1 (OSC 52"), "{footer}");
 }
+
+/// A span whose parent is not loaded is a root here, marked before its service; the others not.
+#[test]
+fn orphans_are_marked_in_the_waterfall() {
+    use crate::model::{Dataset, FileInfo, Format, Span, SpanId, TraceId};
+    let mut ds = Dataset::new();
+    ds.files.push(FileInfo::new("orphans.json", Format::OtlpJson));
+    let (svc, root, lost) = (ds.intern("svc"), ds.intern("the-root"), ds.intern("lost-child"));
+    let t = TraceId(7);
+    ds.spans.push(Span::new(t, SpanId(1), SpanId(0), 1_000, 9_000, root, svc));
+    ds.spans.push(Span::new(t, SpanId(2), SpanId(0xdead), 2_000, 3_000, lost, svc));
+    let index = Index::build(ds);
+    let mut app = App::new(&index, OpenAt { trace: Some(crate::index::TraceIdx(0)), span: None });
+    app.resize(100, 20);
+    let rows = lines(&draw(&app, 100, 20));
+    let row = |name: &str| {
+        rows.iter().find(|r| r.contains(name)).unwrap_or_else(|| panic!("{name}: {rows:#?}")).clone()
+    };
+    assert!(row("lost-child").contains(&format!("{}svc lost-child", crate::ui::waterfall::ORPHAN_MARK)));
+    assert!(!row("the-root").contains(crate::ui::waterfall::ORPHAN_MARK));
+}

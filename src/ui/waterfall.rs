@@ -13,6 +13,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
+/// Before the service of a span whose parent is not loaded.
+pub const ORPHAN_MARK: &str = "⊘ ";
+
 /// Gutter mark of a span on the critical path (in the gutter's last column).
 pub const CRITICAL_MARK: &str = "◆";
 
@@ -147,6 +150,10 @@ fn draw_row(
     };
     x += put(buf, x, y, right.saturating_sub(x), glyph, theme::dim());
     x += put(buf, x, y, right.saturating_sub(x), " ", theme::dim());
+    if index.is_orphan(s) {
+        // Its parent is not loaded (another file or dump may hold it): a root only here.
+        x += put(buf, x, y, right.saturating_sub(x), ORPHAN_MARK, theme::warn());
+    }
     if span.is_error() {
         x += put(buf, x, y, right.saturating_sub(x), "! ", theme::error());
     }

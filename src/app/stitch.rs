@@ -53,6 +53,101 @@ pub struct StitchView {
     pub partners: Vec<SpanIdx>,
 }
 
+/// A block to build: its place in the view, its trace, and the shape if the caller had it.
+type BlockJob = (usize, TraceIdx, Option<Shape>);
+
+/// Spans across a view's blocks from which they are built on several threads.
+const PARALLEL_BLOCK_SPANS: usize = 50_000;
+
+/// The blocks of a view, in `jobs` order. Blocks are independent, so on a large view they are
+/// built side by side (two 100,000-span traces: one per core).
+/// `parallel_from` is the span count from which threads are used (`PARALLEL_BLOCK_SPANS`).
+fn build_blocks(
+    index: &Index,
+    jobs: Vec<(TraceIdx, Option<Shape>)>,
+    pos_of: &[u32],
+    in_view: &(impl Fn(SpanIdx, TraceIdx) -> bool + Sync),
+    parallel_from: usize,
+) -> Vec<Block> {
+    let total: usize = jobs.iter().map(|(t, _)| index.trace_spans(*t).len()).sum();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    if total < parallel_from || workers < 2 {
+        return jobs.into_iter().map(|(t, shape)| build_block(index, t, shape, pos_of, in_view)).collect();
+    }
+    let total_jobs = jobs.len();
+    let order: Vec<TraceIdx> = jobs.iter().map(|(t, _)| *t).collect();
+    // Largest first, each to the least loaded worker.
+    let mut jobs: Vec<BlockJob> = jobs.into_iter().enumerate().map(|(i, (t, shape))| (i, t, shape)).collect();
+    jobs.sort_by_key(|(_, t, _)| std::cmp::Reverse(index.trace_spans(*t).len()));
+    let mut groups: Vec<(usize, Vec<BlockJob>)> = (0..workers).map(|_| (0, Vec::new())).collect();
+    for job in jobs {
+        if let Some(group) = groups.iter_mut().min_by_key(|(load, _)| *load) {
+            group.0 += index.trace_spans(job.1).len();
+            group.1.push(job);
+        }
+    }
+    let built: Vec<(usize, Block)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|(_, group)| {
+                scope.spawn(move || {
+                    group
+                        .into_iter()
+                        .map(|(i, t, shape)| (i, build_block(index, t, shape, pos_of, in_view)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).flatten().collect()
+    });
+    let mut blocks: Vec<Option<Block>> = (0..total_jobs).map(|_| None).collect();
+    for (i, block) in built {
+        blocks[i] = Some(block);
+    }
+    // `build_block` cannot panic on any input; should a thread fail anyway, its blocks are built here.
+    blocks
+        .into_iter()
+        .zip(order)
+        .map(|(block, t)| block.unwrap_or_else(|| build_block(index, t, None, pos_of, in_view)))
+        .collect()
+}
+
+/// One trace's block, folded to the spans linked to other traces of the view (and their
+/// ancestors).
+fn build_block(
+    index: &Index,
+    t: TraceIdx,
+    shape: Option<Shape>,
+    pos_of: &[u32],
+    in_view: &impl Fn(SpanIdx, TraceIdx) -> bool,
+) -> Block {
+    let shape = shape.unwrap_or_else(|| Shape::build(index, t, pos_of));
+    let spans = index.trace_spans(t);
+    let n = spans.len();
+    // keep[p]: the span or something inside it is linked to another trace of the view.
+    let mut keep = vec![false; n];
+    let mut inner = vec![false; n];
+    for p in (0..n).rev() {
+        let s = spans[p];
+        let linked = index.links_out(s).any(|l| match index.link_target(l) {
+            LinkTarget::Span(x) => in_view(x, t),
+            _ => false,
+        }) || index.links_in(s).iter().any(|&l| in_view(index.link_source(l), t));
+        keep[p] |= linked;
+        if keep[p]
+            && let Some(parent) = index.parent(s)
+            && let Some(&pp) = pos_of.get(parent.get())
+            && (pp as usize) < p
+        {
+            keep[pp as usize] = true;
+            inner[pp as usize] = true;
+        }
+    }
+    let collapsed =
+        (0..n).map(|p| shape.has_children(u32::try_from(p).unwrap_or(u32::MAX)) && !inner[p]).collect();
+    Block { trace: t, shape, folded: false, collapsed }
+}
+
 impl StitchView {
     /// The view around `root`, with `selected` (a span of `root`) revealed and selected.
     /// `known_shape` gives the shapes the caller already has (the open trace's, those kept for
@@ -83,37 +178,8 @@ impl StitchView {
             let t = index.trace_of(s);
             t != own && block_of.contains_key(&t)
         };
-        let blocks = traces
-            .iter()
-            .map(|&t| {
-                let shape = known_shape(t).unwrap_or_else(|| Shape::build(index, t, pos_of));
-                let spans = index.trace_spans(t);
-                let n = spans.len();
-                // keep[p]: the span or something inside it is linked to another trace of the view.
-                let mut keep = vec![false; n];
-                let mut inner = vec![false; n];
-                for p in (0..n).rev() {
-                    let s = spans[p];
-                    let linked = index.links_out(s).any(|l| match index.link_target(l) {
-                        LinkTarget::Span(x) => in_view(x, t),
-                        _ => false,
-                    }) || index.links_in(s).iter().any(|&l| in_view(index.link_source(l), t));
-                    keep[p] |= linked;
-                    if keep[p]
-                        && let Some(parent) = index.parent(s)
-                        && let Some(&pp) = pos_of.get(parent.get())
-                        && (pp as usize) < p
-                    {
-                        keep[pp as usize] = true;
-                        inner[pp as usize] = true;
-                    }
-                }
-                let collapsed = (0..n)
-                    .map(|p| shape.has_children(u32::try_from(p).unwrap_or(u32::MAX)) && !inner[p])
-                    .collect();
-                Block { trace: t, shape, folded: false, collapsed }
-            })
-            .collect();
+        let jobs: Vec<(TraceIdx, Option<Shape>)> = traces.iter().map(|&t| (t, known_shape(t))).collect();
+        let blocks = build_blocks(index, jobs, pos_of, &in_view, PARALLEL_BLOCK_SPANS);
         let start = traces.iter().map(|&t| index.trace(t).start).min().unwrap_or(0);
         let end = traces.iter().map(|&t| index.trace(t).end).max().unwrap_or(start);
         let mut view = Self {
@@ -355,6 +421,27 @@ mod tests {
             press(app, Context::Move, Action::SelectNext);
         }
         panic!("no row {service}: {name}");
+    }
+
+    /// Blocks built on several threads are the blocks built on one, in the same order.
+    #[test]
+    fn blocks_built_in_parallel_equal_the_sequential_ones() {
+        let index = sample("scatter-gather.otlp.json");
+        let root = trace_by_root(&index, "checkout");
+        let app = App::new(&index, OpenAt { trace: Some(root), span: None });
+        let mut traces: Vec<TraceIdx> = index.linked_traces(root).map(|tl| tl.other).collect();
+        traces.insert(0, root);
+        assert!(traces.len() >= 3, "a view of several traces");
+        let in_view = |s: SpanIdx, own: TraceIdx| {
+            let t = index.trace_of(s);
+            t != own && traces.contains(&t)
+        };
+        let jobs = || traces.iter().map(|&t| (t, None)).collect::<Vec<_>>();
+        let one = build_blocks(&index, jobs(), &app.pos_of, &in_view, usize::MAX);
+        let many = build_blocks(&index, jobs(), &app.pos_of, &in_view, 0);
+        assert_eq!(one.iter().map(|b| b.trace).collect::<Vec<_>>(), traces);
+        assert_eq!(one, many);
+        assert!(one.iter().any(|b| b.collapsed.iter().any(|&c| c)), "something is folded");
     }
 
     #[test]

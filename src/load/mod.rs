@@ -53,7 +53,12 @@ impl std::fmt::Debug for Job<'_> {
     }
 }
 
-impl Job<'_> {
+impl<'p> Job<'p> {
+    /// One thread, no page release: a parse of bytes already in memory, reporting to `progress`.
+    pub fn one_thread(progress: &'p Progress) -> Self {
+        Self { workers: 1, min_chunk: usize::MAX, progress, release: None }
+    }
+
     /// Workers worth using on `len` bytes: at least 1, at most `workers`.
     pub fn workers_for(&self, len: usize) -> usize {
         self.workers.min(len / self.min_chunk.max(1)).max(1)

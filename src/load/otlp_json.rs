@@ -23,7 +23,7 @@ use std::fmt;
 /// Parses OTLP JSON (one document, or several concatenated / one per line), on one thread.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     let progress = Progress::new();
-    parse_job(input, path, &Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None })
+    parse_job(input, path, &Job::one_thread(&progress))
 }
 
 /// Parses OTLP JSON with up to `job.workers` threads, reporting progress as it goes.

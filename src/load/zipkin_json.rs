@@ -44,11 +44,7 @@ const MAX_OTLP_LINKS: u32 = 128;
 /// Parses a Zipkin v2 JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     let progress = super::Progress::new();
-    parse_job(
-        input,
-        path,
-        &super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
-    )
+    parse_job(input, path, &super::Job::one_thread(&progress))
 }
 
 /// `parse` with up to `job.workers` threads, reporting progress span by span and releasing the
@@ -70,7 +66,7 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Resul
 #[cfg(test)]
 pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     let progress = super::Progress::new();
-    let job = super::Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None };
+    let job = super::Job::one_thread(&progress);
     parse_with(input, path, &job, false)
 }
 

@@ -141,15 +141,8 @@ mod tests {
     use crate::app::keymap::{Context, key_for};
     use crate::app::{App, Overlay};
     use crate::tui::OpenAt;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
+    use crate::ui::tests::screen;
     use rstest::rstest;
-
-    fn screen(app: &App<'_>, w: u16, h: u16) -> (Terminal<TestBackend>, Vec<String>) {
-        let t = crate::ui::tests::draw(app, w, h);
-        let lines = crate::ui::tests::lines(&t);
-        (t, lines)
-    }
 
     fn open_flow<'a>(index: &'a crate::index::Index, root_service: &str, w: u16, h: u16) -> App<'a> {
         let t = trace_by_root(index, root_service);

@@ -250,15 +250,8 @@ mod tests {
     use crate::app::stitch::{StitchRow, StitchView};
     use crate::app::{App, Overlay};
     use crate::tui::OpenAt;
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
+    use crate::ui::tests::screen;
     use rstest::rstest;
-
-    fn screen(app: &App<'_>, w: u16, h: u16) -> (Terminal<TestBackend>, Vec<String>) {
-        let t = crate::ui::tests::draw(app, w, h);
-        let lines = crate::ui::tests::lines(&t);
-        (t, lines)
-    }
 
     fn view<'b>(app: &'b App<'_>) -> &'b StitchView {
         match &app.overlay {

@@ -36,6 +36,13 @@ pub(super) fn draw(app: &App<'_>, w: u16, h: u16) -> Terminal<TestBackend> {
 
 /// The screen's text, one string per row, as a terminal shows it: the cell after a wide
 /// character (which ratatui blanks) is skipped.
+/// A frame of `app` at `w`×`h`, and its lines.
+pub(super) fn screen(app: &App<'_>, w: u16, h: u16) -> (Terminal<TestBackend>, Vec<String>) {
+    let t = draw(app, w, h);
+    let lines = lines(&t);
+    (t, lines)
+}
+
 pub(super) fn lines(terminal: &Terminal<TestBackend>) -> Vec<String> {
     let buf = terminal.backend().buffer();
     (0..buf.area.height)

@@ -33,12 +33,7 @@ use std::borrow::Cow;
 /// or line and column (JSON).
 pub fn parse(input: &[u8], path: &str, format: Format) -> Result<Dataset, LoadError> {
     let progress = Progress::new();
-    parse_job(
-        input,
-        path,
-        format,
-        &Job { workers: 1, min_chunk: usize::MAX, progress: &progress, release: None },
-    )
+    parse_job(input, path, format, &Job::one_thread(&progress))
 }
 
 /// `parse` with up to `job.workers` threads for msgpack payloads, reporting progress as it goes.

@@ -774,6 +774,50 @@ impl Dataset {
         slice_at(start, links.len())
     }
 
+    /// Whether the spans' link slices tile `links` exactly, span after span: every link has
+    /// exactly one source span, the order `Index` numbers links by.
+    pub fn links_tiled(&self) -> bool {
+        let mut next = 0u64;
+        for s in self.spans.iter().filter(|s| !s.links.is_empty()) {
+            if u64::from(s.links.start) != next {
+                return false;
+            }
+            next += u64::from(s.links.len);
+        }
+        next == self.links.len() as u64
+    }
+
+    /// Rebuilds `links` so the spans' slices tile it (see `links_tiled`), dropping links no span
+    /// owns (those of a de-duplicated copy) and copying links two slices share. A no-op when the
+    /// links are tiled already, as every loader leaves them unless it removed or replaced spans.
+    pub fn tile_links(&mut self) {
+        if self.links_tiled() {
+            return;
+        }
+        let old = std::mem::take(&mut self.links);
+        for span in &mut self.spans {
+            let own = old.get(span.links.range()).unwrap_or_default();
+            let start = self.links.len();
+            self.links.extend_from_slice(own);
+            span.links = slice_at(start, own.len());
+        }
+    }
+
+    /// Removes the spans at `drop` (ascending indices) and the links they owned.
+    pub fn remove_spans(&mut self, drop: &[usize]) {
+        if drop.is_empty() {
+            return;
+        }
+        let mut next = drop.iter().copied().peekable();
+        let mut i = 0;
+        self.spans.retain(|_| {
+            let keep = next.next_if_eq(&i).is_none();
+            i += 1;
+            keep
+        });
+        self.tile_links();
+    }
+
     pub fn add_resource(&mut self, attrs: Slice) -> ResourceIdx {
         self.resources.push(Resource { attrs });
         ResourceIdx(u32::try_from(self.resources.len() - 1).unwrap_or(0))

@@ -237,7 +237,11 @@ pub struct Index {
 struct TraceLinkSlot(u32, u32, u32);
 
 impl Index {
-    pub fn build(data: Dataset) -> Self {
+    pub fn build(mut data: Dataset) -> Self {
+        // Links are numbered by their position, so each must have exactly one source span. A
+        // loader that dropped or replaced spans may have left some ownerless; tile them first,
+        // whatever the dataset came from, so every path below can rely on it.
+        data.tile_links();
         let n = data.spans.len();
         // The two passes over every span are independent; on a large load they run side by side.
         let ((traces_unsorted, span_trace_tmp), (by_id, mut parent, mut flags)) = if n >= PARALLEL_SPANS {
@@ -550,19 +554,21 @@ fn resolve_links(
     by_id: &IdMap,
     by_trace: &FxHashMap<TraceId, TraceIdx>,
 ) -> (Vec<SpanIdx>, Vec<LinkTarget>) {
-    let mut link_source = vec![SpanIdx::default(); data.links.len()];
-    let mut link_target = vec![LinkTarget::Pointer; data.links.len()];
+    debug_assert!(data.links_tiled());
+    // The links are tiled span after span (`Dataset::tile_links`), so walking the spans' slices in
+    // order visits every link once, in index order: each gets its real source, never a placeholder.
+    let mut link_source = Vec::with_capacity(data.links.len());
+    let mut link_target = Vec::with_capacity(data.links.len());
     for (i, span) in data.spans.iter().enumerate() {
-        for l in span.links.range() {
-            link_source[l] = SpanIdx(i as u32);
-            let link = &data.links[l];
-            link_target[l] = if link.kind == LinkKind::Pointer {
+        for link in data.links_of(span.links) {
+            link_source.push(SpanIdx(i as u32));
+            link_target.push(if link.kind == LinkKind::Pointer {
                 LinkTarget::Pointer
             } else if let Some(t) = by_id.get(&data.spans, link.trace_id, link.span_id) {
                 LinkTarget::Span(t)
             } else {
                 LinkTarget::Missing { trace: by_trace.get(&link.trace_id).copied() }
-            };
+            });
         }
     }
     (link_source, link_target)

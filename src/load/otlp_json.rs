@@ -833,19 +833,8 @@ impl<'a> Ctx<'a> {
                 )
             });
         }
-        if dropped.is_empty() {
-            return;
-        }
-        let mut next = dropped.iter().copied().peekable();
-        let mut i = 0;
-        self.ds.spans.retain(|_| {
-            let keep = next.peek() != Some(&i);
-            if !keep {
-                next.next();
-            }
-            i += 1;
-            keep
-        });
+        // The dropped copies' links (and a replaced first copy's) go with them.
+        self.ds.remove_spans(&dropped);
     }
 }
 

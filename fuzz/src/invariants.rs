@@ -87,6 +87,9 @@ pub fn check_dataset(ds: &Dataset) {
             }
         }
     }
+    // The index numbers links by position: each must belong to exactly one span, span after span
+    // (a de-duplicated copy's links must go with it).
+    assert!(ds.links_tiled(), "links not tiled by the spans' slices (a link without a source span?)");
 }
 
 /// Builds the index and walks every trace, span and link in both directions, checking that the
@@ -145,6 +148,11 @@ pub fn check_index(index: &Index) -> usize {
         assert!(out_total <= info.links_out, "more cross-trace links than links out");
     }
     assert_eq!(walked, n, "every span is in exactly one trace's waterfall");
+    for l in index.links() {
+        let source = index.link_source(l);
+        assert!(source.get() < n, "link {l:?} has no source span");
+        assert!(index.links_out(source).any(|x| x == l), "link {l:?} not among its source's links");
+    }
     let backlinks: usize = (0..n).map(|i| index.links_in(SpanIdx(i as u32)).len()).sum();
     let resolved = index.links().filter(|&l| matches!(index.link_target(l), LinkTarget::Span(_))).count();
     assert_eq!(backlinks, resolved, "every resolved link is one backlink");

@@ -208,3 +208,51 @@ write("dd-json-wrong-types.json", json.dumps([[
     {"trace_id": 1, "span_id": 3, "parent_id": 1, "name": ["list"], "start": 1000, "duration": 10},
     {"trace_id": 1, "span_id": 4, "parent_id": 1, "name": "kept", "service": "s", "start": 1001, "duration": 5},
 ]]))
+
+# ---- Duplicated span ids with links (issue 17) ----------------------------------------------
+# Two copies of one span (an export retry) where one links to a span that is not loaded and the
+# other to the duplicated id itself: de-duplication once left the dropped copy's link without a
+# source span, and every command panicked in Index::build.
+write("otlp-duplicate-span-links.json", json.dumps(otlp([
+    span("1111111111111111", "a", links=[link("2222222222222222")]),
+    span("1111111111111111", "b", links=[link("1111111111111111")]),
+]), separators=(",", ":")))
+# The later copy is richer, so it replaces the first: the first copy's links must go, the later
+# copy's self link and its link to a loaded span resolve.
+write("otlp-duplicate-richer-copy-later.json", dump(otlp([
+    span("1111111111111111", "first-copy", links=[link("9999999999999999")]),
+    span("3333333333333333", "other", links=[link("1111111111111111")]),
+    span("1111111111111111", "richer-copy", links=[link("1111111111111111"), link("3333333333333333")],
+         attributes=[{"key": "retry", "value": {"boolValue": True}}]),
+])))
+# The same retry across JSON Lines batches.
+write("otlp-jsonl-duplicate-span-links.jsonl", "".join(json.dumps(otlp([s]), separators=(",", ":")) + "\n" for s in [
+    span("1111111111111111", "a", links=[link("2222222222222222")]),
+    span("1111111111111111", "b", links=[link("1111111111111111")]),
+]))
+# Jaeger keeps both copies (flagged as duplicates); their references still resolve.
+jspan = lambda sid, name, refs: {"traceID": T1, "spanID": sid, "operationName": name, "references": refs,
+                                 "startTime": 1000, "duration": 10, "tags": [], "logs": [], "processID": "p1"}
+jref = lambda kind, sid: {"refType": kind, "traceID": T1, "spanID": sid}
+write("jaeger-duplicate-span-links.json", dump({"data": [{
+    "traceID": T1,
+    "spans": [
+        jspan("3333333333333333", "root", []),
+        jspan("1111111111111111", "a", [jref("CHILD_OF", "3333333333333333"), jref("FOLLOWS_FROM", "2222222222222222")]),
+        jspan("1111111111111111", "b", [jref("CHILD_OF", "3333333333333333"), jref("FOLLOWS_FROM", "1111111111111111")]),
+    ],
+    "processes": {"p1": {"serviceName": "svc", "tags": []}},
+}]}))
+
+
+def v04_linked_span(span_id, name, link_to):
+    fields = [("service", mp_str("dd-svc")), ("name", mp_str(name)), ("resource", mp_str(name)),
+              ("trace_id", mp_uint(0x1234)), ("span_id", mp_uint(span_id)), ("parent_id", mp_uint(0)),
+              ("start", mp_int(1_000_000)), ("duration", mp_int(500)), ("error", bytes((0,))),
+              ("span_links", mp_arr(1) + mp_map(2) + mp_str("trace_id") + mp_uint(0x1234)
+               + mp_str("span_id") + mp_uint(link_to))]
+    return mp_map(len(fields)) + b"".join(mp_str(k) + v for k, v in fields)
+
+
+write("dd-v04-duplicate-span-links.msgpack",
+      mp_arr(1) + mp_arr(2) + v04_linked_span(1, "a", 2) + v04_linked_span(1, "b", 1))

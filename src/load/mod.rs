@@ -8,8 +8,11 @@
 pub mod datadog;
 pub mod error;
 pub mod jaeger_json;
+mod json;
 pub mod otlp_json;
+mod parallel;
 pub mod progress;
+mod sink;
 pub mod zipkin_json;
 
 pub use error::{LoadError, LoadErrorKind, located, location_at, offset_of};

@@ -422,6 +422,11 @@ pub enum LinkKind {
     Pointer,
 }
 
+/// The resource attribute naming a span's service (OpenTelemetry semantic conventions).
+pub const SERVICE_NAME_KEY: &str = "service.name";
+/// The service of spans that name none, as the OpenTelemetry SDKs call it.
+pub const UNKNOWN_SERVICE: &str = "unknown_service";
+
 /// The link attribute that carries a Jaeger/OpenTracing reference kind in OTLP (the
 /// OpenTelemetry Jaeger translator writes it, and so does `weft export`).
 pub const REF_TYPE_KEY: &str = "opentracing.ref_type";
@@ -1006,14 +1011,18 @@ impl Dataset {
 
     /// Moves everything from `other` into `self`, remapping symbols, slices and file numbers.
     /// Appending to a blank dataset just takes `other` over (loading one file costs nothing here).
-    pub fn append(&mut self, mut other: Dataset) {
+    pub fn append(&mut self, other: Dataset) {
+        self.append_mapped(other);
+    }
+
+    /// `append`, saying where `other`'s symbols went, for callers that hold keys made of them.
+    pub fn append_mapped(&mut self, mut other: Dataset) -> SymMap {
         if self.is_blank() && !other.resources.is_empty() && !other.scopes.is_empty() {
             std::mem::swap(self, &mut other);
-            return;
+            return SymMap(Vec::new());
         }
-        let syms = self.strings.absorb(&other.strings);
-        // Symbols are dense indices, so a symbol of `other` indexes `syms`.
-        let map = |s: Sym| syms.get(lasso::Key::into_usize(s)).copied().unwrap_or(s);
+        let syms = SymMap(self.strings.absorb(&other.strings));
+        let map = |s: Sym| syms.get(s);
         let map_opt = |s: Option<Sym>| s.map(map);
         let shift = |s: Slice, base: usize| Slice { start: s.start + base as u32, len: s.len };
         let (attr_base, value_base, event_base, link_base) =
@@ -1076,6 +1085,19 @@ impl Dataset {
             ..*s
         }));
         self.files.extend(other.files);
+        syms
+    }
+}
+
+/// Where the symbols of an appended dataset went (`Dataset::append_mapped`).
+#[derive(Debug)]
+pub struct SymMap(Vec<Sym>);
+
+impl SymMap {
+    pub fn get(&self, s: Sym) -> Sym {
+        // Symbols are dense indices, so a symbol of the appended dataset indexes the map; an
+        // empty map is the identity (the dataset was taken over whole).
+        self.0.get(lasso::Key::into_usize(s)).copied().unwrap_or(s)
     }
 }
 

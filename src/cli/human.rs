@@ -2,7 +2,7 @@
 //! report skipped records. All text that came from a trace file passes through `escape_control`.
 
 use crate::index::{Index, SpanIdx};
-use crate::model::{FileInfo, Location, Warning};
+use crate::model::{FileInfo, Warning};
 use crate::text::escape_control;
 
 /// How many skip reasons are shown per file (the counts stay exact).
@@ -25,13 +25,7 @@ pub fn count(n: usize, noun: &str) -> String {
 
 /// `PATH:LINE:COL: message` (or `PATH: byte N: message`), like a compiler message.
 pub fn located(path: &str, w: &Warning) -> String {
-    let path = escape_control(path);
-    let message = escape_control(&w.message);
-    match w.at {
-        Location::Line { line, column } => format!("{path}:{line}:{column}: {message}"),
-        Location::Offset(o) => format!("{path}: byte {o}: {message}"),
-        Location::Unknown => format!("{path}: {message}"),
-    }
+    crate::load::located(path, w.at, &w.message)
 }
 
 /// The first skip reasons of a file, located.
@@ -53,6 +47,7 @@ pub fn utc(ns: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Location;
 
     #[test]
     fn located_reasons_read_like_compiler_messages() {

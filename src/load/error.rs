@@ -11,28 +11,81 @@ pub struct LoadError {
     pub path: String,
     pub format: Option<Format>,
     pub at: Location,
+    pub kind: LoadErrorKind,
     pub message: String,
 }
 
-const CANCELLED: &str = "loading cancelled";
+/// What went wrong, for callers that act on it (a cancelled load is not a failure; a folder's
+/// unreadable file is skipped) without comparing message text. Like serde_json's `Category`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// The file, folder or stdin could not be read.
+    Io,
+    /// The bytes are not well-formed JSON, msgpack, gzip or zstd.
+    Syntax,
+    /// Well-formed, but not traces weft reads (unknown format, empty, no valid record).
+    Content,
+    /// More than weft takes at once (files in one load).
+    Limit,
+    /// Ctrl-C, or the explorer's loading screen was closed.
+    Cancelled,
+}
 
 impl LoadError {
+    /// A problem with what the input holds (`LoadErrorKind::Content`).
     pub fn new(path: &str, format: Option<Format>, at: Location, message: impl Into<String>) -> Self {
-        Self { path: path.to_owned(), format, at, message: message.into() }
+        Self::of_kind(LoadErrorKind::Content, path, format, at, message)
+    }
+
+    pub fn of_kind(
+        kind: LoadErrorKind,
+        path: &str,
+        format: Option<Format>,
+        at: Location,
+        message: impl Into<String>,
+    ) -> Self {
+        Self { path: path.to_owned(), format, at, kind, message: message.into() }
+    }
+
+    /// An input that could not be read.
+    pub fn io(path: &str, err: &std::io::Error) -> Self {
+        Self::of_kind(LoadErrorKind::Io, path, None, Location::Unknown, err.to_string())
+    }
+
+    /// Bytes that are not well-formed in their encoding, at `at`.
+    pub fn syntax(path: &str, format: Option<Format>, at: Location, message: impl Into<String>) -> Self {
+        Self::of_kind(LoadErrorKind::Syntax, path, format, at, message)
     }
 
     /// The load was cancelled (Ctrl-C, or the explorer's loading screen was closed).
     pub fn cancelled(path: &str) -> Self {
-        Self::new(path, None, Location::Unknown, CANCELLED)
+        Self::of_kind(LoadErrorKind::Cancelled, path, None, Location::Unknown, "loading cancelled")
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.message == CANCELLED && self.at == Location::Unknown
+        self.kind == LoadErrorKind::Cancelled
     }
 
-    /// A serde_json error, with its line and column.
+    /// A serde_json error, with its line and column; its category says which kind it is.
     pub fn json(path: &str, format: Format, err: &serde_json::Error) -> Self {
-        Self::new(path, Some(format), json_location(err), json_message(err))
+        let kind = match err.classify() {
+            serde_json::error::Category::Io => LoadErrorKind::Io,
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => LoadErrorKind::Syntax,
+            serde_json::error::Category::Data => LoadErrorKind::Content,
+        };
+        Self::of_kind(kind, path, Some(format), json_location(err), json_message(err))
+    }
+}
+
+/// `PATH:LINE:COL: message`, `PATH: byte N: message` or `PATH: message`, like a compiler
+/// message, with control characters escaped: the one form load errors and file warnings print in.
+pub fn located(path: &str, at: Location, message: &str) -> String {
+    let path = crate::text::escape_control(path);
+    let message = crate::text::escape_control(message);
+    match at {
+        Location::Line { line, column } => format!("{path}:{line}:{column}: {message}"),
+        Location::Offset(o) => format!("{path}: byte {o}: {message}"),
+        Location::Unknown => format!("{path}: {message}"),
     }
 }
 
@@ -57,13 +110,7 @@ pub fn json_message(err: &serde_json::Error) -> String {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = crate::text::escape_control(&self.path);
-        let message = crate::text::escape_control(&self.message);
-        match self.at {
-            Location::Line { line, column } => write!(f, "{path}:{line}:{column}: {message}"),
-            Location::Offset(o) => write!(f, "{path}: byte {o}: {message}"),
-            Location::Unknown => write!(f, "{path}: {message}"),
-        }
+        f.write_str(&located(&self.path, self.at, &self.message))
     }
 }
 
@@ -106,5 +153,16 @@ mod tests {
         assert_eq!(e.to_string(), "t.json:3:7: expected `]`");
         let e = LoadError::new("d.msgpack", None, Location::Offset(12), "truncated\x1b[31m");
         assert_eq!(e.to_string(), "d.msgpack: byte 12: truncated\\x1b[31m");
+    }
+
+    #[test]
+    fn kinds_come_from_the_cause_not_the_message() {
+        assert!(LoadError::cancelled("t.json").is_cancelled());
+        let look_alike = LoadError::new("t.json", None, Location::Unknown, "loading cancelled");
+        assert!(!look_alike.is_cancelled());
+        let syntax = serde_json::from_str::<serde_json::Value>("[1,").unwrap_err();
+        assert_eq!(LoadError::json("t.json", Format::OtlpJson, &syntax).kind, LoadErrorKind::Syntax);
+        let data = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        assert_eq!(LoadError::json("t.json", Format::OtlpJson, &data).kind, LoadErrorKind::Content);
     }
 }

@@ -8,11 +8,14 @@
 pub mod datadog;
 pub mod error;
 pub mod jaeger_json;
+mod json;
 pub mod otlp_json;
+mod parallel;
 pub mod progress;
+mod sink;
 pub mod zipkin_json;
 
-pub use error::{LoadError, location_at, offset_of};
+pub use error::{LoadError, LoadErrorKind, located, location_at, offset_of};
 pub use progress::Progress;
 
 use crate::model::{Dataset, Format, Location};
@@ -81,7 +84,8 @@ fn default_workers() -> usize {
 pub const MAX_FILES: usize = u16::MAX as usize;
 
 fn too_many_files(path: &str) -> LoadError {
-    LoadError::new(
+    LoadError::of_kind(
+        error::LoadErrorKind::Limit,
         path,
         None,
         Location::Unknown,
@@ -143,9 +147,7 @@ pub fn load_paths_with(paths: &[PathBuf], options: &Options) -> Result<Loaded, L
         match source {
             Source::Stdin => {
                 let mut buf = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut buf)
-                    .map_err(|e| LoadError::new("-", None, Location::Unknown, e.to_string()))?;
+                std::io::stdin().read_to_end(&mut buf).map_err(|e| LoadError::io("-", &e))?;
                 progress.add_total(buf.len() as u64);
                 loaded.dataset.append(load_input(&buf, "<stdin>", options.forced, &job)?);
             }
@@ -180,8 +182,7 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .map_err(|e| LoadError::new(&d.display().to_string(), None, Location::Unknown, e.to_string()))?;
+        let entries = std::fs::read_dir(&d).map_err(|e| LoadError::io(&d.display().to_string(), &e))?;
         for entry in entries.flatten() {
             let p = entry.path();
             if entry.file_name().to_string_lossy().starts_with('.') {
@@ -243,7 +244,7 @@ impl std::ops::Deref for FileBytes {
 /// otherwise cost 1 GB of fresh pages plus the copy, ~15% of a load), and the pages go back
 /// as soon as the parse is done.
 fn read_file(path: &Path, name: &str) -> Result<FileBytes, LoadError> {
-    let error = |e: std::io::Error| LoadError::new(name, None, Location::Unknown, e.to_string());
+    let error = |e: std::io::Error| LoadError::io(name, &e);
     let file = std::fs::File::open(path).map_err(error)?;
     let meta = file.metadata().map_err(error)?;
     if meta.is_file() && meta.len() > 0 {
@@ -397,7 +398,12 @@ fn decompress_at_most<'b>(bytes: &'b [u8], path: &str, limit: u64) -> Result<Cow
             return Ok(bytes);
         };
         let corrupt = |e: std::io::Error| {
-            LoadError::new(path, None, Location::Unknown, format!("{kind} data is corrupt or truncated: {e}"))
+            LoadError::syntax(
+                path,
+                None,
+                Location::Unknown,
+                format!("{kind} data is corrupt or truncated: {e}"),
+            )
         };
         let decoder: Box<dyn Read + '_> = if kind == "gzip" {
             Box::new(flate2::read::MultiGzDecoder::new(&bytes[..]))
@@ -408,7 +414,8 @@ fn decompress_at_most<'b>(bytes: &'b [u8], path: &str, limit: u64) -> Result<Cow
         // One byte past the cap tells "exactly at the cap" from "over it".
         decoder.take(limit.saturating_add(1)).read_to_end(&mut out).map_err(corrupt)?;
         if out.len() as u64 > limit {
-            return Err(LoadError::new(
+            return Err(LoadError::of_kind(
+                error::LoadErrorKind::Limit,
                 path,
                 None,
                 Location::Unknown,

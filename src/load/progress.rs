@@ -96,7 +96,7 @@ pub(crate) struct Ticker<'p> {
     released: usize,
     pos: usize,
     spans: usize,
-    /// Everything this ticker (and the ones it took over) added, to take it back with `undo`.
+    /// Everything this ticker added, to take it back with `undo`.
     added_bytes: u64,
     added_spans: u64,
 }
@@ -156,12 +156,6 @@ impl<'p> Ticker<'p> {
 
     pub fn cancelled(&self) -> bool {
         self.progress.is_cancelled()
-    }
-
-    /// Counts what `other` (a chunk merged into this one) added as this ticker's own.
-    pub fn take_over(&mut self, other: &Ticker<'_>) {
-        self.added_bytes += other.added_bytes;
-        self.added_spans += other.added_spans;
     }
 
     /// Takes back everything reported, when the work is thrown away and done again.
@@ -360,8 +354,9 @@ mod tests {
         assert_eq!(p.snapshot(), Snapshot { bytes_done: 50, bytes_total: 100, spans: 5 });
         let mut other = Ticker::new(&p, 60);
         other.step(100, 4);
-        t.take_over(&other);
         t.undo();
+        assert_eq!(p.snapshot(), Snapshot { bytes_done: 40, bytes_total: 100, spans: 4 });
+        other.undo();
         assert_eq!(p.snapshot(), Snapshot { bytes_done: 0, bytes_total: 100, spans: 0 });
         p.cancel();
         assert!(!t.step(70, 5));

@@ -22,15 +22,16 @@
 //!   encoding) and `link.N` = `<traceId>-<spanId>` (gentrace's), which become links.
 //! - Annotations → events; a value `name|attrsJSON|dropped` becomes a named event with attributes.
 
-use super::LoadError;
-use super::jaeger_json::UNKNOWN_SERVICE;
-use super::jaeger_json::wire::{
+use super::json::{
     Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, read_run, scalar, skip_whitespace,
     text_of, value_at,
 };
+use super::parallel::{self, Chunked};
+use super::progress::Ticker;
+use super::{Job, LoadError};
 use crate::model::{
-    Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Slice, Span, SpanId, SpanKind,
-    StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, SERVICE_NAME_KEY, Slice, Span,
+    SpanId, SpanKind, StatusCode, Sym, TraceId, UNKNOWN_SERVICE, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -71,18 +72,18 @@ pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadEr
 }
 
 /// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
-fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
+fn parse_with(input: &[u8], path: &str, job: &Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
     let text = text_of(input, path, FORMAT)?;
     let workers = job.workers_for(input.len());
-    if runs && let Some(plan) = plan(text.as_bytes(), workers) {
-        match parse_chunks(input, text, path, job, &plan) {
-            Chunked::Done(p) => return Ok(p.cx.finish()),
+    if runs && let Some(cuts) = plan(text.as_bytes(), workers) {
+        match parse_chunks(input, text, path, job, &cuts) {
+            Chunked::Done(run) => return Ok(run.p.cx.finish()),
             Chunked::Cancelled => return Err(LoadError::cancelled(path)),
             Chunked::Mismatch => {}
         }
     }
     let mut p = Parser::new(input, path, input.len());
-    let mut ticker = super::progress::Ticker::for_job(job, 0);
+    let mut ticker = Ticker::for_job(job, 0);
     match first_byte(text) {
         Some(b'[') => {
             let items: Vec<&RawValue> =
@@ -117,18 +118,11 @@ fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Res
     Ok(p.cx.finish())
 }
 
-/// Where a top-level array is cut: run `k` reads the elements starting in `cuts[k]..cuts[k + 1]`
-/// (offsets in the text); the last entry is `array_end`, the `]` that closes the array.
-#[derive(Debug, PartialEq)]
-struct Plan {
-    cuts: Vec<usize>,
-    array_end: usize,
-}
-
 /// Decides where to cut a top-level array for `workers` threads, or `None` when it cannot be cut
 /// cheaply (then one thread reads it all). Only the shapes `[span, …]` and `[[span, …], …]`
-/// with nothing but whitespace after the closing `]` are cut.
-fn plan(text: &[u8], workers: usize) -> Option<Plan> {
+/// with nothing but whitespace after the closing `]` are cut. Run `k` reads the elements
+/// starting in `cuts[k]..cuts[k + 1]` (offsets in the text); the last cut is the closing `]`.
+fn plan(text: &[u8], workers: usize) -> Option<Vec<usize>> {
     let open = skip_whitespace(text, 0);
     if text.get(open) != Some(&b'[') {
         return None;
@@ -143,20 +137,8 @@ fn plan(text: &[u8], workers: usize) -> Option<Plan> {
     if text.get(array_end) != Some(&b']') || first >= array_end {
         return None;
     }
-    let per_worker = (array_end - first) / workers.max(1);
-    let mut cuts = vec![first];
-    for k in 1..workers {
-        let target = first.saturating_add(per_worker.saturating_mul(k));
-        let from = target.max(cuts.last().copied().unwrap_or(first) + 1);
-        match element_start_after(text, from, array_end, nested) {
-            Some(cut) => cuts.push(cut),
-            None => break,
-        }
-    }
-    cuts.push(array_end);
-    cuts.dedup();
     // One run is worth it too: it reads records in one pass.
-    (cuts.len() >= 2).then_some(Plan { cuts, array_end })
+    Some(parallel::cuts(first, array_end, workers, |at| element_start_after(text, at, array_end, nested)))
 }
 
 /// Keys that start a span object but not an endpoint or an annotation (whose `{` can also follow
@@ -210,42 +192,45 @@ fn element_start_after(text: &[u8], from: usize, limit: usize, nested: bool) -> 
 #[cfg(test)]
 pub(crate) fn runs_are_used(input: &[u8], workers: usize) -> bool {
     let progress = super::Progress::new();
-    let job = super::Job { workers, min_chunk: 1, progress: &progress, release: None };
+    let job = Job { workers, min_chunk: 1, progress: &progress, release: None };
     let Ok(text) = text_of(input, "t", FORMAT) else { return false };
     plan(text.as_bytes(), workers)
-        .is_some_and(|p| matches!(parse_chunks(input, text, "t", &job, &p), Chunked::Done(..)))
+        .is_some_and(|cuts| matches!(parse_chunks(input, text, "t", &job, &cuts), Chunked::Done(..)))
 }
 
-/// How a parse in runs ended.
-enum Chunked<'a> {
-    Done(Box<Parser<'a>>),
-    Cancelled,
-    /// A run did not end where the next began, or met a syntax error: parse on one thread.
-    Mismatch,
+/// One run of a parallel parse: its parser and the progress it reported.
+struct Run<'a, 'p> {
+    p: Parser<'a>,
+    ticker: Ticker<'p>,
 }
 
-/// What one run produced: its parser and ticker, and whether it ended exactly at its cut
-/// (`None` when the load was cancelled).
-type RunOut<'a, 'p> = Option<(Parser<'a>, super::progress::Ticker<'p>, bool)>;
+impl parallel::Chunk for Run<'_, '_> {
+    fn ticker(&self) -> &Ticker<'_> {
+        &self.ticker
+    }
+    fn absorb(&mut self, next: Self) {
+        self.p.absorb(next.p);
+    }
+}
 
-fn parse_chunks<'a>(
+fn parse_chunks<'a, 'p>(
     input: &'a [u8],
     text: &'a str,
     path: &str,
-    job: &super::Job<'_>,
-    plan: &Plan,
-) -> Chunked<'a> {
+    job: &Job<'p>,
+    cuts: &[usize],
+) -> Chunked<Run<'a, 'p>> {
     // Offsets in `text` are this much past those in `input` (a BOM).
     let base = input.len() - text.len();
-    let cuts = &plan.cuts;
-    let run = |k: usize| -> RunOut<'a, '_> {
+    let array_end = cuts.last().copied().unwrap_or(0);
+    parallel::run_chunks(cuts.len() - 1, job, |k| {
         let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
         // The first run's context takes in all the others, so it is sized for the whole input.
         let share = if k == 0 { input.len() } else { until - from };
         let mut p = Parser::new(input, path, share);
         // The first run also counts what comes before its first element.
-        let mut ticker = super::progress::Ticker::for_job(job, if k == 0 { 0 } else { base + from });
-        let ok = read_run(text, base, from, until, until == plan.array_end, &mut ticker, |pos| {
+        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
+        let ok = read_run(text, base, from, until, until == array_end, &mut ticker, |pos| {
             // Most elements are well-typed spans: read them in one pass, straight into the
             // wire struct. Others (wrong types, a list of traces) are cut out raw first and
             // read as the sequential parse reads them.
@@ -268,38 +253,10 @@ fn parse_chunks<'a>(
             Some((end, p.cx.ds.spans.len()))
         })?;
         // The last run also counts the closing `]` and what follows it.
-        let end = if until == plan.array_end { input.len() } else { base + until };
+        let end = if until == array_end { input.len() } else { base + until };
         ok.then(|| ticker.step(end, p.cx.ds.spans.len()));
-        Some((p, ticker, ok))
-    };
-    let run = &run;
-    let runs = cuts.len() - 1;
-    let outs: Vec<RunOut<'a, '_>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..runs).map(|k| scope.spawn(move || run(k))).collect();
-        let mut outs = vec![run(0)];
-        // A run that panicked is treated like a mismatch: the sequential parse decides.
-        outs.extend(handles.into_iter().map(|h| h.join().ok().flatten()));
-        outs
-    });
-    if job.progress.is_cancelled() {
-        return Chunked::Cancelled;
-    }
-    if outs.len() != runs || !outs.iter().all(|o| o.as_ref().is_some_and(|(_, _, ok)| *ok)) {
-        // Take back what the runs reported, so the sequential pass does not count it twice.
-        outs.iter().flatten().for_each(|(_, ticker, _)| ticker.undo());
-        return Chunked::Mismatch;
-    }
-    let mut merged: Option<Parser<'a>> = None;
-    for (p, ..) in outs.into_iter().flatten() {
-        merged = Some(match merged {
-            None => p,
-            Some(mut first) => {
-                first.absorb(p);
-                first
-            }
-        });
-    }
-    merged.map_or(Chunked::Mismatch, |p| Chunked::Done(Box::new(p)))
+        Some((Run { p, ticker }, ok))
+    })
 }
 
 #[derive(Deserialize)]
@@ -399,37 +356,8 @@ impl<'a> Parser<'a> {
     /// their order, so there is one resource per service, numbered as in a sequential parse.
     fn absorb(&mut self, other: Parser<'a>) {
         let Parser { cx, resources } = other;
-        let mut theirs: Vec<(u32, String)> =
-            resources.iter().map(|(&service, &r)| (r.0, cx.ds.str(service).to_owned())).collect();
-        theirs.sort_unstable_by_key(|&(r, _)| r);
-        // `append` moves their resource `i` (0 is the shared default) to `i + base`.
-        let base = self.cx.ds.resources.len().saturating_sub(1);
-        let first_span = self.cx.ds.spans.len();
-        self.cx.absorb(cx);
-        let mut kept = Vec::new();
-        let mut remap: FxHashMap<u32, ResourceIdx> = FxHashMap::default();
-        for (idx, service) in theirs {
-            let moved = (idx as usize).saturating_add(base);
-            let Some(&resource) = self.cx.ds.resources.get(moved) else { continue };
-            let Some(sym) = self.cx.ds.strings.get(&service) else { continue };
-            let new = match self.resources.get(&sym) {
-                Some(&existing) => existing,
-                None => {
-                    let new = ResourceIdx(u32::try_from(base + 1 + kept.len()).unwrap_or(0));
-                    kept.push(resource);
-                    self.resources.insert(sym, new);
-                    new
-                }
-            };
-            remap.insert(u32::try_from(moved).unwrap_or(u32::MAX), new);
-        }
-        self.cx.ds.resources.truncate(base + 1);
-        self.cx.ds.resources.extend(kept);
-        for span in self.cx.ds.spans.get_mut(first_span..).unwrap_or_default() {
-            if let Some(&r) = remap.get(&span.resource.0) {
-                span.resource = r;
-            }
-        }
+        let appended = self.cx.absorb(cx);
+        appended.share(&mut self.cx.ds, &mut self.resources, resources);
     }
 
     fn add_span(&mut self, raw: &'a RawValue) {
@@ -573,7 +501,7 @@ impl<'a> Parser<'a> {
         if let Some(&r) = self.resources.get(&service) {
             return r;
         }
-        let key = self.cx.sym_str("service.name");
+        let key = self.cx.sym_str(SERVICE_NAME_KEY);
         let attrs = self.cx.ds.add_attrs(&[Attr { key, value: Value::Str(service) }]);
         let r = self.cx.ds.add_resource(attrs);
         self.resources.insert(service, r);

@@ -18,9 +18,10 @@
 mod json;
 mod links;
 mod msgpack;
+mod reader;
 
 use super::progress::{Progress, Ticker};
-use super::{Job, LoadError, location_at};
+use super::{Job, LoadError, location_at, sink};
 use crate::model::{
     Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId,
     SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
@@ -221,7 +222,7 @@ impl<'a> Builder<'a> {
             empty: ds.intern(""),
             resource: ds.intern("dd.span.Resource"),
             span_type: ds.intern("dd.span.type"),
-            service_name: ds.intern("service.name"),
+            service_name: ds.intern(crate::model::SERVICE_NAME_KEY),
             link_kind: ds.intern("link.kind"),
             dd_kind: ds.intern("dd.kind"),
             span_pointer: ds.intern("span-pointer"),
@@ -247,40 +248,9 @@ impl<'a> Builder<'a> {
     /// its spans and arenas, its notes, and its synthetic resources, which become the same
     /// resource as an equal one already here, as in a sequential parse.
     fn absorb(&mut self, other: Builder<'a>) {
-        let Builder { ds, file, resources, ticker, .. } = other;
-        self.ticker.take_over(&ticker);
-        let mut theirs: Vec<(ResourceIdx, [Option<String>; RES_META.len() + 1])> = resources
-            .into_iter()
-            .map(|(key, idx)| (idx, key.map(|s| s.map(|s| ds.str(s).to_owned()))))
-            .collect();
-        theirs.sort_unstable_by_key(|(idx, _)| idx.0);
-        // `append` moves their resource `i` (0 is the shared placeholder) to `i + base`.
-        let base = self.ds.resources.len() - 1;
-        let first_span = self.ds.spans.len();
-        self.ds.append(ds);
-        let mut kept = Vec::new();
-        let mut remap: FxHashMap<u32, ResourceIdx> = FxHashMap::default();
-        for (idx, key) in theirs {
-            let key: ResKey = key.map(|s| s.and_then(|s| self.ds.strings.get(&s)));
-            let Some(&resource) = self.ds.resources.get(idx.0 as usize + base) else { continue };
-            let new = match self.resources.get(&key) {
-                Some(&existing) => existing,
-                None => {
-                    let new = ResourceIdx(u32::try_from(base + 1 + kept.len()).unwrap_or(0));
-                    kept.push(resource);
-                    self.resources.insert(key, new);
-                    new
-                }
-            };
-            remap.insert(idx.0 + base as u32, new);
-        }
-        self.ds.resources.truncate(base + 1);
-        self.ds.resources.extend(kept);
-        for span in self.ds.spans.get_mut(first_span..).unwrap_or_default() {
-            if let Some(&r) = remap.get(&span.resource.0) {
-                span.resource = r;
-            }
-        }
+        let Builder { ds, file, resources, .. } = other;
+        let appended = sink::append(&mut self.ds, ds);
+        appended.share(&mut self.ds, &mut self.resources, resources);
         self.file.skipped += file.skipped;
         self.file.extend_warnings(file.warnings);
     }

@@ -1,0 +1,522 @@
+//! The lenient JSON toolkit the text loaders share (Jaeger, Zipkin): borrowed strings, scalars
+//! read from raw text, ordered maps, array runs cut for threads, and the per-file context
+//! (interning, scopes, warnings and skips located by line:col).
+
+use crate::load::progress::Ticker;
+use crate::load::{LoadError, sink};
+use crate::model::{
+    Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId, Value,
+};
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A JSON string, borrowed from the input unless it contained escapes.
+///
+/// serde's own `Option<Cow<str>>` always copies; this newtype borrows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Str<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Str<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V(PhantomData))
+    }
+}
+
+/// A JSON array kept as raw elements, or a note that the value was not an array (consumed).
+pub(crate) enum RawList<'a> {
+    Items(Vec<&'a RawValue>),
+    NotArray,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawList<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawList<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // No `size_hint` preallocation: the input cannot make us reserve more than it holds.
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<&'a RawValue>()? {
+                    out.push(item);
+                }
+                Ok(RawList::Items(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(RawList::NotArray)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(RawList::NotArray)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(RawList::NotArray)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(RawList::NotArray)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(RawList::NotArray)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(RawList::NotArray)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(RawList::Items(Vec::new()))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A JSON object as its entries in file order (tag maps, process maps).
+pub(crate) struct Entries<'a, V>(pub Vec<(Str<'a>, V)>);
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Entries<'a, T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a, T>(PhantomData<(&'a (), T)>);
+        impl<'de: 'a, 'a, T: Deserialize<'de>> Visitor<'de> for V<'a, T> {
+            type Value = Entries<'a, T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Str<'a>, T>()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+/// A JSON scalar read from its raw text without building a `serde_json::Value`.
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    /// The number's literal text, converted by the caller (int64 vs float64 vs too big).
+    Num(&'a str),
+    Str(Str<'a>),
+    /// An array or object, kept as its JSON text.
+    Json(&'a str),
+}
+
+/// Classifies already-validated raw JSON. Strings without escapes are borrowed.
+pub(crate) fn scalar<'a>(raw: &'a RawValue) -> Scalar<'a> {
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let inner = &text[1..text.len().saturating_sub(1).max(1)];
+            if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+                Scalar::Str(Str(Cow::Borrowed(inner)))
+            } else {
+                // Valid JSON (checked in the first pass), so this only fails on bad surrogates.
+                match serde_json::from_str::<String>(text) {
+                    Ok(s) => Scalar::Str(Str(Cow::Owned(s))),
+                    Err(_) => Scalar::Str(Str(Cow::Borrowed(inner))),
+                }
+            }
+        }
+        Some(b't') => Scalar::Bool(true),
+        Some(b'f') => Scalar::Bool(false),
+        Some(b'n') | None => Scalar::Null,
+        Some(b'[' | b'{') => Scalar::Json(text),
+        Some(_) => Scalar::Num(text),
+    }
+}
+
+pub(crate) fn skip_whitespace(text: &[u8], mut pos: usize) -> usize {
+    while text.get(pos).is_some_and(|b| b.is_ascii_whitespace()) {
+        pos += 1;
+    }
+    pos
+}
+
+/// One JSON value of type `T` at `text[pos..until]` (the end bounds it) and where it ends;
+/// `None` when the text there is not a `T` (or not JSON).
+pub(crate) fn value_at<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    pos: usize,
+    until: usize,
+) -> Option<(T, usize)> {
+    let mut stream = serde_json::Deserializer::from_str(text.get(pos..until)?).into_iter::<T>();
+    let value = stream.next()?.ok()?;
+    Some((value, pos + stream.byte_offset()))
+}
+
+/// Reads the elements of a top-level array from `from` (the start of one) as a sequential
+/// parse does, until the element that ends right before `until`: one run of a file cut for
+/// threads. `read(pos)` reads and loads the element at `pos` and says where it ends and how
+/// many spans are loaded so far (`None`: not well-formed JSON there). Says whether the run
+/// ended exactly at `until` (for the `last` run: at the `]` closing the array), which proves
+/// the cut was an element boundary; `None` when the load was cancelled. `text` starts `base`
+/// bytes into the input (after a BOM); the ticker counts input bytes.
+pub(crate) fn read_run(
+    text: &str,
+    base: usize,
+    from: usize,
+    until: usize,
+    last: bool,
+    ticker: &mut Ticker<'_>,
+    mut read: impl FnMut(usize) -> Option<(usize, usize)>,
+) -> Option<bool> {
+    let bytes = text.as_bytes();
+    let mut pos = from;
+    loop {
+        let Some((end, spans)) = read(pos) else { return Some(false) };
+        pos = skip_whitespace(bytes, end);
+        match bytes.get(pos) {
+            Some(b',') => {
+                pos = skip_whitespace(bytes, pos + 1);
+                if !ticker.step(base + pos.min(until), spans) {
+                    return None;
+                }
+                if pos >= until {
+                    // A comma before the closing `]` is a syntax error.
+                    return Some(pos == until && !last);
+                }
+            }
+            Some(b']') => return Some(last && pos == until),
+            _ => return Some(false),
+        }
+    }
+}
+
+/// Shortens untrusted text quoted in a warning.
+pub(crate) fn preview(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
+/// The input as text (JSON must be UTF-8), without a leading BOM.
+pub(crate) fn text_of<'a>(input: &'a [u8], path: &str, format: Format) -> Result<&'a str, LoadError> {
+    // One SIMD pass (several times faster than std's check on a 1 GB file); std's check,
+    // which says where the bad byte is, runs only when the input is not UTF-8.
+    let text = simdutf8::basic::from_utf8(input).or_else(|_| std::str::from_utf8(input)).map_err(|e| {
+        let at = crate::load::location_at(input, e.valid_up_to());
+        LoadError::new(path, Some(format), at, "invalid UTF-8")
+    })?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+pub(crate) fn first_byte(text: &str) -> Option<u8> {
+    text.bytes().find(|b| !b.is_ascii_whitespace())
+}
+
+/// Input bytes per span, attribute and distinct string: below what Jaeger and Zipkin JSON
+/// exports spend (700–1400, 70–120 and 200–600 bytes in gentrace and the fixtures).
+const BYTES_PER_SPAN: usize = 1024;
+const BYTES_PER_ATTR: usize = 128;
+const BYTES_PER_DISTINCT_STRING: usize = 512;
+/// Zipkin spends fewer bytes on all three (a span is about half a Jaeger one, and every tag
+/// value is a string, numbers too): 696, 70 and 240 bytes in gentrace's files. The first run
+/// of a parallel parse is sized for the whole file, so the others merge into it without
+/// regrowing its arenas while theirs are still alive.
+const ZIPKIN_BYTES_PER_SPAN: usize = 640;
+const ZIPKIN_BYTES_PER_ATTR: usize = 64;
+const ZIPKIN_BYTES_PER_DISTINCT_STRING: usize = 224;
+
+/// Per-file state shared by both loaders.
+pub(crate) struct Ctx<'a> {
+    pub input: &'a [u8],
+    pub ds: Dataset,
+    pub file: FileInfo,
+    /// Scratch for one span's attributes, reused to avoid an allocation per span.
+    pub attrs: Vec<crate::model::Attr>,
+    scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
+    /// The last located offset and its (line, line start): warnings come in file order, so
+    /// each lookup counts newlines only from the previous one.
+    last_line: std::cell::Cell<(usize, usize, usize)>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for a part of `input` about `share` bytes long (a chunk parsed on its own
+    /// thread): its arenas are sized for that part, not for the whole input.
+    pub fn with_share(input: &'a [u8], path: &str, format: Format, share: usize) -> Self {
+        // Size the arenas and the interner from the bytes present (low estimates, so a large
+        // file pays for fewer regrowths without reserving much it will not use).
+        let n = share.min(input.len());
+        let mut ds = Dataset::new();
+        let (per_span, per_attr, per_string) = match format {
+            Format::ZipkinJson => {
+                (ZIPKIN_BYTES_PER_SPAN, ZIPKIN_BYTES_PER_ATTR, ZIPKIN_BYTES_PER_DISTINCT_STRING)
+            }
+            _ => (BYTES_PER_SPAN, BYTES_PER_ATTR, BYTES_PER_DISTINCT_STRING),
+        };
+        ds.spans.reserve(n / per_span);
+        ds.attrs.reserve(n / per_attr);
+        ds.strings = crate::model::Interner::with_capacity(n / per_string, n / 8);
+        Self {
+            input,
+            ds,
+            file: FileInfo::new(path, format),
+            attrs: Vec::new(),
+            scopes: FxHashMap::default(),
+            last_line: std::cell::Cell::new((0, 1, 0)),
+        }
+    }
+
+    pub fn finish(mut self) -> Dataset {
+        self.file.spans = self.ds.spans.len();
+        self.ds.files.push(self.file);
+        self.ds
+    }
+
+    /// Interns text read from the input.
+    pub fn sym(&mut self, s: &Str<'a>) -> Sym {
+        match &s.0 {
+            Cow::Borrowed(b) => self.sym_input(b),
+            Cow::Owned(o) => self.ds.intern(o),
+        }
+    }
+
+    /// Interns text borrowed from the input. No cache of our own in front: the interner's
+    /// front cache already answers the strings that repeat without hashing them, and a
+    /// second hash of every unique value (most attribute values) cost more than it saved.
+    #[inline]
+    pub fn sym_input(&mut self, s: &'a str) -> Sym {
+        self.ds.intern(s)
+    }
+
+    /// Interns other text (constants, text unescaped or decoded into a temporary).
+    pub fn sym_str(&mut self, s: &str) -> Sym {
+        self.ds.intern(s)
+    }
+
+    /// A scalar that is not a string, as a typed value. `float` forces numbers to doubles.
+    pub fn plain_value(&mut self, sc: Scalar<'a>, float: bool) -> Value {
+        match sc {
+            Scalar::Null => Value::Empty,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Num(t) => number(t, float).unwrap_or_else(|| Value::Str(self.sym_input(t))),
+            Scalar::Str(s) => Value::Str(self.sym(&s)),
+            Scalar::Json(t) => Value::Str(self.sym_input(t)),
+        }
+    }
+
+    /// µs start and duration → ns start and end, checked; an overflow is clamped to the end
+    /// of time with a warning at `span_at` rather than wrapped.
+    pub fn times_us(&mut self, start_us: Option<u64>, duration_us: Option<u64>, span_at: &str) -> (u64, u64) {
+        let start_us = start_us.unwrap_or(0);
+        let start = start_us.checked_mul(1000);
+        let end = start_us.checked_add(duration_us.unwrap_or(0)).and_then(|e| e.checked_mul(1000));
+        match (start, end) {
+            (Some(s), Some(e)) => (s, e),
+            _ => {
+                let at = self.location_of(span_at);
+                self.file.warn(at, "start time or duration overflows nanoseconds since 1970; clamped");
+                let s = start.unwrap_or(u64::MAX);
+                (s, end.unwrap_or(u64::MAX))
+            }
+        }
+    }
+
+    /// Takes in the context of the next part of the file, parsed on another thread (parts
+    /// are absorbed in file order): its spans and arenas, its notes, and its scopes, which
+    /// become the same scope as an equal one already here, as in a sequential parse. Says where
+    /// the part went, for the caller's own shared entries.
+    pub fn absorb(&mut self, other: Ctx<'a>) -> sink::Appended {
+        let Ctx { ds, file, scopes, .. } = other;
+        let appended = sink::append(&mut self.ds, ds);
+        appended.share(&mut self.ds, &mut self.scopes, scopes);
+        self.file.skipped += file.skipped;
+        self.file.extend_warnings(file.warnings);
+        appended
+    }
+
+    /// A scope for (name, version), one per distinct pair; the default scope without a name.
+    pub fn scope(&mut self, name: Option<Sym>, version: Option<Sym>) -> ScopeIdx {
+        let Some(name) = name else { return ScopeIdx::default() };
+        if let Some(&s) = self.scopes.get(&(name, version)) {
+            return s;
+        }
+        let idx = self.ds.add_scope(Scope { name: Some(name), version, attrs: Default::default() });
+        self.scopes.insert((name, version), idx);
+        idx
+    }
+
+    /// False once the file keeps no more warnings of either kind; finding a line:col costs a
+    /// scan, so it is skipped for warnings that would be dropped.
+    fn wants_location(&self) -> bool {
+        self.file.keeps(true) || self.file.keeps(false)
+    }
+
+    /// Where `part` (borrowed from the input) starts.
+    pub fn location_of(&self, part: &str) -> Location {
+        if !self.wants_location() {
+            return Location::Unknown;
+        }
+        self.locate(crate::load::offset_of(self.input, part))
+    }
+
+    /// Line and column of a byte offset, as `load::location_at` computes them.
+    fn locate(&self, offset: usize) -> Location {
+        let offset = offset.min(self.input.len());
+        let (from, mut line, mut line_start) = match self.last_line.get() {
+            (at, line, start) if at <= offset => (at, line, start),
+            _ => (0, 1, 0),
+        };
+        for nl in memchr::memchr_iter(b'\n', &self.input[from..offset]) {
+            line += 1;
+            line_start = from + nl + 1;
+        }
+        self.last_line.set((offset, line, line_start));
+        Location::Line { line, column: offset - line_start + 1 }
+    }
+
+    /// Where a parsed string starts, or where `fallback` (borrowed from the input) starts when
+    /// the string was unescaped into a copy.
+    pub fn location_of_str(&self, s: &Str<'a>, fallback: &str) -> Location {
+        if !self.wants_location() {
+            return Location::Unknown;
+        }
+        match &s.0 {
+            // The string sits inside its quotes; point at the opening quote.
+            Cow::Borrowed(b) => self.locate(crate::load::offset_of(self.input, b).saturating_sub(1)),
+            Cow::Owned(_) => self.location_of(fallback),
+        }
+    }
+
+    /// The file position of a serde error raised while parsing `raw` (borrowed from the input).
+    pub fn error_location(&self, raw: &str, err: &serde_json::Error) -> Location {
+        if !self.wants_location() {
+            return Location::Unknown;
+        }
+        let base = crate::load::offset_of(self.input, raw);
+        let mut line_start = 0;
+        if err.line() > 1 {
+            for (i, nl) in memchr::memchr_iter(b'\n', raw.as_bytes()).enumerate() {
+                line_start = nl + 1;
+                if i + 2 >= err.line() {
+                    break;
+                }
+            }
+        }
+        let within = (line_start + err.column().saturating_sub(1)).min(raw.len());
+        self.locate(base.saturating_add(within))
+    }
+
+    /// Parses a required trace id; on failure records the span as skipped and returns `None`.
+    pub fn trace_id(&mut self, s: Option<&Str<'a>>, field: &str, span_at: &str) -> Option<TraceId> {
+        let res = s.ok_or(IdError::Empty).and_then(|s| TraceId::from_hex(s));
+        match res {
+            Ok(id) if !id.is_zero() => Some(id),
+            other => {
+                self.skip_bad_id(s, field, other.err(), span_at);
+                None
+            }
+        }
+    }
+
+    /// Parses a required span id; on failure records the span as skipped and returns `None`.
+    pub fn span_id(&mut self, s: Option<&Str<'a>>, field: &str, span_at: &str) -> Option<SpanId> {
+        let res = s.ok_or(IdError::Empty).and_then(|s| SpanId::from_hex(s));
+        match res {
+            Ok(id) if !id.is_zero() => Some(id),
+            other => {
+                self.skip_bad_id(s, field, other.err(), span_at);
+                None
+            }
+        }
+    }
+
+    fn skip_bad_id(&mut self, s: Option<&Str<'a>>, field: &str, err: Option<IdError>, span_at: &str) {
+        let (at, msg) = match (s, err) {
+            (None, _) => (self.location_of(span_at), format!("span skipped: missing {field}")),
+            (Some(s), Some(e)) => (
+                self.location_of_str(s, span_at),
+                format!("span skipped: bad {field} \"{}\": {e}", preview(s)),
+            ),
+            (Some(s), None) => (self.location_of_str(s, span_at), format!("span skipped: {field} is zero")),
+        };
+        self.file.skip(at, msg);
+    }
+}
+
+/// Span fields that OTel's Jaeger and Zipkin exporters write as tags (FORMATS.md §2.5, §3.3).
+#[derive(Default)]
+pub(crate) struct OtelTags {
+    pub status: Option<StatusCode>,
+    pub status_message: Option<Sym>,
+    pub trace_state: Option<Sym>,
+    scope_name: Option<Sym>,
+    scope_version: Option<Sym>,
+    library_name: Option<Sym>,
+    library_version: Option<Sym>,
+}
+
+impl OtelTags {
+    /// Takes the tag if it is one of these (`value` is its interned `text`); false otherwise.
+    pub fn take(&mut self, key: &str, value: Sym, text: &str) -> bool {
+        let slot = match key {
+            "otel.status_code" => {
+                self.status = Some(if text.eq_ignore_ascii_case("ERROR") {
+                    StatusCode::Error
+                } else if text.eq_ignore_ascii_case("OK") {
+                    StatusCode::Ok
+                } else {
+                    StatusCode::Unset
+                });
+                return true;
+            }
+            "otel.status_description" => &mut self.status_message,
+            "w3c.tracestate" => &mut self.trace_state,
+            "otel.scope.name" => &mut self.scope_name,
+            "otel.scope.version" => &mut self.scope_version,
+            "otel.library.name" => &mut self.library_name,
+            "otel.library.version" => &mut self.library_version,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+
+    /// The scope these tags name (`otel.scope.*`, else the older `otel.library.*`).
+    pub fn scope(&self, cx: &mut Ctx<'_>) -> ScopeIdx {
+        cx.scope(self.scope_name.or(self.library_name), self.scope_version.or(self.library_version))
+    }
+}
+
+/// A JSON number literal as an int (when it is one and fits) or a double.
+pub(crate) fn number(text: &str, float: bool) -> Option<Value> {
+    if !float && let Ok(n) = text.parse::<i64>() {
+        return Some(Value::Int(n));
+    }
+    // Integers beyond i64 keep their exact digits as text rather than lose precision.
+    if !float && !text.contains(['.', 'e', 'E']) {
+        return None;
+    }
+    text.parse::<f64>().ok().map(Value::Double)
+}

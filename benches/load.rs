@@ -110,3 +110,22 @@ fn index_build(bencher: Bencher, n: usize) {
         .with_inputs(|| load_slice(&input, "bench.json", &Options::default()).expect("generated input loads"))
         .bench_values(Index::build);
 }
+
+/// `Index::extend` by the last 1,000 spans (10 traces, with their links into and out of what is
+/// loaded) onto an index of the others: the cost of one live batch, against `index_build`.
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn index_extend_1k(bencher: Bencher, n: usize) {
+    let (loaded, batch) = spans(n).split_at(n - 1_000);
+    let (loaded, batch) = (common::otlp_json(loaded, false), common::otlp_json(batch, false));
+    bencher
+        .with_inputs(|| {
+            let load = |input: &[u8]| {
+                load_slice(input, "bench.json", &Options::default()).expect("generated input loads")
+            };
+            (Index::build(load(&loaded)), load(&batch))
+        })
+        .bench_values(|(mut index, batch)| {
+            index.extend(batch);
+            index
+        });
+}

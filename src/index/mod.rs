@@ -7,7 +7,12 @@
 //! repaired (and flagged) while building, and links are never walked transitively here.
 
 pub mod critical_path;
+mod extend;
 pub mod flow;
+mod lists;
+
+pub use extend::Growth;
+use lists::Lists;
 
 use crate::model::{Dataset, Link, LinkKind, Span, SpanId, Sym, TraceId};
 use rustc_hash::FxHashMap;
@@ -95,41 +100,6 @@ pub struct TraceLink {
     pub out: u32,
     /// Links from `other`'s spans into this trace.
     pub r#in: u32,
-}
-
-/// Compressed adjacency lists: the items of node `i` are `items[starts[i]..starts[i + 1]]`.
-#[derive(Debug, Default)]
-struct Csr<T> {
-    starts: Vec<u32>,
-    items: Vec<T>,
-}
-
-impl<T: Copy + Default> Csr<T> {
-    /// Builds from (node, item) pairs in one counting pass; items keep their input order.
-    fn from_pairs(nodes: usize, pairs: impl Iterator<Item = (usize, T)> + Clone) -> Self {
-        let mut starts = vec![0u32; nodes + 1];
-        for (n, _) in pairs.clone() {
-            starts[n + 1] += 1;
-        }
-        for i in 0..nodes {
-            starts[i + 1] += starts[i];
-        }
-        let mut fill = starts.clone();
-        let mut items = vec![T::default(); starts[nodes] as usize];
-        for (n, item) in pairs {
-            items[fill[n] as usize] = item;
-            fill[n] += 1;
-        }
-        Self { starts, items }
-    }
-
-    fn get(&self, i: usize) -> &[T] {
-        &self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
-    }
-
-    fn get_mut(&mut self, i: usize) -> &mut [T] {
-        &mut self.items[self.starts[i] as usize..self.starts[i + 1] as usize]
-    }
 }
 
 impl Default for SpanIdx {
@@ -223,14 +193,19 @@ pub struct Index {
     span_trace: Vec<TraceIdx>,
     parent: Vec<u32>,
     flags: Vec<u8>,
-    children: Csr<SpanIdx>,
+    children: Lists<SpanIdx>,
     /// Every trace's spans in waterfall (depth-first, siblings by start) order, trace after trace.
     order: Vec<SpanIdx>,
     depth: Vec<u16>,
     link_source: Vec<SpanIdx>,
     link_target: Vec<LinkTarget>,
-    links_in: Csr<LinkIdx>,
-    trace_links: Csr<TraceLinkSlot>,
+    links_in: Lists<LinkIdx>,
+    trace_links: Lists<TraceLinkSlot>,
+    /// Ids more than one span carries, with every span that carries them (rare): `extend`
+    /// applies the build's rules for duplicates and Zipkin shared pairs to a group that grows.
+    groups: Groups,
+    /// What is waiting for spans not loaded yet; made by the first `extend`.
+    waiting: Option<Box<extend::Waiting>>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -244,16 +219,17 @@ impl Index {
         data.tile_links();
         let n = data.spans.len();
         // The two passes over every span are independent; on a large load they run side by side.
-        let ((traces_unsorted, span_trace_tmp), (by_id, mut parent, mut flags)) = if n >= PARALLEL_SPANS {
-            std::thread::scope(|scope| {
-                let groups = scope.spawn(|| group_traces(&data.spans));
-                let parents = resolve_parents(&data.spans);
-                // `group_traces` cannot panic on any input; should the thread fail anyway, redo it here.
-                (groups.join().unwrap_or_else(|_| group_traces(&data.spans)), parents)
-            })
-        } else {
-            (group_traces(&data.spans), resolve_parents(&data.spans))
-        };
+        let ((traces_unsorted, span_trace_tmp), (by_id, mut parent, mut flags, groups)) =
+            if n >= PARALLEL_SPANS {
+                std::thread::scope(|scope| {
+                    let groups = scope.spawn(|| group_traces(&data.spans));
+                    let parents = resolve_parents(&data.spans);
+                    // `group_traces` cannot panic on any input; should the thread fail anyway, redo it here.
+                    (groups.join().unwrap_or_else(|_| group_traces(&data.spans)), parents)
+                })
+            } else {
+                (group_traces(&data.spans), resolve_parents(&data.spans))
+            };
         break_cycles(&mut parent, &mut flags);
 
         // Order traces by start time (then id) so every listing is chronological and stable.
@@ -289,7 +265,7 @@ impl Index {
             )
         };
         let (link_source, link_target) = links;
-        let links_in = Csr::from_pairs(
+        let links_in = Lists::from_pairs(
             n,
             link_target.iter().enumerate().filter_map(|(l, t)| match t {
                 LinkTarget::Span(s) => Some((s.get(), LinkIdx(l as u32))),
@@ -322,7 +298,7 @@ impl Index {
         let slots = pairs.iter().flat_map(|&((lo, hi), (up, down))| {
             [(lo as usize, TraceLinkSlot(hi, up, down)), (hi as usize, TraceLinkSlot(lo, down, up))]
         });
-        let mut trace_links = Csr::from_pairs(traces.len(), slots);
+        let mut trace_links = Lists::from_pairs(traces.len(), slots);
         for t in 0..traces.len() {
             trace_links.get_mut(t).sort_unstable_by_key(|s| s.0);
         }
@@ -342,6 +318,8 @@ impl Index {
             link_target,
             links_in,
             trace_links,
+            groups,
+            waiting: None,
         }
     }
 
@@ -351,9 +329,6 @@ impl Index {
         fn vec<T>(v: &Vec<T>) -> usize {
             v.capacity() * size_of::<T>()
         }
-        fn csr<T>(c: &Csr<T>) -> usize {
-            vec(&c.starts) + vec(&c.items)
-        }
         // hashbrown maps: a control byte plus the entry per bucket.
         let map = |cap: usize, entry: usize| cap * (entry + 1);
         vec(&self.traces)
@@ -362,13 +337,13 @@ impl Index {
             + vec(&self.span_trace)
             + vec(&self.parent)
             + vec(&self.flags)
-            + csr(&self.children)
+            + self.children.heap_bytes()
             + vec(&self.order)
             + vec(&self.depth)
             + vec(&self.link_source)
             + vec(&self.link_target)
-            + csr(&self.links_in)
-            + csr(&self.trace_links)
+            + self.links_in.heap_bytes()
+            + self.trace_links.heap_bytes()
     }
 
     // ---- spans ----
@@ -494,9 +469,9 @@ fn build_tree(
     span_trace: &[TraceIdx],
     trace_order: &[u32],
     traces_unsorted: &[(TraceId, u64)],
-) -> (Csr<SpanIdx>, Vec<SpanIdx>, Vec<u16>, Vec<TraceInfo>) {
+) -> (Lists<SpanIdx>, Vec<SpanIdx>, Vec<u16>, Vec<TraceInfo>) {
     let n = data.spans.len();
-    let mut children = Csr::from_pairs(
+    let mut children = Lists::from_pairs(
         n,
         (0..n).filter(|&i| parent[i] != NO_PARENT).map(|i| (parent[i] as usize, SpanIdx(i as u32))),
     );
@@ -506,7 +481,7 @@ fn build_tree(
     }
 
     // Roots per trace, earliest first: these start each trace's depth-first walk.
-    let mut roots = Csr::from_pairs(
+    let mut roots = Lists::from_pairs(
         trace_order.len(),
         (0..n).filter(|&i| parent[i] == NO_PARENT).map(|i| (span_trace[i].get(), SpanIdx(i as u32))),
     );
@@ -517,11 +492,41 @@ fn build_tree(
     let mut order = Vec::with_capacity(n);
     let mut depth = vec![0u16; n];
     let mut traces = Vec::with_capacity(trace_order.len());
-    let mut stack: Vec<(SpanIdx, u16)> = Vec::new();
     for (t, &old) in trace_order.iter().enumerate() {
+        let mut info = TraceInfo::empty(traces_unsorted[old as usize].0);
+        info.walk(data, &children, roots.get(t), &mut order, &mut depth);
+        traces.push(info);
+    }
+    (children, order, depth, traces)
+}
+
+impl TraceInfo {
+    fn empty(id: TraceId) -> Self {
+        Self {
+            id,
+            start: 0,
+            end: 0,
+            spans: 0,
+            errors: 0,
+            root: SpanIdx::default(),
+            links_out: 0,
+            links_in: 0,
+            rows: 0..0,
+        }
+    }
+
+    /// Lays the trace's waterfall out at the end of `order` by a depth-first walk from `roots`
+    /// (earliest first), setting depths, and sums up its spans, errors and bounds.
+    fn walk(
+        &mut self,
+        data: &Dataset,
+        children: &Lists<SpanIdx>,
+        roots: &[SpanIdx],
+        order: &mut Vec<SpanIdx>,
+        depth: &mut [u16],
+    ) {
         let first = order.len() as u32;
-        let trace_roots = roots.get(t);
-        stack.extend(trace_roots.iter().rev().map(|&r| (r, 0u16)));
+        let mut stack: Vec<(SpanIdx, u16)> = roots.iter().rev().map(|&r| (r, 0u16)).collect();
         let (mut start, mut end, mut errors) = (u64::MAX, 0u64, 0u32);
         while let Some((s, d)) = stack.pop() {
             order.push(s);
@@ -533,19 +538,13 @@ fn build_tree(
             let next = d.saturating_add(1);
             stack.extend(children.get(s.get()).iter().rev().map(|&c| (c, next)));
         }
-        traces.push(TraceInfo {
-            id: traces_unsorted[old as usize].0,
-            start: if start == u64::MAX { 0 } else { start },
-            end,
-            spans: order.len() as u32 - first,
-            errors,
-            root: trace_roots.first().copied().unwrap_or_default(),
-            links_out: 0,
-            links_in: 0,
-            rows: first..order.len() as u32,
-        });
+        self.start = if start == u64::MAX { 0 } else { start };
+        self.end = end;
+        self.spans = order.len() as u32 - first;
+        self.errors = errors;
+        self.root = roots.first().copied().unwrap_or_default();
+        self.rows = first..order.len() as u32;
     }
-    (children, order, depth, traces)
 }
 
 /// Each link's source span and what its target resolves to.
@@ -562,16 +561,25 @@ fn resolve_links(
     for (i, span) in data.spans.iter().enumerate() {
         for link in data.links_of(span.links) {
             link_source.push(SpanIdx(i as u32));
-            link_target.push(if link.kind == LinkKind::Pointer {
-                LinkTarget::Pointer
-            } else if let Some(t) = by_id.get(&data.spans, link.trace_id, link.span_id) {
-                LinkTarget::Span(t)
-            } else {
-                LinkTarget::Missing { trace: by_trace.get(&link.trace_id).copied() }
-            });
+            link_target.push(resolve_link(data, by_id, by_trace, link));
         }
     }
     (link_source, link_target)
+}
+
+fn resolve_link(
+    data: &Dataset,
+    by_id: &IdMap,
+    by_trace: &FxHashMap<TraceId, TraceIdx>,
+    link: &Link,
+) -> LinkTarget {
+    if link.kind == LinkKind::Pointer {
+        LinkTarget::Pointer
+    } else if let Some(t) = by_id.get(&data.spans, link.trace_id, link.span_id) {
+        LinkTarget::Span(t)
+    } else {
+        LinkTarget::Missing { trace: by_trace.get(&link.trace_id).copied() }
+    }
 }
 
 fn group_traces(spans: &[Span]) -> (Vec<(TraceId, u64)>, Vec<u32>) {
@@ -594,15 +602,14 @@ fn group_traces(spans: &[Span]) -> (Vec<(TraceId, u64)>, Vec<u32>) {
 
 /// Maps ids to spans and each span to its parent. A Zipkin shared (server) half takes over its id
 /// for lookups, so children nest under it, and gets its client twin as parent.
-fn resolve_parents(spans: &[Span]) -> (IdMap, Vec<u32>, Vec<u8>) {
-    use crate::model::span_flags::SHARED;
+fn resolve_parents(spans: &[Span]) -> (IdMap, Vec<u32>, Vec<u8>, Groups) {
     let n = spans.len();
     let mut by_id = IdMap::with_capacity(n);
     let mut parent = vec![NO_PARENT; n];
     let mut flags = vec![0u8; n];
     let mut twin = vec![NO_PARENT; n];
     // Ids seen more than once, with every span that carries them (duplicates are rare).
-    let mut groups: FxHashMap<(TraceId, SpanId), Vec<u32>> = FxHashMap::default();
+    let mut groups = Groups::default();
     for (i, s) in spans.iter().enumerate() {
         let key = (s.trace_id, s.span_id);
         if let Some(first) = by_id.insert_new(spans, i as u32) {
@@ -610,43 +617,94 @@ fn resolve_parents(spans: &[Span]) -> (IdMap, Vec<u32>, Vec<u8>) {
         }
     }
     for members in groups.values() {
+        let roles = Roles::of(spans, members);
+        if roles.answerer != members[0] {
+            by_id.replace(spans, roles.answerer);
+        }
+        for &m in members {
+            if let Some(client) = roles.twin(spans, m) {
+                twin[m as usize] = client;
+            } else if roles.is_duplicate(spans, m) {
+                flags[m as usize] |= index_flags::DUPLICATE_ID;
+            }
+        }
+    }
+    for i in 0..n {
+        let twin_of = |s: u32| Some(twin[s as usize]).filter(|&t| t != NO_PARENT);
+        match parent_ref(spans, &by_id, i as u32, twin_of) {
+            ParentRef::Root => {}
+            ParentRef::Parent(p) => parent[i] = p,
+            ParentRef::CycleCut => flags[i] |= index_flags::CYCLE_CUT,
+            ParentRef::Orphan => flags[i] |= index_flags::ORPHAN,
+        }
+    }
+    (by_id, parent, flags, groups)
+}
+
+/// Where a span's parent link goes before cycles are looked for.
+enum ParentRef {
+    Root,
+    Parent(u32),
+    /// It names itself (or its own server twin) as parent: shown as a root, flagged.
+    CycleCut,
+    /// Its parent id is not loaded: shown as a root, flagged.
+    Orphan,
+}
+
+/// Span `i`'s parent: the client a shared half nests under (`twin_of`), else the span its parent
+/// id answers to.
+fn parent_ref(spans: &[Span], by_id: &IdMap, i: u32, twin_of: impl Fn(u32) -> Option<u32>) -> ParentRef {
+    if let Some(client) = twin_of(i) {
+        return ParentRef::Parent(client);
+    }
+    let s = &spans[i as usize];
+    if s.parent_id.is_zero() {
+        return ParentRef::Root;
+    }
+    match by_id.get(spans, s.trace_id, s.parent_id) {
+        Some(p) if p.0 == i => ParentRef::CycleCut,
+        // A client whose parent id is its own shared id would point at its server twin: that is
+        // the same pair backwards, so treat it as a root.
+        Some(p) if twin_of(p.0) == Some(i) => ParentRef::CycleCut,
+        Some(p) => ParentRef::Parent(p.0),
+        None => ParentRef::Orphan,
+    }
+}
+
+/// Spans sharing one id, by (trace, span id), each group in load order.
+type Groups = FxHashMap<(TraceId, SpanId), Vec<u32>>;
+
+/// What each span of a group sharing one id is. A Zipkin shared pair (or a client with several
+/// server halves): the servers nest under the client, and the first server answers for the id so
+/// children nest under it. Otherwise the first span answers and the others are duplicates.
+struct Roles {
+    answerer: u32,
+    /// The client the group's shared (server) halves nest under, when there is one.
+    client: Option<u32>,
+}
+
+impl Roles {
+    fn of(spans: &[Span], members: &[u32]) -> Self {
+        use crate::model::span_flags::SHARED;
         let client = members.iter().copied().find(|&m| !spans[m as usize].has_flag(SHARED));
-        let first_server = members.iter().copied().find(|&m| spans[m as usize].has_flag(SHARED));
-        match (client, first_server) {
-            // Zipkin shared pair (or a client with several server halves): servers nest under the
-            // client and the first server answers for the id, so children nest under it.
-            (Some(client), Some(server)) => {
-                by_id.replace(spans, server);
-                for &m in members {
-                    if spans[m as usize].has_flag(SHARED) {
-                        twin[m as usize] = client;
-                    } else if m != client {
-                        flags[m as usize] |= index_flags::DUPLICATE_ID;
-                    }
-                }
-            }
-            _ => {
-                for &m in &members[1..] {
-                    flags[m as usize] |= index_flags::DUPLICATE_ID;
-                }
-            }
+        let server = members.iter().copied().find(|&m| spans[m as usize].has_flag(SHARED));
+        match (client, server) {
+            (Some(client), Some(server)) => Self { answerer: server, client: Some(client) },
+            _ => Self { answerer: members[0], client: None },
         }
     }
-    for (i, s) in spans.iter().enumerate() {
-        if twin[i] != NO_PARENT {
-            parent[i] = twin[i];
-        } else if !s.parent_id.is_zero() {
-            match by_id.get(spans, s.trace_id, s.parent_id) {
-                Some(p) if p.get() == i => flags[i] |= index_flags::CYCLE_CUT,
-                // A client whose parent id is its own shared id would point at its server twin:
-                // that is the same pair backwards, so treat it as a root.
-                Some(p) if twin[p.get()] == i as u32 => flags[i] |= index_flags::CYCLE_CUT,
-                Some(p) => parent[i] = p.0,
-                None => flags[i] |= index_flags::ORPHAN,
-            }
+
+    /// The client that shared half `m` nests under, if `m` is one.
+    fn twin(&self, spans: &[Span], m: u32) -> Option<u32> {
+        self.client.filter(|_| spans[m as usize].has_flag(crate::model::span_flags::SHARED))
+    }
+
+    fn is_duplicate(&self, spans: &[Span], m: u32) -> bool {
+        match self.client {
+            Some(client) => m != client && self.twin(spans, m).is_none(),
+            None => m != self.answerer,
         }
     }
-    (by_id, parent, flags)
 }
 
 /// Cuts every parent cycle so each span reaches a root. Each span is walked once: states are

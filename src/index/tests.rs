@@ -250,3 +250,127 @@ fn the_explorer_compacts_only_large_string_sets() {
     assert_eq!(large.data.str(sym), value);
     assert!(!large.data.strings.is_cold(large.data.strings.get("payload").unwrap()), "keys stay plain");
 }
+
+// ---- Index::extend ----
+
+/// A trace's spans from logical ids: parents are earlier spans of the trace (or an id that never
+/// arrives), links name any span or trace (some never loaded), some ids come twice (a retry) or
+/// as a Zipkin shared pair.
+fn arb_growing() -> impl Strategy<Value = Vec<S>> {
+    let span =
+        (0u128..3, 1u64..10, 0u64..10, 0u64..50, prop::collection::vec((0u128..4, 1u64..12), 0..3), 0u8..10);
+    prop::collection::vec(span, 1..40).prop_map(|raw| {
+        let mut out = Vec::new();
+        for (t, id, parent, start, links, extra) in raw {
+            let parent = match parent {
+                0 => 0,
+                9 => 999,
+                p if p < id => p,
+                _ => 0,
+            };
+            let mut x = S {
+                t: t + 1,
+                id,
+                parent,
+                start,
+                links: links.iter().map(|&(t, s)| (t + 1, s)).collect(),
+                flags: 0,
+            };
+            out.push(x.clone());
+            match extra {
+                0 => out.push(S { start: start + 1, ..x.clone() }),
+                1 => {
+                    x.flags = span_flags::SHARED;
+                    x.start += 2;
+                    out.push(x);
+                }
+                _ => {}
+            }
+        }
+        out
+    })
+}
+
+/// Everything the index answers, by span and link index (the same in both indexes: spans keep
+/// their load order) and by trace id (traces are numbered differently).
+fn answers(index: &Index) -> Vec<String> {
+    let tid = |t: TraceIdx| index.trace(t).id;
+    let target = |l: LinkIdx| match index.link_target(l) {
+        LinkTarget::Missing { trace } => format!("missing in {:?}", trace.map(tid)),
+        other => format!("{other:?}"),
+    };
+    let mut out: Vec<String> = (0..index.span_count() as u32)
+        .map(SpanIdx)
+        .map(|s| {
+            format!(
+                "span {s:?} trace {} parent {:?} depth {} flags {} children {:?} in {:?}",
+                tid(index.trace_of(s)),
+                index.parent(s),
+                index.depth(s),
+                index.index_flags(s),
+                index.children(s),
+                index.links_in(s)
+            )
+        })
+        .collect();
+    out.extend(index.links().map(|l| format!("link {l:?} from {:?} to {}", index.link_source(l), target(l))));
+    let mut traces: Vec<String> = (0..index.traces().len() as u32)
+        .map(TraceIdx)
+        .map(|t| {
+            let info = index.trace(t);
+            let mut linked: Vec<_> = index.linked_traces(t).map(|x| (tid(x.other), x.out, x.r#in)).collect();
+            linked.sort();
+            format!(
+                "trace {} {}..{} spans {} errors {} out {} in {} root {:?} rows {:?} linked {linked:?}",
+                info.id,
+                info.start,
+                info.end,
+                info.spans,
+                info.errors,
+                info.links_out,
+                info.links_in,
+                info.root,
+                index.trace_spans(t)
+            )
+        })
+        .collect();
+    traces.sort();
+    out.extend(traces);
+    out
+}
+
+proptest! {
+    #[test]
+    fn extending_batch_by_batch_answers_as_building_everything_at_once(
+        spans in arb_growing(),
+        order in prop::collection::vec(any::<u32>(), 80),
+        cuts in prop::collection::vec(any::<u8>(), 0..4),
+    ) {
+        // Arrival order: shuffled, then cut into batches.
+        let mut keyed: Vec<(u32, S)> = spans.into_iter().zip(order).map(|(s, k)| (k, s)).collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        let spans: Vec<S> = keyed.into_iter().map(|(_, s)| s).collect();
+        let mut bounds: Vec<usize> = cuts.iter().map(|&c| c as usize * spans.len() / 256).collect();
+        bounds.push(spans.len());
+        bounds.sort_unstable();
+        let whole = Index::build(dataset(&spans));
+        let mut grown = Index::build(dataset(&spans[..bounds[0]]));
+        for pair in bounds.windows(2) {
+            grown.extend(dataset(&spans[pair[0]..pair[1]]));
+        }
+        prop_assert_eq!(answers(&grown), answers(&whole));
+    }
+}
+
+#[test]
+fn extend_reports_new_and_touched_traces_and_bound_links() {
+    let mut index = Index::build(dataset(&[S { links: vec![(2, 5)], ..s(1, 1, 0, 10) }]));
+    assert_eq!(index.link_target(LinkIdx(0)), LinkTarget::Missing { trace: None });
+    let growth = index.extend(dataset(&[s(1, 2, 1, 11), s(2, 5, 0, 5)]));
+    assert_eq!(growth, Growth { new_traces: 1..2, touched: vec![TraceIdx(0), TraceIdx(1)], bound_links: 1 });
+    assert_eq!(index.link_target(LinkIdx(0)), LinkTarget::Span(idx(&index, 2, 5)));
+    assert_eq!(index.links_in(idx(&index, 2, 5)), &[LinkIdx(0)]);
+    assert_eq!(index.children(idx(&index, 1, 1)), &[idx(&index, 1, 2)]);
+    // Trace 2 started earlier but arrived later: it is numbered after trace 1.
+    assert_eq!(index.trace(TraceIdx(1)).id, TraceId(2));
+}

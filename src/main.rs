@@ -9,12 +9,13 @@ use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
+use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
 use weft::cli::{Cli, Command, export, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
-use weft::tui::{self, OpenAt, Session, Waited};
+use weft::tui::{self, Session, Waited};
 
 const EXIT_OK: u8 = 0;
 const EXIT_LOAD: u8 = 1;

@@ -341,7 +341,7 @@ fn a_slow_load_shows_the_loading_screen_and_each_cancel_key_stops_it() {
     }
     for (key, name) in [(&b"\x03"[..], "Ctrl-C"), (b"q", "q"), (b"\x1b", "Esc")] {
         let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "600000")]);
-        s.wait_for_text("Ctrl-C or q to cancel");
+        s.wait_for_text(&weft::ui::loading::hint(false));
         s.wait_for_text(&format!("loading {FIXTURE}"));
         // Every byte is parsed before the hook holds the load: the phase is indexing.
         s.wait_for_text("indexing");
@@ -369,10 +369,10 @@ fn after_the_loading_screen_the_explorer_opens_in_the_same_screen() {
         return;
     }
     let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "1500")]);
-    s.wait_for_text("Ctrl-C or q to cancel");
+    s.wait_for_text(&weft::ui::loading::hint(false));
     s.wait_for_text("weft · 3 traces");
     s.wait_for_text("consume batch");
-    assert!(!s.screen_text().contains("Ctrl-C or q to cancel"), "the loading screen is gone");
+    assert!(!s.screen_text().contains(&weft::ui::loading::hint(false)), "the loading screen is gone");
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
     assert_restored(&s);
@@ -392,7 +392,7 @@ fn an_error_after_the_loading_screen_prints_after_the_terminal_is_restored() {
     std::fs::write(dir.path().join("notes.txt"), "not a trace\n").expect("write");
     let folder = dir.path().to_str().expect("utf-8 temp path");
     let mut s = Session::start_env(&[folder], &[("WEFT_DEBUG_SLOW_LOAD", "1000")]);
-    s.wait_for_text("Ctrl-C or q to cancel");
+    s.wait_for_text(&weft::ui::loading::hint(false));
     assert_eq!(s.wait_exit(), 1);
     assert_restored(&s);
     let text = s.screen_text();

@@ -12,12 +12,11 @@ mod invariants;
 use assert_cmd::Command;
 use ratatui::{Terminal, backend::TestBackend};
 use std::path::{Path, PathBuf};
-use weft::app::App;
 use weft::app::action::Action;
+use weft::app::{App, Effect, OpenAt};
 use weft::index::{Index, TraceIdx, index_flags};
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format, Location, SpanId, Value, span_flags};
-use weft::tui::OpenAt;
 
 #[path = "common/alloc.rs"]
 mod common_alloc;
@@ -253,7 +252,13 @@ fn draw_every_trace(index: &Index, what: &str) {
             app.update(Action::GoBack);
             // `y`: the ids go to the terminal inside an OSC 52 sequence, so they must be plain.
             app.update(Action::CopyIds);
-            let clip = app.clipboard.take().unwrap_or_else(|| panic!("{what}: y copied nothing"));
+            let clip = std::mem::take(&mut app.effects)
+                .into_iter()
+                .find_map(|e| match e {
+                    Effect::Copy(text) => Some(text),
+                    Effect::BuildHaystack(_) => None,
+                })
+                .unwrap_or_else(|| panic!("{what}: y copied nothing"));
             assert!(!clip.chars().any(is_terminal_unsafe), "{what}: clipboard {clip:?}");
             app.update(Action::ShowLinkedTraces);
             check(&app, &mut terminal);

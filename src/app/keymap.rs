@@ -30,6 +30,8 @@ pub enum Context {
     Stitch,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
+    /// The loading screen, before the explorer opens (`tui::wait_for_load`).
+    Loading,
 }
 
 impl Context {
@@ -46,6 +48,7 @@ impl Context {
         Context::Flow,
         Context::Stitch,
         Context::Input,
+        Context::Loading,
     ];
 
     pub fn title(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Context {
             Context::Flow => "Linked traces",
             Context::Stitch => "Stitched timeline",
             Context::Input => "Typing a search or filter",
+            Context::Loading => "Loading screen",
         }
     }
 }
@@ -477,6 +481,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(C::Input, &[Key::new(K::Down)], Action::NextMatch, "next", "next match (or row)", Hint::Low),
     bind(C::Input, &[Key::new(K::Up)], Action::PrevMatch, "prev", "previous match (or row)", Hint::Low),
+    // The loading screen: quitting there cancels the load.
+    bind(
+        C::Loading,
+        &[Key::ctrl('c'), Key::ch('q'), Key::new(K::Esc)],
+        Action::Quit,
+        "cancel",
+        "cancel the load and quit (again: quit without waiting for the load to stop)",
+        Hint::Always,
+    ),
 ];
 
 /// Mouse behaviour, listed after the keys in the help overlay and the README.
@@ -503,6 +516,11 @@ pub fn binding_for(ctx: Context, key: Key) -> Option<&'static Binding> {
 /// The first key bound to `action` in `ctx` (tests press keys from the table, not literals).
 pub fn key_for(ctx: Context, action: Action) -> Option<Key> {
     BINDINGS.iter().find(|b| b.ctx == ctx && b.action == action).and_then(|b| b.keys.first().copied())
+}
+
+/// `j/↓`: every key bound to `action` in `ctx`, for texts outside the footer that name them.
+pub fn keys_label_for(ctx: Context, action: Action) -> String {
+    bindings_in(ctx).filter(|b| b.action == action).map(Binding::keys_label).collect::<Vec<_>>().join("/")
 }
 
 /// The bindings of one context, in table order.
@@ -599,6 +617,19 @@ mod tests {
     }
 
     #[test]
+    fn the_loading_screen_quits_on_ctrl_c_q_and_esc_only() {
+        let quits = |key| lookup(&[Context::Loading], key) == Some(Action::Quit);
+        assert!(quits(Key::ctrl('c')));
+        assert!(quits(Key::ch('q')));
+        assert!(quits(Key::new(KeyCode::Esc)));
+        assert!(!quits(Key::ch('c')), "plain c");
+        assert!(!quits(Key::ctrl('q')), "Ctrl-q");
+        assert!(!quits(Key::ch('Q')), "Q");
+        assert!(!quits(Key::ch('j')));
+        assert_eq!(keys_label_for(Context::Loading, Action::Quit), "Ctrl-C/q/Esc");
+    }
+
+    #[test]
     fn forward_is_never_ctrl_i_which_is_tab() {
         for b in BINDINGS.iter().filter(|b| b.action == Action::GoForward) {
             assert!(!b.keys.contains(&Key::ctrl('i')));
@@ -630,6 +661,18 @@ mod tests {
         assert_eq!(Key::alt(KeyCode::Right).label(), "Alt-→");
         assert_eq!(Key::new(KeyCode::BackTab).label(), "Shift-Tab");
         assert_eq!(Key::ch(' ').label(), "Space");
+    }
+
+    #[test]
+    fn help_has_a_section_per_context_and_every_binding() {
+        let lines = help_lines();
+        for &ctx in Context::ALL {
+            assert!(lines.contains(&HelpLine::Section(ctx.title())), "no {ctx:?} section");
+        }
+        for b in BINDINGS {
+            let entry = HelpLine::Entry { keys: b.keys_label(), desc: b.desc };
+            assert!(lines.contains(&entry), "help lacks {entry:?}");
+        }
     }
 
     #[test]

@@ -245,17 +245,19 @@ pub fn wait_for_load<T>(
         }
         match event::read().context("reading terminal input")? {
             Event::Key(ev) => {
-                let quit = Key::from_event(&ev).and_then(|k| keymap::lookup(&[Context::Loading], k));
-                if quit != Some(Action::Quit) {
-                    continue;
+                let Some(key) = Key::from_event(&ev) else { continue };
+                for key in keymap::as_typed(&[Context::Loading], key) {
+                    if keymap::lookup(&[Context::Loading], key) != Some(Action::Quit) {
+                        continue;
+                    }
+                    if cancelling {
+                        session.finish()?;
+                        return Ok(Waited::Cancelled { stopped: false });
+                    }
+                    progress.cancel();
+                    cancelling = true;
+                    last_draw = None;
                 }
-                if cancelling {
-                    session.finish()?;
-                    return Ok(Waited::Cancelled { stopped: false });
-                }
-                progress.cancel();
-                cancelling = true;
-                last_draw = None;
             }
             // Redraw at once at the new size.
             Event::Resize(..) => last_draw = None,

@@ -207,6 +207,25 @@ fn list_first_with_several_traces_then_open_and_ctrl_c() {
     assert!(!s.parser.screen().alternate_screen());
 }
 
+/// Esc pressed quickly before a key reaches weft as the bytes of Alt with that key (`\x1bT`); an
+/// Alt key with no binding of its own is both presses: here Esc ends the search and T opens the
+/// stitched timeline.
+#[test]
+fn esc_then_a_key_sent_together_does_both() {
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER]);
+    s.wait_for_text("consume batch");
+    s.send(b"/batch\r");
+    s.wait_for("the kept search in the footer", |s| s.row(ROWS - 1).contains("/batch"));
+    s.send(b"\x1bT");
+    s.wait_for_text("stitched timeline · ");
+    s.wait_for("the search cleared by Esc", |s| !s.row(ROWS - 1).contains("/batch"));
+    // And back out: Esc, then j moving down the trace (Alt-j is bound nowhere either).
+    s.send(b"\x1bj");
+    s.wait_for("the timeline closed", |s| !s.screen_text().contains("stitched timeline"));
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
 #[test]
 fn resize_redraws_at_once_and_too_small_says_so() {
     let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER]);
@@ -339,7 +358,8 @@ fn a_slow_load_shows_the_loading_screen_and_each_cancel_key_stops_it() {
     if !slow_load_hook_available() {
         return;
     }
-    for (key, name) in [(&b"\x03"[..], "Ctrl-C"), (b"q", "q"), (b"\x1b", "Esc")] {
+    // `\x1bj` is Esc then j, quickly: the Esc cancels.
+    for (key, name) in [(&b"\x03"[..], "Ctrl-C"), (b"q", "q"), (b"\x1b", "Esc"), (b"\x1bj", "Esc j")] {
         let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "600000")]);
         s.wait_for_text(&weft::ui::loading::hint(false));
         s.wait_for_text(&format!("loading {FIXTURE}"));

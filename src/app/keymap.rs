@@ -508,6 +508,20 @@ pub fn lookup(contexts: &[Context], key: Key) -> Option<Action> {
     contexts.iter().find_map(|&ctx| binding_for(ctx, key).map(|b| b.action))
 }
 
+/// The keys that `key` stands for in `contexts`: itself, or, for an Alt key that none of them
+/// binds, `Esc` and then the key without Alt. A terminal sends Esc pressed quickly before a key
+/// the way it sends Alt with that key (`\x1bT` is both Esc,T and Alt-T), so a key that would
+/// otherwise be lost is read as the two presses a person most likely made.
+pub fn as_typed(contexts: &[Context], key: Key) -> impl Iterator<Item = Key> {
+    let split = key.mods.contains(KeyModifiers::ALT) && lookup(contexts, key).is_none();
+    let (first, second) = if split {
+        (Key::new(KeyCode::Esc), Some(Key { code: key.code, mods: key.mods - KeyModifiers::ALT }))
+    } else {
+        (key, None)
+    };
+    std::iter::once(first).chain(second)
+}
+
 /// The binding for `key` in exactly `ctx`.
 pub fn binding_for(ctx: Context, key: Key) -> Option<&'static Binding> {
     BINDINGS.iter().find(|b| b.ctx == ctx && b.keys.contains(&key))
@@ -627,6 +641,23 @@ mod tests {
         assert!(!quits(Key::ch('Q')), "Q");
         assert!(!quits(Key::ch('j')));
         assert_eq!(keys_label_for(Context::Loading, Action::Quit), "Ctrl-C/q/Esc");
+    }
+
+    #[test]
+    fn an_alt_key_bound_nowhere_is_esc_then_the_key() {
+        let typed = |contexts: &[Context], key| as_typed(contexts, key).collect::<Vec<_>>();
+        let esc = Key::new(KeyCode::Esc);
+        let alt_t = Key { code: KeyCode::Char('T'), mods: KeyModifiers::ALT };
+        assert_eq!(typed(&[Context::Trace, Context::Global], alt_t), [esc, Key::ch('T')]);
+        let ctrl_alt_c = Key { code: KeyCode::Char('c'), mods: KeyModifiers::ALT | KeyModifiers::CONTROL };
+        assert_eq!(typed(&[Context::Loading], ctrl_alt_c), [esc, Key::ctrl('c')]);
+        // Alt keys with a binding of their own stay themselves; other keys are never split.
+        let alt_left = Key::alt(KeyCode::Left);
+        assert_eq!(typed(&[Context::Waterfall, Context::Global], alt_left), [alt_left]);
+        assert_eq!(typed(&[Context::Global], Key::ch('x')), [Key::ch('x')]);
+        assert_eq!(typed(&[Context::Global], Key::ctrl('x')), [Key::ctrl('x')]);
+        // Only the contexts given count: typing a search binds no Alt key.
+        assert_eq!(typed(&[Context::Input], alt_left), [esc, Key::new(KeyCode::Left)]);
     }
 
     #[test]

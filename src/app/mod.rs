@@ -260,8 +260,16 @@ impl<'a> App<'a> {
         }
     }
 
-    /// A key press: looked up in the binding table, or typed into a search being edited.
+    /// A key press: looked up in the binding table, or typed into a search being edited. An Alt
+    /// key bound nowhere here is taken as Esc and then the key (`keymap::as_typed`).
     pub fn handle_key(&mut self, key: Key) {
+        for key in keymap::as_typed(&self.contexts(), key) {
+            self.press(key);
+        }
+    }
+
+    /// One key, as `handle_key` hands it on.
+    fn press(&mut self, key: Key) {
         self.status = None;
         let contexts = self.contexts();
         if let Some(action) = keymap::lookup(&contexts, key) {

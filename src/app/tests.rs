@@ -627,3 +627,38 @@ fn a_search_waiting_when_the_worker_stops_runs_synchronously() {
     assert!(!app.haystacks_pending());
     assert_eq!(app.trace_view().expect("open").search.matches.len(), 11);
 }
+
+#[test]
+fn an_unbound_alt_key_is_esc_then_the_key_in_every_context() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let alt = |c| Key { code: KeyCode::Char(c), mods: KeyModifiers::ALT };
+    let index = testdata::links_index();
+    // Help open: Esc closes it, T opens the stitched timeline.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Global, Action::ToggleHelp);
+    app.handle_key(alt('T'));
+    assert!(matches!(app.overlay, Overlay::Stitch(_)), "{:?}", app.overlay);
+    // Typing a search: Esc clears it, n then has no search to go to.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "batch");
+    app.handle_key(alt('n'));
+    let tv = app.trace_view().expect("a trace");
+    assert!(!tv.search.is_active(), "the search was cleared");
+    assert_eq!(app.status.as_deref(), Some("no search; press / to search"));
+    // Details pane: Esc returns to the waterfall, j moves down it.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    let before = app.trace_view().expect("a trace").selected;
+    app.handle_key(alt('j'));
+    let tv = app.trace_view().expect("a trace");
+    assert_eq!(tv.focus, Pane::Waterfall);
+    assert_eq!(tv.selected, before + 1);
+    // A bound Alt key is itself: Alt-← goes back, not up.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Links, Action::JumpToLink);
+    assert_eq!(current_trace(&app), Some(P1));
+    app.handle_key(Key::alt(KeyCode::Left));
+    assert_eq!(current_trace(&app), Some(CONSUMER));
+}

@@ -314,6 +314,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         C::Trace,
+        &[Key::ch('Y')],
+        Action::CopySpanJson,
+        "copy JSON",
+        "copy the selected span as JSON: ids, times, attributes, events, links",
+        Hint::None,
+    ),
+    bind(
+        C::Trace,
         &[Key::ch('T')],
         Action::ShowStitchedTimeline,
         "timeline",

@@ -4,6 +4,7 @@
 //! state changes. `ui::render` only reads an `App`.
 
 pub mod action;
+pub mod copy;
 pub mod critical;
 pub mod detail;
 pub mod flow;
@@ -329,6 +330,7 @@ impl<'a> App<'a> {
             Action::ShowLinkedTraces => self.show_linked_traces(),
             Action::ShowStitchedTimeline => self.show_stitched_timeline(),
             Action::CopyIds => self.copy_ids(),
+            Action::CopySpanJson => self.copy_span_json(),
             Action::ToggleCriticalPath => self.toggle_critical(false),
             Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
@@ -893,6 +895,24 @@ impl<'a> App<'a> {
             "copied {what} ids {}… {span_id} (OSC 52: terminal may not support it)",
             trace_id.short(8)
         ));
+    }
+
+    /// `Y`: the selected span as one JSON object (`copy::span_json`), handed to `tui` for the
+    /// clipboard; the footer says how long it is, and whether it had to be cut to fit.
+    fn copy_span_json(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let s = tv.selected_span(index);
+        let (text, fit) = copy::span_json(index, s, copy::CLIPBOARD_MAX);
+        let id = index.span(s).span_id;
+        let kib = copy::CLIPBOARD_MAX / 1024;
+        let how = match fit {
+            copy::Fit::Whole => format!("{} bytes", text.len()),
+            copy::Fit::ValuesCut => format!("values cut to {} bytes to fit {kib} KiB", copy::CUT_VALUES_AT),
+            copy::Fit::TextCut => format!("cut at {kib} KiB: not valid JSON"),
+        };
+        self.status = Some(format!("copied span {id} as JSON ({how}; OSC 52: terminal may not support it)"));
+        self.effects.push(Effect::Copy(text));
     }
 
     /// `T`: the open trace and its directly linked traces on one time axis, built here so

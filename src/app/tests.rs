@@ -662,3 +662,27 @@ fn an_unbound_alt_key_is_esc_then_the_key_in_every_context() {
     app.handle_key(Key::alt(KeyCode::Left));
     assert_eq!(current_trace(&app), Some(CONSUMER));
 }
+
+#[test]
+fn shift_y_copies_the_selected_span_as_json_and_says_when_it_was_cut() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::CopySpanJson);
+    let text = copied(&app).expect("copied");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["span_id"], BATCH.to_string());
+    assert_eq!(v["trace_id"], CONSUMER.to_string());
+    let status = app.status.clone().expect("a confirmation");
+    assert!(status.contains(&format!("as JSON ({} bytes;", text.len())), "{status}");
+    // The Links tab does not change what Y copies: the span, not a link's far end.
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Trace, Action::CopySpanJson);
+    assert_eq!(copied(&app), Some(text));
+
+    let index = testdata::long_value_index(200_000);
+    let mut app = open_at(&index, P1, testdata::P1_ROOT);
+    press(&mut app, Context::Trace, Action::CopySpanJson);
+    assert!(copied(&app).expect("copied").len() <= copy::CLIPBOARD_MAX);
+    let status = app.status.clone().expect("a confirmation");
+    assert!(status.contains("values cut to 1024 bytes to fit 64 KiB"), "{status}");
+}

@@ -75,6 +75,7 @@ pub fn load_index_walk(data: &[u8], draw: bool) {
                 Action::ShowValue,
                 Action::GoBack,
                 Action::CopyIds,
+                Action::CopySpanJson,
                 Action::ShowLinkedTraces,
             ] {
                 app.update(action);

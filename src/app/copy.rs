@@ -21,9 +21,14 @@ pub enum Fit {
     TextCut,
 }
 
-/// Span `s` as one line of JSON of at most `max` bytes, and how it was made to fit.
+/// Span `s` as one line of JSON of at most `max` bytes, with no raw control character, and how it
+/// was made to fit.
 pub fn span_json(index: &Index, s: SpanIdx, max: usize) -> (String, Fit) {
-    let json = |max_text| serde_json::to_string(&JsonSpan { index, span: s, max_text }).unwrap_or_default();
+    // Escaped so that pasting it into a terminal cannot drive the terminal either.
+    let json = |max_text| {
+        let text = serde_json::to_string(&JsonSpan { index, span: s, max_text }).unwrap_or_default();
+        crate::text::json_terminal_safe(&text).into_owned()
+    };
     let whole = json(usize::MAX);
     if whole.len() <= max {
         return (whole, Fit::Whole);

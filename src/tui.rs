@@ -184,7 +184,8 @@ const LOADING_POLL: Duration = Duration::from_millis(20);
 /// `progress::SHOW_AFTER` of `started`; otherwise starts a `Session` and draws the loading
 /// screen (`ui::loading`) about ten times a second until it ends. The keys bound to `Quit` in
 /// `Context::Loading` (Ctrl-C, `q`, Esc) cancel the load (`progress.cancel()`) and wait for the
-/// thread to stop; pressing one again gives up waiting. `paths` name the inputs, as given on the command line.
+/// thread to stop; pressing one again gives up waiting. `paths` name the inputs, as given on the
+/// command line.
 pub fn wait_for_load<T>(
     rx: &Receiver<T>,
     progress: &Progress,

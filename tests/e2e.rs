@@ -226,6 +226,26 @@ fn esc_then_a_key_sent_together_does_both() {
     assert_eq!(s.wait_exit(), 0);
 }
 
+/// `Y` puts the selected span on the clipboard as JSON: an OSC 52 sequence whose base64 decodes to
+/// one JSON object for that span, and a confirmation in the footer.
+#[test]
+fn shift_y_sends_the_span_as_json_through_osc_52() {
+    use base64::Engine as _;
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER, "--span", "c1"]);
+    s.wait_for_text("consume batch");
+    s.send(b"Y");
+    s.wait_for_text("as JSON (");
+    let start = s.raw.windows(7).position(|w| w == b"\x1b]52;c;").expect("an OSC 52 sequence") + 7;
+    let len = s.raw[start..].iter().position(|&b| b == 0x07).expect("the sequence ends");
+    let json = base64::engine::general_purpose::STANDARD.decode(&s.raw[start..start + len]).expect("base64");
+    let v: serde_json::Value = serde_json::from_slice(&json).expect("one JSON object");
+    assert_eq!(v["trace_id"], CONSUMER);
+    assert_eq!(v["span_id"], "00000000000000c1");
+    assert_eq!(v["links"].as_array().map(Vec::len), Some(3), "{v}");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
 #[test]
 fn resize_redraws_at_once_and_too_small_says_so() {
     let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER]);

@@ -383,7 +383,7 @@ impl<'a> App<'a> {
         match &mut self.overlay {
             Overlay::None => {}
             Overlay::Help { .. } | Overlay::Value { .. } => {
-                self.overlay = Overlay::None;
+                self.go_up();
                 return;
             }
             Overlay::Picker { rows, sel, scroll, .. } => {
@@ -396,7 +396,7 @@ impl<'a> App<'a> {
                         self.jump_to_selected_link();
                     }
                 } else {
-                    self.overlay = Overlay::None;
+                    self.go_up();
                 }
                 return;
             }
@@ -412,7 +412,7 @@ impl<'a> App<'a> {
                         }
                     }
                 } else if !areas.flow(fv.rows.len()).contains(at) {
-                    self.overlay = Overlay::None;
+                    self.go_up();
                 }
                 return;
             }

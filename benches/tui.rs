@@ -16,12 +16,12 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::LazyLock;
 use weft::app::App;
+use weft::app::OpenAt;
 use weft::app::action::Action;
 use weft::app::keymap::Key;
 use weft::app::search::Haystack;
 use weft::index::{Index, LinkTarget, SpanIdx};
 use weft::load::{Options, load_slice};
-use weft::tui::OpenAt;
 
 fn main() {
     divan::main();
@@ -128,8 +128,8 @@ fn search_keystroke(bencher: Bencher, case: &str) {
             let mut app = app_at(from);
             if case == "first_char_async" {
                 app.build_haystacks_in_background(20_000);
-                assert_eq!(app.haystack_requests.len(), 1, "opening the trace asked for its text");
-                app.haystack_requests.clear();
+                assert_eq!(app.effects.len(), 1, "opening the trace asked for its text");
+                app.effects.clear();
             }
             app.update(Action::StartSearch);
             if case == "next_char" {

@@ -9,12 +9,13 @@ use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
 use clap::{CommandFactory, Parser, error::ErrorKind};
+use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
-use weft::cli::{Cli, Command, export, graph, human, info, links, tree};
+use weft::cli::{Cli, Command, export, generate, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
-use weft::tui::{self, OpenAt, Session, Waited};
+use weft::tui::{self, Session, Waited};
 
 const EXIT_OK: u8 = 0;
 const EXIT_LOAD: u8 = 1;
@@ -155,6 +156,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             export::write(&mut w, &index, &traces)?;
             w.flush()?;
             Ok(())
+        }
+        Some(Command::Completions(args)) => with_stdout(|w| generate::write_completions(w, args.shell)),
+        Some(Command::Man(args)) => {
+            let page = generate::man_page(args.command.as_deref())?;
+            with_stdout(|w| page.render(w))
         }
         None => {
             if !cli.paths.is_empty() && io::stdout().is_terminal() {

@@ -162,6 +162,17 @@ pub enum StatusCode {
     Error,
 }
 
+impl StatusCode {
+    /// `unset`, `ok`, `error`: how the details pane and the JSON outputs name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unset => "unset",
+            Self::Ok => "ok",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// A typed attribute value. Strings are interned; arrays and maps point into the arenas.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {

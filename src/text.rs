@@ -34,9 +34,38 @@ pub fn escape_control(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON text with the characters `escape_control` would escape written as `\uXXXX` instead: the
+/// same JSON value, but safe to paste into a terminal. serde_json already escapes C0 controls;
+/// DEL, C1 controls and bidi overrides it writes as they are (they can only be inside strings).
+pub fn json_terminal_safe(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_unsafe) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            // Every unsafe character is in the Basic Multilingual Plane: one \u escape each.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_its_value_without_raw_controls() {
+        let value = "a\u{7f}b\u{9b}c\u{202e}d\x1be";
+        let json = serde_json::to_string(value).expect("a string");
+        let safe = json_terminal_safe(&json);
+        assert_eq!(safe, r#""a\u007fb\u009bc\u202ed\u001be""#);
+        assert_eq!(serde_json::from_str::<String>(&safe).expect("still JSON"), value);
+        assert!(matches!(json_terminal_safe(r#"{"k":"注文"}"#), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn escapes_ansi_osc_and_bidi() {

@@ -8,17 +8,17 @@
 //! session shows the loading screen (`wait_for_load`) and then the explorer, without leaving the
 //! alternate screen in between.
 
-use crate::app::App;
-use crate::app::keymap::Key;
+use crate::app::action::Action;
+use crate::app::keymap::{self, Context, Key};
 use crate::app::search::Haystack;
-use crate::index::{Index, SpanIdx, TraceIdx};
+use crate::app::{App, Effect, OpenAt};
+use crate::index::{Index, TraceIdx};
 use crate::load::progress::{Progress, SHOW_AFTER};
 use crate::ui::loading::LoadingState;
 use anyhow::Context as _;
 use base64::Engine as _;
 use ratatui::crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
-    MouseButton, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
 };
 use ratatui::crossterm::execute;
 use std::io::{Write, stdout};
@@ -31,21 +31,11 @@ pub fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text))
 }
 
-/// Writes a pending clipboard request, if the last event made one.
-fn flush_clipboard(app: &mut App<'_>) -> anyhow::Result<()> {
-    if let Some(text) = app.clipboard.take() {
-        let mut out = stdout().lock();
-        out.write_all(osc52(&text).as_bytes()).context("writing to the clipboard")?;
-        out.flush().context("writing to the clipboard")?;
-    }
-    Ok(())
-}
-
-/// Where the explorer opens: the trace list, or a trace with (optionally) a span selected.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OpenAt {
-    pub trace: Option<TraceIdx>,
-    pub span: Option<SpanIdx>,
+/// Puts `text` on the clipboard.
+fn copy_to_clipboard(text: &str) -> anyhow::Result<()> {
+    let mut out = stdout().lock();
+    out.write_all(osc52(text).as_bytes()).context("writing to the clipboard")?;
+    out.flush().context("writing to the clipboard")
 }
 
 /// Runs the interactive explorer until the user quits. Restores the terminal on every exit path.
@@ -192,9 +182,10 @@ const LOADING_POLL: Duration = Duration::from_millis(20);
 
 /// Waits for the load that sends its result on `rx`. Shows nothing if it ends within
 /// `progress::SHOW_AFTER` of `started`; otherwise starts a `Session` and draws the loading
-/// screen (`ui::loading`) about ten times a second until it ends. Ctrl-C, `q` or Esc there
-/// cancel the load (`progress.cancel()`) and wait for the thread to stop; pressing one again
-/// gives up waiting. `paths` name the inputs, as given on the command line.
+/// screen (`ui::loading`) about ten times a second until it ends. The keys bound to `Quit` in
+/// `Context::Loading` (Ctrl-C, `q`, Esc) cancel the load (`progress.cancel()`) and wait for the
+/// thread to stop; pressing one again gives up waiting. `paths` name the inputs, as given on the
+/// command line.
 pub fn wait_for_load<T>(
     rx: &Receiver<T>,
     progress: &Progress,
@@ -254,32 +245,25 @@ pub fn wait_for_load<T>(
             continue;
         }
         match event::read().context("reading terminal input")? {
-            Event::Key(ev) if is_cancel_key(&ev) => {
-                if cancelling {
-                    session.finish()?;
-                    return Ok(Waited::Cancelled { stopped: false });
+            Event::Key(ev) => {
+                let Some(key) = Key::from_event(&ev) else { continue };
+                for key in keymap::as_typed(&[Context::Loading], key) {
+                    if keymap::lookup(&[Context::Loading], key) != Some(Action::Quit) {
+                        continue;
+                    }
+                    if cancelling {
+                        session.finish()?;
+                        return Ok(Waited::Cancelled { stopped: false });
+                    }
+                    progress.cancel();
+                    cancelling = true;
+                    last_draw = None;
                 }
-                progress.cancel();
-                cancelling = true;
-                last_draw = None;
             }
             // Redraw at once at the new size.
             Event::Resize(..) => last_draw = None,
             _ => {}
         }
-    }
-}
-
-/// Ctrl-C, `q` or Esc: the keys that quit the explorer also cancel the load.
-fn is_cancel_key(ev: &KeyEvent) -> bool {
-    if ev.kind != KeyEventKind::Press {
-        return false;
-    }
-    match ev.code {
-        KeyCode::Char('c') => ev.modifiers.contains(KeyModifiers::CONTROL),
-        KeyCode::Char('q') => ev.modifiers.difference(KeyModifiers::SHIFT).is_empty(),
-        KeyCode::Esc => true,
-        _ => false,
     }
 }
 
@@ -347,14 +331,24 @@ fn haystack_worker(index: &Index, requests: &Receiver<TraceIdx>, results: &Sende
     }
 }
 
-/// Sends the app's haystack requests to the worker; if it is gone, the app builds them itself.
-fn flush_haystack_requests(app: &mut App<'_>, worker: &mut Worker<'_, '_>) {
-    for t in std::mem::take(&mut app.haystack_requests) {
-        if !worker.send(t) {
-            app.stop_building_in_background();
-            return;
+/// Does what the app asked for, in order: clipboard writes, and haystack requests for the
+/// worker (if it is gone, the app builds them itself from then on). After quitting, only the
+/// clipboard: a build nobody will search would hold up the exit.
+fn run_effects(app: &mut App<'_>, worker: &mut Worker<'_, '_>) -> anyhow::Result<()> {
+    for effect in std::mem::take(&mut app.effects) {
+        match effect {
+            Effect::Copy(text) => copy_to_clipboard(&text)?,
+            // Once the worker is found gone, `stop_building_in_background` has cleared what was
+            // pending: the requests still in hand are dropped.
+            Effect::BuildHaystack(t) if !app.quit && app.haystacks_pending() => {
+                if !worker.send(t) {
+                    app.stop_building_in_background();
+                }
+            }
+            Effect::BuildHaystack(_) => {}
         }
     }
+    Ok(())
 }
 
 /// The next terminal event. While a haystack is being built, input is polled with a short
@@ -397,7 +391,7 @@ fn event_loop(
     app.resize(size.width, size.height);
     let no_color = crate::ui::theme::no_color_requested();
     while !app.quit {
-        flush_haystack_requests(app, worker);
+        run_effects(app, worker)?;
         writing(|| {
             terminal.draw(|frame| {
                 crate::ui::render(frame, app);
@@ -424,30 +418,13 @@ fn event_loop(
             Event::Resize(w, h) => app.resize(w, h),
             _ => {}
         }
-        flush_clipboard(app)?;
     }
-    Ok(())
+    // A copy asked for by the last key still goes out.
+    run_effects(app, worker)
 }
 
 #[cfg(test)]
 mod tests {
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
-    #[test]
-    fn ctrl_c_q_and_esc_cancel_a_load_and_other_keys_do_not() {
-        let key = |code, mods| KeyEvent::new(code, mods);
-        let cancels = |ev: KeyEvent| super::is_cancel_key(&ev);
-        assert!(cancels(key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
-        assert!(cancels(key(KeyCode::Char('q'), KeyModifiers::NONE)));
-        assert!(cancels(key(KeyCode::Esc, KeyModifiers::NONE)));
-        assert!(!cancels(key(KeyCode::Char('c'), KeyModifiers::NONE)), "plain c");
-        assert!(!cancels(key(KeyCode::Char('q'), KeyModifiers::CONTROL)), "Ctrl-q");
-        assert!(!cancels(key(KeyCode::Char('j'), KeyModifiers::NONE)));
-        let mut release = key(KeyCode::Char('q'), KeyModifiers::NONE);
-        release.kind = KeyEventKind::Release;
-        assert!(!cancels(release), "only presses count");
-    }
-
     #[test]
     fn osc52_wraps_base64_text() {
         assert_eq!(super::osc52("ab c"), "\x1b]52;c;YWIgYw==\x07");

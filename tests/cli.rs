@@ -760,3 +760,89 @@ fn binary_without_paths_summarises_the_bundled_samples_when_not_a_terminal() {
     let files = if samples == 1 { "1 file ·".to_owned() } else { format!("{samples} files ·") };
     weft().assert().success().stdout(predicate::str::starts_with(files));
 }
+
+// ---- completions and man pages ----
+
+/// What `weft ARGS…` prints, checking it succeeded.
+fn printed(args: &[&str]) -> String {
+    stdout_of(weft().args(args).assert().success().stderr(""))
+}
+
+#[test]
+fn bash_completions_parse_and_complete_subcommands_and_flags() {
+    let script = printed(&["completions", "bash"]);
+    for word in ["info", "links", "tree", "export", "completions", "man", "--trace", "--json", "--graph"] {
+        assert!(script.contains(word), "bash script lacks {word}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weft.bash");
+    std::fs::write(&path, &script).unwrap();
+    let Ok(check) = std::process::Command::new("bash").arg("-n").arg(&path).output() else {
+        eprintln!("no bash here: only the script's text was checked");
+        return;
+    };
+    assert!(check.status.success(), "bash -n: {}", String::from_utf8_lossy(&check.stderr));
+    // What bash does on `weft in<Tab>`: the completion function fills COMPREPLY.
+    let complete = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{line}'; COMP_POINT={}; \
+             _weft weft '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display(),
+            words.join(" "),
+            words.len() - 1,
+            line.len(),
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash").arg("-c").arg(program).output().unwrap();
+        assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete("weft in").trim(), "info");
+    let flags = complete("weft links x.json --");
+    assert!(flags.lines().any(|l| l == "--trace") && flags.lines().any(|l| l == "--graph"), "{flags}");
+}
+
+#[test]
+fn completions_for_every_shell_name_the_commands_and_flags() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = printed(&["completions", shell]);
+        for word in ["info", "links", "export", "trace", "json"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    weft().args(["completions", "tcsh"]).assert().code(2).stderr(predicate::str::contains("bash"));
+}
+
+#[test]
+fn man_prints_roff_pages_for_weft_and_each_command() {
+    let page = printed(&["man"]);
+    assert!(page.contains("\n.TH WEFT 1 "), "{page}");
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
+        assert!(page.contains(section), "weft(1) lacks {section}");
+    }
+    for sub in ["info", "links", "tree", "export", "completions", "man"] {
+        assert!(page.contains(&format!("weft\\-{sub}(1)")), "weft(1) lacks weft-{sub}(1)");
+    }
+    assert!(page.contains("\\-\\-trace"), "the options are listed");
+    let links = printed(&["man", "links"]);
+    assert!(links.contains("\n.TH WEFT-LINKS 1 ") && links.contains("\\-\\-graph"), "{links}");
+    weft().args(["man", "nope"]).assert().code(2).stderr(predicate::str::contains("commands: info"));
+}
+
+#[test]
+fn files_named_like_the_new_commands_still_open_when_written_as_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/e2e/batch.dd.json");
+    for name in ["completions", "man"] {
+        std::fs::copy(fixture, dir.path().join(name)).unwrap();
+        // stdout is not a terminal: plain `weft PATH` prints the info summary.
+        weft()
+            .current_dir(dir.path())
+            .arg(format!("./{name}"))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("3 traces"));
+    }
+}

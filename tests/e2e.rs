@@ -207,6 +207,45 @@ fn list_first_with_several_traces_then_open_and_ctrl_c() {
     assert!(!s.parser.screen().alternate_screen());
 }
 
+/// Esc pressed quickly before a key reaches weft as the bytes of Alt with that key (`\x1bT`); an
+/// Alt key with no binding of its own is both presses: here Esc ends the search and T opens the
+/// stitched timeline.
+#[test]
+fn esc_then_a_key_sent_together_does_both() {
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER]);
+    s.wait_for_text("consume batch");
+    s.send(b"/batch\r");
+    s.wait_for("the kept search in the footer", |s| s.row(ROWS - 1).contains("/batch"));
+    s.send(b"\x1bT");
+    s.wait_for_text("stitched timeline · ");
+    s.wait_for("the search cleared by Esc", |s| !s.row(ROWS - 1).contains("/batch"));
+    // And back out: Esc, then j moving down the trace (Alt-j is bound nowhere either).
+    s.send(b"\x1bj");
+    s.wait_for("the timeline closed", |s| !s.screen_text().contains("stitched timeline"));
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+/// `Y` puts the selected span on the clipboard as JSON: an OSC 52 sequence whose base64 decodes to
+/// one JSON object for that span, and a confirmation in the footer.
+#[test]
+fn shift_y_sends_the_span_as_json_through_osc_52() {
+    use base64::Engine as _;
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER, "--span", "c1"]);
+    s.wait_for_text("consume batch");
+    s.send(b"Y");
+    s.wait_for_text("as JSON (");
+    let start = s.raw.windows(7).position(|w| w == b"\x1b]52;c;").expect("an OSC 52 sequence") + 7;
+    let len = s.raw[start..].iter().position(|&b| b == 0x07).expect("the sequence ends");
+    let json = base64::engine::general_purpose::STANDARD.decode(&s.raw[start..start + len]).expect("base64");
+    let v: serde_json::Value = serde_json::from_slice(&json).expect("one JSON object");
+    assert_eq!(v["trace_id"], CONSUMER);
+    assert_eq!(v["span_id"], "00000000000000c1");
+    assert_eq!(v["links"].as_array().map(Vec::len), Some(3), "{v}");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
 #[test]
 fn resize_redraws_at_once_and_too_small_says_so() {
     let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER]);
@@ -339,9 +378,10 @@ fn a_slow_load_shows_the_loading_screen_and_each_cancel_key_stops_it() {
     if !slow_load_hook_available() {
         return;
     }
-    for (key, name) in [(&b"\x03"[..], "Ctrl-C"), (b"q", "q"), (b"\x1b", "Esc")] {
+    // `\x1bj` is Esc then j, quickly: the Esc cancels.
+    for (key, name) in [(&b"\x03"[..], "Ctrl-C"), (b"q", "q"), (b"\x1b", "Esc"), (b"\x1bj", "Esc j")] {
         let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "600000")]);
-        s.wait_for_text("Ctrl-C or q to cancel");
+        s.wait_for_text(&weft::ui::loading::hint(false));
         s.wait_for_text(&format!("loading {FIXTURE}"));
         // Every byte is parsed before the hook holds the load: the phase is indexing.
         s.wait_for_text("indexing");
@@ -369,10 +409,10 @@ fn after_the_loading_screen_the_explorer_opens_in_the_same_screen() {
         return;
     }
     let mut s = Session::start_env(&[FIXTURE], &[("WEFT_DEBUG_SLOW_LOAD", "1500")]);
-    s.wait_for_text("Ctrl-C or q to cancel");
+    s.wait_for_text(&weft::ui::loading::hint(false));
     s.wait_for_text("weft · 3 traces");
     s.wait_for_text("consume batch");
-    assert!(!s.screen_text().contains("Ctrl-C or q to cancel"), "the loading screen is gone");
+    assert!(!s.screen_text().contains(&weft::ui::loading::hint(false)), "the loading screen is gone");
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
     assert_restored(&s);
@@ -392,7 +432,7 @@ fn an_error_after_the_loading_screen_prints_after_the_terminal_is_restored() {
     std::fs::write(dir.path().join("notes.txt"), "not a trace\n").expect("write");
     let folder = dir.path().to_str().expect("utf-8 temp path");
     let mut s = Session::start_env(&[folder], &[("WEFT_DEBUG_SLOW_LOAD", "1000")]);
-    s.wait_for_text("Ctrl-C or q to cancel");
+    s.wait_for_text(&weft::ui::loading::hint(false));
     assert_eq!(s.wait_exit(), 1);
     assert_restored(&s);
     let text = s.screen_text();

@@ -12,12 +12,11 @@ mod invariants;
 use assert_cmd::Command;
 use ratatui::{Terminal, backend::TestBackend};
 use std::path::{Path, PathBuf};
-use weft::app::App;
 use weft::app::action::Action;
+use weft::app::{App, Effect, OpenAt};
 use weft::index::{Index, LinkTarget, TraceIdx, index_flags};
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format, Location, SpanId, Value, span_flags};
-use weft::tui::OpenAt;
 
 #[path = "common/alloc.rs"]
 mod common_alloc;
@@ -240,6 +239,14 @@ fn assert_no_control(text: &str, what: &str) {
     }
 }
 
+/// The text the app last asked to put on the clipboard, taking its outbox.
+fn take_copied(app: &mut App<'_>) -> Option<String> {
+    std::mem::take(&mut app.effects).into_iter().rev().find_map(|e| match e {
+        Effect::Copy(text) => Some(text),
+        Effect::BuildHaystack(_) => None,
+    })
+}
+
 /// Opens each trace in the explorer at 80×24 and walks its spans and tabs; no cell of any frame
 /// may hold a control character, escape or bidi override.
 fn draw_every_trace(index: &Index, what: &str) {
@@ -270,8 +277,12 @@ fn draw_every_trace(index: &Index, what: &str) {
             app.update(Action::GoBack);
             // `y`: the ids go to the terminal inside an OSC 52 sequence, so they must be plain.
             app.update(Action::CopyIds);
-            let clip = app.clipboard.take().unwrap_or_else(|| panic!("{what}: y copied nothing"));
+            let clip = take_copied(&mut app).unwrap_or_else(|| panic!("{what}: y copied nothing"));
             assert!(!clip.chars().any(is_terminal_unsafe), "{what}: clipboard {clip:?}");
+            // `Y`: the span as JSON, which pasted into a terminal must not drive it either.
+            app.update(Action::CopySpanJson);
+            let json = take_copied(&mut app).unwrap_or_else(|| panic!("{what}: Y copied nothing"));
+            assert!(!json.chars().any(is_terminal_unsafe), "{what}: clipboard {json:?}");
             app.update(Action::ShowLinkedTraces);
             check(&app, &mut terminal);
             app.update(Action::GoBack);

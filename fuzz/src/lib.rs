@@ -5,7 +5,7 @@ pub mod invariants;
 
 use weft::index::{Index, TraceIdx};
 use weft::model::{Dataset, Format};
-use weft::tui::OpenAt;
+use weft::app::OpenAt;
 
 /// The path loaders put in messages; contains an escape so message escaping is exercised too.
 pub const PATH: &str = "fuzz\x1b[31m.input";
@@ -75,12 +75,15 @@ pub fn load_index_walk(data: &[u8], draw: bool) {
                 Action::ShowValue,
                 Action::GoBack,
                 Action::CopyIds,
+                Action::CopySpanJson,
                 Action::ShowLinkedTraces,
             ] {
                 app.update(action);
                 // The clipboard text goes out inside an OSC 52 sequence: it must be plain text.
-                if let Some(clip) = app.clipboard.take() {
-                    assert_terminal_safe(&clip);
+                for effect in std::mem::take(&mut app.effects) {
+                    if let weft::app::Effect::Copy(clip) = effect {
+                        assert_terminal_safe(&clip);
+                    }
                 }
                 terminal.draw(|f| weft::ui::render(f, &app)).expect("draw");
                 for cell in terminal.backend().buffer().content() {

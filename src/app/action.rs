@@ -84,6 +84,9 @@ actions! {
     ShowStitchedTimeline,
     /// Copy the selected span's (or link's far end's) trace and span ids to the clipboard.
     CopyIds,
+    /// Copy the selected span as one JSON object (ids, times, attributes, events, links) to the
+    /// clipboard.
+    CopySpanJson,
     /// Mark (or unmark) the open trace's critical path.
     ToggleCriticalPath,
     /// Mark (or unmark) the critical path that may continue through links into other traces.

@@ -68,11 +68,7 @@ pub fn attribute_rows(index: &Index, s: SpanIdx) -> Vec<DetailRow> {
     };
     out.push(DetailRow::field("parent", parent));
     out.push(DetailRow::field("kind", span.kind.as_str()));
-    let status = match span.status {
-        crate::model::StatusCode::Unset => "unset",
-        crate::model::StatusCode::Ok => "ok",
-        crate::model::StatusCode::Error => "error",
-    };
+    let status = span.status.as_str();
     let status = match span.status_message {
         Some(m) => format!("{status}: {}", escape_control(index.str(m))),
         None => status.to_owned(),

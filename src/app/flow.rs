@@ -94,11 +94,11 @@ impl FlowView {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::app::OpenAt;
     use crate::app::action::Action;
     use crate::app::keymap::{Context, key_for};
     use crate::app::{App, Overlay};
     use crate::model::{Dataset, Link, LinkKind, Slice, Span, SpanId, TraceId};
-    use crate::tui::OpenAt;
 
     /// One bundled sample, indexed.
     pub(crate) fn sample(name: &str) -> Index {
@@ -187,7 +187,7 @@ pub(crate) mod tests {
         select(&mut app, gather);
         press(&mut app, Context::Flow, Action::CopyIds);
         let root = index.span(index.trace(gather).root);
-        assert_eq!(app.clipboard, Some(format!("{} {}", root.trace_id, root.span_id)));
+        assert_eq!(crate::app::tests::copied(&app), Some(format!("{} {}", root.trace_id, root.span_id)));
         assert!(matches!(app.overlay, Overlay::Flow(_)), "copying keeps the view open");
     }
 

@@ -30,6 +30,8 @@ pub enum Context {
     Stitch,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
+    /// The loading screen, before the explorer opens (`tui::wait_for_load`).
+    Loading,
 }
 
 impl Context {
@@ -46,6 +48,7 @@ impl Context {
         Context::Flow,
         Context::Stitch,
         Context::Input,
+        Context::Loading,
     ];
 
     pub fn title(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Context {
             Context::Flow => "Linked traces",
             Context::Stitch => "Stitched timeline",
             Context::Input => "Typing a search or filter",
+            Context::Loading => "Loading screen",
         }
     }
 }
@@ -310,6 +314,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         C::Trace,
+        &[Key::ch('Y')],
+        Action::CopySpanJson,
+        "copy JSON",
+        "copy the selected span as JSON: ids, times, attributes, events, links",
+        Hint::None,
+    ),
+    bind(
+        C::Trace,
         &[Key::ch('T')],
         Action::ShowStitchedTimeline,
         "timeline",
@@ -477,6 +489,15 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(C::Input, &[Key::new(K::Down)], Action::NextMatch, "next", "next match (or row)", Hint::Low),
     bind(C::Input, &[Key::new(K::Up)], Action::PrevMatch, "prev", "previous match (or row)", Hint::Low),
+    // The loading screen: quitting there cancels the load.
+    bind(
+        C::Loading,
+        &[Key::ctrl('c'), Key::ch('q'), Key::new(K::Esc)],
+        Action::Quit,
+        "cancel",
+        "cancel the load and quit (again: quit without waiting for the load to stop)",
+        Hint::Always,
+    ),
 ];
 
 /// Mouse behaviour, listed after the keys in the help overlay and the README.
@@ -495,6 +516,20 @@ pub fn lookup(contexts: &[Context], key: Key) -> Option<Action> {
     contexts.iter().find_map(|&ctx| binding_for(ctx, key).map(|b| b.action))
 }
 
+/// The keys that `key` stands for in `contexts`: itself, or, for an Alt key that none of them
+/// binds, `Esc` and then the key without Alt. A terminal sends Esc pressed quickly before a key
+/// the way it sends Alt with that key (`\x1bT` is both Esc,T and Alt-T), so a key that would
+/// otherwise be lost is read as the two presses a person most likely made.
+pub fn as_typed(contexts: &[Context], key: Key) -> impl Iterator<Item = Key> {
+    let split = key.mods.contains(KeyModifiers::ALT) && lookup(contexts, key).is_none();
+    let (first, second) = if split {
+        (Key::new(KeyCode::Esc), Some(Key { code: key.code, mods: key.mods - KeyModifiers::ALT }))
+    } else {
+        (key, None)
+    };
+    std::iter::once(first).chain(second)
+}
+
 /// The binding for `key` in exactly `ctx`.
 pub fn binding_for(ctx: Context, key: Key) -> Option<&'static Binding> {
     BINDINGS.iter().find(|b| b.ctx == ctx && b.keys.contains(&key))
@@ -503,6 +538,11 @@ pub fn binding_for(ctx: Context, key: Key) -> Option<&'static Binding> {
 /// The first key bound to `action` in `ctx` (tests press keys from the table, not literals).
 pub fn key_for(ctx: Context, action: Action) -> Option<Key> {
     BINDINGS.iter().find(|b| b.ctx == ctx && b.action == action).and_then(|b| b.keys.first().copied())
+}
+
+/// `j/↓`: every key bound to `action` in `ctx`, for texts outside the footer that name them.
+pub fn keys_label_for(ctx: Context, action: Action) -> String {
+    bindings_in(ctx).filter(|b| b.action == action).map(Binding::keys_label).collect::<Vec<_>>().join("/")
 }
 
 /// The bindings of one context, in table order.
@@ -599,6 +639,36 @@ mod tests {
     }
 
     #[test]
+    fn the_loading_screen_quits_on_ctrl_c_q_and_esc_only() {
+        let quits = |key| lookup(&[Context::Loading], key) == Some(Action::Quit);
+        assert!(quits(Key::ctrl('c')));
+        assert!(quits(Key::ch('q')));
+        assert!(quits(Key::new(KeyCode::Esc)));
+        assert!(!quits(Key::ch('c')), "plain c");
+        assert!(!quits(Key::ctrl('q')), "Ctrl-q");
+        assert!(!quits(Key::ch('Q')), "Q");
+        assert!(!quits(Key::ch('j')));
+        assert_eq!(keys_label_for(Context::Loading, Action::Quit), "Ctrl-C/q/Esc");
+    }
+
+    #[test]
+    fn an_alt_key_bound_nowhere_is_esc_then_the_key() {
+        let typed = |contexts: &[Context], key| as_typed(contexts, key).collect::<Vec<_>>();
+        let esc = Key::new(KeyCode::Esc);
+        let alt_t = Key { code: KeyCode::Char('T'), mods: KeyModifiers::ALT };
+        assert_eq!(typed(&[Context::Trace, Context::Global], alt_t), [esc, Key::ch('T')]);
+        let ctrl_alt_c = Key { code: KeyCode::Char('c'), mods: KeyModifiers::ALT | KeyModifiers::CONTROL };
+        assert_eq!(typed(&[Context::Loading], ctrl_alt_c), [esc, Key::ctrl('c')]);
+        // Alt keys with a binding of their own stay themselves; other keys are never split.
+        let alt_left = Key::alt(KeyCode::Left);
+        assert_eq!(typed(&[Context::Waterfall, Context::Global], alt_left), [alt_left]);
+        assert_eq!(typed(&[Context::Global], Key::ch('x')), [Key::ch('x')]);
+        assert_eq!(typed(&[Context::Global], Key::ctrl('x')), [Key::ctrl('x')]);
+        // Only the contexts given count: typing a search binds no Alt key.
+        assert_eq!(typed(&[Context::Input], alt_left), [esc, Key::new(KeyCode::Left)]);
+    }
+
+    #[test]
     fn forward_is_never_ctrl_i_which_is_tab() {
         for b in BINDINGS.iter().filter(|b| b.action == Action::GoForward) {
             assert!(!b.keys.contains(&Key::ctrl('i')));
@@ -630,6 +700,18 @@ mod tests {
         assert_eq!(Key::alt(KeyCode::Right).label(), "Alt-→");
         assert_eq!(Key::new(KeyCode::BackTab).label(), "Shift-Tab");
         assert_eq!(Key::ch(' ').label(), "Space");
+    }
+
+    #[test]
+    fn help_has_a_section_per_context_and_every_binding() {
+        let lines = help_lines();
+        for &ctx in Context::ALL {
+            assert!(lines.contains(&HelpLine::Section(ctx.title())), "no {ctx:?} section");
+        }
+        for b in BINDINGS {
+            let entry = HelpLine::Entry { keys: b.keys_label(), desc: b.desc };
+            assert!(lines.contains(&entry), "help lacks {entry:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! state changes. `ui::render` only reads an `App`.
 
 pub mod action;
+pub mod copy;
 pub mod critical;
 pub mod detail;
 pub mod flow;
@@ -22,7 +23,6 @@ mod tests;
 
 use crate::index::{Index, SpanIdx, TraceIdx};
 use crate::text::escape_control;
-use crate::tui::OpenAt;
 use crate::ui::layout::{Areas, WaterfallCols};
 use action::Action;
 use flow::FlowView;
@@ -43,6 +43,24 @@ pub const WHEEL_STEP: usize = 3;
 pub enum Screen {
     List,
     Trace(Box<TraceView>),
+}
+
+/// Where the explorer opens: the trace list, or a trace with (optionally) a span selected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenAt {
+    pub trace: Option<TraceIdx>,
+    pub span: Option<SpanIdx>,
+}
+
+/// Work the app asks for and cannot do itself: only `tui` touches the terminal and runs threads.
+/// `tui` drains `App::effects` after every update, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Put this text on the clipboard (`tui` writes it as an OSC 52 sequence).
+    Copy(String),
+    /// Build trace `t`'s search text off the UI thread; the result comes back through
+    /// `App::deliver_haystack` (or, if the worker is gone, `App::stop_building_in_background`).
+    BuildHaystack(TraceIdx),
 }
 
 /// What is drawn over the body, if anything. Overlays take the keys first.
@@ -84,9 +102,8 @@ pub struct App<'a> {
     pub viewport: Rect,
     /// A one-line message for the footer; cleared by the next key.
     pub status: Option<String>,
-    /// Text to put on the clipboard: `tui` writes it out as an OSC 52 sequence and clears it
-    /// (only `tui` touches the terminal).
-    pub clipboard: Option<String>,
+    /// The outbox: what `tui` should do for the app, oldest first. `tui` drains it.
+    pub effects: Vec<Effect>,
     pub quit: bool,
     /// Spans skipped while loading (sum of `FileInfo::skipped`), shown in the header.
     pub skipped: usize,
@@ -100,9 +117,6 @@ pub struct App<'a> {
     /// Shapes of traces that are not open, kept so reopening one is free.
     shapes: FxHashMap<TraceIdx, Shape>,
     haystacks: FxHashMap<TraceIdx, Haystack>,
-    /// Haystacks to build off the UI thread: `tui` hands them to its worker and gives each
-    /// result back through `deliver_haystack` (only `tui` runs threads).
-    pub haystack_requests: Vec<TraceIdx>,
     /// Traces with at least this many spans get their haystack built in the background, asked
     /// for as soon as they open. `None` (the default, for an App without a worker, as in tests
     /// and benches): every haystack is built synchronously by the first search keystroke.
@@ -164,7 +178,7 @@ impl<'a> App<'a> {
             history: History::default(),
             viewport: Rect::new(0, 0, 80, 24),
             status: None,
-            clipboard: None,
+            effects: Vec::new(),
             quit: false,
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
             skipped_files: 0,
@@ -172,7 +186,6 @@ impl<'a> App<'a> {
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),
-            haystack_requests: Vec::new(),
             background_min_spans: None,
             pending: FxHashSet::default(),
             remembered: FxHashMap::default(),
@@ -248,8 +261,16 @@ impl<'a> App<'a> {
         }
     }
 
-    /// A key press: looked up in the binding table, or typed into a search being edited.
+    /// A key press: looked up in the binding table, or typed into a search being edited. An Alt
+    /// key bound nowhere here is taken as Esc and then the key (`keymap::as_typed`).
     pub fn handle_key(&mut self, key: Key) {
+        for key in keymap::as_typed(&self.contexts(), key) {
+            self.press(key);
+        }
+    }
+
+    /// One key, as `handle_key` hands it on.
+    fn press(&mut self, key: Key) {
         self.status = None;
         let contexts = self.contexts();
         if let Some(action) = keymap::lookup(&contexts, key) {
@@ -309,6 +330,7 @@ impl<'a> App<'a> {
             Action::ShowLinkedTraces => self.show_linked_traces(),
             Action::ShowStitchedTimeline => self.show_stitched_timeline(),
             Action::CopyIds => self.copy_ids(),
+            Action::CopySpanJson => self.copy_span_json(),
             Action::ToggleCriticalPath => self.toggle_critical(false),
             Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
@@ -361,7 +383,7 @@ impl<'a> App<'a> {
         match &mut self.overlay {
             Overlay::None => {}
             Overlay::Help { .. } | Overlay::Value { .. } => {
-                self.overlay = Overlay::None;
+                self.go_up();
                 return;
             }
             Overlay::Picker { rows, sel, scroll, .. } => {
@@ -374,7 +396,7 @@ impl<'a> App<'a> {
                         self.jump_to_selected_link();
                     }
                 } else {
-                    self.overlay = Overlay::None;
+                    self.go_up();
                 }
                 return;
             }
@@ -390,7 +412,7 @@ impl<'a> App<'a> {
                         }
                     }
                 } else if !areas.flow(fv.rows.len()).contains(at) {
-                    self.overlay = Overlay::None;
+                    self.go_up();
                 }
                 return;
             }
@@ -432,24 +454,23 @@ impl<'a> App<'a> {
                     let depth = usize::from(index.depth(tv.span_at(index, pos)));
                     let toggle_x =
                         usize::from(cols.tree.0) + crate::ui::layout::tree_indent(depth, cols.tree.1);
-                    if usize::from(x) == toggle_x && tv.shape.has_children(pos) {
-                        let c = tv.is_collapsed(pos);
-                        tv.set_collapsed(pos, !c);
-                    }
+                    let on_toggle = usize::from(x) == toggle_x && tv.shape.has_children(pos);
                     tv.set_selected(index, pos);
                     tv.follow_selection(usize::from(areas.waterfall_rows.height));
+                    if on_toggle {
+                        self.toggle_collapse();
+                    }
                 } else if areas.detail_tabs.contains(at) {
                     let span = tv.selected_span(index);
                     let mut left = areas.detail_tabs.x;
-                    for tab in Tab::ALL {
+                    let hit = Tab::ALL.into_iter().find(|&tab| {
                         let w = crate::ui::layout::tab_width(&detail::tab_title(index, span, tab));
-                        if x >= left && x < left.saturating_add(w) {
-                            tv.tab = tab;
-                            tv.focus = Pane::Details;
-                            tv.detail_sel = 0;
-                            tv.detail_scroll = 0;
-                        }
+                        let hit = x >= left && x < left.saturating_add(w);
                         left = left.saturating_add(w);
+                        hit
+                    });
+                    if let Some(tab) = hit {
+                        self.show_tab(tab);
                     }
                 } else if areas.detail_rows.contains(at) {
                     tv.focus = Pane::Details;
@@ -842,7 +863,7 @@ impl<'a> App<'a> {
             let info = index.trace(t);
             let root = (info.root.get() < index.span_count()).then(|| index.span(info.root).span_id);
             let span_id = root.unwrap_or_default();
-            self.clipboard = Some(format!("{} {span_id}", info.id));
+            self.effects.push(Effect::Copy(format!("{} {span_id}", info.id)));
             self.status = Some(format!(
                 "copied trace {}… root span {span_id} (OSC 52: terminal may not support it)",
                 info.id.short(8)
@@ -869,11 +890,29 @@ impl<'a> App<'a> {
                 ("span", span.trace_id, span.span_id)
             }
         };
-        self.clipboard = Some(format!("{trace_id} {span_id}"));
+        self.effects.push(Effect::Copy(format!("{trace_id} {span_id}")));
         self.status = Some(format!(
             "copied {what} ids {}… {span_id} (OSC 52: terminal may not support it)",
             trace_id.short(8)
         ));
+    }
+
+    /// `Y`: the selected span as one JSON object (`copy::span_json`), handed to `tui` for the
+    /// clipboard; the footer says how long it is, and whether it had to be cut to fit.
+    fn copy_span_json(&mut self) {
+        let index = self.index;
+        let Some(tv) = self.trace_view() else { return };
+        let s = tv.selected_span(index);
+        let (text, fit) = copy::span_json(index, s, copy::CLIPBOARD_MAX);
+        let id = index.span(s).span_id;
+        let kib = copy::CLIPBOARD_MAX / 1024;
+        let how = match fit {
+            copy::Fit::Whole => format!("{} bytes", text.len()),
+            copy::Fit::ValuesCut => format!("values cut to {} bytes to fit {kib} KiB", copy::CUT_VALUES_AT),
+            copy::Fit::TextCut => format!("cut at {kib} KiB: not valid JSON"),
+        };
+        self.status = Some(format!("copied span {id} as JSON ({how}; OSC 52: terminal may not support it)"));
+        self.effects.push(Effect::Copy(text));
     }
 
     /// `T`: the open trace and its directly linked traces on one time axis, built here so
@@ -1073,7 +1112,7 @@ impl<'a> App<'a> {
     /// Asks `tui`'s worker for trace `t`'s haystack, once.
     fn request_haystack(&mut self, t: TraceIdx) {
         if !self.haystacks.contains_key(&t) && self.pending.insert(t) {
-            self.haystack_requests.push(t);
+            self.effects.push(Effect::BuildHaystack(t));
         }
     }
 
@@ -1092,7 +1131,7 @@ impl<'a> App<'a> {
     /// runs now.
     pub fn stop_building_in_background(&mut self) {
         self.background_min_spans = None;
-        self.haystack_requests.clear();
+        self.effects.retain(|e| !matches!(e, Effect::BuildHaystack(_)));
         let waiting = self.search_preparing().is_some();
         self.pending.clear();
         if waiting {

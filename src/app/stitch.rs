@@ -390,11 +390,11 @@ impl StitchView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::OpenAt;
     use crate::app::action::Action;
     use crate::app::flow::tests::{sample, trace_by_root};
     use crate::app::keymap::{Context, key_for};
     use crate::app::{App, Overlay};
-    use crate::tui::OpenAt;
 
     fn press(app: &mut App<'_>, ctx: Context, action: Action) {
         app.handle_key(key_for(ctx, action).expect("bound"));

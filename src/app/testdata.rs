@@ -173,6 +173,18 @@ pub fn big_index(n: u64) -> Index {
     Index::build(b.ds)
 }
 
+/// One span (trace `P1`, span `P1_ROOT`) with a short attribute and a `bytes`-long one.
+pub fn long_value_index(bytes: usize) -> Index {
+    let mut b = Builder { ds: Dataset::new() };
+    let idx = b.span(P1, P1_ROOT.0, 0, 0, 10, "svc", "op", crate::model::ResourceIdx::default());
+    let (short, long) = (b.str("ok"), b.str(&"é".repeat(bytes / 2)));
+    b.ds.spans[idx].attrs = b.attrs(&[("short", short), ("db.statement", long)]);
+    let mut file = FileInfo::new("long.json", Format::OtlpJson);
+    file.spans = 1;
+    b.ds.files.push(file);
+    Index::build(b.ds)
+}
+
 pub fn span(index: &Index, trace: TraceId, id: SpanId) -> SpanIdx {
     index.find_span(trace, id).expect("test span exists")
 }

@@ -4,6 +4,25 @@ use super::keymap::{Context, key_for};
 use super::testdata::{self, BATCH, CONSUMER, DANGLING, DB, EVIL, GATHER, ITEM, P1, P1_PUBLISH, P2, SCATTER};
 use super::*;
 
+/// The text of the last clipboard copy the app asked `tui` for.
+pub(super) fn copied(app: &App<'_>) -> Option<String> {
+    app.effects.iter().rev().find_map(|e| match e {
+        Effect::Copy(text) => Some(text.clone()),
+        Effect::BuildHaystack(_) => None,
+    })
+}
+
+/// The haystack builds the app asked `tui`'s worker for, in order.
+fn haystack_requests(app: &App<'_>) -> Vec<TraceIdx> {
+    app.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::BuildHaystack(t) => Some(*t),
+            Effect::Copy(_) => None,
+        })
+        .collect()
+}
+
 fn open_at(index: &Index, trace: crate::model::TraceId, span: crate::model::SpanId) -> App<'_> {
     let s = testdata::span(index, trace, span);
     let mut app = App::new(index, OpenAt { trace: None, span: Some(s) });
@@ -385,24 +404,24 @@ fn y_copies_the_selected_span_or_the_selected_links_far_end() {
     let index = testdata::links_index();
     let mut app = open_at(&index, CONSUMER, BATCH);
     press(&mut app, Context::Trace, Action::CopyIds);
-    assert_eq!(app.clipboard.as_deref(), Some(format!("{CONSUMER} {BATCH}").as_str()));
+    assert_eq!(copied(&app).as_deref(), Some(format!("{CONSUMER} {BATCH}").as_str()));
     let status = app.status.clone().expect("a confirmation");
     assert!(status.contains("c0ffee00") && status.contains("may not support"), "{status}");
 
     // In the Links tab, the first row is the batch's link to P1's publish span, the next to P2's.
-    app.clipboard = None;
+    app.effects.clear();
     press(&mut app, Context::Trace, Action::ShowLinks);
     press(&mut app, Context::Trace, Action::CopyIds);
-    assert_eq!(app.clipboard.as_deref(), Some(format!("{P1} {P1_PUBLISH}").as_str()));
+    assert_eq!(copied(&app).as_deref(), Some(format!("{P1} {P1_PUBLISH}").as_str()));
     press(&mut app, Context::Move, Action::SelectNext);
     press(&mut app, Context::Trace, Action::CopyIds);
-    assert_eq!(app.clipboard.as_deref(), Some(format!("{P2} {}", testdata::P2_PUBLISH).as_str()));
+    assert_eq!(copied(&app).as_deref(), Some(format!("{P2} {}", testdata::P2_PUBLISH).as_str()));
 
     // An incoming row copies the span the link comes from.
     let mut app = open_at(&index, P1, P1_PUBLISH);
     press(&mut app, Context::Trace, Action::ShowLinks);
     press(&mut app, Context::Trace, Action::CopyIds);
-    let copied = app.clipboard.clone().expect("copied");
+    let copied = copied(&app).expect("copied");
     assert!(copied.starts_with(&CONSUMER.to_string()), "{copied}");
     assert!(copied.ends_with(&BATCH.to_string()) || copied.ends_with(&ITEM.to_string()), "{copied}");
 }
@@ -438,21 +457,21 @@ fn opening_a_large_trace_asks_for_its_haystack_at_once_and_small_ones_do_not() {
     let index = testdata::big_index(500);
     let mut app = App::new(&index, OpenAt::default());
     let t = app.trace_view().expect("one trace opens directly").trace;
-    assert!(app.haystack_requests.is_empty(), "no worker: nothing requested");
+    assert!(haystack_requests(&app).is_empty(), "no worker: nothing requested");
     app.build_haystacks_in_background(100);
-    assert_eq!(app.haystack_requests, vec![t], "the trace already open (--trace at start)");
+    assert_eq!(haystack_requests(&app), vec![t], "the trace already open (--trace at start)");
     app.build_haystacks_in_background(100);
     press(&mut app, Context::Trace, Action::StartSearch);
     type_text(&mut app, "op");
-    assert_eq!(app.haystack_requests, vec![t], "asked for once");
+    assert_eq!(haystack_requests(&app), vec![t], "asked for once");
 
     let small = with_worker(&index, OpenAt::default(), 501);
-    assert!(small.haystack_requests.is_empty(), "below the threshold: built synchronously");
+    assert!(haystack_requests(&small).is_empty(), "below the threshold: built synchronously");
 
     // Every way into a trace asks: list Enter, a link jump, and back/forward after a reset.
     let index = testdata::links_index();
     let mut app = with_worker(&index, OpenAt::default(), 1);
-    assert!(app.haystack_requests.is_empty(), "the list is open");
+    assert!(haystack_requests(&app).is_empty(), "the list is open");
     let consumer = testdata::trace(&index, CONSUMER);
     app.list.select(consumer);
     press(&mut app, Context::TraceList, Action::OpenTrace);
@@ -460,20 +479,20 @@ fn opening_a_large_trace_asks_for_its_haystack_at_once_and_small_ones_do_not() {
     press(&mut app, Context::Trace, Action::ShowLinks);
     press(&mut app, Context::Links, Action::JumpToLink);
     assert_eq!(current_trace(&app), Some(P1));
-    assert_eq!(app.haystack_requests, vec![consumer, testdata::trace(&index, P1)]);
+    assert_eq!(haystack_requests(&app), vec![consumer, testdata::trace(&index, P1)]);
     // The worker went away: its requests are dropped; a new worker asks again.
     app.stop_building_in_background();
-    assert!(app.haystack_requests.is_empty() && !app.haystacks_pending());
+    assert!(haystack_requests(&app).is_empty() && !app.haystacks_pending());
     let p1 = testdata::trace(&index, P1);
-    app.haystack_requests.clear();
+    app.effects.clear();
     app.build_haystacks_in_background(1);
-    assert_eq!(app.haystack_requests, vec![p1], "the open trace");
+    assert_eq!(haystack_requests(&app), vec![p1], "the open trace");
     press(&mut app, Context::Global, Action::GoBack);
     assert_eq!(current_trace(&app), Some(CONSUMER));
-    assert_eq!(app.haystack_requests, vec![p1, consumer]);
+    assert_eq!(haystack_requests(&app), vec![p1, consumer]);
     press(&mut app, Context::Global, Action::GoForward);
     assert_eq!(current_trace(&app), Some(P1));
-    assert_eq!(app.haystack_requests, vec![p1, consumer], "P1's is still being built");
+    assert_eq!(haystack_requests(&app), vec![p1, consumer], "P1's is still being built");
 }
 
 #[test]
@@ -549,7 +568,7 @@ fn a_haystack_for_another_trace_does_not_touch_the_open_search() {
     let p1 = testdata::trace(&index, P1);
     let consumer = testdata::trace(&index, CONSUMER);
     app.jump_to_span(testdata::span(&index, CONSUMER, BATCH));
-    assert_eq!(app.haystack_requests, vec![p1, consumer]);
+    assert_eq!(haystack_requests(&app), vec![p1, consumer]);
     press(&mut app, Context::Trace, Action::StartSearch);
     type_text(&mut app, "worker");
     let before = app.trace_view().expect("open").search.clone();
@@ -573,7 +592,7 @@ fn a_haystack_for_another_trace_does_not_touch_the_open_search() {
     press(&mut app, Context::Trace, Action::StartSearch);
     type_text(&mut app, "publish");
     assert!(!app.trace_view().expect("open").search.matches.is_empty());
-    assert_eq!(app.haystack_requests, vec![p1, consumer]);
+    assert_eq!(haystack_requests(&app), vec![p1, consumer]);
 }
 
 #[test]
@@ -607,4 +626,63 @@ fn a_search_waiting_when_the_worker_stops_runs_synchronously() {
     app.stop_building_in_background();
     assert!(!app.haystacks_pending());
     assert_eq!(app.trace_view().expect("open").search.matches.len(), 11);
+}
+
+#[test]
+fn an_unbound_alt_key_is_esc_then_the_key_in_every_context() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let alt = |c| Key { code: KeyCode::Char(c), mods: KeyModifiers::ALT };
+    let index = testdata::links_index();
+    // Help open: Esc closes it, T opens the stitched timeline.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Global, Action::ToggleHelp);
+    app.handle_key(alt('T'));
+    assert!(matches!(app.overlay, Overlay::Stitch(_)), "{:?}", app.overlay);
+    // Typing a search: Esc clears it, n then has no search to go to.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::StartSearch);
+    type_text(&mut app, "batch");
+    app.handle_key(alt('n'));
+    let tv = app.trace_view().expect("a trace");
+    assert!(!tv.search.is_active(), "the search was cleared");
+    assert_eq!(app.status.as_deref(), Some("no search; press / to search"));
+    // Details pane: Esc returns to the waterfall, j moves down it.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    let before = app.trace_view().expect("a trace").selected;
+    app.handle_key(alt('j'));
+    let tv = app.trace_view().expect("a trace");
+    assert_eq!(tv.focus, Pane::Waterfall);
+    assert_eq!(tv.selected, before + 1);
+    // A bound Alt key is itself: Alt-← goes back, not up.
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Links, Action::JumpToLink);
+    assert_eq!(current_trace(&app), Some(P1));
+    app.handle_key(Key::alt(KeyCode::Left));
+    assert_eq!(current_trace(&app), Some(CONSUMER));
+}
+
+#[test]
+fn shift_y_copies_the_selected_span_as_json_and_says_when_it_was_cut() {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH);
+    press(&mut app, Context::Trace, Action::CopySpanJson);
+    let text = copied(&app).expect("copied");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["span_id"], BATCH.to_string());
+    assert_eq!(v["trace_id"], CONSUMER.to_string());
+    let status = app.status.clone().expect("a confirmation");
+    assert!(status.contains(&format!("as JSON ({} bytes;", text.len())), "{status}");
+    // The Links tab does not change what Y copies: the span, not a link's far end.
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Trace, Action::CopySpanJson);
+    assert_eq!(copied(&app), Some(text));
+
+    let index = testdata::long_value_index(200_000);
+    let mut app = open_at(&index, P1, testdata::P1_ROOT);
+    press(&mut app, Context::Trace, Action::CopySpanJson);
+    assert!(copied(&app).expect("copied").len() <= copy::CLIPBOARD_MAX);
+    let status = app.status.clone().expect("a confirmation");
+    assert!(status.contains("values cut to 1024 bytes to fit 64 KiB"), "{status}");
 }

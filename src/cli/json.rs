@@ -22,11 +22,13 @@ impl<T: Display> Serialize for Hex<T> {
 }
 
 /// One attribute value with its JSON type: string, integer, double, bool, arrays and maps
-/// nested, bytes as their base64 text, empty as `null`.
+/// nested, bytes as their base64 text, empty as `null`. Strings longer than `max_text` bytes are
+/// cut, ending `… (showing S of N bytes)` as the details pane does.
 pub struct JsonValue<'a> {
     ds: &'a Dataset,
     value: Value,
     depth: u32,
+    max_text: usize,
 }
 
 impl Serialize for JsonValue<'_> {
@@ -34,16 +36,26 @@ impl Serialize for JsonValue<'_> {
         if self.depth > MAX_VALUE_DEPTH {
             return s.serialize_none();
         }
-        let child = |value| JsonValue { ds: self.ds, value, depth: self.depth + 1 };
+        let child = |value| JsonValue { ds: self.ds, value, depth: self.depth + 1, max_text: self.max_text };
         match self.value {
             Value::Empty => s.serialize_none(),
-            Value::Str(sym) | Value::Bytes(sym) => s.serialize_str(self.ds.str(sym)),
+            Value::Str(sym) | Value::Bytes(sym) => {
+                let text = self.ds.str(sym);
+                match crate::text::truncate_display(text, self.max_text) {
+                    (whole, _) if whole.len() == text.len() => s.serialize_str(text),
+                    (shown, total) => {
+                        s.collect_str(&format_args!("{shown}… (showing {} of {total} bytes)", shown.len()))
+                    }
+                }
+            }
             Value::Bool(b) => s.serialize_bool(b),
             Value::Int(i) => s.serialize_i64(i),
             // serde_json writes NaN and infinities as `null`: JSON has no spelling for them.
             Value::Double(d) => s.serialize_f64(d),
             Value::Array(slice) => s.collect_seq(self.ds.values_of(slice).map(child)),
-            Value::Map(slice) => JsonAttrs { ds: self.ds, slice, depth: self.depth + 1 }.serialize(s),
+            Value::Map(slice) => {
+                JsonAttrs { ds: self.ds, slice, depth: self.depth + 1, max_text: self.max_text }.serialize(s)
+            }
         }
     }
 }
@@ -53,11 +65,17 @@ pub struct JsonAttrs<'a> {
     ds: &'a Dataset,
     slice: Slice,
     depth: u32,
+    max_text: usize,
 }
 
 impl<'a> JsonAttrs<'a> {
     pub fn new(ds: &'a Dataset, slice: Slice) -> Self {
-        Self { ds, slice, depth: 0 }
+        Self::capped(ds, slice, usize::MAX)
+    }
+
+    /// String values cut after `max_text` bytes.
+    pub fn capped(ds: &'a Dataset, slice: Slice, max_text: usize) -> Self {
+        Self { ds, slice, depth: 0, max_text }
     }
 }
 
@@ -66,7 +84,7 @@ impl Serialize for JsonAttrs<'_> {
         let attrs = self.ds.attrs_of(self.slice);
         let mut map = s.serialize_map(Some(attrs.len()))?;
         for a in attrs {
-            let value = JsonValue { ds: self.ds, value: a.value, depth: self.depth };
+            let value = JsonValue { ds: self.ds, value: a.value, depth: self.depth, max_text: self.max_text };
             map.serialize_entry(self.ds.str(a.key), &value)?;
         }
         map.end()
@@ -131,6 +149,86 @@ impl Serialize for JsonLink<'_> {
             st.serialize_field("trace_state", index.str(ts))?;
         }
         st.serialize_field("attributes", &JsonAttrs::new(&index.data, link.attrs))?;
+        st.end()
+    }
+}
+
+/// One span as one object, what a person pastes into a ticket (`Y` in the explorer): its ids,
+/// service, name, kind, status, times, attributes, resource, scope, events, and its links both
+/// ways as `JsonLink`s (`direction` out, then in). String values are cut after `max_text` bytes.
+///
+/// `{"trace_id","span_id","parent_span_id"|null,"service","name","kind","status",
+/// "status_message"|null,"start_unix_nano","end_unix_nano","duration_ns","attributes":{…},
+/// "resource":{…},"scope":{"name","version","attributes"},"events":[{"time_unix_nano","name",
+/// "attributes"}],"links":[…]}`
+pub struct JsonSpan<'a> {
+    pub index: &'a Index,
+    pub span: SpanIdx,
+    pub max_text: usize,
+}
+
+impl Serialize for JsonSpan<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (index, ds, max_text) = (self.index, &self.index.data, self.max_text);
+        let span = index.span(self.span);
+        let scope = ds.scope(span.scope);
+        let mut st = s.serialize_struct("Span", 16)?;
+        st.serialize_field("trace_id", &Hex(span.trace_id))?;
+        st.serialize_field("span_id", &Hex(span.span_id))?;
+        st.serialize_field("parent_span_id", &(!span.parent_id.is_zero()).then_some(Hex(span.parent_id)))?;
+        st.serialize_field("service", index.service(self.span))?;
+        st.serialize_field("name", index.name(self.span))?;
+        st.serialize_field("kind", span.kind.as_str())?;
+        st.serialize_field("status", span.status.as_str())?;
+        st.serialize_field("status_message", &span.status_message.map(|m| ds.str(m)))?;
+        st.serialize_field("start_unix_nano", &span.start)?;
+        st.serialize_field("end_unix_nano", &span.end)?;
+        st.serialize_field("duration_ns", &span.duration())?;
+        st.serialize_field("attributes", &JsonAttrs::capped(ds, span.attrs, max_text))?;
+        st.serialize_field("resource", &JsonAttrs::capped(ds, ds.resource(span.resource).attrs, max_text))?;
+        let scope = ScopeJson { ds, name: scope.name, version: scope.version, attrs: scope.attrs, max_text };
+        st.serialize_field("scope", &scope)?;
+        let events: Vec<EventJson<'_>> =
+            ds.events_of(span.events).iter().map(|event| EventJson { ds, event, max_text }).collect();
+        st.serialize_field("events", &events)?;
+        let links = super::links::select(index, super::ids::Selection { trace: None, span: Some(self.span) });
+        let links: Vec<JsonLink<'_>> =
+            links.into_iter().map(|(link, direction)| JsonLink { index, link, direction }).collect();
+        st.serialize_field("links", &links)?;
+        st.end()
+    }
+}
+
+struct ScopeJson<'a> {
+    ds: &'a Dataset,
+    name: Option<crate::model::Sym>,
+    version: Option<crate::model::Sym>,
+    attrs: Slice,
+    max_text: usize,
+}
+
+impl Serialize for ScopeJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Scope", 3)?;
+        st.serialize_field("name", &self.name.map(|n| self.ds.str(n)))?;
+        st.serialize_field("version", &self.version.map(|v| self.ds.str(v)))?;
+        st.serialize_field("attributes", &JsonAttrs::capped(self.ds, self.attrs, self.max_text))?;
+        st.end()
+    }
+}
+
+struct EventJson<'a> {
+    ds: &'a Dataset,
+    event: &'a crate::model::Event,
+    max_text: usize,
+}
+
+impl Serialize for EventJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Event", 3)?;
+        st.serialize_field("time_unix_nano", &self.event.time)?;
+        st.serialize_field("name", self.ds.str(self.event.name))?;
+        st.serialize_field("attributes", &JsonAttrs::capped(self.ds, self.event.attrs, self.max_text))?;
         st.end()
     }
 }

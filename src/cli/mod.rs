@@ -3,6 +3,7 @@
 //! (or to `tui::run`).
 
 pub mod export;
+pub mod generate;
 pub mod graph;
 pub mod human;
 pub mod ids;
@@ -59,6 +60,10 @@ pub enum Command {
     /// Write traces (one, its whole linked set, or all) as OTLP JSON.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Print a completion script for a shell (see the README's Install section).
+    Completions(CompletionsArgs),
+    /// Print weft's man page (roff), or with COMMAND that command's page (weft-COMMAND).
+    Man(ManArgs),
 }
 
 impl Command {
@@ -69,6 +74,8 @@ impl Command {
             Self::Links(_) => "links",
             Self::Tree(_) => "tree",
             Self::Export(_) => "export",
+            Self::Completions(_) => "completions",
+            Self::Man(_) => "man",
         }
     }
 }
@@ -135,6 +142,20 @@ pub struct TreeArgs {
     /// Only this trace (full id or unique prefix of at least 4 hex digits).
     #[arg(long, value_name = "ID")]
     pub trace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command whose page to print instead of weft's (info, links, …).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[cfg(test)]

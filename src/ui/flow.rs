@@ -136,11 +136,11 @@ fn draw_row(buf: &mut Buffer, index: &Index, row: &FlowRow, (x, y, w): (u16, u16
 
 #[cfg(test)]
 mod tests {
+    use crate::app::OpenAt;
     use crate::app::action::Action;
     use crate::app::flow::tests::{chain, sample, trace_by_root};
     use crate::app::keymap::{Context, key_for};
     use crate::app::{App, Overlay};
-    use crate::tui::OpenAt;
     use crate::ui::tests::screen;
     use rstest::rstest;
 

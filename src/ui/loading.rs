@@ -11,13 +11,15 @@
 //! │ 350,123 spans · 175,061 spans/s                                       │
 //! │ elapsed 3.2 s                                                         │
 //! │                                                                       │
-//! │ Ctrl-C or q to cancel                                                 │
+//! │ Ctrl-C/q/Esc cancel                                                   │
 //! └───────────────────────────────────────────────────────────────────────┘
 //! ```
 //! Below the box's size the lines are drawn without the border, as many as fit.
 
 use super::draw::put;
 use super::theme;
+use crate::app::action::Action;
+use crate::app::keymap::{self, Context};
 use crate::load::progress::Snapshot;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -34,8 +36,17 @@ const MIN_BOX_WIDTH: u16 = 30;
 /// Width of the phase word left of the gauge ("cancelling" plus a gap).
 const PHASE_WIDTH: u16 = 11;
 
-pub const CANCEL_HINT: &str = "Ctrl-C or q to cancel";
-pub const CANCELLING_HINT: &str = "cancelling… Ctrl-C again quits at once";
+/// The bottom line, naming the keys the binding table gives the loading screen: `Ctrl-C/q/Esc
+/// cancel`, and once cancelling, that pressing one again quits at once.
+pub fn hint(cancelling: bool) -> String {
+    let keys = keymap::keys_label_for(Context::Loading, Action::Quit);
+    if cancelling {
+        format!("cancelling… {keys} again quits at once")
+    } else {
+        let short = keymap::bindings_in(Context::Loading).find(|b| b.action == Action::Quit).map(|b| b.short);
+        format!("{keys} {}", short.unwrap_or_default())
+    }
+}
 
 /// What the loading screen shows.
 #[derive(Clone, Copy, Debug)]
@@ -107,10 +118,6 @@ impl LoadingState<'_> {
         format!("elapsed {:.1} s", self.elapsed.as_secs_f64())
     }
 
-    fn hint(&self) -> &'static str {
-        if self.cancelling { CANCELLING_HINT } else { CANCEL_HINT }
-    }
-
     /// Rates divide by this: never zero, so the first frame shows finite numbers.
     fn secs(&self) -> f64 {
         self.read_for.unwrap_or(self.elapsed).as_secs_f64().max(1e-3)
@@ -167,7 +174,7 @@ impl Widget for &LoadingState<'_> {
             Row::Text(self.spans_line(), Style::new()),
             Row::Text(self.elapsed_line(), Style::new()),
             Row::Blank,
-            Row::Text(self.hint().to_owned(), theme::dim()),
+            Row::Text(hint(self.cancelling), theme::dim()),
         ];
         if !boxed {
             // Every row counts when space is short.
@@ -255,7 +262,7 @@ mod tests {
         row_with(&rows, "512.3 / 1231.0 MB · 256.1 MB/s");
         row_with(&rows, "350,123 spans · 175,062 spans/s");
         row_with(&rows, "elapsed 2.0 s");
-        row_with(&rows, CANCEL_HINT);
+        row_with(&rows, "Ctrl-C/q/Esc cancel");
         // The box is centred and no wider than BOX_WIDTH.
         let top = rows.iter().position(|r| r.contains("┌ weft")).expect("box top");
         assert_eq!(usize::from((h - BOX_HEIGHT) / 2), top);
@@ -301,7 +308,7 @@ mod tests {
         s.cancelling = true;
         let rows = lines(&draw(&s, 80, 24));
         assert!(row_with(&rows, "100%").contains("cancelling"));
-        row_with(&rows, CANCELLING_HINT);
+        row_with(&rows, "cancelling… Ctrl-C/q/Esc again quits at once");
         // Nothing known yet: reading, 0%, no division by zero.
         let empty = state(&paths, 0, 0, 0, 0);
         assert_eq!(empty.phase(), "reading");

@@ -244,12 +244,12 @@ fn draw_span(
 #[cfg(test)]
 mod tests {
     use super::PARTNER_MARK;
+    use crate::app::OpenAt;
     use crate::app::action::Action;
     use crate::app::flow::tests::{sample, trace_by_root};
     use crate::app::keymap::{Context, key_for};
     use crate::app::stitch::{StitchRow, StitchView};
     use crate::app::{App, Overlay};
-    use crate::tui::OpenAt;
     use crate::ui::tests::screen;
     use rstest::rstest;
 

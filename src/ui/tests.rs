@@ -1,12 +1,12 @@
 //! View tests: draw whole screens with ratatui's `TestBackend` and compare with committed
 //! snapshots (`cargo insta review`), plus exact-line asserts where one line matters.
 
+use crate::app::OpenAt;
 use crate::app::action::Action;
 use crate::app::keymap::{Context, key_for};
 use crate::app::testdata::{self, BATCH, CONSUMER, EVIL, ITEM, P1, P1_PUBLISH};
 use crate::app::{App, Overlay};
 use crate::index::Index;
-use crate::tui::OpenAt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use rstest::rstest;

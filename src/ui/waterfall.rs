@@ -209,11 +209,11 @@ fn draw_row(
 #[cfg(test)]
 mod tests {
     use super::CRITICAL_MARK;
+    use crate::app::OpenAt;
     use crate::app::action::Action;
     use crate::app::flow::tests::{sample, trace_by_root};
     use crate::app::keymap::{Context, key_for};
     use crate::app::{App, Screen};
-    use crate::tui::OpenAt;
     use ratatui::buffer::Buffer;
     use ratatui::layout::Rect;
     use rstest::rstest;

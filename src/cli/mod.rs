@@ -9,6 +9,7 @@ pub mod ids;
 pub mod info;
 pub mod json;
 pub mod links;
+pub mod listen;
 pub mod tree;
 
 use crate::model::Format;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Write traces (one, its whole linked set, or all) as OTLP JSON.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Receive spans from running programs (OTLP gRPC/HTTP, Zipkin, Datadog agent) and save them.
+    #[command(after_help = EXIT_CODES)]
+    Listen(listen::ListenArgs),
 }
 
 impl Command {
@@ -69,6 +73,7 @@ impl Command {
             Self::Links(_) => "links",
             Self::Tree(_) => "tree",
             Self::Export(_) => "export",
+            Self::Listen(_) => "listen",
         }
     }
 }

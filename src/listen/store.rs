@@ -190,5 +190,10 @@ mod tests {
         assert_eq!(counts.traces.load(Ordering::Relaxed), 3);
         assert_eq!(counts.evicted_traces.load(Ordering::Relaxed), 1);
         assert_eq!(counts.evicted_spans.load(Ordering::Relaxed), 2);
+        counts.spans.store(5, Ordering::Relaxed);
+        assert_eq!(
+            counts.status(12.4),
+            "received 5 spans · 3 traces · 1 traces (2 spans) past --max-spans forgotten · 12 spans/s"
+        );
     }
 }

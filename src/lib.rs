@@ -10,6 +10,7 @@ pub mod cli;
 pub mod export;
 pub mod index;
 pub mod intern;
+pub mod listen;
 pub mod load;
 pub mod model;
 pub mod samples;

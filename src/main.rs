@@ -11,6 +11,7 @@ use std::time::Instant;
 use clap::{CommandFactory, Parser, error::ErrorKind};
 use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
+use weft::cli::listen::ListenArgs;
 use weft::cli::{Cli, Command, export, generate, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
@@ -28,6 +29,8 @@ enum Failure {
     /// Writing the output failed (a closed pipe is not a failure: see `main`).
     Output(io::Error),
     Explorer(anyhow::Error),
+    /// `weft listen` could not start (a port in use, an unwritable save file).
+    Listen(weft::listen::ListenError),
 }
 
 impl From<io::Error> for Failure {
@@ -77,6 +80,10 @@ fn main() -> ExitCode {
         Err(Failure::Explorer(e)) => {
             let text = format!("error: {e:#}");
             report(&weft::text::escape_control(&text));
+            ExitCode::from(EXIT_LOAD)
+        }
+        Err(Failure::Listen(e)) => {
+            report(&weft::text::escape_control(&format!("error: {e}")));
             ExitCode::from(EXIT_LOAD)
         }
         Err(Failure::Usage(e)) => {
@@ -162,6 +169,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let page = generate::man_page(args.command.as_deref())?;
             with_stdout(|w| page.render(w))
         }
+        Some(Command::Listen(args)) => listen(&args),
         None => {
             if !cli.paths.is_empty() && io::stdout().is_terminal() {
                 return explore(&cli.paths, forced, cli.select.trace.as_deref(), cli.select.span.as_deref());
@@ -181,6 +189,52 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
 }
+
+/// `weft listen`: announces each receiver (`listening <kind> <host:port>`, a public contract),
+/// saves what arrives until SIGINT/SIGTERM, then says where it went. The live explorer is not
+/// there yet: on a terminal, a status line on stderr shows what is arriving.
+fn listen(args: &ListenArgs) -> Result<(), Failure> {
+    use weft::listen::{Config, Listener};
+    let listeners = args.listeners();
+    if listeners.is_empty() {
+        return Err(Failure::Usage(UsageError("every receiver is off; nothing to listen on".to_owned())));
+    }
+    let save = args.save.clone().unwrap_or_else(weft::listen::default_save_path);
+    let config = Config { listeners, save, max_spans: args.max_spans };
+    let listener = Listener::start(&config).map_err(Failure::Listen)?;
+    let stop = listener.interrupted().map_err(|e| Failure::Listen(weft::listen::ListenError::Runtime(e)))?;
+    let shown = weft::text::escape_control(&config.save.display().to_string()).into_owned();
+    report(&format!("saving to {shown}"));
+    for (kind, addr) in listener.addrs() {
+        report(&format!("listening {} {addr}", kind.name()));
+    }
+    let counts = listener.counts();
+    let (done, status) = mpsc::channel::<()>();
+    let status = io::stdout().is_terminal().then(|| {
+        let counts = Arc::clone(&counts);
+        std::thread::spawn(move || {
+            let mut last = (Instant::now(), counts.spans());
+            while let Err(mpsc::RecvTimeoutError::Timeout) = status.recv_timeout(STATUS_EVERY) {
+                let now = (Instant::now(), counts.spans());
+                let rate = (now.1 - last.1) as f64 / now.0.duration_since(last.0).as_secs_f64();
+                let _ = write!(io::stderr().lock(), "\r\x1b[2K{}", counts.status(rate));
+                last = now;
+            }
+        })
+    });
+    listener.serve(stop);
+    drop(done);
+    if let Some(status) = status {
+        let _ = status.join();
+        report("");
+    }
+    report(&format!("{}; saved to {shown}", counts.status_total()));
+    report(&format!("open it with: weft {shown}"));
+    Ok(())
+}
+
+/// How often `weft listen` refreshes its status line.
+const STATUS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Loads and indexes `paths`, reporting on stderr what was skipped: records dropped inside
 /// files (with the first reasons) and files in folders that are not traces.

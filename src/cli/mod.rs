@@ -10,6 +10,7 @@ pub mod ids;
 pub mod info;
 pub mod json;
 pub mod links;
+pub mod listen;
 pub mod tree;
 
 use crate::model::Format;
@@ -64,6 +65,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print weft's man page (roff), or with COMMAND that command's page (weft-COMMAND).
     Man(ManArgs),
+    /// Receive spans from running programs (OTLP gRPC/HTTP, Zipkin, Datadog agent) and save them.
+    #[command(after_help = EXIT_CODES)]
+    Listen(listen::ListenArgs),
 }
 
 impl Command {
@@ -76,6 +80,7 @@ impl Command {
             Self::Export(_) => "export",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",
+            Self::Listen(_) => "listen",
         }
     }
 }

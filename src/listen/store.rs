@@ -1,0 +1,199 @@
+//! Received spans → the save file, before the sender hears "accepted". One writer thread owns the
+//! file: receivers hand it decoded batches over a bounded channel, it appends them as OTLP JSON
+//! Lines (the same writer as `weft export`), flushes, and only then answers each batch, so an
+//! exporter that got a success never loses data to a weft that stops.
+//!
+//! Batches that queue up while a write is in progress are written together (one line, one flush),
+//! which keeps the per-request cost low under load without delaying any answer.
+
+use crate::cli::export;
+use crate::index::Index;
+use crate::model::{Dataset, TraceId};
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
+
+/// Batches waiting for the writer. Full, it makes receivers wait, and so their senders.
+const QUEUE: usize = 64;
+/// At most this many queued batches go into one write.
+const GROUP: usize = 64;
+
+/// One decoded request, and where to say whether it was saved.
+struct Batch {
+    dataset: Dataset,
+    saved: oneshot::Sender<Result<(), String>>,
+}
+
+/// The receivers' side of the writer.
+#[derive(Clone, Debug)]
+pub struct Store {
+    queue: mpsc::Sender<Batch>,
+    pub counts: Arc<Counts>,
+}
+
+/// What has been received, for the status line and the summary at exit.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Spans saved.
+    pub spans: AtomicU64,
+    /// Distinct traces seen (a trace forgotten under `--max-spans` and seen again counts again).
+    pub traces: AtomicU64,
+    /// Traces forgotten to stay under `--max-spans`, and their spans.
+    pub evicted_traces: AtomicU64,
+    pub evicted_spans: AtomicU64,
+}
+
+impl Counts {
+    /// Spans saved so far.
+    pub fn spans(&self) -> u64 {
+        self.spans.load(Ordering::Relaxed)
+    }
+
+    /// The live status line: `1,234 spans · 56 traces · 789 spans/s`.
+    pub fn status(&self, rate: f64) -> String {
+        format!("{} · {rate:.0} spans/s", self.status_total())
+    }
+
+    /// What was received: `1,234 spans · 56 traces` (and what `--max-spans` made weft forget).
+    pub fn status_total(&self) -> String {
+        let mut line =
+            format!("received {} spans · {} traces", self.spans(), self.traces.load(Ordering::Relaxed));
+        let evicted = self.evicted_traces.load(Ordering::Relaxed);
+        if evicted > 0 {
+            let spans = self.evicted_spans.load(Ordering::Relaxed);
+            line.push_str(&format!(" · {evicted} traces ({spans} spans) past --max-spans forgotten"));
+        }
+        line
+    }
+}
+
+/// Why a batch was not saved.
+#[derive(Debug)]
+pub struct NotSaved(pub String);
+
+impl Store {
+    /// Opens `path` for appending and starts the writer thread; the thread ends (after writing
+    /// everything queued) once every `Store` clone is dropped.
+    pub fn open(path: &Path, max_spans: u64) -> io::Result<(Self, std::thread::JoinHandle<()>)> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let (queue, rx) = mpsc::channel(QUEUE);
+        let counts = Arc::new(Counts::default());
+        let writer =
+            Writer { out: BufWriter::new(file), held: Held::new(max_spans), counts: Arc::clone(&counts) };
+        let thread =
+            std::thread::Builder::new().name("weft-save".to_owned()).spawn(move || writer.run(rx))?;
+        Ok((Self { queue, counts }, thread))
+    }
+
+    /// Saves `dataset`; returns once it is written to the file (in the kernel's hands, so it
+    /// survives weft being killed).
+    pub async fn save(&self, dataset: Dataset) -> Result<(), NotSaved> {
+        let (saved, answer) = oneshot::channel();
+        let closed = || NotSaved("weft is shutting down".to_owned());
+        self.queue.send(Batch { dataset, saved }).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?.map_err(NotSaved)
+    }
+}
+
+struct Writer {
+    out: BufWriter<File>,
+    held: Held,
+    counts: Arc<Counts>,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Batch>) {
+        let mut group = Vec::with_capacity(GROUP);
+        while rx.blocking_recv_many(&mut group, GROUP) > 0 {
+            let mut answers = Vec::with_capacity(group.len());
+            let mut merged = Dataset::new();
+            for batch in group.drain(..) {
+                merged.append(batch.dataset);
+                answers.push(batch.saved);
+            }
+            let ids: Vec<TraceId> = merged.spans.iter().map(|s| s.trace_id).collect();
+            let result = self.write(merged).map_err(|e| format!("saving the spans failed: {e}"));
+            if result.is_ok() {
+                self.counts.spans.fetch_add(ids.len() as u64, Ordering::Relaxed);
+                self.held.add(&ids, &self.counts);
+            }
+            for answer in answers {
+                // A sender that went away (disconnected) still had its spans saved.
+                let _ = answer.send(result.clone());
+            }
+        }
+    }
+
+    /// Appends `dataset` as one OTLP JSON line and flushes it to the file.
+    fn write(&mut self, dataset: Dataset) -> io::Result<()> {
+        let index = Index::build(dataset);
+        let traces = export::select(&index, None, false);
+        export::write(&mut self.out, &index, &traces)?;
+        self.out.flush()
+    }
+}
+
+/// The traces received, oldest first, with their span counts: at most `max_spans` spans' worth is
+/// remembered (whole traces are forgotten oldest first), so a long session's memory stays bounded.
+/// It is what a live explorer will hold; headless, it counts distinct traces.
+struct Held {
+    max_spans: u64,
+    spans: u64,
+    order: VecDeque<TraceId>,
+    by_id: rustc_hash::FxHashMap<TraceId, u64>,
+}
+
+impl Held {
+    fn new(max_spans: u64) -> Self {
+        Self { max_spans, spans: 0, order: VecDeque::new(), by_id: rustc_hash::FxHashMap::default() }
+    }
+
+    fn add(&mut self, ids: &[TraceId], counts: &Counts) {
+        for &id in ids {
+            let n = self.by_id.entry(id).or_insert_with(|| {
+                self.order.push_back(id);
+                counts.traces.fetch_add(1, Ordering::Relaxed);
+                0
+            });
+            *n += 1;
+            self.spans += 1;
+        }
+        while self.spans > self.max_spans {
+            let Some(oldest) = self.order.pop_front() else { break };
+            let n = self.by_id.remove(&oldest).unwrap_or(0);
+            self.spans -= n;
+            counts.evicted_traces.fetch_add(1, Ordering::Relaxed);
+            counts.evicted_spans.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_forgets_whole_traces_oldest_first_past_the_limit() {
+        let counts = Counts::default();
+        let mut held = Held::new(3);
+        let (a, b, c) = (TraceId(1), TraceId(2), TraceId(3));
+        held.add(&[a, a, b], &counts);
+        assert_eq!(counts.evicted_traces.load(Ordering::Relaxed), 0);
+        held.add(&[c, c], &counts);
+        // 5 spans > 3: `a` (2 spans) goes; 3 left.
+        assert_eq!(held.spans, 3);
+        assert_eq!(held.order, [b, c]);
+        assert_eq!(counts.traces.load(Ordering::Relaxed), 3);
+        assert_eq!(counts.evicted_traces.load(Ordering::Relaxed), 1);
+        assert_eq!(counts.evicted_spans.load(Ordering::Relaxed), 2);
+        counts.spans.store(5, Ordering::Relaxed);
+        assert_eq!(
+            counts.status(12.4),
+            "received 5 spans · 3 traces · 1 traces (2 spans) past --max-spans forgotten · 12 spans/s"
+        );
+    }
+}

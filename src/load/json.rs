@@ -2,8 +2,9 @@
 //! read from raw text, ordered maps, array runs cut for threads, and the per-file context
 //! (interning, scopes, warnings and skips located by line:col).
 
+use crate::load::parallel::{self, Chunked};
 use crate::load::progress::Ticker;
-use crate::load::{LoadError, sink};
+use crate::load::{Job, LoadError, sink};
 use crate::model::{
     Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId, Value,
 };
@@ -47,7 +48,63 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
-/// A JSON array kept as raw elements, or a note that the value was not an array (consumed).
+/// A JSON value told apart by its kind, for fields that may hold several shapes: an array of `E`,
+/// an object read as `O`, `null`, or another scalar (consumed). The one lenient visitor the
+/// probes of the text loaders are built on.
+pub(crate) enum Kind<E, O> {
+    Array(Vec<E>),
+    Object(O),
+    Null,
+    Scalar,
+}
+
+impl<'de, E: Deserialize<'de>, O: Deserialize<'de>> Deserialize<'de> for Kind<E, O> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<E, O>(PhantomData<(E, O)>);
+        impl<'de, E: Deserialize<'de>, O: Deserialize<'de>> Visitor<'de> for V<E, O> {
+            type Value = Kind<E, O>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // No `size_hint` preallocation: the input cannot make us reserve more than it holds.
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<E>()? {
+                    out.push(item);
+                }
+                Ok(Kind::Array(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                O::deserialize(de::value::MapAccessDeserializer::new(map)).map(Kind::Object)
+            }
+            fn visit_unit<E2: de::Error>(self) -> Result<Self::Value, E2> {
+                Ok(Kind::Null)
+            }
+            fn visit_none<E2: de::Error>(self) -> Result<Self::Value, E2> {
+                Ok(Kind::Null)
+            }
+            fn visit_bool<E2: de::Error>(self, _: bool) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_i64<E2: de::Error>(self, _: i64) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_u64<E2: de::Error>(self, _: u64) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_f64<E2: de::Error>(self, _: f64) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_str<E2: de::Error>(self, _: &str) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A JSON array kept as raw elements, or a note that the value was not an array (consumed);
+/// `null` is an empty array.
 pub(crate) enum RawList<'a> {
     Items(Vec<&'a RawValue>),
     NotArray,
@@ -55,44 +112,11 @@ pub(crate) enum RawList<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawList<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = RawList<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                // No `size_hint` preallocation: the input cannot make us reserve more than it holds.
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<&'a RawValue>()? {
-                    out.push(item);
-                }
-                Ok(RawList::Items(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(RawList::NotArray)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(RawList::Items(Vec::new()))
-            }
-        }
-        d.deserialize_any(V(PhantomData))
+        Ok(match Kind::<&'a RawValue, IgnoredAny>::deserialize(d)? {
+            Kind::Array(items) => RawList::Items(items),
+            Kind::Null => RawList::Items(Vec::new()),
+            Kind::Object(_) | Kind::Scalar => RawList::NotArray,
+        })
     }
 }
 
@@ -180,7 +204,7 @@ pub(crate) fn value_at<'a, T: Deserialize<'a>>(
 /// ended exactly at `until` (for the `last` run: at the `]` closing the array), which proves
 /// the cut was an element boundary; `None` when the load was cancelled. `text` starts `base`
 /// bytes into the input (after a BOM); the ticker counts input bytes.
-pub(crate) fn read_run(
+fn read_run(
     text: &str,
     base: usize,
     from: usize,
@@ -209,6 +233,64 @@ pub(crate) fn read_run(
             _ => return Some(false),
         }
     }
+}
+
+/// A run's parser as `read_runs` drives it.
+pub(crate) trait RunParser: Send {
+    /// Spans loaded so far, for progress.
+    fn spans(&self) -> usize;
+    /// Takes in the parser of the next run (runs are absorbed in file order).
+    fn absorb(&mut self, next: Self);
+}
+
+/// One run of a parallel parse: its parser and the progress it reported.
+pub(crate) struct Run<'p, P> {
+    pub parser: P,
+    pub ticker: Ticker<'p>,
+}
+
+impl<P: RunParser> parallel::Chunk for Run<'_, P> {
+    fn ticker(&self) -> &Ticker<'_> {
+        &self.ticker
+    }
+    fn absorb(&mut self, next: Self) {
+        self.parser.absorb(next.parser);
+    }
+}
+
+/// Reads a top-level array cut at `cuts` (offsets in `text`; the last is the `]` that closes
+/// it), one run per chunk through `parallel::run_chunks`. `new(share)` makes the parser of a
+/// run of about `share` bytes (the first run's takes in all the others, so it is sized for the
+/// whole input); `read(parser, pos, until)` loads the element at `pos` and says where it ends
+/// (`None`: not well-formed there, so the cut was wrong or the file is broken).
+pub(crate) fn read_runs<'p, P: RunParser>(
+    input: &[u8],
+    text: &str,
+    job: &Job<'p>,
+    cuts: &[usize],
+    new: impl Fn(usize) -> P + Sync,
+    read: impl Fn(&mut P, usize, usize) -> Option<usize> + Sync,
+) -> Chunked<Run<'p, P>> {
+    // Offsets in `text` are this much past those in `input` (a BOM).
+    let base = input.len() - text.len();
+    let array_end = cuts.last().copied().unwrap_or(0);
+    parallel::run_chunks(cuts.len() - 1, job, |k| {
+        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
+        let mut parser = new(if k == 0 { input.len() } else { until - from });
+        // The first run also counts what comes before its first element.
+        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
+        let last = until == array_end;
+        let ok = read_run(text, base, from, until, last, &mut ticker, |pos| {
+            let end = read(&mut parser, pos, until)?;
+            Some((end, parser.spans()))
+        })?;
+        // The last run also counts the closing `]` and what follows it.
+        let end = if last { input.len() } else { base + until };
+        if ok {
+            ticker.step(end, parser.spans());
+        }
+        Some((Run { parser, ticker }, ok))
+    })
 }
 
 /// Shortens untrusted text quoted in a warning.
@@ -308,6 +390,14 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub fn sym_input(&mut self, s: &'a str) -> Sym {
         self.ds.intern(s)
+    }
+
+    /// Interns text read from the input, or "" for an absent field.
+    pub fn sym_or_empty(&mut self, s: Option<&Str<'a>>) -> Sym {
+        match s {
+            Some(s) => self.sym(s),
+            None => self.sym_str(""),
+        }
     }
 
     /// Interns other text (constants, text unescaped or decoded into a temporary).

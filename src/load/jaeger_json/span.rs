@@ -301,10 +301,7 @@ impl<'a> Parser<'a> {
         let tags = self.tags(&ws, tcx);
         let events = self.events(ws.logs.as_deref().unwrap_or(&[]));
         let scope = tags.otel.scope(&mut self.cx);
-        let name = match &ws.operation_name {
-            Some(n) => self.cx.sym(n),
-            None => self.cx.sym_str(""),
-        };
+        let name = self.cx.sym_or_empty(ws.operation_name.as_ref());
 
         let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
         span.kind = tags.kind;

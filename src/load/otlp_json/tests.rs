@@ -1,4 +1,5 @@
 use super::*;
+use crate::load::Progress;
 
 /// Reads `json` with one body, as the loader would inside a span.
 fn run<B: Body<'static>>(json: &'static str, body: B) -> (Ctx<'static>, B::Out) {

@@ -416,21 +416,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// µs start and duration → ns start and end, checked; an overflow is clamped to the end
-    /// of time with a warning at `span_at` rather than wrapped.
+    /// µs start and duration → ns start and end, checked (`time_us`).
     pub fn times_us(&mut self, start_us: Option<u64>, duration_us: Option<u64>, span_at: &str) -> (u64, u64) {
         let start_us = start_us.unwrap_or(0);
-        let start = start_us.checked_mul(1000);
-        let end = start_us.checked_add(duration_us.unwrap_or(0)).and_then(|e| e.checked_mul(1000));
-        match (start, end) {
-            (Some(s), Some(e)) => (s, e),
-            _ => {
-                let at = self.location_of(span_at);
-                self.file.warn(at, "start time or duration overflows nanoseconds since 1970; clamped");
-                let s = start.unwrap_or(u64::MAX);
-                (s, end.unwrap_or(u64::MAX))
-            }
-        }
+        let end_us = start_us.saturating_add(duration_us.unwrap_or(0));
+        // The end overflows whenever the start does: one warning, for the end.
+        let start = start_us.checked_mul(1000).unwrap_or(u64::MAX);
+        (start, self.time_us(Some(end_us), span_at))
+    }
+
+    /// A µs time (span or event) → ns: one that overflows is clamped to the end of time with a
+    /// warning at `span_at` rather than wrapped. Span and event times are repaired alike.
+    pub fn time_us(&mut self, us: Option<u64>, span_at: &str) -> u64 {
+        let us = us.unwrap_or(0);
+        us.checked_mul(1000).unwrap_or_else(|| {
+            let at = self.location_of(span_at);
+            self.file.warn(at, format!("time {us} µs overflows nanoseconds since 1970; clamped"));
+            u64::MAX
+        })
     }
 
     /// Takes in the context of the next part of the file, parsed on another thread (parts
@@ -572,13 +575,7 @@ impl OtelTags {
     pub fn take(&mut self, key: &str, value: Sym, text: &str) -> bool {
         let slot = match key {
             "otel.status_code" => {
-                self.status = Some(if text.eq_ignore_ascii_case("ERROR") {
-                    StatusCode::Error
-                } else if text.eq_ignore_ascii_case("OK") {
-                    StatusCode::Ok
-                } else {
-                    StatusCode::Unset
-                });
+                self.status = Some(StatusCode::from_name(text).unwrap_or_default());
                 return true;
             }
             "otel.status_description" => &mut self.status_message,
@@ -609,4 +606,24 @@ pub(crate) fn number(text: &str, float: bool) -> Option<Value> {
         return None;
     }
     text.parse::<f64>().ok().map(Value::Double)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_and_event_times_that_overflow_are_clamped_with_one_warning_each() {
+        let input = b"{\"timestamp\": 18446744073709551}";
+        let text = std::str::from_utf8(input).unwrap();
+        let mut cx = Ctx::with_share(input, "z.json", Format::ZipkinJson, 0);
+        assert_eq!(cx.time_us(Some(5), text), 5000);
+        assert!(cx.file.warnings.is_empty());
+        assert_eq!(cx.time_us(Some(u64::MAX / 100), text), u64::MAX, "an event time");
+        assert_eq!(cx.times_us(Some(u64::MAX / 100), Some(1), text), (u64::MAX, u64::MAX), "a span's");
+        let messages: Vec<&str> = cx.file.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages.iter().all(|m| m.ends_with("µs overflows nanoseconds since 1970; clamped")));
+        assert_eq!(cx.file.warnings[0].at, Location::Line { line: 1, column: 1 });
+    }
 }

@@ -361,7 +361,7 @@ impl<'a> Parser<'a> {
             })
         });
         let tags = self.tags(&ws, kind.is_none(), span_at);
-        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]));
+        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]), span_at);
         let scope = tags.otel.scope(&mut self.cx);
         let name = self.cx.sym_or_empty(ws.name.as_ref());
 
@@ -540,13 +540,13 @@ impl<'a> Parser<'a> {
 
     /// Annotations → events. `name|attrsJSON|dropped` (OTel's event encoding) is split; any other
     /// value, `|` or not, is the event name.
-    fn events(&mut self, annotations: &[Annotation<'a>]) -> Slice {
+    fn events(&mut self, annotations: &[Annotation<'a>], span_at: &str) -> Slice {
         if annotations.is_empty() {
             return Slice::default();
         }
         let mut events = Vec::with_capacity(annotations.len());
         for a in annotations {
-            let time = a.timestamp.unwrap_or(0).saturating_mul(1000);
+            let time = self.cx.time_us(a.timestamp, span_at);
             let value = a.value.as_ref();
             let structured = value.and_then(|v| {
                 let (name, rest) = v.split_once('|')?;

@@ -299,7 +299,7 @@ impl<'a> Parser<'a> {
         let (start, end) = self.cx.times_us(ws.start_time, ws.duration, span_at);
         let (service, resource) = self.service(&ws, tcx, trace_id, span_at);
         let tags = self.tags(&ws, tcx);
-        let events = self.events(ws.logs.as_deref().unwrap_or(&[]));
+        let events = self.events(ws.logs.as_deref().unwrap_or(&[]), span_at);
         let scope = tags.otel.scope(&mut self.cx);
         let name = self.cx.sym_or_empty(ws.operation_name.as_ref());
 
@@ -467,7 +467,7 @@ impl<'a> Parser<'a> {
 
     /// Logs → events: name from the field `event`, else `message`, else "log"; other fields are
     /// the event's attributes.
-    pub(super) fn events(&mut self, logs: &[WireLog<'a>]) -> Slice {
+    pub(super) fn events(&mut self, logs: &[WireLog<'a>], span_at: &str) -> Slice {
         if logs.is_empty() {
             return Default::default();
         }
@@ -493,7 +493,7 @@ impl<'a> Parser<'a> {
                 attrs.push(Attr { key, value });
             }
             let name = name.unwrap_or_else(|| self.cx.sym_str("log"));
-            let time = log.timestamp.unwrap_or(0).saturating_mul(1000);
+            let time = self.cx.time_us(log.timestamp, span_at);
             events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
         }
         self.cx.ds.add_events(&events)

@@ -13,8 +13,8 @@ use super::parallel::{self, Chunked};
 use super::progress::Ticker;
 use super::{Job, LoadError};
 use crate::model::{
-    Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, Scope, ScopeIdx, Slice, Span,
-    SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, Scope, ScopeIdx,
+    Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
 use rustc_hash::FxHashMap;

@@ -181,16 +181,7 @@ impl<'a> Body<'a> for StatusCodeBody {
         Some(status_from_number(i128::from(v)))
     }
     fn str(self, cx: &mut Ctx<'a>, field: &'static str, v: &str) -> Option<StatusCode> {
-        let name = v.strip_prefix("STATUS_CODE_").unwrap_or(v);
-        if name.eq_ignore_ascii_case("unset") {
-            Some(StatusCode::Unset)
-        } else if name.eq_ignore_ascii_case("ok") {
-            Some(StatusCode::Ok)
-        } else if name.eq_ignore_ascii_case("error") {
-            Some(StatusCode::Error)
-        } else {
-            self.wrong(cx, field, Found::Str(v))
-        }
+        StatusCode::from_name(v).or_else(|| self.wrong(cx, field, Found::Str(v)))
     }
 }
 

@@ -484,6 +484,18 @@ fn truncated_meta_span_links_keep_the_complete_links_and_warn() {
     }
 }
 
+#[test]
+fn msgpack_meta_integers_past_i64_keep_their_digits() {
+    let doc = json!([[{
+        "trace_id": 1, "span_id": 2, "parent_id": 0, "name": "a", "service": "s",
+        "meta": {"big": 18_446_744_073_709_551_615_u64, "small": 7}
+    }]]);
+    let ds = load_ok(to_msgpack(&doc, Ids::U64), "big.msgpack", None);
+    let attrs = ds.spans[0].attrs;
+    assert_eq!(attr_str(&ds, attrs, "big").as_deref(), Some("18446744073709551615"));
+    assert_eq!(attr(&ds, attrs, "small"), Some(Value::Int(7)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON specifics
 

@@ -163,6 +163,8 @@ pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) ->
         J::Bool(x) => Value::Bool(*x),
         J::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
+            // Past i64 the exact digits are kept as text (as the JSON loaders do), not a lossy double.
+            None if n.is_u64() => Value::Str(b.sym_str(&n.to_string())),
             None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
         },
         J::String(s) => Value::Str(b.sym_str(s)),

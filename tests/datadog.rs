@@ -500,6 +500,14 @@ fn msgpack_meta_integers_past_i64_keep_their_digits() {
 // JSON specifics
 
 #[test]
+fn json_that_is_not_utf8_is_an_error_worded_as_in_the_other_json_loaders() {
+    let options = load::Options { forced: Some(Format::DatadogJson), ..load::Options::default() };
+    let err = load::load_slice(b"[[{\"name\": \"\xff\"}]]", "bad.json", &options).unwrap_err();
+    assert_eq!(err.to_string(), "bad.json:1:13: invalid UTF-8");
+    assert_eq!(err.kind, load::LoadErrorKind::Syntax);
+}
+
+#[test]
 fn json_ids_are_exact_to_two_to_the_64_and_negative_ids_reinterpret() {
     let text = r#"[[
         {"trace_id": 18446744073709551615, "span_id": 9223372036854775809, "parent_id": 0, "name": "a"},

@@ -302,13 +302,14 @@ pub(crate) fn preview(s: &str) -> String {
     }
 }
 
-/// The input as text (JSON must be UTF-8), without a leading BOM.
+/// The input as text (JSON must be UTF-8), without a leading BOM (serde_json does not skip one):
+/// the one check and message of every loader that reads the whole input as text.
 pub(crate) fn text_of<'a>(input: &'a [u8], path: &str, format: Format) -> Result<&'a str, LoadError> {
     // One SIMD pass (several times faster than std's check on a 1 GB file); std's check,
     // which says where the bad byte is, runs only when the input is not UTF-8.
     let text = simdutf8::basic::from_utf8(input).or_else(|_| std::str::from_utf8(input)).map_err(|e| {
         let at = crate::load::location_at(input, e.valid_up_to());
-        LoadError::new(path, Some(format), at, "invalid UTF-8")
+        LoadError::syntax(path, Some(format), at, "invalid UTF-8")
     })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }

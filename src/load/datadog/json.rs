@@ -272,16 +272,7 @@ pub(crate) struct JsonEvent<'a> {
 /// Reads the whole document into the builder.
 pub(super) fn parse<'a>(b: &mut Builder<'a>, input: &'a [u8], path: &str) -> Result<(), LoadError> {
     let format = Format::DatadogJson;
-    let text = std::str::from_utf8(input).map_err(|e| {
-        LoadError::new(
-            path,
-            Some(format),
-            super::location_at(input, e.valid_up_to()),
-            "the file is not UTF-8 text",
-        )
-    })?;
-    // serde_json does not skip a byte-order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::load::json::text_of(input, path, format)?;
     let chunks: Vec<&'a RawValue> = serde_json::from_str(text)
         .map_err(|e| LoadError::new(path, Some(format), error_location(input, text, &e), top_message(&e)))?;
     for (ci, chunk) in chunks.iter().enumerate() {

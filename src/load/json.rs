@@ -565,10 +565,16 @@ pub(crate) struct OtelTags {
     pub status: Option<StatusCode>,
     pub status_message: Option<Sym>,
     pub trace_state: Option<Sym>,
-    scope_name: Option<Sym>,
-    scope_version: Option<Sym>,
-    library_name: Option<Sym>,
-    library_version: Option<Sym>,
+    /// `otel.scope.*`, and the older `otel.library.*` read when it is absent.
+    scope: NameVersion,
+    library: NameVersion,
+}
+
+/// An instrumentation scope's name and version as tags give them.
+#[derive(Default)]
+struct NameVersion {
+    name: Option<Sym>,
+    version: Option<Sym>,
 }
 
 impl OtelTags {
@@ -581,19 +587,19 @@ impl OtelTags {
             }
             "otel.status_description" => &mut self.status_message,
             "w3c.tracestate" => &mut self.trace_state,
-            "otel.scope.name" => &mut self.scope_name,
-            "otel.scope.version" => &mut self.scope_version,
-            "otel.library.name" => &mut self.library_name,
-            "otel.library.version" => &mut self.library_version,
+            "otel.scope.name" => &mut self.scope.name,
+            "otel.scope.version" => &mut self.scope.version,
+            "otel.library.name" => &mut self.library.name,
+            "otel.library.version" => &mut self.library.version,
             _ => return false,
         };
         *slot = Some(value);
         true
     }
 
-    /// The scope these tags name (`otel.scope.*`, else the older `otel.library.*`).
+    /// The scope these tags name.
     pub fn scope(&self, cx: &mut Ctx<'_>) -> ScopeIdx {
-        cx.scope(self.scope_name.or(self.library_name), self.scope_version.or(self.library_version))
+        cx.scope(self.scope.name.or(self.library.name), self.scope.version.or(self.library.version))
     }
 }
 

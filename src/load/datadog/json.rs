@@ -255,6 +255,22 @@ struct JsonLink<'a> {
     flags: Id,
 }
 
+/// One entry of `meta["_dd.span_links"]`. Ids are hex: `trace_id` 32 digits, `span_id` 16 or
+/// (Java) unpadded; `flags` are the raw 8 W3C bits.
+#[derive(serde::Deserialize)]
+pub(crate) struct MetaLink<'x> {
+    #[serde(borrow, default)]
+    pub trace_id: Option<Text<'x>>,
+    #[serde(borrow, default)]
+    pub span_id: Option<Text<'x>>,
+    #[serde(borrow, default)]
+    pub attributes: Option<Pairs<'x, serde_json::Value>>,
+    #[serde(borrow, default)]
+    pub tracestate: Option<Text<'x>>,
+    #[serde(default)]
+    pub flags: Id,
+}
+
 /// A span event, native (`span_events`, typed attribute values) or from `meta["events"]`
 /// (plain attribute values); `links::value_of` reads both kinds of value.
 #[derive(serde::Deserialize)]

@@ -293,13 +293,10 @@ pub(crate) fn read_runs<'p, P: RunParser>(
     })
 }
 
-/// Shortens untrusted text quoted in a warning.
+/// Shortens untrusted text quoted in a warning (`text::quoted_prefix`).
 pub(crate) fn preview(s: &str) -> String {
-    const MAX: usize = 40;
-    match s.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_owned(),
-    }
+    let (prefix, more) = crate::text::quoted_prefix(s);
+    format!("{prefix}{more}")
 }
 
 /// The input as text (JSON must be UTF-8), without a leading BOM (serde_json does not skip one):

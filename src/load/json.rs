@@ -419,7 +419,7 @@ impl<'a> Ctx<'a> {
         let start_us = start_us.unwrap_or(0);
         let end_us = start_us.saturating_add(duration_us.unwrap_or(0));
         // The end overflows whenever the start does: one warning, for the end.
-        let start = start_us.checked_mul(1000).unwrap_or(u64::MAX);
+        let start = start_us.saturating_mul(1000);
         (start, self.time_us(Some(end_us), span_at))
     }
 

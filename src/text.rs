@@ -139,6 +139,16 @@ pub fn truncate_display(s: &str, max: usize) -> (&str, usize) {
     (&s[..cut], s.len())
 }
 
+/// Longest untrusted text a loader's message quotes in full.
+pub const MAX_QUOTED: usize = 40;
+
+/// How loader messages quote untrusted text: `s` cut to `MAX_QUOTED` bytes on a character
+/// boundary, and `…` to put after it when it was cut (else "").
+pub fn quoted_prefix(s: &str) -> (&str, &'static str) {
+    let (prefix, len) = truncate_display(s, MAX_QUOTED);
+    (prefix, if len > prefix.len() { "…" } else { "" })
+}
+
 /// Renders an attribute value for people: strings as they are (escaped), arrays as `[a, b]`,
 /// maps as `{k: v}`, bytes as `base64:…`. The whole value; see `value_capped` for display.
 pub fn value(ds: &crate::model::Dataset, v: crate::model::Value) -> String {
@@ -253,6 +263,15 @@ mod format_tests {
         let arr = ds.add_array(&[Value::Int(1), Value::Str(evil)]);
         let map = ds.add_attrs(&[Attr { key: k, value: arr }]);
         assert_eq!(value(&ds, Value::Map(map)), "{k: [1, a\\x1b[2J]}");
+    }
+
+    #[test]
+    fn quoted_prefix_cuts_long_text_on_a_char_boundary_and_marks_the_cut() {
+        assert_eq!(quoted_prefix("short"), ("short", ""));
+        let exact = "x".repeat(MAX_QUOTED);
+        assert_eq!(quoted_prefix(&exact), (exact.as_str(), ""));
+        let long = format!("{}ü{}", "a".repeat(MAX_QUOTED - 1), "b");
+        assert_eq!(quoted_prefix(&long), ("a".repeat(MAX_QUOTED - 1).as_str(), "…"));
     }
 
     #[test]

@@ -484,8 +484,28 @@ fn truncated_meta_span_links_keep_the_complete_links_and_warn() {
     }
 }
 
+#[test]
+fn msgpack_meta_integers_past_i64_keep_their_digits() {
+    let doc = json!([[{
+        "trace_id": 1, "span_id": 2, "parent_id": 0, "name": "a", "service": "s",
+        "meta": {"big": 18_446_744_073_709_551_615_u64, "small": 7}
+    }]]);
+    let ds = load_ok(to_msgpack(&doc, Ids::U64), "big.msgpack", None);
+    let attrs = ds.spans[0].attrs;
+    assert_eq!(attr_str(&ds, attrs, "big").as_deref(), Some("18446744073709551615"));
+    assert_eq!(attr(&ds, attrs, "small"), Some(Value::Int(7)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON specifics
+
+#[test]
+fn json_that_is_not_utf8_is_an_error_worded_as_in_the_other_json_loaders() {
+    let options = load::Options { forced: Some(Format::DatadogJson), ..load::Options::default() };
+    let err = load::load_slice(b"[[{\"name\": \"\xff\"}]]", "bad.json", &options).unwrap_err();
+    assert_eq!(err.to_string(), "bad.json:1:13: invalid UTF-8");
+    assert_eq!(err.kind, load::LoadErrorKind::Syntax);
+}
 
 #[test]
 fn json_ids_are_exact_to_two_to_the_64_and_negative_ids_reinterpret() {

@@ -2,8 +2,9 @@
 //! read from raw text, ordered maps, array runs cut for threads, and the per-file context
 //! (interning, scopes, warnings and skips located by line:col).
 
+use crate::load::parallel::{self, Chunked};
 use crate::load::progress::Ticker;
-use crate::load::{LoadError, sink};
+use crate::load::{Job, LoadError, sink};
 use crate::model::{
     Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId, Value,
 };
@@ -47,7 +48,63 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
     }
 }
 
-/// A JSON array kept as raw elements, or a note that the value was not an array (consumed).
+/// A JSON value told apart by its kind, for fields that may hold several shapes: an array of `E`,
+/// an object read as `O`, `null`, or another scalar (consumed). The one lenient visitor the
+/// probes of the text loaders are built on.
+pub(crate) enum Kind<E, O> {
+    Array(Vec<E>),
+    Object(O),
+    Null,
+    Scalar,
+}
+
+impl<'de, E: Deserialize<'de>, O: Deserialize<'de>> Deserialize<'de> for Kind<E, O> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<E, O>(PhantomData<(E, O)>);
+        impl<'de, E: Deserialize<'de>, O: Deserialize<'de>> Visitor<'de> for V<E, O> {
+            type Value = Kind<E, O>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // No `size_hint` preallocation: the input cannot make us reserve more than it holds.
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<E>()? {
+                    out.push(item);
+                }
+                Ok(Kind::Array(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                O::deserialize(de::value::MapAccessDeserializer::new(map)).map(Kind::Object)
+            }
+            fn visit_unit<E2: de::Error>(self) -> Result<Self::Value, E2> {
+                Ok(Kind::Null)
+            }
+            fn visit_none<E2: de::Error>(self) -> Result<Self::Value, E2> {
+                Ok(Kind::Null)
+            }
+            fn visit_bool<E2: de::Error>(self, _: bool) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_i64<E2: de::Error>(self, _: i64) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_u64<E2: de::Error>(self, _: u64) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_f64<E2: de::Error>(self, _: f64) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+            fn visit_str<E2: de::Error>(self, _: &str) -> Result<Self::Value, E2> {
+                Ok(Kind::Scalar)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A JSON array kept as raw elements, or a note that the value was not an array (consumed);
+/// `null` is an empty array.
 pub(crate) enum RawList<'a> {
     Items(Vec<&'a RawValue>),
     NotArray,
@@ -55,44 +112,11 @@ pub(crate) enum RawList<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for RawList<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = RawList<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                // No `size_hint` preallocation: the input cannot make us reserve more than it holds.
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<&'a RawValue>()? {
-                    out.push(item);
-                }
-                Ok(RawList::Items(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(RawList::NotArray)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(RawList::NotArray)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(RawList::Items(Vec::new()))
-            }
-        }
-        d.deserialize_any(V(PhantomData))
+        Ok(match Kind::<&'a RawValue, IgnoredAny>::deserialize(d)? {
+            Kind::Array(items) => RawList::Items(items),
+            Kind::Null => RawList::Items(Vec::new()),
+            Kind::Object(_) | Kind::Scalar => RawList::NotArray,
+        })
     }
 }
 
@@ -180,7 +204,7 @@ pub(crate) fn value_at<'a, T: Deserialize<'a>>(
 /// ended exactly at `until` (for the `last` run: at the `]` closing the array), which proves
 /// the cut was an element boundary; `None` when the load was cancelled. `text` starts `base`
 /// bytes into the input (after a BOM); the ticker counts input bytes.
-pub(crate) fn read_run(
+fn read_run(
     text: &str,
     base: usize,
     from: usize,
@@ -211,22 +235,78 @@ pub(crate) fn read_run(
     }
 }
 
-/// Shortens untrusted text quoted in a warning.
-pub(crate) fn preview(s: &str) -> String {
-    const MAX: usize = 40;
-    match s.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_owned(),
+/// A run's parser as `read_runs` drives it.
+pub(crate) trait RunParser: Send {
+    /// Spans loaded so far, for progress.
+    fn spans(&self) -> usize;
+    /// Takes in the parser of the next run (runs are absorbed in file order).
+    fn absorb(&mut self, next: Self);
+}
+
+/// One run of a parallel parse: its parser and the progress it reported.
+pub(crate) struct Run<'p, P> {
+    pub parser: P,
+    pub ticker: Ticker<'p>,
+}
+
+impl<P: RunParser> parallel::Chunk for Run<'_, P> {
+    fn ticker(&self) -> &Ticker<'_> {
+        &self.ticker
+    }
+    fn absorb(&mut self, next: Self) {
+        self.parser.absorb(next.parser);
     }
 }
 
-/// The input as text (JSON must be UTF-8), without a leading BOM.
+/// Reads a top-level array cut at `cuts` (offsets in `text`; the last is the `]` that closes
+/// it), one run per chunk through `parallel::run_chunks`. `new(share)` makes the parser of a
+/// run of about `share` bytes (the first run's takes in all the others, so it is sized for the
+/// whole input); `read(parser, pos, until)` loads the element at `pos` and says where it ends
+/// (`None`: not well-formed there, so the cut was wrong or the file is broken).
+pub(crate) fn read_runs<'p, P: RunParser>(
+    input: &[u8],
+    text: &str,
+    job: &Job<'p>,
+    cuts: &[usize],
+    new: impl Fn(usize) -> P + Sync,
+    read: impl Fn(&mut P, usize, usize) -> Option<usize> + Sync,
+) -> Chunked<Run<'p, P>> {
+    // Offsets in `text` are this much past those in `input` (a BOM).
+    let base = input.len() - text.len();
+    let array_end = cuts.last().copied().unwrap_or(0);
+    parallel::run_chunks(cuts.len() - 1, job, |k| {
+        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
+        let mut parser = new(if k == 0 { input.len() } else { until - from });
+        // The first run also counts what comes before its first element.
+        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
+        let last = until == array_end;
+        let ok = read_run(text, base, from, until, last, &mut ticker, |pos| {
+            let end = read(&mut parser, pos, until)?;
+            Some((end, parser.spans()))
+        })?;
+        // The last run also counts the closing `]` and what follows it.
+        let end = if last { input.len() } else { base + until };
+        if ok {
+            ticker.step(end, parser.spans());
+        }
+        Some((Run { parser, ticker }, ok))
+    })
+}
+
+/// Shortens untrusted text quoted in a warning (`text::quoted_prefix`).
+pub(crate) fn preview(s: &str) -> String {
+    let (prefix, more) = crate::text::quoted_prefix(s);
+    format!("{prefix}{more}")
+}
+
+/// The input as text (JSON must be UTF-8), without a leading BOM (serde_json does not skip one):
+/// the one check and message of every loader that reads the whole input as text.
 pub(crate) fn text_of<'a>(input: &'a [u8], path: &str, format: Format) -> Result<&'a str, LoadError> {
     // One SIMD pass (several times faster than std's check on a 1 GB file); std's check,
     // which says where the bad byte is, runs only when the input is not UTF-8.
     let text = simdutf8::basic::from_utf8(input).or_else(|_| std::str::from_utf8(input)).map_err(|e| {
         let at = crate::load::location_at(input, e.valid_up_to());
-        LoadError::new(path, Some(format), at, "invalid UTF-8")
+        LoadError::syntax(path, Some(format), at, "invalid UTF-8")
     })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
@@ -310,6 +390,14 @@ impl<'a> Ctx<'a> {
         self.ds.intern(s)
     }
 
+    /// Interns text read from the input, or "" for an absent field.
+    pub fn sym_or_empty(&mut self, s: Option<&Str<'a>>) -> Sym {
+        match s {
+            Some(s) => self.sym(s),
+            None => self.sym_str(""),
+        }
+    }
+
     /// Interns other text (constants, text unescaped or decoded into a temporary).
     pub fn sym_str(&mut self, s: &str) -> Sym {
         self.ds.intern(s)
@@ -326,21 +414,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// µs start and duration → ns start and end, checked; an overflow is clamped to the end
-    /// of time with a warning at `span_at` rather than wrapped.
+    /// µs start and duration → ns start and end, checked (`time_us`).
     pub fn times_us(&mut self, start_us: Option<u64>, duration_us: Option<u64>, span_at: &str) -> (u64, u64) {
         let start_us = start_us.unwrap_or(0);
-        let start = start_us.checked_mul(1000);
-        let end = start_us.checked_add(duration_us.unwrap_or(0)).and_then(|e| e.checked_mul(1000));
-        match (start, end) {
-            (Some(s), Some(e)) => (s, e),
-            _ => {
-                let at = self.location_of(span_at);
-                self.file.warn(at, "start time or duration overflows nanoseconds since 1970; clamped");
-                let s = start.unwrap_or(u64::MAX);
-                (s, end.unwrap_or(u64::MAX))
-            }
-        }
+        let end_us = start_us.saturating_add(duration_us.unwrap_or(0));
+        // The end overflows whenever the start does: one warning, for the end.
+        let start = start_us.saturating_mul(1000);
+        (start, self.time_us(Some(end_us), span_at))
+    }
+
+    /// A µs time (span or event) → ns: one that overflows is clamped to the end of time with a
+    /// warning at `span_at` rather than wrapped. Span and event times are repaired alike.
+    pub fn time_us(&mut self, us: Option<u64>, span_at: &str) -> u64 {
+        let us = us.unwrap_or(0);
+        us.checked_mul(1000).unwrap_or_else(|| {
+            let at = self.location_of(span_at);
+            self.file.warn(at, format!("time {us} µs overflows nanoseconds since 1970; clamped"));
+            u64::MAX
+        })
     }
 
     /// Takes in the context of the next part of the file, parsed on another thread (parts
@@ -471,10 +562,16 @@ pub(crate) struct OtelTags {
     pub status: Option<StatusCode>,
     pub status_message: Option<Sym>,
     pub trace_state: Option<Sym>,
-    scope_name: Option<Sym>,
-    scope_version: Option<Sym>,
-    library_name: Option<Sym>,
-    library_version: Option<Sym>,
+    /// `otel.scope.*`, and the older `otel.library.*` read when it is absent.
+    scope: NameVersion,
+    library: NameVersion,
+}
+
+/// An instrumentation scope's name and version as tags give them.
+#[derive(Default)]
+struct NameVersion {
+    name: Option<Sym>,
+    version: Option<Sym>,
 }
 
 impl OtelTags {
@@ -482,30 +579,24 @@ impl OtelTags {
     pub fn take(&mut self, key: &str, value: Sym, text: &str) -> bool {
         let slot = match key {
             "otel.status_code" => {
-                self.status = Some(if text.eq_ignore_ascii_case("ERROR") {
-                    StatusCode::Error
-                } else if text.eq_ignore_ascii_case("OK") {
-                    StatusCode::Ok
-                } else {
-                    StatusCode::Unset
-                });
+                self.status = Some(StatusCode::from_name(text).unwrap_or_default());
                 return true;
             }
             "otel.status_description" => &mut self.status_message,
             "w3c.tracestate" => &mut self.trace_state,
-            "otel.scope.name" => &mut self.scope_name,
-            "otel.scope.version" => &mut self.scope_version,
-            "otel.library.name" => &mut self.library_name,
-            "otel.library.version" => &mut self.library_version,
+            "otel.scope.name" => &mut self.scope.name,
+            "otel.scope.version" => &mut self.scope.version,
+            "otel.library.name" => &mut self.library.name,
+            "otel.library.version" => &mut self.library.version,
             _ => return false,
         };
         *slot = Some(value);
         true
     }
 
-    /// The scope these tags name (`otel.scope.*`, else the older `otel.library.*`).
+    /// The scope these tags name.
     pub fn scope(&self, cx: &mut Ctx<'_>) -> ScopeIdx {
-        cx.scope(self.scope_name.or(self.library_name), self.scope_version.or(self.library_version))
+        cx.scope(self.scope.name.or(self.library.name), self.scope.version.or(self.library.version))
     }
 }
 
@@ -519,4 +610,24 @@ pub(crate) fn number(text: &str, float: bool) -> Option<Value> {
         return None;
     }
     text.parse::<f64>().ok().map(Value::Double)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_and_event_times_that_overflow_are_clamped_with_one_warning_each() {
+        let input = b"{\"timestamp\": 18446744073709551}";
+        let text = std::str::from_utf8(input).unwrap();
+        let mut cx = Ctx::with_share(input, "z.json", Format::ZipkinJson, 0);
+        assert_eq!(cx.time_us(Some(5), text), 5000);
+        assert!(cx.file.warnings.is_empty());
+        assert_eq!(cx.time_us(Some(u64::MAX / 100), text), u64::MAX, "an event time");
+        assert_eq!(cx.times_us(Some(u64::MAX / 100), Some(1), text), (u64::MAX, u64::MAX), "a span's");
+        let messages: Vec<&str> = cx.file.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages.iter().all(|m| m.ends_with("µs overflows nanoseconds since 1970; clamped")));
+        assert_eq!(cx.file.warnings[0].at, Location::Line { line: 1, column: 1 });
+    }
 }

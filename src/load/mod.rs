@@ -68,6 +68,12 @@ impl<'p> Job<'p> {
     }
 }
 
+/// Runs `parse` as a job on one thread that reports to no one: the plain `parse` of a loader.
+pub(crate) fn on_one_thread<T>(parse: impl FnOnce(&Job<'_>) -> T) -> T {
+    let progress = Progress::new();
+    parse(&Job::one_thread(&progress))
+}
+
 /// The number of parsing threads `Options::workers == 0` stands for.
 fn default_workers() -> usize {
     const MAX_WORKERS: usize = 16;

@@ -2,8 +2,8 @@
 //! merge (`run_chunks`). Each loader supplies only its boundary test and its per-chunk reader,
 //! so all of them share one policy for a panicking chunk, cancellation and progress.
 
-use super::Job;
 use super::progress::Ticker;
+use super::{Job, LoadError};
 
 /// What one chunk of a parse produced, merged in file order into the first chunk's.
 pub(crate) trait Chunk: Send {
@@ -20,6 +20,18 @@ pub(crate) enum Chunked<C> {
     Cancelled,
     /// A chunk did not end where the next began, or one panicked: parse sequentially instead.
     Mismatch,
+}
+
+impl<C> Chunked<C> {
+    /// The merged chunks, or the cancellation as the load's error; `None` on a mismatch (the
+    /// caller then parses sequentially).
+    pub(crate) fn finished(self, path: &str) -> Option<Result<C, LoadError>> {
+        match self {
+            Self::Done(chunk) => Some(Ok(chunk)),
+            Self::Cancelled => Some(Err(LoadError::cancelled(path))),
+            Self::Mismatch => None,
+        }
+    }
 }
 
 /// Offsets at which to cut `from..until` into at most `workers` chunks: `from`, then for each

@@ -13,6 +13,16 @@ fn job(workers: usize, progress: &Progress) -> Job<'_> {
     Job { workers, min_chunk: 1, progress, release: None }
 }
 
+/// A Jaeger or Zipkin parse the two-pass way only: the reference their runs are tested against.
+fn two_pass(
+    parse: fn(&[u8], &str, &str, &Job<'_>) -> Result<Dataset, LoadError>,
+    input: &[u8],
+    path: &str,
+) -> Result<Dataset, LoadError> {
+    let text = super::json::text_of(input, path, Format::JaegerJson)?;
+    super::on_one_thread(|job| parse(input, text, path, job))
+}
+
 fn value(ds: &Dataset, v: Value) -> String {
     match v {
         Value::Empty => "∅".to_owned(),
@@ -511,7 +521,7 @@ fn jaeger_doc(traces: u64) -> Vec<u8> {
 fn jaeger_traces_in_parallel_are_the_sequential_result() {
     let input = jaeger_doc(60);
     let progress = Progress::new();
-    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
+    let seq = two_pass(super::jaeger_json::two_pass, &input, "t.json").unwrap();
     assert!(seq.files[0].skipped > 3, "the input has bad traces and spans");
     assert!(seq.scopes.len() > 2 && seq.spans.len() > 400);
     for workers in [2, 3, 7] {
@@ -616,7 +626,7 @@ fn zipkin_doc(count: u64) -> Vec<u8> {
 /// A Zipkin parse with `workers` threads in runs; 0 means the two-pass reference.
 fn zipkin(input: &[u8], workers: usize) -> Result<Dataset, LoadError> {
     if workers == 0 {
-        return super::zipkin_json::parse_two_pass(input, "z.json");
+        return two_pass(super::zipkin_json::two_pass, input, "z.json");
     }
     let progress = Progress::new();
     super::zipkin_json::parse_job(input, "z.json", &job(workers, &progress))
@@ -750,7 +760,7 @@ fn jaeger_doc_as_served(traces: u64) -> Vec<u8> {
 #[test]
 fn jaeger_runs_of_traces_are_the_sequential_result() {
     let input = jaeger_doc_as_served(60);
-    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
+    let seq = two_pass(super::jaeger_json::two_pass, &input, "t.json").unwrap();
     assert!(seq.files[0].skipped > 3 && seq.spans.len() > 400);
     // Trace-level notes name the trace by its index in the whole file, whichever run read it.
     assert!(
@@ -766,7 +776,7 @@ fn jaeger_runs_of_traces_are_the_sequential_result() {
     }
     // Also the plain envelope, keys sorted (`processes` first), with a BOM.
     let sorted = format!("\u{feff}{}", std::str::from_utf8(&jaeger_doc(60)).unwrap()).into_bytes();
-    let seq = super::jaeger_json::parse_two_pass(&sorted, "t.json").unwrap();
+    let seq = two_pass(super::jaeger_json::two_pass, &sorted, "t.json").unwrap();
     assert!(super::jaeger_json::runs_are_used(&sorted, 4));
     let progress = Progress::new();
     assert_same(&seq, &super::jaeger_json::parse_job(&sorted, "t.json", &job(4, &progress)).unwrap());
@@ -788,7 +798,7 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
         r#""logs":[]"#,
         r#""logs":[{"timestamp":1,"fields":[{"key":"k","type":"string","value":[{"a":1},{"spans":[]},{"processes":{}}]}]}]"#,
     );
-    let seq = super::jaeger_json::parse_two_pass(tricky.as_bytes(), "t.json").unwrap();
+    let seq = two_pass(super::jaeger_json::two_pass, tricky.as_bytes(), "t.json").unwrap();
     assert!((2..8).any(|w| !super::jaeger_json::runs_are_used(tricky.as_bytes(), w)));
     for workers in [2, 4, 7] {
         assert_same(&seq, &par(tricky.as_bytes(), workers).unwrap());
@@ -797,7 +807,7 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
     let mut broken = jaeger_doc_as_served(40);
     let at = broken.len() * 3 / 4 + broken[broken.len() * 3 / 4..].iter().position(|&b| b == b':').unwrap();
     broken[at] = b'#';
-    let err = super::jaeger_json::parse_two_pass(&broken, "t.json").unwrap_err();
+    let err = two_pass(super::jaeger_json::two_pass, &broken, "t.json").unwrap_err();
     assert!(matches!(err.at, crate::model::Location::Line { line, .. } if line > 20), "{err}");
     assert_eq!(err, par(&broken, 4).unwrap_err());
     // Tails: a bare trace's keys after `data`, a broken tail, a comma before `}`, and a second
@@ -814,7 +824,7 @@ fn jaeger_runs_fall_back_on_wrong_cuts_syntax_errors_and_odd_tails() {
         r#"} x"#,
     ] {
         let input = format!("{base}{tail}");
-        match super::jaeger_json::parse_two_pass(input.as_bytes(), "t.json") {
+        match two_pass(super::jaeger_json::two_pass, input.as_bytes(), "t.json") {
             Ok(seq) => assert_same(&seq, &par(input.as_bytes(), 3).unwrap()),
             Err(e) => assert_eq!(e, par(input.as_bytes(), 3).unwrap_err(), "{tail}"),
         }
@@ -893,7 +903,7 @@ fn jaeger_one_pass_traces_are_read_as_the_two_pass_way() {
         }
     }
     let input = format!("{{\"data\":[{}],\"total\":0}}", traces.join(",\n")).into_bytes();
-    let seq = super::jaeger_json::parse_two_pass(&input, "t.json");
+    let seq = two_pass(super::jaeger_json::two_pass, &input, "t.json");
     // A duplicate `spans` key fails the whole file, as serde does; without it the file loads.
     assert!(seq.is_err());
     let par = |input: &[u8], workers| {
@@ -903,7 +913,7 @@ fn jaeger_one_pass_traces_are_read_as_the_two_pass_way() {
     assert_eq!(seq.unwrap_err(), par(&input, 3).unwrap_err());
     let dup = format!(r#"{{"spans":[{}],"spans":[]}}"#, jaeger_span(902, 0));
     let input = String::from_utf8(input).unwrap().replace(&format!("{dup},\n"), "").into_bytes();
-    let seq = super::jaeger_json::parse_two_pass(&input, "t.json").unwrap();
+    let seq = two_pass(super::jaeger_json::two_pass, &input, "t.json").unwrap();
     let skipped_here = |ds: &Dataset| ds.files[0].warnings.iter().filter(|w| w.skipped).count();
     assert!(skipped_here(&seq) > 10 && seq.spans.len() > 8000, "{}", seq.spans.len());
     assert!(seq.files[0].warnings.iter().any(|w| w.message.contains("overflows")));

@@ -23,8 +23,8 @@
 //! - Annotations → events; a value `name|attrsJSON|dropped` becomes a named event with attributes.
 
 use super::json::{
-    Ctx, Entries, OtelTags, Scalar, Str, first_byte, number, preview, read_run, scalar, skip_whitespace,
-    text_of, value_at,
+    Ctx, Entries, OtelTags, Run, RunParser, Scalar, Str, first_byte, number, preview, read_runs, scalar,
+    skip_whitespace, text_of, value_at,
 };
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
@@ -44,8 +44,7 @@ const MAX_OTLP_LINKS: u32 = 128;
 
 /// Parses a Zipkin v2 JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    let progress = super::Progress::new();
-    parse_job(input, path, &super::Job::one_thread(&progress))
+    super::on_one_thread(|job| parse_job(input, path, job))
 }
 
 /// `parse` with up to `job.workers` threads, reporting progress span by span and releasing the
@@ -58,30 +57,17 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// it must end exactly there, and the last run exactly at the closing `]`. If one does not (the
 /// cut was inside a span, or the file has a syntax error, which must be reported for the whole
 /// file), the input is parsed again the two-pass way, so the result never depends on the threads.
-pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
-    parse_with(input, path, job, true)
-}
-
-/// `parse` the two-pass way only (syntax first, then each record): the reference the one-pass
-/// runs are tested against.
-#[cfg(test)]
-pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    let progress = super::Progress::new();
-    let job = super::Job::one_thread(&progress);
-    parse_with(input, path, &job, false)
-}
-
-/// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
-fn parse_with(input: &[u8], path: &str, job: &Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
+pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let text = text_of(input, path, FORMAT)?;
-    let workers = job.workers_for(input.len());
-    if runs && let Some(cuts) = plan(text.as_bytes(), workers) {
-        match parse_chunks(input, text, path, job, &cuts) {
-            Chunked::Done(run) => return Ok(run.p.cx.finish()),
-            Chunked::Cancelled => return Err(LoadError::cancelled(path)),
-            Chunked::Mismatch => {}
-        }
+    if let Some(merged) = parse_runs(input, text, path, job).and_then(|runs| runs.finished(path)) {
+        return merged.map(|run| run.parser.cx.finish());
     }
+    two_pass(input, text, path, job)
+}
+
+/// The two-pass parse (syntax first, then each record) of `text`, the input without its BOM: the
+/// fallback of the runs, which decides errors, and the reference the runs are tested against.
+pub(crate) fn two_pass(input: &[u8], text: &str, path: &str, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let mut p = Parser::new(input, path, input.len());
     let mut ticker = Ticker::for_job(job, 0);
     match first_byte(text) {
@@ -161,7 +147,7 @@ const SPAN_FIRST_KEYS: &[&[u8]] = &[
 /// The start of the first element at or after `from` (before `limit`) that most likely begins
 /// a top-level element: a span `{` after `} ,` whose first key is a span key, or (`nested`) a
 /// trace `[` after `] ,`. Only a guess (the text could sit inside a string or a nested value);
-/// `parse_chunks` checks it.
+/// `parse_runs` checks it.
 fn element_start_after(text: &[u8], from: usize, limit: usize, nested: bool) -> Option<usize> {
     let (open, close) = if nested { (b'[', b']') } else { (b'{', b'}') };
     let before = |p: usize| text.get(..p)?.iter().rposition(|b| !b.is_ascii_whitespace());
@@ -194,69 +180,39 @@ pub(crate) fn runs_are_used(input: &[u8], workers: usize) -> bool {
     let progress = super::Progress::new();
     let job = Job { workers, min_chunk: 1, progress: &progress, release: None };
     let Ok(text) = text_of(input, "t", FORMAT) else { return false };
-    plan(text.as_bytes(), workers)
-        .is_some_and(|cuts| matches!(parse_chunks(input, text, "t", &job, &cuts), Chunked::Done(..)))
+    matches!(parse_runs(input, text, "t", &job), Some(Chunked::Done(..)))
 }
 
-/// One run of a parallel parse: its parser and the progress it reported.
-struct Run<'a, 'p> {
-    p: Parser<'a>,
-    ticker: Ticker<'p>,
-}
-
-impl parallel::Chunk for Run<'_, '_> {
-    fn ticker(&self) -> &Ticker<'_> {
-        &self.ticker
-    }
-    fn absorb(&mut self, next: Self) {
-        self.p.absorb(next.p);
-    }
-}
-
-fn parse_chunks<'a, 'p>(
+/// The top-level array read in runs cut for `job`'s threads, or `None` when it cannot be cut.
+fn parse_runs<'a, 'p>(
     input: &'a [u8],
     text: &'a str,
     path: &str,
     job: &Job<'p>,
-    cuts: &[usize],
-) -> Chunked<Run<'a, 'p>> {
-    // Offsets in `text` are this much past those in `input` (a BOM).
-    let base = input.len() - text.len();
-    let array_end = cuts.last().copied().unwrap_or(0);
-    parallel::run_chunks(cuts.len() - 1, job, |k| {
-        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
-        // The first run's context takes in all the others, so it is sized for the whole input.
-        let share = if k == 0 { input.len() } else { until - from };
-        let mut p = Parser::new(input, path, share);
-        // The first run also counts what comes before its first element.
-        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
-        let ok = read_run(text, base, from, until, until == array_end, &mut ticker, |pos| {
-            // Most elements are well-typed spans: read them in one pass, straight into the
-            // wire struct. Others (wrong types, a list of traces) are cut out raw first and
-            // read as the sequential parse reads them.
-            // (Only objects: serde would also read a struct from an array, by position.)
-            let typed = match text.as_bytes().get(pos) {
-                Some(b'{') => value_at::<WireSpan<'a>>(text, pos, until),
-                _ => None,
-            };
-            let end = match typed {
-                Some((ws, end)) => {
-                    p.add_wire_span(ws, text.get(pos..end).unwrap_or_default());
-                    end
-                }
-                None => {
-                    let (item, end) = value_at::<&'a RawValue>(text, pos, until)?;
-                    p.add_item(item);
-                    end
-                }
-            };
-            Some((end, p.cx.ds.spans.len()))
-        })?;
-        // The last run also counts the closing `]` and what follows it.
-        let end = if until == array_end { input.len() } else { base + until };
-        ok.then(|| ticker.step(end, p.cx.ds.spans.len()));
-        Some((Run { p, ticker }, ok))
-    })
+) -> Option<Chunked<Run<'p, Parser<'a>>>> {
+    let cuts = plan(text.as_bytes(), job.workers_for(input.len()))?;
+    let new = |share| Parser::new(input, path, share);
+    Some(read_runs(input, text, job, &cuts, new, |p, pos, until| {
+        // Most elements are well-typed spans: read them in one pass, straight into the wire
+        // struct. Others (wrong types, a list of traces) are cut out raw first and read as the
+        // sequential parse reads them.
+        // (Only objects: serde would also read a struct from an array, by position.)
+        let typed = match text.as_bytes().get(pos) {
+            Some(b'{') => value_at::<WireSpan<'a>>(text, pos, until),
+            _ => None,
+        };
+        Some(match typed {
+            Some((ws, end)) => {
+                p.add_wire_span(ws, text.get(pos..end).unwrap_or_default());
+                end
+            }
+            None => {
+                let (item, end) = value_at::<&'a RawValue>(text, pos, until)?;
+                p.add_item(item);
+                end
+            }
+        })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -328,6 +284,20 @@ struct Parser<'a> {
     resources: FxHashMap<Sym, ResourceIdx>,
 }
 
+impl RunParser for Parser<'_> {
+    fn spans(&self) -> usize {
+        self.cx.ds.spans.len()
+    }
+
+    /// Its resources for services already seen here become the existing ones, and its new ones
+    /// keep their order, so there is one resource per service, numbered as in a sequential parse.
+    fn absorb(&mut self, next: Self) {
+        let Parser { cx, resources } = next;
+        let appended = self.cx.absorb(cx);
+        appended.share(&mut self.cx.ds, &mut self.resources, resources);
+    }
+}
+
 impl<'a> Parser<'a> {
     /// A parser for `share` bytes of `input` (all of it, or one run of a parallel parse).
     fn new(input: &'a [u8], path: &str, share: usize) -> Self {
@@ -349,15 +319,6 @@ impl<'a> Parser<'a> {
         } else {
             self.add_span(item);
         }
-    }
-
-    /// Takes in the parser of the next run of the file (runs are absorbed in file order). Its
-    /// resources for services already seen here become the existing ones, and its new ones keep
-    /// their order, so there is one resource per service, numbered as in a sequential parse.
-    fn absorb(&mut self, other: Parser<'a>) {
-        let Parser { cx, resources } = other;
-        let appended = self.cx.absorb(cx);
-        appended.share(&mut self.cx.ds, &mut self.resources, resources);
     }
 
     fn add_span(&mut self, raw: &'a RawValue) {
@@ -400,12 +361,9 @@ impl<'a> Parser<'a> {
             })
         });
         let tags = self.tags(&ws, kind.is_none(), span_at);
-        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]));
+        let events = self.events(ws.annotations.as_deref().unwrap_or(&[]), span_at);
         let scope = tags.otel.scope(&mut self.cx);
-        let name = match &ws.name {
-            Some(n) => self.cx.sym(n),
-            None => self.cx.sym_str(""),
-        };
+        let name = self.cx.sym_or_empty(ws.name.as_ref());
 
         let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
         span.kind = kind.or(tags.kind).unwrap_or(SpanKind::Internal);
@@ -582,13 +540,13 @@ impl<'a> Parser<'a> {
 
     /// Annotations → events. `name|attrsJSON|dropped` (OTel's event encoding) is split; any other
     /// value, `|` or not, is the event name.
-    fn events(&mut self, annotations: &[Annotation<'a>]) -> Slice {
+    fn events(&mut self, annotations: &[Annotation<'a>], span_at: &str) -> Slice {
         if annotations.is_empty() {
             return Slice::default();
         }
         let mut events = Vec::with_capacity(annotations.len());
         for a in annotations {
-            let time = a.timestamp.unwrap_or(0).saturating_mul(1000);
+            let time = self.cx.time_us(a.timestamp, span_at);
             let value = a.value.as_ref();
             let structured = value.and_then(|v| {
                 let (name, rest) = v.split_once('|')?;

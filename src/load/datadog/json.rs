@@ -255,6 +255,22 @@ struct JsonLink<'a> {
     flags: Id,
 }
 
+/// One entry of `meta["_dd.span_links"]`. Ids are hex: `trace_id` 32 digits, `span_id` 16 or
+/// (Java) unpadded; `flags` are the raw 8 W3C bits.
+#[derive(serde::Deserialize)]
+pub(crate) struct MetaLink<'x> {
+    #[serde(borrow, default)]
+    pub trace_id: Option<Text<'x>>,
+    #[serde(borrow, default)]
+    pub span_id: Option<Text<'x>>,
+    #[serde(borrow, default)]
+    pub attributes: Option<Pairs<'x, serde_json::Value>>,
+    #[serde(borrow, default)]
+    pub tracestate: Option<Text<'x>>,
+    #[serde(default)]
+    pub flags: Id,
+}
+
 /// A span event, native (`span_events`, typed attribute values) or from `meta["events"]`
 /// (plain attribute values); `links::value_of` reads both kinds of value.
 #[derive(serde::Deserialize)]
@@ -272,16 +288,7 @@ pub(crate) struct JsonEvent<'a> {
 /// Reads the whole document into the builder.
 pub(super) fn parse<'a>(b: &mut Builder<'a>, input: &'a [u8], path: &str) -> Result<(), LoadError> {
     let format = Format::DatadogJson;
-    let text = std::str::from_utf8(input).map_err(|e| {
-        LoadError::new(
-            path,
-            Some(format),
-            super::location_at(input, e.valid_up_to()),
-            "the file is not UTF-8 text",
-        )
-    })?;
-    // serde_json does not skip a byte-order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::load::json::text_of(input, path, format)?;
     let chunks: Vec<&'a RawValue> = serde_json::from_str(text)
         .map_err(|e| LoadError::new(path, Some(format), error_location(input, text, &e), top_message(&e)))?;
     for (ci, chunk) in chunks.iter().enumerate() {

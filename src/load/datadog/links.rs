@@ -7,27 +7,11 @@
 //! error are kept, the text stays as an attribute, and the file gets a warning.
 
 use super::Builder;
-use super::json::{Id, JsonEvent, Pairs, Text};
+use super::json::{JsonEvent, MetaLink};
 use crate::load::error::json_message;
 use crate::model::{Attr, SpanId, TraceId, Value};
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use std::fmt;
-
-/// One entry of `meta["_dd.span_links"]`. Ids are hex: `trace_id` 32 digits, `span_id` 16 or
-/// (Java) unpadded; `flags` are the raw 8 W3C bits.
-#[derive(serde::Deserialize)]
-struct MetaLink<'x> {
-    #[serde(borrow, default)]
-    trace_id: Option<Text<'x>>,
-    #[serde(borrow, default)]
-    span_id: Option<Text<'x>>,
-    #[serde(borrow, default)]
-    attributes: Option<Pairs<'x, serde_json::Value>>,
-    #[serde(borrow, default)]
-    tracestate: Option<Text<'x>>,
-    #[serde(default)]
-    flags: Id,
-}
 
 /// Pushes array elements into a vector as they parse, so those before an error are kept.
 struct Collect<'v, T>(&'v mut Vec<T>);
@@ -163,6 +147,8 @@ pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) ->
         J::Bool(x) => Value::Bool(*x),
         J::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
+            // Past i64 the exact digits are kept as text (as the JSON loaders do), not a lossy double.
+            None if n.is_u64() => Value::Str(b.sym_str(&n.to_string())),
             None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
         },
         J::String(s) => Value::Str(b.sym_str(s)),

@@ -20,7 +20,7 @@ mod links;
 mod msgpack;
 mod reader;
 
-use super::progress::{Progress, Ticker};
+use super::progress::Ticker;
 use super::{Job, LoadError, location_at, sink};
 use crate::model::{
     Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId,
@@ -33,8 +33,7 @@ use std::borrow::Cow;
 /// on the file; a payload that cannot be read at all is a `LoadError` naming the byte (msgpack)
 /// or line and column (JSON).
 pub fn parse(input: &[u8], path: &str, format: Format) -> Result<Dataset, LoadError> {
-    let progress = Progress::new();
-    parse_job(input, path, format, &Job::one_thread(&progress))
+    super::on_one_thread(|job| parse_job(input, path, format, job))
 }
 
 /// `parse` with up to `job.workers` threads for msgpack payloads, reporting progress as it goes.

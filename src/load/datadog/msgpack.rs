@@ -72,7 +72,10 @@ fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
         Scalar::Str(bytes) => Value::Str(b.sym_bytes(bytes)),
         Scalar::Bin(bytes) => Value::Bytes(b.sym_str(&super::base64(bytes))),
         Scalar::Bool(v) => Value::Bool(v),
-        Scalar::Num(Number::U(v)) => i64::try_from(v).map_or(Value::Double(v as f64), Value::Int),
+        // Past i64 the exact digits are kept as text (as the JSON loaders do), not a lossy double.
+        Scalar::Num(Number::U(v)) => {
+            i64::try_from(v).map_or_else(|_| Value::Str(b.sym_str(&v.to_string())), Value::Int)
+        }
         Scalar::Num(Number::I(v)) => Value::Int(v),
         Scalar::Num(Number::F(v)) => Value::Double(v),
         Scalar::Num(Number::Nil) => Value::Empty,

@@ -21,7 +21,9 @@
 //! `otel.scope.*`/`otel.library.*` and `w3c.tracestate` are consumed into kind, status, scope and
 //! trace state. Span and trace `warnings` become the span attribute `jaeger.warnings`.
 
-use super::json::{self, Ctx, Entries, OtelTags, RawList, Scalar, Str, preview, scalar};
+use super::json::{
+    self, Ctx, Entries, Kind, OtelTags, RawList, Run, RunParser, Scalar, Str, preview, scalar,
+};
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
 use super::{Job, LoadError};
@@ -31,9 +33,8 @@ use crate::model::{
 };
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny};
 use serde_json::value::RawValue;
-use std::fmt;
 
 mod runs;
 mod span;
@@ -50,8 +51,7 @@ pub const WARNINGS_KEY: &str = "jaeger.warnings";
 
 /// Parses a Jaeger JSON document; see the module comment for shapes and mapping.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    let progress = super::Progress::new();
-    parse_job(input, path, &super::Job::one_thread(&progress))
+    super::on_one_thread(|job| parse_job(input, path, job))
 }
 
 /// `parse` with up to `job.workers` threads (each trace is independent), merged back in file
@@ -62,32 +62,21 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 /// (`Parser::read_trace`). A cut that proves wrong, a syntax error anywhere, or another shape
 /// takes the two-pass path below, which for `data` shares the traces out after a sequential
 /// syntax pass. Both give the same dataset, notes and errors.
-pub(crate) fn parse_job(input: &[u8], path: &str, job: &super::Job<'_>) -> Result<Dataset, LoadError> {
-    parse_with(input, path, job, true)
-}
-
-/// `parse` the two-pass way only (syntax first, then each record): the reference the one-pass
-/// runs are tested against.
-#[cfg(test)]
-pub(crate) fn parse_two_pass(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    let progress = super::Progress::new();
-    let job = super::Job::one_thread(&progress);
-    parse_with(input, path, &job, false)
-}
-
-/// `parse_job`, trying runs first when `runs` (always, but in tests of the other path).
-fn parse_with(input: &[u8], path: &str, job: &super::Job<'_>, runs: bool) -> Result<Dataset, LoadError> {
+pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let text = json::text_of(input, path, FORMAT)?;
     // `{"data": [trace, …], …}` is first tried in runs of traces cut for the threads, so that
-    // the syntax pass is shared out too; any doubt sends the file down the path below.
-    let workers = job.workers_for(input.len());
-    if runs && let Some(cuts) = plan(text.as_bytes(), workers) {
-        match parse_runs(input, text, path, job, &cuts) {
-            Chunked::Done(run) => return Ok(run.p.cx.finish()),
-            Chunked::Cancelled => return Err(LoadError::cancelled(path)),
-            Chunked::Mismatch => {}
-        }
+    // the syntax pass is shared out too; any doubt sends the file down the two-pass path.
+    let runs = plan(text.as_bytes(), job.workers_for(input.len()))
+        .and_then(|cuts| parse_runs(input, text, path, job, &cuts).finished(path));
+    match runs {
+        Some(merged) => merged.map(|run| run.parser.p.cx.finish()),
+        None => two_pass(input, text, path, job),
     }
+}
+
+/// The two-pass parse (syntax first, then each record) of `text`, the input without its BOM:
+/// the path of every shape but `data` cut in runs, and the reference the runs are tested against.
+pub(crate) fn two_pass(input: &[u8], text: &str, path: &str, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let mut ticked = false;
     let mut p = Parser::new(input, path, input.len());
     match json::first_byte(text) {
@@ -185,10 +174,11 @@ fn parse_parts<'a>(
         let mut p = Parser::new(input, path, share);
         let mut ticker = Ticker::for_job(job, from);
         p.add_traces(parts.get(k)?, &mut ticker, to);
-        (!ticker.cancelled()).then_some((Run { p, ticker, traces: 0 }, true))
+        // Parts label their traces by their place in `data`: nothing to renumber.
+        (!ticker.cancelled()).then_some((Run { parser: Traces { p, count: 0 }, ticker }, true))
     };
     match parallel::run_chunks(parts.len(), job, read) {
-        Chunked::Done(run) => Ok(run.p),
+        Chunked::Done(run) => Ok(run.parser.p),
         Chunked::Cancelled => Err(LoadError::cancelled(path)),
         Chunked::Mismatch => {
             let mut p = Parser::new(input, path, input.len());
@@ -241,45 +231,12 @@ enum Data<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Data<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of traces or a trace object")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<MaybeTrace<'a>>()? {
-                    out.push(item.0);
-                }
-                Ok(Data::Traces(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                TraceProbe::deserialize(de::value::MapAccessDeserializer::new(map)).map(Data::One)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Data::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Data::Null)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Data::Other)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Data::Other)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Data::Other)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Data::Other)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Data::Other)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
+        Ok(match Kind::<MaybeTrace<'a>, TraceProbe<'a>>::deserialize(d)? {
+            Kind::Array(traces) => Data::Traces(traces.into_iter().map(|t| t.0).collect()),
+            Kind::Object(one) => Data::One(one),
+            Kind::Null => Data::Null,
+            Kind::Scalar => Data::Other,
+        })
     }
 }
 
@@ -288,39 +245,9 @@ struct MaybeTrace<'a>(Option<TraceProbe<'a>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for MaybeTrace<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = MaybeTrace<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a trace object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                TraceProbe::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|t| MaybeTrace(Some(t)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(MaybeTrace(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(MaybeTrace(None))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(MaybeTrace(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(MaybeTrace(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(MaybeTrace(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(MaybeTrace(None))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(MaybeTrace(None))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
+        Ok(match Kind::<IgnoredAny, TraceProbe<'a>>::deserialize(d)? {
+            Kind::Object(trace) => MaybeTrace(Some(trace)),
+            Kind::Array(_) | Kind::Null | Kind::Scalar => MaybeTrace(None),
+        })
     }
 }

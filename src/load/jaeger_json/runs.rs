@@ -97,21 +97,22 @@ pub(super) fn trace_start_after(text: &[u8], from: usize, limit: usize) -> Optio
 
 /// One run of a parallel parse: its parser, the progress it reported and how many traces it
 /// read (its notes number them from 0; `absorb` renumbers them after the runs before).
-pub(super) struct Run<'a, 'p> {
+/// The parser of one run and how many traces it read: its notes number them from 0, and `absorb`
+/// renumbers them after the runs before.
+pub(super) struct Traces<'a> {
     pub(super) p: Parser<'a>,
-    pub(super) ticker: Ticker<'p>,
-    pub(super) traces: usize,
+    pub(super) count: usize,
 }
 
-impl parallel::Chunk for Run<'_, '_> {
-    fn ticker(&self) -> &Ticker<'_> {
-        &self.ticker
+impl RunParser for Traces<'_> {
+    fn spans(&self) -> usize {
+        self.p.cx.ds.spans.len()
     }
     fn absorb(&mut self, mut next: Self) {
         for w in &mut next.p.cx.file.warnings {
-            renumber_trace(&mut w.message, self.traces);
+            renumber_trace(&mut w.message, self.count);
         }
-        self.traces += next.traces;
+        self.count += next.count;
         self.p.cx.absorb(next.p.cx);
     }
 }
@@ -122,45 +123,28 @@ pub(super) fn parse_runs<'a, 'p>(
     path: &str,
     job: &Job<'p>,
     cuts: &[usize],
-) -> Chunked<Run<'a, 'p>> {
-    // Offsets in `text` are this much past those in `input` (a BOM).
-    let base = input.len() - text.len();
-    let array_end = cuts.last().copied().unwrap_or(0);
-    parallel::run_chunks(cuts.len() - 1, job, |k| {
-        let (from, until) = (*cuts.get(k)?, *cuts.get(k + 1)?);
-        // The first run's context takes in all the others, so it is sized for the whole input.
-        let share = if k == 0 { input.len() } else { until - from };
-        let mut p = Parser::new(input, path, share);
-        let mut ticker = Ticker::for_job(job, if k == 0 { 0 } else { base + from });
-        let last = until == array_end;
-        // Traces are numbered within the run here (`data[i]` in messages); `absorb` renumbers.
-        let mut i = 0;
-        let ok = json::read_run(text, base, from, until, last, &mut ticker, |pos| {
-            let label = format!("data[{i}]");
-            let end = match p.read_trace(text, pos, until, &label) {
-                OnePass::Done(end) => end,
-                OnePass::Broken => return None,
-                OnePass::Declined => {
-                    let (t, end) = json::value_at::<MaybeTrace<'a>>(text, pos, until)?;
-                    match t.0 {
-                        Some(probe) => p.add_trace(&probe, &label),
-                        None => p.cx.file.skip(
-                            Location::Unknown,
-                            format!("{label}: skipped: a trace must be a JSON object"),
-                        ),
-                    }
-                    end
+) -> Chunked<Run<'p, Traces<'a>>> {
+    let new = |share| Traces { p: Parser::new(input, path, share), count: 0 };
+    json::read_runs(input, text, job, cuts, new, |run, pos, until| {
+        let label = format!("data[{}]", run.count);
+        let end = match run.p.read_trace(text, pos, until, &label) {
+            OnePass::Done(end) => end,
+            OnePass::Broken => return None,
+            OnePass::Declined => {
+                let (t, end) = json::value_at::<MaybeTrace<'a>>(text, pos, until)?;
+                match t.0 {
+                    Some(probe) => run.p.add_trace(&probe, &label),
+                    None => run
+                        .p
+                        .cx
+                        .file
+                        .skip(Location::Unknown, format!("{label}: skipped: a trace must be a JSON object")),
                 }
-            };
-            i += 1;
-            Some((end, p.cx.ds.spans.len()))
-        })?;
-        // The last run also counts the rest of the object.
-        let end = if last { input.len() } else { base + until };
-        if ok {
-            ticker.step(end, p.cx.ds.spans.len());
-        }
-        Some((Run { p, ticker, traces: i }, ok))
+                end
+            }
+        };
+        run.count += 1;
+        Some(end)
     })
 }
 

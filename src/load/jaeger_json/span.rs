@@ -299,12 +299,9 @@ impl<'a> Parser<'a> {
         let (start, end) = self.cx.times_us(ws.start_time, ws.duration, span_at);
         let (service, resource) = self.service(&ws, tcx, trace_id, span_at);
         let tags = self.tags(&ws, tcx);
-        let events = self.events(ws.logs.as_deref().unwrap_or(&[]));
+        let events = self.events(ws.logs.as_deref().unwrap_or(&[]), span_at);
         let scope = tags.otel.scope(&mut self.cx);
-        let name = match &ws.operation_name {
-            Some(n) => self.cx.sym(n),
-            None => self.cx.sym_str(""),
-        };
+        let name = self.cx.sym_or_empty(ws.operation_name.as_ref());
 
         let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
         span.kind = tags.kind;
@@ -470,7 +467,7 @@ impl<'a> Parser<'a> {
 
     /// Logs → events: name from the field `event`, else `message`, else "log"; other fields are
     /// the event's attributes.
-    pub(super) fn events(&mut self, logs: &[WireLog<'a>]) -> Slice {
+    pub(super) fn events(&mut self, logs: &[WireLog<'a>], span_at: &str) -> Slice {
         if logs.is_empty() {
             return Default::default();
         }
@@ -496,7 +493,7 @@ impl<'a> Parser<'a> {
                 attrs.push(Attr { key, value });
             }
             let name = name.unwrap_or_else(|| self.cx.sym_str("log"));
-            let time = log.timestamp.unwrap_or(0).saturating_mul(1000);
+            let time = self.cx.time_us(log.timestamp, span_at);
             events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
         }
         self.cx.ds.add_events(&events)

@@ -10,11 +10,11 @@
 
 use super::error::json_message;
 use super::parallel::{self, Chunked};
-use super::progress::{Progress, Ticker};
+use super::progress::Ticker;
 use super::{Job, LoadError};
 use crate::model::{
-    Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, Scope, ScopeIdx, Slice, Span,
-    SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, Scope, ScopeIdx,
+    Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
 use rustc_hash::FxHashMap;
@@ -42,8 +42,7 @@ pub(crate) use self::plan::plan_is_used;
 
 /// Parses OTLP JSON (one document, or several concatenated / one per line), on one thread.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
-    let progress = Progress::new();
-    parse_job(input, path, &Job::one_thread(&progress))
+    super::on_one_thread(|job| parse_job(input, path, job))
 }
 
 /// Parses OTLP JSON with up to `job.workers` threads, reporting progress as it goes.
@@ -60,12 +59,9 @@ pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Datas
     let workers = job.workers_for(input.len());
     if workers > 1
         && let Some(plan) = plan(input, start, workers)
+        && let Some(merged) = parse_chunks(input, path, job, &plan).finished(path)
     {
-        match parse_chunks(input, path, job, &plan) {
-            Chunked::Done(part) => return finish(part.cx, part.stats, path),
-            Chunked::Cancelled => return Err(LoadError::cancelled(path)),
-            Chunked::Mismatch => {}
-        }
+        return merged.and_then(|part| finish(part.cx, part.stats, path));
     }
     let mut cx = Ctx::new(input, path, job, input.len());
     cx.check_text(0, input.len());

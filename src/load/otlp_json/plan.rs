@@ -95,7 +95,7 @@ pub(super) fn element_start_after(input: &[u8], from: usize, limit: usize) -> Op
 /// Whether `parse_job` with `workers` threads parses `input` in chunks (no fallback).
 #[cfg(test)]
 pub(crate) fn plan_is_used(input: &[u8], workers: usize) -> bool {
-    let progress = Progress::new();
+    let progress = crate::load::Progress::new();
     let job = Job { workers, min_chunk: 1, progress: &progress, release: None };
     plan(input, 0, workers).is_some_and(|p| matches!(parse_chunks(input, "t", &job, &p), Chunked::Done(..)))
 }

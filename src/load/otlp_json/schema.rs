@@ -1,5 +1,5 @@
 //! The OTLP JSON schema as visitors: document → resourceSpans → scopeSpans → spans, and each
-//! span's status, events and links.
+//! span's status, events and links, and the attributes (KeyValue lists, AnyValue) they all hold.
 
 use super::*;
 
@@ -572,5 +572,223 @@ impl<'a> Body<'a> for LinkBody {
             kind,
             attrs,
         }))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes: KeyValue lists and AnyValue
+
+pub(super) struct AttrList;
+
+impl<'a> Body<'a> for AttrList {
+    type Out = Slice;
+    const EXPECTED: &'static str = "an array of {key, value}";
+
+    fn seq<A: SeqAccess<'a>>(
+        self,
+        cx: &mut Ctx<'a>,
+        field: &'static str,
+        mut seq: A,
+    ) -> Result<Slice, A::Error> {
+        // Nested kvlists need their own buffer while the outer one is being filled.
+        let mut buf = cx.attr_pool.pop().unwrap_or_default();
+        while let Some(kv) = seq.next_element_seed(Lenient { cx: &mut *cx, field, body: KeyValue })? {
+            buf.extend(kv);
+        }
+        let slice = cx.ds.add_attrs(&buf);
+        buf.clear();
+        cx.attr_pool.push(buf);
+        Ok(slice)
+    }
+}
+
+pub(super) struct KeyValue;
+
+impl<'a> Body<'a> for KeyValue {
+    type Out = Option<Attr>;
+    const EXPECTED: &'static str = "a {key, value} object";
+
+    fn map<A: MapAccess<'a>>(
+        self,
+        cx: &mut Ctx<'a>,
+        _: &'static str,
+        mut map: A,
+    ) -> Result<Option<Attr>, A::Error> {
+        let (mut key, mut value) = (None, None);
+        while let Some(f) = next_key(&mut map, cx, |k| match k {
+            "key" => 0u8,
+            "value" => 1,
+            _ => 2,
+        })? {
+            match f {
+                0 => key = read(&mut map, cx, "key", Text)?,
+                1 => value = read(&mut map, cx, "value", AnyValue)?,
+                _ => ignore(&mut map)?,
+            }
+        }
+        Ok(Some(Attr { key: key.unwrap_or(cx.syms.empty), value: value.unwrap_or(Value::Empty) }))
+    }
+}
+
+/// One `AnyValue` object; `{}` (and unknown kinds such as profiles' `stringValueStrindex`) are
+/// `Value::Empty`. Arrays and maps are added to the arenas before the value that holds them.
+pub(super) struct AnyValue;
+
+/// Nested `arrayValue`/`kvlistValue` levels read before the rest is skipped as a fault. Each level
+/// costs serde_json three or four of its 128 recursion levels, and hitting that limit would fail
+/// the whole document; past this bound the value is skipped without recursion (`IgnoredAny`), so
+/// only its span is lost.
+pub(super) const MAX_VALUE_NESTING: usize = 24;
+
+pub(super) enum AnyField {
+    Str,
+    Bool,
+    Int,
+    Double,
+    Bytes,
+    Array,
+    Kvlist,
+    Other,
+}
+
+impl<'a> Body<'a> for AnyValue {
+    type Out = Option<Value>;
+    const EXPECTED: &'static str = "an AnyValue object";
+
+    fn map<A: MapAccess<'a>>(
+        self,
+        cx: &mut Ctx<'a>,
+        _: &'static str,
+        mut map: A,
+    ) -> Result<Option<Value>, A::Error> {
+        let mut value = Value::Empty;
+        while let Some(f) = next_key(&mut map, cx, |k| match k {
+            "stringValue" | "string_value" => AnyField::Str,
+            "boolValue" | "bool_value" => AnyField::Bool,
+            "intValue" | "int_value" => AnyField::Int,
+            "doubleValue" | "double_value" => AnyField::Double,
+            "bytesValue" | "bytes_value" => AnyField::Bytes,
+            "arrayValue" | "array_value" => AnyField::Array,
+            "kvlistValue" | "kvlist_value" => AnyField::Kvlist,
+            _ => AnyField::Other,
+        })? {
+            let v = match f {
+                AnyField::Str => read(&mut map, cx, "stringValue", Text)?.map(Value::Str),
+                AnyField::Bool => read(&mut map, cx, "boolValue", Bool)?.map(Value::Bool),
+                AnyField::Int => read(&mut map, cx, "intValue", Int64)?.map(Value::Int),
+                AnyField::Double => read(&mut map, cx, "doubleValue", Double)?.map(Value::Double),
+                // Kept as its base64 text, which is how every format carries bytes.
+                AnyField::Bytes => read(&mut map, cx, "bytesValue", Text)?.map(Value::Bytes),
+                AnyField::Array | AnyField::Kvlist if cx.value_depth >= MAX_VALUE_NESTING => {
+                    if cx.fault.is_none() {
+                        cx.fault = Some(format!(
+                            "value: arrayValue/kvlistValue nested more than {MAX_VALUE_NESTING} levels deep"
+                        ));
+                    }
+                    ignore(&mut map)?;
+                    continue;
+                }
+                AnyField::Array | AnyField::Kvlist => {
+                    // Restored before `?`, so a broken document cannot leave the depth raised.
+                    cx.value_depth += 1;
+                    let v = if matches!(f, AnyField::Array) {
+                        read(&mut map, cx, "arrayValue", ValuesOf(ArrayValues))
+                    } else {
+                        read(&mut map, cx, "kvlistValue", ValuesOf(KvlistValues))
+                    };
+                    cx.value_depth -= 1;
+                    v?
+                }
+                AnyField::Other => {
+                    ignore(&mut map)?;
+                    continue;
+                }
+            };
+            value = v.unwrap_or(Value::Empty);
+        }
+        Ok(Some(value))
+    }
+}
+
+/// `arrayValue` and `kvlistValue` are both `{"values": [...]}`; `V` reads the list.
+pub(super) struct ValuesOf<V>(V);
+#[derive(Clone, Copy)]
+pub(super) struct ArrayValues;
+#[derive(Clone, Copy)]
+pub(super) struct KvlistValues;
+
+/// The value of a list kind when `values` is absent (`{}` is an empty list).
+pub(super) trait EmptyList {
+    fn empty(self, cx: &mut Ctx<'_>) -> Value;
+}
+
+impl EmptyList for ArrayValues {
+    fn empty(self, cx: &mut Ctx<'_>) -> Value {
+        cx.ds.add_array(&[])
+    }
+}
+
+impl EmptyList for KvlistValues {
+    fn empty(self, cx: &mut Ctx<'_>) -> Value {
+        Value::Map(cx.ds.add_attrs(&[]))
+    }
+}
+
+impl<'a, V: Body<'a, Out = Option<Value>> + EmptyList + Copy> Body<'a> for ValuesOf<V> {
+    type Out = Option<Value>;
+    const EXPECTED: &'static str = "a {values: [...]} object";
+
+    fn map<A: MapAccess<'a>>(
+        self,
+        cx: &mut Ctx<'a>,
+        field: &'static str,
+        mut map: A,
+    ) -> Result<Option<Value>, A::Error> {
+        let mut value = None;
+        while let Some(is_values) = next_key(&mut map, cx, |k| k == "values")? {
+            if is_values {
+                value = read(&mut map, cx, field, self.0)?;
+            } else {
+                ignore(&mut map)?;
+            }
+        }
+        Ok(Some(value.unwrap_or_else(|| self.0.empty(cx))))
+    }
+}
+
+impl<'a> Body<'a> for ArrayValues {
+    type Out = Option<Value>;
+    const EXPECTED: &'static str = "an array of AnyValue";
+
+    fn seq<A: SeqAccess<'a>>(
+        self,
+        cx: &mut Ctx<'a>,
+        _: &'static str,
+        mut seq: A,
+    ) -> Result<Option<Value>, A::Error> {
+        let mut buf = cx.value_pool.pop().unwrap_or_default();
+        while let Some(v) =
+            seq.next_element_seed(Lenient { cx: &mut *cx, field: "arrayValue", body: AnyValue })?
+        {
+            buf.push(v.unwrap_or(Value::Empty));
+        }
+        let value = cx.ds.add_array(&buf);
+        buf.clear();
+        cx.value_pool.push(buf);
+        Ok(Some(value))
+    }
+}
+
+impl<'a> Body<'a> for KvlistValues {
+    type Out = Option<Value>;
+    const EXPECTED: &'static str = "an array of {key, value}";
+
+    fn seq<A: SeqAccess<'a>>(
+        self,
+        cx: &mut Ctx<'a>,
+        _: &'static str,
+        seq: A,
+    ) -> Result<Option<Value>, A::Error> {
+        AttrList.seq(cx, "kvlistValue", seq).map(|s| Some(Value::Map(s)))
     }
 }

@@ -15,9 +15,6 @@ pub(super) enum Found<'x> {
     Object,
 }
 
-/// Longest string quoted in full in a message.
-pub(super) const MAX_QUOTED: usize = 40;
-
 impl fmt::Display for Found<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -25,13 +22,9 @@ impl fmt::Display for Found<'_> {
             Self::U64(n) => write!(f, "{n}"),
             Self::I64(n) => write!(f, "{n}"),
             Self::F64(n) => write!(f, "{n:?}"),
-            Self::Str(s) if s.len() <= MAX_QUOTED => write!(f, "string {s:?}"),
             Self::Str(s) => {
-                let mut cut = MAX_QUOTED;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                write!(f, "string {:?}…", s.get(..cut).unwrap_or_default())
+                let (prefix, more) = crate::text::quoted_prefix(s);
+                write!(f, "string {prefix:?}{more}")
             }
             Self::Array => f.write_str("an array"),
             Self::Object => f.write_str("an object"),

@@ -543,7 +543,7 @@ impl<'a> Body<'a> for LinkBody {
             }
         }
         let start = object_start(cx.input, at);
-        let kind = if cx.is_pointer(attrs) { LinkKind::Pointer } else { cx.ref_kind(attrs) };
+        let kind = link_kind(&cx.ds, &cx.syms, attrs);
         let id = |out: IdOut| match out {
             IdOut::Ok(v, b64) => Ok((v, b64)),
             IdOut::Missing => Err(IdError::Empty),

@@ -62,7 +62,7 @@ pub(super) struct AnyValue;
 /// costs serde_json three or four of its 128 recursion levels, and hitting that limit would fail
 /// the whole document; past this bound the value is skipped without recursion (`IgnoredAny`), so
 /// only its span is lost.
-pub(super) const MAX_VALUE_NESTING: usize = 24;
+pub(crate) const MAX_VALUE_NESTING: usize = 24;
 
 pub(super) enum AnyField {
     Str,

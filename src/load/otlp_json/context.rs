@@ -392,15 +392,12 @@ pub(crate) fn store_span(ds: &mut Dataset, syms: &Syms, p: SpanParts) -> Option<
     let mut flags = 0;
     let mut repair = None;
     if end < p.start {
-        repair = Some(format!(
-            "endTimeUnixNano {end} is before startTimeUnixNano {}; duration set to 0",
-            p.start
-        ));
+        repair =
+            Some(format!("endTimeUnixNano {end} is before startTimeUnixNano {}; duration set to 0", p.start));
         end = p.start;
         flags |= span_flags::CLAMPED_END;
     }
-    let mut span =
-        Span::new(p.trace_id, p.span_id, p.parent_id, p.start, end, p.name, syms.unknown_service);
+    let mut span = Span::new(p.trace_id, p.span_id, p.parent_id, p.start, end, p.name, syms.unknown_service);
     span.flags = flags;
     span.kind = p.kind;
     span.status = p.status;

@@ -8,7 +8,7 @@ mod canon;
 use canon::{canon, canon_span};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use weft::cli::export;
+use weft::cli::{ExportFormat, export};
 use weft::index::Index;
 use weft::load;
 use weft::model::{Attr, Dataset, Format, LinkKind, REF_TYPE_KEY, Slice, Span, Value};
@@ -31,7 +31,7 @@ fn trace_files() -> Vec<PathBuf> {
     files
 }
 
-fn round_trip(path: &Path) -> Option<(Dataset, Dataset)> {
+fn round_trip(path: &Path, to: ExportFormat) -> Option<(Dataset, Dataset)> {
     let original = load::load_file(path, None).ok()?;
     if original.spans.is_empty() {
         return None;
@@ -39,18 +39,24 @@ fn round_trip(path: &Path) -> Option<(Dataset, Dataset)> {
     let index = Index::build(original);
     let traces = export::select(&index, None, false);
     let mut out = Vec::new();
-    export::write(&mut out, &index, &traces).unwrap();
-    let back = load::load_bytes(out, "exported.json", None).unwrap();
-    assert_eq!(back.files[0].format, Format::OtlpJson, "{}", path.display());
+    export::write_as(&mut out, &index, &traces, to).unwrap();
+    let back = load::load_bytes(out, "exported", None).unwrap();
+    let format = match to {
+        ExportFormat::OtlpJson => Format::OtlpJson,
+        ExportFormat::OtlpProto => Format::OtlpProto,
+    };
+    assert_eq!(back.files[0].format, format, "{}", path.display());
     assert_eq!(back.files[0].skipped, 0, "{}: {:?}", path.display(), back.files[0].warnings);
     Some((index.data, back))
 }
 
-#[test]
-fn every_sample_and_fixture_round_trips() {
+#[rstest::rstest]
+fn every_sample_and_fixture_round_trips(
+    #[values(ExportFormat::OtlpJson, ExportFormat::OtlpProto)] to: ExportFormat,
+) {
     let mut checked = Vec::new();
     for path in trace_files() {
-        let Some((original, back)) = round_trip(&path) else { continue };
+        let Some((original, back)) = round_trip(&path, to) else { continue };
         let (want, got) = (canon(&original, true), canon(&back, false));
         // weft's OTLP reader keeps one of several spans with the same trace id, span id, kind and
         // service (export retries; a Jaeger fixture has two such spans). Those are the only
@@ -202,6 +208,18 @@ fn export_command_writes_a_file_weft_reads_back_and_uses_the_cli_exit_codes() {
     assert_eq!(index.traces().len(), 5);
     assert_eq!(index.span_count(), 85);
     assert_eq!(index.unresolved_links().count(), 0);
+    // `--to otlp-proto`: one protobuf message, the same spans.
+    let pb = dir.path().join("linked.binpb");
+    weft()
+        .arg("export")
+        .arg(&sg)
+        .args(["--trace", "1c58", "--linked", "--to", "otlp-proto", "-o"])
+        .arg(&pb)
+        .assert()
+        .success();
+    let from_pb = load::load_file(&pb, None).unwrap();
+    assert_eq!(from_pb.files[0].format, Format::OtlpProto);
+    assert_eq!(canon(&from_pb, false), canon(&index.data, false));
 
     weft()
         .arg("export")

@@ -56,7 +56,7 @@ pub enum Command {
     /// The waterfall of each trace as indented text.
     #[command(after_help = EXIT_CODES)]
     Tree(TreeArgs),
-    /// Write traces (one, its whole linked set, or all) as OTLP JSON.
+    /// Write traces (one, its whole linked set, or all) as OTLP JSON or protobuf.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
 }
@@ -125,6 +125,20 @@ pub struct ExportArgs {
     /// The file to write; `-` writes to stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
     pub output: PathBuf,
+    /// What to write (`--format` names the input's format).
+    #[arg(long, value_name = "FORMAT", default_value = "otlp-json")]
+    pub to: ExportFormat,
+}
+
+/// The formats `weft export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One OTLP JSON `TracesData` document.
+    #[value(name = "otlp-json")]
+    OtlpJson,
+    /// One OTLP protobuf `TracesData` (= `ExportTraceServiceRequest`) message.
+    #[value(name = "otlp-proto")]
+    OtlpProto,
 }
 
 #[derive(Debug, Args)]

@@ -22,8 +22,8 @@ Exit codes:
   1  an input could not be loaded (missing, unreadable or malformed file), or another runtime error
   2  usage error (bad option, unknown or ambiguous trace/span id)";
 
-/// Open exported distributed traces (OTLP JSON, Jaeger JSON, Zipkin v2, Datadog) and walk the
-/// traces and the span links between them.
+/// Open exported distributed traces (OTLP JSON or protobuf, Jaeger JSON, Zipkin v2, Datadog) and
+/// walk the traces and the span links between them.
 ///
 /// With no command, opens the interactive explorer (or prints the `info` summary when stdout is
 /// not a terminal). With no PATH, opens the bundled sample traces.

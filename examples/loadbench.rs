@@ -6,7 +6,8 @@
 //!
 //! For each file it measures, in fresh child processes (so peak memory is per measurement):
 //! - **F**, the floor: serde_json (JSON, JSON Lines) or rmp-serde (msgpack) parsing the file,
-//!   already in memory, into `serde::de::IgnoredAny`;
+//!   already in memory, into `serde::de::IgnoredAny`; for OTLP protobuf, a walk over every field
+//!   of every message (the OTLP schema says which records are messages) that keeps nothing;
 //! - **weft**: `load::load_paths` (reading the file included) plus `Index::build`, i.e. what
 //!   `weft info` does before it prints;
 //! - their ratio, the weft child's CPU time (user + system, both threads: compare it with F to
@@ -175,8 +176,12 @@ fn child(args: &[String]) {
         "floor" => {
             let bytes = std::fs::read(&file).expect("readable file");
             let msgpack = matches!(bytes.first(), Some(0x90..=0x9f | 0xdc | 0xdd));
+            let proto = bytes.first() == Some(&0x0a);
             let t = Instant::now();
-            let docs = if msgpack {
+            let docs = if proto {
+                assert!(proto_walk(&bytes, Msg::Traces) > 0, "valid protobuf");
+                1
+            } else if msgpack {
                 rmp_serde::from_slice::<IgnoredAny>(&bytes).expect("valid msgpack");
                 1
             } else {
@@ -189,7 +194,9 @@ fn child(args: &[String]) {
                 docs
             };
             let secs = t.elapsed().as_secs_f64();
-            let format = if msgpack {
+            let format = if proto {
+                "protobuf"
+            } else if msgpack {
                 "msgpack"
             } else if docs > 1 {
                 "jsonl"
@@ -237,4 +244,83 @@ fn child(args: &[String]) {
         }
         _ => panic!("unknown child {what}"),
     }
+}
+
+/// OTLP trace messages, for the protobuf floor: which length-delimited fields are messages.
+#[derive(Clone, Copy)]
+enum Msg {
+    Traces,
+    ResourceSpans,
+    Resource,
+    ScopeSpans,
+    Scope,
+    Span,
+    Event,
+    Link,
+    Status,
+    KeyValue,
+    AnyValue,
+    Array,
+    KvList,
+}
+
+/// The message a length-delimited `field` of `m` holds, if any (others are bytes or strings).
+fn submessage(m: Msg, field: u64) -> Option<Msg> {
+    Some(match (m, field) {
+        (Msg::Traces, 1) => Msg::ResourceSpans,
+        (Msg::ResourceSpans, 1) => Msg::Resource,
+        (Msg::ResourceSpans, 2) => Msg::ScopeSpans,
+        (Msg::ScopeSpans, 1) => Msg::Scope,
+        (Msg::ScopeSpans, 2) => Msg::Span,
+        (Msg::Resource, 1) | (Msg::Scope, 3) | (Msg::Span, 9) | (Msg::Event, 3) | (Msg::Link, 4) => {
+            Msg::KeyValue
+        }
+        (Msg::Span, 11) => Msg::Event,
+        (Msg::Span, 13) => Msg::Link,
+        (Msg::Span, 15) => Msg::Status,
+        (Msg::KeyValue, 2) => Msg::AnyValue,
+        (Msg::AnyValue, 5) => Msg::Array,
+        (Msg::AnyValue, 6) => Msg::KvList,
+        (Msg::Array, 1) => Msg::AnyValue,
+        (Msg::KvList, 1) => Msg::KeyValue,
+        _ => return None,
+    })
+}
+
+/// Visits every field of `buf` as message `m` and of every message inside it; returns the count.
+fn proto_walk(buf: &[u8], m: Msg) -> usize {
+    let mut pos = 0;
+    let mut fields = 0;
+    let varint = |pos: &mut usize| {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = buf[*pos];
+            *pos += 1;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        v
+    };
+    while pos < buf.len() {
+        let tag = varint(&mut pos);
+        fields += 1;
+        match tag & 7 {
+            0 => {
+                varint(&mut pos);
+            }
+            1 => pos += 8,
+            5 => pos += 4,
+            2 => {
+                let len = varint(&mut pos) as usize;
+                if let Some(sub) = submessage(m, tag >> 3) {
+                    fields += proto_walk(&buf[pos..pos + len], sub);
+                }
+                pos += len;
+            }
+            _ => panic!("not protobuf"),
+        }
+    }
+    fields
 }

@@ -15,7 +15,11 @@ cargo +nightly fuzz build -O || exit 1
 mkdir -p logs
 for t in "${targets[@]}"; do
     mkdir -p "artifacts/$t"
-    case "$t" in datadog_v0*) dict=dict/msgpack.dict ;; *) dict=dict/json.dict ;; esac
+    case "$t" in
+        datadog_v0*) dict=dict/msgpack.dict ;;
+        otlp_proto) dict=dict/protobuf.dict ;;
+        *) dict=dict/json.dict ;;
+    esac
     # -malloc_limit_mb: no single allocation may approach what a length prefix claims; inputs are
     # at most 64 KiB, so 256 MiB is only reachable by trusting a claimed length.
     target/x86_64-unknown-linux-gnu/release/"$t" "corpus/$t" \

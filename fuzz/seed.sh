@@ -26,6 +26,7 @@ copy() { # target, files...
 shopt -s nullglob
 corpus=("$root"/tests/corpus/*)
 copy otlp_json "$fx"/otlp-json/* "$root"/sample-traces/*.otlp.json* "${corpus[@]}"
+copy otlp_proto "$fx"/otlp_proto/* "${corpus[@]}"
 copy jaeger_json "$fx"/jaeger-json/* "${corpus[@]}"
 copy zipkin_json "$fx"/zipkin-v2/* "${corpus[@]}"
 copy datadog_json "$fx"/datadog/*.json "$fx"/e2e/*.dd.json "${corpus[@]}"

@@ -151,7 +151,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let sel = ids::resolve(&index, args.trace.as_deref(), None)?;
             let traces = export::select(&index, sel.trace, args.linked);
             if args.output.as_os_str() == "-" {
-                return with_stdout(|w| export::write(w, &index, &traces));
+                return with_stdout(|w| export::write_as(w, &index, &traces, args.to));
             }
             let file = std::fs::File::create(&args.output).map_err(|e| {
                 Failure::Output(io::Error::new(
@@ -160,7 +160,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ))
             })?;
             let mut w = BufWriter::new(file);
-            export::write(&mut w, &index, &traces)?;
+            export::write_as(&mut w, &index, &traces, args.to)?;
             w.flush()?;
             Ok(())
         }

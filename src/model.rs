@@ -642,6 +642,9 @@ pub enum Format {
     DatadogMsgpackV05,
     #[value(name = "datadog-json")]
     DatadogJson,
+    /// OTLP protobuf: one message, or the Collector file exporter's length-prefixed messages.
+    #[value(name = "otlp-proto")]
+    OtlpProto,
 }
 
 impl Format {
@@ -654,6 +657,7 @@ impl Format {
             Self::DatadogMsgpackV04 => "datadog-msgpack-v0.4",
             Self::DatadogMsgpackV05 => "datadog-msgpack-v0.5",
             Self::DatadogJson => "datadog-json",
+            Self::OtlpProto => "otlp-proto",
         }
     }
 }

@@ -127,6 +127,28 @@ const CORPUS: &[(&str, Format, Outcome)] = &[
         Partial { spans: 1, skipped: 1, reasons: &["skipped: spanId: id is neither hex nor base64"] },
     ),
     (
+        "otlp-proto-truncated.binpb",
+        Format::OtlpProto,
+        Partial {
+            spans: 2,
+            skipped: 1,
+            reasons: &["TracesData: field 1 claims 204 bytes but only 184 are left (truncated or corrupt)"],
+        },
+    ),
+    (
+        "otlp-proto-corrupt.binpb",
+        Format::OtlpProto,
+        Partial {
+            spans: 2,
+            skipped: 3,
+            reasons: &[
+                "span \"short-trace-id\" skipped: traceId: id has 3 bytes, expected 16",
+                "name: expected a length-delimited record, found a varint",
+                "TracesData: expected a field tag, found 0xb (field 1, wire type 3)",
+            ],
+        },
+    ),
+    (
         "otlp-jsonl-broken-middle-line.jsonl",
         Format::OtlpJsonLines,
         Partial { spans: 2, skipped: 1, reasons: &["skipped the document that starts on line 2"] },

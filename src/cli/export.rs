@@ -1,6 +1,7 @@
-//! `weft export`: which traces to write (one, its linked set, or all); the OTLP JSON itself is
-//! written by `export::otlp_json`.
+//! `weft export`: which traces to write (one, its linked set, or all); the OTLP JSON or protobuf
+//! itself is written by `export::otlp_json` / `export::otlp_proto`.
 
+use super::ExportFormat;
 use super::json::trace_indices;
 use crate::index::flow::Flow;
 use crate::index::{Index, TraceIdx};
@@ -20,4 +21,12 @@ pub fn select(index: &Index, only: Option<TraceIdx>, linked: bool) -> Vec<TraceI
 pub fn write(w: &mut impl Write, index: &Index, traces: &[TraceIdx]) -> io::Result<()> {
     crate::export::otlp_json::write(&mut *w, index, traces)?;
     w.write_all(b"\n")
+}
+
+/// Writes `traces` as `to` says: OTLP JSON (`write`) or one OTLP protobuf message.
+pub fn write_as(w: &mut impl Write, index: &Index, traces: &[TraceIdx], to: ExportFormat) -> io::Result<()> {
+    match to {
+        ExportFormat::OtlpJson => write(w, index, traces),
+        ExportFormat::OtlpProto => crate::export::otlp_proto::write(&mut *w, index, traces),
+    }
 }

@@ -24,8 +24,8 @@ Exit codes:
   1  an input could not be loaded (missing, unreadable or malformed file), or another runtime error
   2  usage error (bad option, unknown or ambiguous trace/span id)";
 
-/// Open exported distributed traces (OTLP JSON, Jaeger JSON, Zipkin v2, Datadog) and walk the
-/// traces and the span links between them.
+/// Open exported distributed traces (OTLP JSON or protobuf, Jaeger JSON, Zipkin v2, Datadog) and
+/// walk the traces and the span links between them.
 ///
 /// With no command, opens the interactive explorer (or prints the `info` summary when stdout is
 /// not a terminal). With no PATH, opens the bundled sample traces.
@@ -58,7 +58,7 @@ pub enum Command {
     /// The waterfall of each trace as indented text.
     #[command(after_help = EXIT_CODES)]
     Tree(TreeArgs),
-    /// Write traces (one, its whole linked set, or all) as OTLP JSON.
+    /// Write traces (one, its whole linked set, or all) as OTLP JSON or protobuf.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
     /// Print a completion script for a shell (see the README's Install section).
@@ -137,6 +137,20 @@ pub struct ExportArgs {
     /// The file to write; `-` writes to stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
     pub output: PathBuf,
+    /// What to write (`--format` names the input's format).
+    #[arg(long, value_name = "FORMAT", default_value = "otlp-json")]
+    pub to: ExportFormat,
+}
+
+/// The formats `weft export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One OTLP JSON `TracesData` document.
+    #[value(name = "otlp-json")]
+    OtlpJson,
+    /// One OTLP protobuf `TracesData` (= `ExportTraceServiceRequest`) message.
+    #[value(name = "otlp-proto")]
+    OtlpProto,
 }
 
 #[derive(Debug, Args)]

@@ -2,3 +2,4 @@
 //! `model`, `load` and `index` stay free of output details.
 
 pub mod otlp_json;
+pub mod otlp_proto;

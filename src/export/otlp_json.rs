@@ -23,9 +23,9 @@ use std::io::Write;
 /// The attribute that carries an OpenTracing reference type on a link.
 pub use crate::model::REF_TYPE_KEY;
 
-/// Nested values deeper than this are written as an empty `{}` value, so recursion is bounded
-/// even if a loader let a deeper one through.
-const MAX_VALUE_DEPTH: u32 = 256;
+/// Nested values deeper than this are written as an empty value, so recursion is bounded even if
+/// a loader let a deeper one through.
+pub(crate) const MAX_VALUE_DEPTH: u32 = 256;
 
 /// Writes `traces` (in that order of first appearance) as one OTLP JSON document.
 pub fn write(w: impl Write, index: &Index, traces: &[TraceIdx]) -> serde_json::Result<()> {
@@ -33,14 +33,16 @@ pub fn write(w: impl Write, index: &Index, traces: &[TraceIdx]) -> serde_json::R
     serde_json::to_writer(w, &doc)
 }
 
-/// Spans of one resource (and service), split by scope, in first-seen order.
-struct ResourceGroup {
-    resource: ResourceIdx,
-    service: Sym,
-    scopes: Vec<(ScopeIdx, Vec<SpanIdx>)>,
+/// Spans of one resource (and service), split by scope, in first-seen order. Index 0 is "no
+/// scope": a writer leaves the scope out for it (an empty one would read back as a scope).
+pub(crate) struct ResourceGroup {
+    pub resource: ResourceIdx,
+    pub service: Sym,
+    pub scopes: Vec<(ScopeIdx, Vec<SpanIdx>)>,
 }
 
-fn group(index: &Index, traces: &[TraceIdx]) -> Vec<ResourceGroup> {
+/// The spans of `traces` grouped as OTLP nests them: by resource and service, then by scope.
+pub(crate) fn group(index: &Index, traces: &[TraceIdx]) -> Vec<ResourceGroup> {
     let mut groups: Vec<ResourceGroup> = Vec::new();
     let mut by_resource: FxHashMap<(u32, Sym), usize> = FxHashMap::default();
     let mut by_scope: FxHashMap<(usize, u32), usize> = FxHashMap::default();
@@ -137,25 +139,32 @@ struct ResourceAttrs<'a> {
 
 impl Serialize for ResourceAttrs<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let attrs = self.ds.attrs_of(self.attrs);
-        let key = self.ds.strings.get("service.name");
-        let first = key.and_then(|k| attrs.clone().position(|a| a.key == k));
-        let service = Value::Str(self.service);
-        let mut seq = s.serialize_seq(None)?;
-        if first.is_none() {
-            seq.serialize_element(&KeyValueOut {
-                ds: self.ds,
-                key: "service.name",
-                value: service,
-                depth: 0,
-            })?;
-        }
-        for (i, a) in attrs.enumerate() {
-            let value = if Some(i) == first { service } else { a.value };
-            seq.serialize_element(&KeyValueOut { ds: self.ds, key: self.ds.str(a.key), value, depth: 0 })?;
-        }
-        seq.end()
+        let ds = self.ds;
+        s.collect_seq(resource_attrs(ds, self.attrs, self.service).map(|(key, value)| KeyValueOut {
+            ds,
+            key,
+            value,
+            depth: 0,
+        }))
     }
+}
+
+/// A resource's attributes with `service.name` set to `service`: replaced in place when present
+/// (the first one, which is the one readers use), otherwise added first.
+pub(crate) fn resource_attrs<'a>(
+    ds: &'a Dataset,
+    attrs: Slice,
+    service: Sym,
+) -> impl Iterator<Item = (&'a str, Value)> + 'a {
+    let attrs = ds.attrs_of(attrs);
+    let key = ds.strings.get("service.name");
+    let first = key.and_then(|k| attrs.clone().position(|a| a.key == k));
+    let service = Value::Str(service);
+    let added = first.is_none().then_some(("service.name", service));
+    added.into_iter().chain(attrs.enumerate().map(move |(i, a)| {
+        let value = if Some(i) == first { service } else { a.value };
+        (ds.str(a.key), value)
+    }))
 }
 
 struct ScopeSpansOut<'a> {
@@ -215,7 +224,8 @@ impl Serialize for ScopeOut<'_> {
     }
 }
 
-fn kind_number(kind: SpanKind) -> u8 {
+/// OTLP's `SpanKind` number.
+pub(crate) fn kind_number(kind: SpanKind) -> u8 {
     match kind {
         SpanKind::Unspecified => 0,
         SpanKind::Internal => 1,
@@ -226,7 +236,8 @@ fn kind_number(kind: SpanKind) -> u8 {
     }
 }
 
-fn status_number(code: StatusCode) -> u8 {
+/// OTLP's `Status.code` number.
+pub(crate) fn status_number(code: StatusCode) -> u8 {
     match code {
         StatusCode::Unset => 0,
         StatusCode::Ok => 1,
@@ -338,13 +349,19 @@ impl Serialize for LinkOut<'_> {
             m.serialize_entry("flags", &link.flags)?;
         }
         let attrs = ds.attrs_of(link.attrs);
-        let has_ref_type = attrs.clone().any(|a| ds.str(a.key) == REF_TYPE_KEY);
-        let extra = link.kind.ref_type().filter(|_| !has_ref_type);
+        let extra = added_ref_type(ds, link);
         if !attrs.is_empty() || extra.is_some() {
             m.serialize_entry("attributes", &LinkAttrs { ds, attrs, ref_type: extra })?;
         }
         m.end()
     }
+}
+
+/// The `opentracing.ref_type` a Jaeger reference's link gets written with, unless its
+/// attributes have one already.
+pub(crate) fn added_ref_type(ds: &Dataset, link: &Link) -> Option<&'static str> {
+    let has_ref_type = ds.attrs_of(link.attrs).any(|a| ds.str(a.key) == REF_TYPE_KEY);
+    link.kind.ref_type().filter(|_| !has_ref_type)
 }
 
 /// A link's attributes plus, for a Jaeger reference, its `opentracing.ref_type`.

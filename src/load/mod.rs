@@ -10,6 +10,7 @@ pub mod error;
 pub mod jaeger_json;
 mod json;
 pub mod otlp_json;
+pub mod otlp_proto;
 mod parallel;
 pub mod progress;
 mod sink;
@@ -341,8 +342,8 @@ pub(crate) fn parse_format(
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 "file is empty".to_owned()
             } else {
-                "not a trace file weft knows (expected OTLP JSON, Jaeger JSON, Zipkin v2 JSON or Datadog \
-                 msgpack/JSON); use --format to force one"
+                "not a trace file weft knows (expected OTLP JSON or protobuf, Jaeger JSON, Zipkin v2 JSON \
+                 or Datadog msgpack/JSON); use --format to force one"
                     .to_owned()
             };
             LoadError::new(path, None, Location::Unknown, what)
@@ -356,6 +357,7 @@ pub(crate) fn parse_format(
         Format::DatadogMsgpackV04 | Format::DatadogMsgpackV05 | Format::DatadogJson => {
             datadog::parse_job(bytes, path, format, job)?
         }
+        Format::OtlpProto => otlp_proto::parse_job(bytes, path, job)?,
     };
     // Parsers that report as they go have counted their bytes already; this covers the rest.
     if format == Format::DatadogJson {
@@ -463,6 +465,10 @@ const SNIFF_WINDOW: usize = 64 * 1024;
 
 /// Decides the format from content (FORMATS.md §0). `None` when nothing matches.
 pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    // Binary OTLP first: its first byte can be 0x0A, which the JSON checks skip as whitespace.
+    if otlp_proto::sniff(bytes) {
+        return Some(Format::OtlpProto);
+    }
     let (at, first) = first_significant(bytes)?;
     let window = &bytes[at..bytes.len().min(at + SNIFF_WINDOW)];
     let has = |key: &str| memchr::memmem::find(window, key.as_bytes()).is_some();

@@ -256,3 +256,47 @@ def v04_linked_span(span_id, name, link_to):
 
 write("dd-v04-duplicate-span-links.msgpack",
       mp_arr(1) + mp_arr(2) + v04_linked_span(1, "a", 2) + v04_linked_span(1, "b", 1))
+
+
+# ---- OTLP protobuf -------------------------------------------------------------------------
+
+def pb_varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes(((n & 0x7F) | 0x80,))
+        n >>= 7
+    return out + bytes((n,))
+
+
+def pb_len(field, payload):
+    return pb_varint(field << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def pb_span(sid, name, trace=bytes.fromhex(T1), name_field=None):
+    return (pb_len(1, trace) + pb_len(2, sid.to_bytes(8, "big"))
+            + (name_field if name_field is not None else pb_len(5, name.encode()))
+            + b"\x39" + struct.pack("<Q", 1000) + b"\x41" + struct.pack("<Q", 2000))
+
+
+def pb_traces(*spans):
+    service = pb_len(1, pb_len(1, b"service.name") + pb_len(2, pb_len(1, b"svc")))
+    scope_spans = pb_len(1, pb_len(1, b"corpus")) + b"".join(pb_len(2, s) for s in spans)
+    return pb_len(1, pb_len(1, service) + pb_len(2, scope_spans))
+
+
+def framed(*messages):
+    return b"".join(struct.pack(">I", len(m)) + m for m in messages)
+
+
+# One message cut inside its third span: the two before it load.
+whole = pb_traces(pb_span(1, "root"), pb_span(2, "child"), pb_span(3, "cut-off"))
+write("otlp-proto-truncated.binpb", whole[: len(whole) - 20])
+# The Collector's framing: a good message; one with a span whose trace id is 3 bytes, one whose
+# name is a varint and a good one; then a message that is not protobuf.
+write("otlp-proto-corrupt.binpb", framed(
+    pb_traces(pb_span(1, "root")),
+    pb_traces(pb_span(2, "short-trace-id", trace=b"\x01\x02\x03"),
+              pb_span(3, "name-is-a-varint", name_field=b"\x28\x07"),
+              pb_span(4, "kept")),
+    b"\x0b\x0c\x0d",
+))

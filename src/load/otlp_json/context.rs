@@ -3,14 +3,28 @@
 
 use super::*;
 
-/// Interned strings the loader compares against, looked up once per file.
-pub(super) struct Syms {
-    pub(super) empty: Sym,
+/// Interned strings the loader compares against, looked up once per file. Shared with the
+/// OTLP protobuf reader, which maps the same messages the same way.
+pub(crate) struct Syms {
+    pub(crate) empty: Sym,
     pub(super) service_name: Sym,
-    pub(super) unknown_service: Sym,
+    pub(crate) unknown_service: Sym,
     pub(super) link_kind: Sym,
     pub(super) dd_kind: Sym,
     pub(super) span_pointer: Sym,
+}
+
+impl Syms {
+    pub(crate) fn new(ds: &mut Dataset) -> Self {
+        Self {
+            empty: ds.intern(""),
+            service_name: ds.intern(crate::model::SERVICE_NAME_KEY),
+            unknown_service: ds.intern(crate::model::UNKNOWN_SERVICE),
+            link_kind: ds.intern("link.kind"),
+            dd_kind: ds.intern("dd.kind"),
+            span_pointer: ds.intern("span-pointer"),
+        }
+    }
 }
 
 /// Everything the visitors share: the dataset being filled, the file's warnings and scratch space.
@@ -83,14 +97,7 @@ impl<'a> Ctx<'a> {
         ds.spans.reserve(n / BYTES_PER_SPAN);
         ds.attrs.reserve(n / BYTES_PER_ATTR);
         ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
-        let syms = Syms {
-            empty: ds.intern(""),
-            service_name: ds.intern(crate::model::SERVICE_NAME_KEY),
-            unknown_service: ds.intern(crate::model::UNKNOWN_SERVICE),
-            link_kind: ds.intern("link.kind"),
-            dd_kind: ds.intern("dd.kind"),
-            span_pointer: ds.intern("span-pointer"),
-        };
+        let syms = Syms::new(&mut ds);
         Self {
             input,
             ds,
@@ -247,37 +254,9 @@ impl<'a> Ctx<'a> {
         self.ds.intern(s)
     }
 
-    /// `service.name` from a resource's attributes, or `unknown_service` as SDKs do.
+    /// `service.name` from a resource's attributes (see `service_of`).
     pub(super) fn service_of(&self, attrs: Slice) -> Sym {
-        self.ds
-            .attrs_of(attrs)
-            .find(|a| a.key == self.syms.service_name)
-            .and_then(|a| match a.value {
-                Value::Str(s) if s != self.syms.empty => Some(s),
-                _ => None,
-            })
-            .unwrap_or(self.syms.unknown_service)
-    }
-
-    /// A link is a Datadog span pointer when `link.kind` or `dd.kind` is `span-pointer`.
-    pub(super) fn is_pointer(&self, attrs: Slice) -> bool {
-        self.ds.attrs_of(attrs).any(|a| {
-            (a.key == self.syms.link_kind || a.key == self.syms.dd_kind)
-                && a.value == Value::Str(self.syms.span_pointer)
-        })
-    }
-
-    /// A Jaeger reference kind kept as the `opentracing.ref_type` link attribute (by the
-    /// OpenTelemetry Jaeger translator, or `weft export`); a plain link otherwise.
-    pub(super) fn ref_kind(&self, attrs: Slice) -> LinkKind {
-        let ds = &self.ds;
-        ds.attrs_of(attrs)
-            .find(|a| ds.str(a.key) == crate::model::REF_TYPE_KEY)
-            .and_then(|a| match a.value {
-                Value::Str(v) => LinkKind::from_ref_type(ds.str(v)),
-                _ => None,
-            })
-            .unwrap_or(LinkKind::Link)
+        service_of(&self.ds, &self.syms, attrs)
     }
 
     /// Validates and stores one span read by `SpanBody`, or skips it with its location.
@@ -325,77 +304,163 @@ impl<'a> Ctx<'a> {
         if trace_b64 || span_b64 {
             self.note_base64(start);
         }
-        let begin = raw.start.unwrap_or(0);
-        let mut end = raw.end.unwrap_or(0);
-        let mut flags = 0;
-        if end < begin {
-            self.warn_at(start, |_| {
-                format!("endTimeUnixNano {end} is before startTimeUnixNano {begin}; duration set to 0")
-            });
-            end = begin;
-            flags |= span_flags::CLAMPED_END;
-        }
-        let service = self.syms.unknown_service;
-        let mut span = Span::new(
-            TraceId(trace_id),
-            SpanId(u64::try_from(span_id).unwrap_or(0)),
+        let span = SpanParts {
+            trace_id: TraceId(trace_id),
+            span_id: SpanId(u64::try_from(span_id).unwrap_or(0)),
             parent_id,
-            begin,
-            end,
+            start: raw.start.unwrap_or(0),
+            end: raw.end.unwrap_or(0),
             name,
-            service,
-        );
-        span.flags = flags;
-        span.kind = raw.kind;
-        span.status = raw.status.code;
-        span.status_message = raw.status.message.filter(|&m| m != self.syms.empty);
-        span.trace_state = raw.trace_state.filter(|&s| s != self.syms.empty);
-        span.w3c_flags = raw.flags;
-        span.attrs = raw.attrs;
-        span.events = raw.events;
-        span.links = raw.links;
-        self.ds.spans.push(span);
+            kind: raw.kind,
+            status: raw.status.code,
+            status_message: raw.status.message,
+            trace_state: raw.trace_state,
+            w3c_flags: raw.flags,
+            attrs: raw.attrs,
+            events: raw.events,
+            links: raw.links,
+        };
+        if let Some(repair) = store_span(&mut self.ds, &self.syms, span) {
+            self.warn_at(start, |_| repair);
+        }
         self.offsets.push(start);
     }
 
-    /// Drops repeated copies of one span (SDK retries across JSON Lines batches), keeping the
-    /// copy with the most attributes + events + links. Copies must also agree on kind and
-    /// service: two halves of a Zipkin-style shared span (client and server, one id) are kept.
+    /// Drops repeated copies of one span (see `dedupe`), warning at each dropped copy.
     pub(super) fn dedupe(&mut self) {
-        let n = self.ds.spans.len();
-        if n < 2 {
-            return;
+        for dropped in dedupe(&mut self.ds) {
+            self.warn_at(self.offsets.get(dropped.index).copied().unwrap_or(0), |_| dropped.to_string());
         }
-        let mut seen: FxHashMap<(TraceId, SpanId), usize> = FxHashMap::default();
-        seen.reserve(n);
-        let mut dropped: Vec<usize> = Vec::new();
-        for i in 0..n {
-            let s = self.ds.spans[i];
-            let first = *seen.entry((s.trace_id, s.span_id)).or_insert(i);
-            if first == i {
-                continue;
-            }
-            let kept = self.ds.spans[first];
-            if kept.kind != s.kind || kept.service != s.service {
-                continue;
-            }
-            let richness =
-                |s: &Span| u64::from(s.attrs.len) + u64::from(s.events.len) + u64::from(s.links.len);
-            if richness(&s) > richness(&kept) {
-                self.ds.spans[first] = s;
-            }
-            dropped.push(i);
-            self.warn_at(self.offsets.get(i).copied().unwrap_or(0), |_| {
-                format!(
-                    "span {}/{} appears more than once (an export retry?); kept the copy with the most \
-                     attributes, events and links",
-                    s.trace_id, s.span_id
-                )
-            });
-        }
-        // The dropped copies' links (and a replaced first copy's) go with them.
-        self.ds.remove_spans(&dropped);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What OTLP JSON and OTLP protobuf share: the same messages, mapped the same way
+
+/// `service.name` from a resource's attributes, or `unknown_service` as SDKs do.
+pub(crate) fn service_of(ds: &Dataset, syms: &Syms, attrs: Slice) -> Sym {
+    ds.attrs_of(attrs)
+        .find(|a| a.key == syms.service_name)
+        .and_then(|a| match a.value {
+            Value::Str(s) if s != syms.empty => Some(s),
+            _ => None,
+        })
+        .unwrap_or(syms.unknown_service)
+}
+
+/// What a link means: a Datadog span pointer when `link.kind` or `dd.kind` is `span-pointer`;
+/// a Jaeger reference kind kept as the `opentracing.ref_type` attribute (by the OpenTelemetry
+/// Jaeger translator, or `weft export`); a plain link otherwise.
+pub(crate) fn link_kind(ds: &Dataset, syms: &Syms, attrs: Slice) -> LinkKind {
+    let pointer = ds.attrs_of(attrs).any(|a| {
+        (a.key == syms.link_kind || a.key == syms.dd_kind) && a.value == Value::Str(syms.span_pointer)
+    });
+    if pointer {
+        return LinkKind::Pointer;
+    }
+    ds.attrs_of(attrs)
+        .find(|a| ds.str(a.key) == crate::model::REF_TYPE_KEY)
+        .and_then(|a| match a.value {
+            Value::Str(v) => LinkKind::from_ref_type(ds.str(v)),
+            _ => None,
+        })
+        .unwrap_or(LinkKind::Link)
+}
+
+/// A span's fields once its ids are valid; `store_span` makes it a `Span`.
+pub(crate) struct SpanParts {
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    pub parent_id: SpanId,
+    pub start: u64,
+    pub end: u64,
+    pub name: Sym,
+    pub kind: SpanKind,
+    pub status: StatusCode,
+    pub status_message: Option<Sym>,
+    pub trace_state: Option<Sym>,
+    pub w3c_flags: u32,
+    pub attrs: Slice,
+    pub events: Slice,
+    pub links: Slice,
+}
+
+/// Pushes the span (service `unknown_service` until its resource is known; empty texts as
+/// absent) and returns the repair to warn about, if its end had to be clamped to its start.
+pub(crate) fn store_span(ds: &mut Dataset, syms: &Syms, p: SpanParts) -> Option<String> {
+    let mut end = p.end;
+    let mut flags = 0;
+    let mut repair = None;
+    if end < p.start {
+        repair =
+            Some(format!("endTimeUnixNano {end} is before startTimeUnixNano {}; duration set to 0", p.start));
+        end = p.start;
+        flags |= span_flags::CLAMPED_END;
+    }
+    let mut span = Span::new(p.trace_id, p.span_id, p.parent_id, p.start, end, p.name, syms.unknown_service);
+    span.flags = flags;
+    span.kind = p.kind;
+    span.status = p.status;
+    span.status_message = p.status_message.filter(|&m| m != syms.empty);
+    span.trace_state = p.trace_state.filter(|&s| s != syms.empty);
+    span.w3c_flags = p.w3c_flags;
+    span.attrs = p.attrs;
+    span.events = p.events;
+    span.links = p.links;
+    ds.spans.push(span);
+    repair
+}
+
+/// A repeated copy of a span that `dedupe` dropped: its index before the drop, and its ids.
+pub(crate) struct Retried {
+    pub index: usize,
+    trace_id: TraceId,
+    span_id: SpanId,
+}
+
+impl fmt::Display for Retried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "span {}/{} appears more than once (an export retry?); kept the copy with the most \
+             attributes, events and links",
+            self.trace_id, self.span_id
+        )
+    }
+}
+
+/// Drops repeated copies of one span (SDK retries across JSON Lines batches or Collector
+/// messages), keeping the copy with the most attributes + events + links. Copies must also agree
+/// on kind and service: two halves of a Zipkin-style shared span (client and server, one id) are
+/// kept. Returns the dropped copies, in input order, to warn about.
+pub(crate) fn dedupe(ds: &mut Dataset) -> Vec<Retried> {
+    let n = ds.spans.len();
+    let mut dropped: Vec<Retried> = Vec::new();
+    if n < 2 {
+        return dropped;
+    }
+    let mut seen: FxHashMap<(TraceId, SpanId), usize> = FxHashMap::default();
+    seen.reserve(n);
+    for i in 0..n {
+        let s = ds.spans[i];
+        let first = *seen.entry((s.trace_id, s.span_id)).or_insert(i);
+        if first == i {
+            continue;
+        }
+        let kept = ds.spans[first];
+        if kept.kind != s.kind || kept.service != s.service {
+            continue;
+        }
+        let richness = |s: &Span| u64::from(s.attrs.len) + u64::from(s.events.len) + u64::from(s.links.len);
+        if richness(&s) > richness(&kept) {
+            ds.spans[first] = s;
+        }
+        dropped.push(Retried { index: i, trace_id: s.trace_id, span_id: s.span_id });
+    }
+    // The dropped copies' links (and a replaced first copy's) go with them.
+    let indices: Vec<usize> = dropped.iter().map(|d| d.index).collect();
+    ds.remove_spans(&indices);
+    dropped
 }
 
 /// The `{` that opens the object whose first key starts at `key`, or the key itself.

@@ -543,7 +543,7 @@ impl<'a> Body<'a> for LinkBody {
             }
         }
         let start = object_start(cx.input, at);
-        let kind = if cx.is_pointer(attrs) { LinkKind::Pointer } else { cx.ref_kind(attrs) };
+        let kind = link_kind(&cx.ds, &cx.syms, attrs);
         let id = |out: IdOut| match out {
             IdOut::Ok(v, b64) => Ok((v, b64)),
             IdOut::Missing => Err(IdError::Empty),
@@ -638,7 +638,7 @@ pub(super) struct AnyValue;
 /// costs serde_json three or four of its 128 recursion levels, and hitting that limit would fail
 /// the whole document; past this bound the value is skipped without recursion (`IgnoredAny`), so
 /// only its span is lost.
-pub(super) const MAX_VALUE_NESTING: usize = 24;
+pub(crate) const MAX_VALUE_NESTING: usize = 24;
 
 pub(super) enum AnyField {
     Str,

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod app;
+pub mod backend;
 pub mod cli;
 pub mod export;
 pub mod index;

@@ -3,7 +3,6 @@
 //! codes: 0 success, 1 an input could not be loaded, 2 usage error.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, mpsc};
 use std::time::Instant;
@@ -12,6 +11,7 @@ use clap::{CommandFactory, Parser, error::ErrorKind};
 use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
 use weft::cli::listen::ListenArgs;
+use weft::cli::store::{self, Inputs};
 use weft::cli::{Cli, Command, export, generate, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
@@ -109,7 +109,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let forced = cli.format;
     match cli.command {
         Some(Command::Info(args)) => {
-            let (index, skipped_files) = open(&args.paths, forced)?;
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            if inputs.plan.is_none() && !args.trace.is_empty() {
+                return Err(
+                    UsageError("info --trace names traces to fetch from a trace store".to_owned()).into()
+                );
+            }
+            let (index, skipped_files) = open(&inputs, forced)?;
             with_stdout(|w| {
                 if args.json {
                     info::write_json(w, &index, &skipped_files)
@@ -119,8 +125,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })
         }
         Some(Command::Links(args)) => {
-            let (index, _) = open(&args.paths, forced)?;
-            let sel = ids::resolve(&index, args.select.trace.as_deref(), args.select.span.as_deref())?;
+            let inputs = store::inputs(&args.paths, &args.select.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let sel =
+                ids::resolve(&index, inputs.selected(&args.select.trace)?, args.select.span.as_deref())?;
             if args.graph
                 && let Some(root) = sel.trace
             {
@@ -142,14 +150,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
             })
         }
         Some(Command::Tree(args)) => {
-            let (index, _) = open(&args.paths, forced)?;
-            let sel = ids::resolve(&index, args.trace.as_deref(), None)?;
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let sel = ids::resolve(&index, inputs.selected(&args.trace)?, None)?;
             with_stdout(|w| tree::write(w, &index, sel.trace))
         }
         Some(Command::Export(args)) => {
-            let (index, _) = open(&args.paths, forced)?;
-            let sel = ids::resolve(&index, args.trace.as_deref(), None)?;
-            let traces = export::select(&index, sel.trace, args.linked);
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            if args.store.linked && args.trace.is_empty() && inputs.plan.is_none() {
+                return Err(UsageError(
+                    "--linked needs --trace: the trace whose linked set to write".to_owned(),
+                )
+                .into());
+            }
+            let (index, _) = open(&inputs, forced)?;
+            let sel = ids::resolve(&index, inputs.selected(&args.trace)?, None)?;
+            let traces = export::select(&index, sel.trace, args.store.linked);
             if args.output.as_os_str() == "-" {
                 return with_stdout(|w| export::write_as(w, &index, &traces, args.to));
             }
@@ -171,15 +187,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Listen(args)) => listen(&args),
         None => {
-            if !cli.paths.is_empty() && io::stdout().is_terminal() {
-                return explore(&cli.paths, forced, cli.select.trace.as_deref(), cli.select.span.as_deref());
+            let inputs = store::inputs(&cli.paths, &cli.select.trace, &cli.store)?;
+            let chosen = inputs.selected(&cli.select.trace)?;
+            let no_inputs = inputs.files.is_empty() && inputs.plan.is_none();
+            if !no_inputs && io::stdout().is_terminal() {
+                return explore(&inputs, forced, chosen, cli.select.span.as_deref());
             }
-            let (index, skipped_files) = if cli.paths.is_empty() {
-                (Index::build(samples(forced)?), Vec::new())
-            } else {
-                open(&cli.paths, forced)?
-            };
-            let sel = ids::resolve(&index, cli.select.trace.as_deref(), cli.select.span.as_deref())?;
+            let (index, skipped_files) =
+                if no_inputs { (Index::build(samples(forced)?), Vec::new()) } else { open(&inputs, forced)? };
+            let sel = ids::resolve(&index, chosen, cli.select.span.as_deref())?;
             if io::stdout().is_terminal() {
                 let Selection { trace, span } = sel;
                 tui::run(&index, OpenAt { trace, span }, skipped_files.len()).map_err(Failure::Explorer)
@@ -236,20 +252,21 @@ fn listen(args: &ListenArgs) -> Result<(), Failure> {
 /// How often `weft listen` refreshes its status line.
 const STATUS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Loads and indexes `paths`, reporting on stderr what was skipped: records dropped inside
-/// files (with the first reasons) and files in folders that are not traces.
-fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadError>), Failure> {
+/// Loads and indexes `inputs` (files, then what the trace stores have), reporting on stderr what
+/// was skipped: records dropped inside files (with the first reasons), files in folders that are
+/// not traces, and traces the stores did not have or were not asked for.
+fn open(inputs: &Inputs, forced: Option<Format>) -> Result<(Index, Vec<LoadError>), Failure> {
     // A progress line on stderr when loading takes a while (terminals only); Ctrl-C cancels.
     let progress = Arc::new(load::Progress::new());
     let _ctrl_c = load::progress::cancel_on_ctrl_c(&progress);
     let reporter = load::progress::Reporter::start(Arc::clone(&progress));
-    let loaded = load_and_index(paths, forced, &progress);
+    let loaded = load_and_index(inputs, forced, &progress);
     drop(reporter);
-    let (index, skipped_paths) = loaded?;
-    for line in skip_report(&index, &skipped_paths) {
+    let (index, skipped_paths, notes) = loaded?;
+    for line in skip_report(&index, &skipped_paths).into_iter().chain(notes) {
         report(&line);
     }
-    check_found(&index, paths)?;
+    check_found(&index, inputs)?;
     Ok((index, skipped_paths))
 }
 
@@ -258,7 +275,7 @@ fn open(paths: &[PathBuf], forced: Option<Format>) -> Result<(Index, Vec<LoadErr
 /// session. Errors print (in `main`) only after the terminal is restored, and so do the skip
 /// reports when the loading screen was shown (before the explorer, on a quick load, as `open`).
 fn explore(
-    paths: &[PathBuf],
+    inputs: &Inputs,
     forced: Option<Format>,
     trace: Option<&str>,
     span: Option<&str>,
@@ -268,26 +285,30 @@ fn explore(
     let ctrl_c = load::progress::cancel_on_ctrl_c(&progress);
     let (tx, rx) = mpsc::sync_channel(1);
     let started = Instant::now();
+    let names: Vec<String> = inputs
+        .files
+        .iter()
+        .map(|p| if p.as_os_str() == "-" { "standard input".to_owned() } else { p.display().to_string() })
+        .chain(inputs.plan.iter().flat_map(|plan| plan.backends.iter().map(ToString::to_string)))
+        .collect();
     let thread = {
-        let paths = paths.to_vec();
+        let files = inputs.files.clone();
+        let plan = inputs.plan.clone();
         let progress = Arc::clone(&progress);
         std::thread::Builder::new()
             .name("weft-load".to_owned())
             .spawn(move || {
                 // The receiver is gone only if the user gave up waiting: nobody wants the result.
                 // The explorer keeps the index for a while: compress what it rarely shows.
-                let loaded = load_and_index(&paths, forced, &progress).map(|(mut index, skipped)| {
+                let inputs = Inputs { files, plan };
+                let loaded = load_and_index(&inputs, forced, &progress).map(|(mut index, skipped, notes)| {
                     index.compact_if_large();
-                    (index, skipped)
+                    (index, skipped, notes)
                 });
                 let _ = tx.send(loaded);
             })
             .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting the load")))?
     };
-    let names: Vec<String> = paths
-        .iter()
-        .map(|p| if p.as_os_str() == "-" { "standard input".to_owned() } else { p.display().to_string() })
-        .collect();
     let waited = tui::wait_for_load(&rx, &progress, &names, started).map_err(Failure::Explorer)?;
     drop(ctrl_c);
     let (loaded, session) = match waited {
@@ -303,8 +324,9 @@ fn explore(
         }
     };
     // On a load error the session (if any) is dropped here, restoring the terminal first.
-    let (index, skipped_paths) = loaded?;
-    let skipped = skip_report(&index, &skipped_paths);
+    let (index, skipped_paths, notes) = loaded?;
+    let mut skipped = skip_report(&index, &skipped_paths);
+    skipped.extend(notes);
     let shown = session.is_some();
     if !shown {
         for line in &skipped {
@@ -312,7 +334,7 @@ fn explore(
         }
     }
     let outcome = (|| {
-        check_found(&index, paths)?;
+        check_found(&index, inputs)?;
         let Selection { trace, span } = ids::resolve(&index, trace, span)?;
         let mut session = match session {
             Some(s) => s,
@@ -330,15 +352,19 @@ fn explore(
     outcome
 }
 
-/// Loads and indexes `paths`, stopping early (with a cancelled `LoadError`) when `progress` is
-/// cancelled.
+/// Loads and indexes `inputs`, stopping early (with a cancelled `LoadError`) when `progress` is
+/// cancelled. Also returns the trace stores' notes (see `backend::Plan::run`).
 fn load_and_index(
-    paths: &[PathBuf],
+    inputs: &Inputs,
     forced: Option<Format>,
     progress: &Arc<load::Progress>,
-) -> Result<(Index, Vec<LoadError>), LoadError> {
+) -> Result<(Index, Vec<LoadError>, Vec<String>), LoadError> {
     let options = load::Options { forced, progress: Some(Arc::clone(progress)), ..Default::default() };
-    let loaded = load::load_paths_with(paths, &options)?;
+    let mut loaded = load::load_paths_with(&inputs.files, &options)?;
+    let notes = match &inputs.plan {
+        Some(plan) => plan.run(&mut loaded.dataset, progress)?,
+        None => Vec::new(),
+    };
     debug_slow_load(progress);
     if progress.is_cancelled() {
         return Err(LoadError::cancelled("-"));
@@ -347,7 +373,7 @@ fn load_and_index(
     if progress.is_cancelled() {
         return Err(LoadError::cancelled("-"));
     }
-    Ok((index, loaded.skipped_paths))
+    Ok((index, loaded.skipped_paths, notes))
 }
 
 /// Test hook for the end-to-end tests of the loading screen: with `WEFT_DEBUG_SLOW_LOAD=<ms>`, a
@@ -379,16 +405,21 @@ fn skip_report(index: &Index, skipped_paths: &[LoadError]) -> Vec<String> {
     lines
 }
 
-/// Fails when nothing in `paths` was a trace file.
-fn check_found(index: &Index, paths: &[PathBuf]) -> Result<(), Failure> {
+/// Fails when nothing in `inputs` was a trace file or a trace a store had.
+fn check_found(index: &Index, inputs: &Inputs) -> Result<(), Failure> {
     if index.data.files.is_empty() {
         // `LoadError`'s Display escapes the path text.
-        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let list: Vec<String> = inputs
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(inputs.plan.iter().flat_map(|plan| plan.backends.iter().map(ToString::to_string)))
+            .collect();
         return Err(Failure::Load(LoadError::new(
             &list.join(", "),
             None,
             weft::model::Location::Unknown,
-            "no trace files found",
+            if inputs.files.is_empty() { "no traces found" } else { "no trace files found" },
         )));
     }
     Ok(())

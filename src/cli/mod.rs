@@ -11,6 +11,7 @@ pub mod info;
 pub mod json;
 pub mod links;
 pub mod listen;
+pub mod store;
 pub mod tree;
 
 use crate::model::Format;
@@ -35,12 +36,16 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Trace files or folders to open; `-` reads stdin. None: the bundled samples.
+    /// Trace files or folders to open; `-` reads stdin; a trace store URL (see --trace). None: the
+    /// bundled samples.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
     pub select: Select,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Read every input as this format instead of detecting it from the content.
     #[arg(long, value_name = "NAME", global = true)]
@@ -88,9 +93,10 @@ impl Command {
 /// Which trace and span to start from. IDs are hex in any case.
 #[derive(Debug, Default, Args)]
 pub struct Select {
-    /// Trace id: the full id (16 or 32 hex digits) or a unique prefix of at least 4 digits.
+    /// Trace id: the full id (16 or 32 hex digits) or a unique prefix of at least 4 digits. With a
+    /// trace store, the full id of a trace to fetch (repeatable).
     #[arg(long, value_name = "ID")]
-    pub trace: Option<String>,
+    pub trace: Vec<String>,
     /// Span id (hex). Without --trace, it must be unique among the loaded traces.
     #[arg(long, value_name = "ID")]
     pub span: Option<String>,
@@ -104,6 +110,11 @@ pub struct InfoArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Traces to fetch from a trace store given as PATH (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub trace: Vec<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +131,8 @@ pub struct LinksArgs {
     /// instead of the links themselves.
     #[arg(long, requires = "trace", conflicts_with = "span")]
     pub graph: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -128,18 +141,17 @@ pub struct ExportArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// The trace to write (full id or unique prefix of at least 4 hex digits). Without it, every
-    /// loaded trace is written.
+    /// loaded trace is written. With a trace store, the full id of a trace to fetch (repeatable).
     #[arg(long, value_name = "ID")]
-    pub trace: Option<String>,
-    /// Also write every trace reachable from --trace through span links, in either direction.
-    #[arg(long, requires = "trace")]
-    pub linked: bool,
+    pub trace: Vec<String>,
     /// The file to write; `-` writes to stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
     pub output: PathBuf,
     /// What to write (`--format` names the input's format).
     #[arg(long, value_name = "FORMAT", default_value = "otlp-json")]
     pub to: ExportFormat,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// The formats `weft export` writes.
@@ -158,9 +170,56 @@ pub struct TreeArgs {
     /// Trace files or folders; `-` reads stdin.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
-    /// Only this trace (full id or unique prefix of at least 4 hex digits).
+    /// Only this trace (full id or unique prefix of at least 4 hex digits). With a trace store, the
+    /// full id of a trace to fetch (repeatable).
     #[arg(long, value_name = "ID")]
-    pub trace: Option<String>,
+    pub trace: Vec<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// Trace stores (`jaeger+http://HOST:16686`, `tempo+http://HOST:3200`, `zipkin+http://HOST:9411`,
+/// or a Jaeger/Zipkin trace page URL) given as PATH or with --backend: what to fetch from them.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Trace stores")]
+pub struct StoreArgs {
+    /// A trace store to fetch from, as when given as PATH (repeatable; the first that has a trace
+    /// wins).
+    #[arg(long = "backend", value_name = "URL")]
+    pub backends: Vec<String>,
+    /// Follow span links: fetch every trace reachable from the chosen ones, breadth-first, each
+    /// once. With `export`, also write that whole linked set of --trace.
+    #[arg(long)]
+    pub linked: bool,
+    /// The most traces fetched in all.
+    #[arg(long, value_name = "N", default_value_t = crate::backend::gather::DEFAULT_MAX_TRACES)]
+    pub max_traces: usize,
+    /// Search the stores for recent traces of this service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// With --service: only traces with a span of this name.
+    #[arg(long, value_name = "NAME", requires = "service")]
+    pub operation: Option<String>,
+    /// With --service: how far back to search (s, m, h or d: 15m, 2h, 7d).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::backend::gather::parse_since)]
+    pub since: std::time::Duration,
+    /// With --service: the most traces to find per store.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// An HTTP header sent with every request, e.g. 'X-Scope-OrgID: acme' or 'Authorization:
+    /// Bearer …' (repeatable; also WEFT_HEADERS, one header per line).
+    #[arg(
+        long = "header",
+        value_name = "NAME: VALUE",
+        env = "WEFT_HEADERS",
+        hide_env_values = true,
+        value_delimiter = '\n',
+        value_parser = crate::backend::http::parse_header
+    )]
+    pub headers: Vec<(String, String)>,
+    /// Seconds each request to a store may take.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = crate::backend::http::parse_timeout)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

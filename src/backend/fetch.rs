@@ -84,7 +84,7 @@ fn read(body: &[u8], url: &str, format: Format) -> Result<Dataset, FetchError> {
         Err(e) if body.iter().all(u8::is_ascii_whitespace) => {
             Err(FetchError::body(url, format!("empty answer (expected {format}): {}", e.message)))
         }
-        Err(e) => Err(FetchError::Body(e)),
+        Err(e) => Err(FetchError::Body(e).with_expected(format.name())),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Why a fetch failed: each variant is one line naming the URL, for stderr (exit 1) or the
 //! explorer's footer.
 
-use crate::load::LoadError;
+use crate::load::{LoadError, LoadErrorKind};
 use crate::model::{Location, TraceId};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,20 +38,21 @@ impl FetchError {
     }
 }
 
-/// The CLI reports fetch failures as load failures (exit 1): a store is one more input.
+/// The CLI reports fetch failures as load failures (exit 1): a store is one more input. A store
+/// that cannot be read from is an `Io` error, one that lacks the trace a `Content` one.
 impl From<FetchError> for LoadError {
     fn from(e: FetchError) -> Self {
-        let url = match &e {
+        let (kind, url) = match &e {
             FetchError::Body(e) => return e.clone(),
+            FetchError::Cancelled { url } => return LoadError::cancelled(url),
+            FetchError::NotFound { url, .. } => (LoadErrorKind::Content, url.clone()),
             FetchError::Unreachable { url, .. }
             | FetchError::Timeout { url, .. }
-            | FetchError::NotFound { url, .. }
             | FetchError::Denied { url, .. }
-            | FetchError::Status { url, .. }
-            | FetchError::Cancelled { url } => url.clone(),
+            | FetchError::Status { url, .. } => (LoadErrorKind::Io, url.clone()),
         };
         let text = e.to_string();
         let reason = text.strip_prefix(url.as_str()).and_then(|r| r.strip_prefix(": ")).unwrap_or(&text);
-        LoadError::new(&url, None, Location::Unknown, reason)
+        LoadError::of_kind(kind, &url, None, Location::Unknown, reason)
     }
 }

@@ -16,7 +16,9 @@ if [[ -x "$out" ]]; then
   echo "$out"
   exit 0
 fi
-command -v go >/dev/null || { echo "build.sh: 'go' is not on PATH; the Jaeger peer is built with Go" >&2; exit 1; }
+# The Go toolchain's usual home, for environments whose PATH lacks it.
+command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || { echo "build.sh: 'go' is not on PATH (nor in /usr/local/go/bin); the Jaeger peer is built with Go" >&2; exit 1; }
 
 mkdir -p "$cache"
 # One build at a time: parallel test binaries may ask together.
@@ -31,7 +33,7 @@ work="$(mktemp -d "$cache/jaeger-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 {
-  export GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+  export GOFLAGS='-mod=mod -buildvcs=false' GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
   go mod init weft-peer-jaeger
   go mod edit -replace github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0
   nice -n 10 go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$version"

@@ -21,7 +21,6 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const JAEGER_VERSION: &str = "v1.75.0";
 /// The scatter-gather sample: the checkout trace links to four shard traces, each of which links
 /// back (sample-traces/README.md).
 const CHECKOUT: &str = "1f0fa39f9f2841a84136f647e65ae7a2";
@@ -127,35 +126,81 @@ fn get(url: &str) -> (u16, String) {
     }
 }
 
-/// The real Jaeger, running until dropped.
-struct Jaeger {
+/// A real server started by a test, killed when dropped; its output goes to a log file that
+/// failures quote.
+struct Peer {
+    name: &'static str,
     child: Child,
-    query: String,
-    otlp: String,
     dir: tempfile::TempDir,
 }
 
-/// The cached binary, built by the repo's script when missing (minutes, once per machine).
-fn jaeger_binary() -> PathBuf {
-    let script = repo("tests/peers/jaeger/build.sh");
+impl Peer {
+    fn start(name: &'static str, command: &mut std::process::Command, dir: tempfile::TempDir) -> Self {
+        let log = std::fs::File::create(dir.path().join("peer.log")).unwrap();
+        let child = command
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}"));
+        Peer { name, child, dir }
+    }
+
+    fn wait_until(&self, ready: impl Fn() -> bool, what: &str) {
+        let deadline = Instant::now() + READY_WITHIN;
+        while !ready() {
+            let log = std::fs::read_to_string(self.dir.path().join("peer.log")).unwrap_or_default();
+            assert!(
+                Instant::now() < deadline,
+                "{}: {what} not ready within {READY_WITHIN:?}; its log:\n{log}",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs one of the repo's peer scripts, which prints the path of what it built or fetched.
+fn peer_script(script: &str) -> PathBuf {
+    let script = repo(script);
     let out = std::process::Command::new("bash")
         .arg(&script)
-        .env("JAEGER_VERSION", JAEGER_VERSION)
         .stderr(Stdio::inherit())
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-    assert!(
-        out.status.success(),
-        "{} failed ({}): the Jaeger peer could not be built; see its output above",
-        script.display(),
-        out.status
-    );
+    assert!(out.status.success(), "{} failed ({}): see its output above", script.display(), out.status);
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// POSTs a JSON file to `url`, asserting the server took it.
+fn post_json(url: &str, file: &Path, accepted: u16) {
+    let body = std::fs::read(file).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut r = agent.post(url).header("Content-Type", "application/json").send(&body[..]).unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        accepted,
+        "{url} refused the spans: {}",
+        r.body_mut().read_to_string().unwrap()
+    );
+}
+
+/// The real Jaeger (v1.75.0, the version tests/peers/jaeger/build.sh builds), running until dropped.
+struct Jaeger {
+    peer: Peer,
+    query: String,
+    otlp: String,
 }
 
 impl Jaeger {
     fn start() -> Self {
-        let bin = jaeger_binary();
+        let bin = peer_script("tests/peers/jaeger/build.sh");
         let dir = tempfile::tempdir().unwrap();
         let (query, grpc, otlp) = (free_port(), free_port(), free_port());
         // Only what the tests use: OTLP/HTTP in, the query APIs out, memory storage, no telemetry.
@@ -196,20 +241,16 @@ exporters:
         );
         let config_path = dir.path().join("jaeger.yaml");
         std::fs::write(&config_path, config).unwrap();
-        let log = std::fs::File::create(dir.path().join("jaeger.log")).unwrap();
-        let child = std::process::Command::new(&bin)
-            .arg(format!("--config=file:{}", config_path.display()))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let mut command = std::process::Command::new(&bin);
+        command.arg(format!("--config=file:{}", config_path.display()));
         let jaeger = Jaeger {
-            child,
+            peer: Peer::start("Jaeger", &mut command, dir),
             query: format!("127.0.0.1:{query}"),
             otlp: format!("http://127.0.0.1:{otlp}"),
-            dir,
         };
-        jaeger.wait_until(|| get(&format!("http://{}/api/services", jaeger.query)).0 == 200, "its query API");
+        jaeger
+            .peer
+            .wait_until(|| get(&format!("http://{}/api/services", jaeger.query)).0 == 200, "its query API");
         jaeger
     }
 
@@ -217,46 +258,15 @@ exporters:
         format!("jaeger+http://{}", self.query)
     }
 
-    fn wait_until(&self, ready: impl Fn() -> bool, what: &str) {
-        let deadline = Instant::now() + READY_WITHIN;
-        while !ready() {
-            let log = std::fs::read_to_string(self.dir.path().join("jaeger.log")).unwrap_or_default();
-            assert!(
-                Instant::now() < deadline,
-                "Jaeger: {what} not ready within {READY_WITHIN:?}; its log:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
     /// Sends an OTLP JSON file to the OTLP/HTTP receiver and waits until `traces` can be read.
     fn feed(&self, file: &Path, traces: &[&str]) {
-        let body = std::fs::read(file).unwrap();
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let mut r = agent
-            .post(format!("{}/v1/traces", self.otlp))
-            .header("Content-Type", "application/json")
-            .send(&body[..])
-            .unwrap();
-        assert_eq!(
-            r.status().as_u16(),
-            200,
-            "OTLP export refused: {}",
-            r.body_mut().read_to_string().unwrap()
-        );
+        post_json(&format!("{}/v1/traces", self.otlp), file, 200);
         for t in traces {
-            self.wait_until(
+            self.peer.wait_until(
                 || get(&format!("http://{}/api/v3/traces/{t}", self.query)).0 == 200,
                 "a fed trace",
             );
         }
-    }
-}
-
-impl Drop for Jaeger {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -386,6 +396,56 @@ fn jaeger_serves_the_flow_it_was_fed_as_the_file_does() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// The real Zipkin server (tests/peers/zipkin/fetch.sh: io.zipkin:zipkin-server's exec jar, on
+/// the machine's Java), memory storage, fed weft's Zipkin fixture whose links ride in `otlp.link.N`
+/// tags (Zipkin has no links of its own): the store answers as the file does, and the fixture's
+/// dangling links are reported as traces Zipkin does not have.
+#[test]
+fn zipkin_serves_what_it_was_fed_as_the_file_does() {
+    let jar = peer_script("tests/peers/zipkin/fetch.sh");
+    let port = free_port();
+    let mut command = std::process::Command::new("java");
+    command
+        .args(["-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar"])
+        .arg(&jar)
+        .arg(format!("--server.port={port}"));
+    let zipkin = Peer::start("Zipkin", &mut command, tempfile::tempdir().unwrap());
+    zipkin.wait_until(|| get(&format!("http://127.0.0.1:{port}/health")).0 == 200, "its health check");
+    let file = repo("tests/fixtures/zipkin-v2/gentrace_seed5_120spans.json");
+    post_json(&format!("http://127.0.0.1:{port}/api/v2/spans"), &file, 202);
+    let (root, other) = ("5656d9e97572b0f544d50d9b151d6299", "0e9712207f890fb835c8c2249f5a0e43");
+    zipkin.wait_until(
+        || get(&format!("http://127.0.0.1:{port}/api/v2/trace/{other}")).0 == 200,
+        "the fed spans",
+    );
+
+    let store = format!("zipkin+http://127.0.0.1:{port}");
+    let file = file.to_str().unwrap();
+    let whole = info(&[file]);
+    assert_eq!(whole["traces"].as_u64(), Some(2));
+    let out = weft().args(["info", "--json", &store, "--trace", root, "--linked"]).output().unwrap();
+    assert!(out.status.success());
+    let mut fetched: Value = serde_json::from_slice(&out.stdout).unwrap();
+    fetched.as_object_mut().unwrap().remove("files");
+    if let Some(Value::Array(links)) = fetched.get_mut("links") {
+        links.sort_by_key(|l| (l["source"].to_string(), l["target"].to_string()));
+    }
+    assert_eq!(fetched, whole);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The fixture's 11 dangling links point into 11 traces nobody has.
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("--linked: ") && l.ends_with(" not found")).count(),
+        11,
+        "{stderr}"
+    );
+    assert_eq!(tree(&[&store, "--trace", root, "--linked"]), tree(&[file, "--trace", root]));
+    assert_eq!(links(&[&store, "--trace", other, "--linked"]), links(&[file, "--trace", other]));
+    let page = format!("http://127.0.0.1:{port}/zipkin/traces/{other}");
+    assert_eq!(info(&[&page, "--linked"]), whole, "a Zipkin UI trace page");
+    // The fixture is from November 2023: look back far enough.
+    assert_eq!(info(&[&store, "--service", "batch-worker", "--since", "5000d", "--limit", "10"]), whole);
 }
 
 /// A local HTTP/1.1 server for the cases a real store cannot be made to give. `answer` gets the
@@ -567,7 +627,7 @@ fn tempo_answers_as_documented_are_read_by_the_otlp_loader() {
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("linked ") && stderr.contains("trace 0af7651916cd43dd8448eb211c80319c not found"),
+        stderr.contains("--linked: ") && stderr.contains("trace 0af7651916cd43dd8448eb211c80319c not found"),
         "{stderr}"
     );
 }

@@ -115,7 +115,7 @@ impl Plan {
             for got in fetch_all(&service, &answers, &layer, progress)? {
                 match got.result {
                     Ok(found) => ds.append(found),
-                    Err(e) if e.is_not_found() => notes.push(format!("linked {e}")),
+                    Err(e) if e.is_not_found() => notes.push(format!("--linked: {e}")),
                     Err(e) => return Err(e),
                 }
             }

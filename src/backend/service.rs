@@ -1,7 +1,14 @@
 //! Background fetches: a few worker threads take trace ids from a bounded queue, fetch each from
 //! the stores in order (the first that has it wins) and deliver a `Fetched` message through the
-//! caller's sink. Nothing here blocks its caller except `request` on a full queue; the explorer
-//! uses `try_request`, the CLI's `--linked` walk uses `request`.
+//! caller's sink. Nothing here blocks its caller: a full queue is `Busy`, at once.
+//!
+//! How the explorer drives it (STYLE §9): `tui` starts one service for the `--backend` stores
+//! (`cli::store::inputs` gives their `Plan`: `backends` and `client`) with a `deliver` that wraps
+//! each `Fetched` in the event loop's message and sends it into the loop's channel. The app asks
+//! for `Effect::Fetch(trace)`; `tui` drains it with `try_request` and keeps the `Ticket` (the
+//! footer's "fetching … from jaeger"); `Esc` is `cancel(ticket)`. A `Fetched` comes back as an
+//! action: `Ok(dataset)` goes to `Index::extend`, `Err` to the footer (`is_not_found` marks the
+//! link as not in the store). The CLI's `--linked` walk (`gather`) uses the same service.
 
 use super::address::Backend;
 use super::error::FetchError;
@@ -41,8 +48,16 @@ struct Job {
 struct Shared {
     client: Client,
     backends: Vec<Backend>,
-    cancelled: Mutex<HashSet<Ticket>>,
+    tickets: Mutex<Tickets>,
     deliver: Box<dyn Fn(Fetched) + Send + Sync>,
+}
+
+/// Requests queued or running, and which of them were cancelled (always a subset, so cancelling
+/// a finished request leaves nothing behind).
+#[derive(Default)]
+struct Tickets {
+    open: HashSet<Ticket>,
+    cancelled: HashSet<Ticket>,
 }
 
 /// The handle the app (or the CLI) keeps. Dropping it closes the queue: idle workers exit at once,
@@ -71,7 +86,7 @@ impl FetchService {
         let shared = Arc::new(Shared {
             client,
             backends,
-            cancelled: Mutex::new(HashSet::new()),
+            tickets: Mutex::new(Tickets::default()),
             deliver: Box::new(deliver),
         });
         for n in 0..workers.max(1) {
@@ -87,24 +102,23 @@ impl FetchService {
     /// Queues a fetch of `trace` without waiting; `Busy` when the queue is full.
     pub fn try_request(&self, trace: TraceId) -> Result<Ticket, Busy> {
         let ticket = self.ticket();
+        self.shared.tickets().open.insert(ticket);
         match self.queue.try_send(Job { ticket, trace }) {
             Ok(()) => Ok(ticket),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(Busy(self.capacity)),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.shared.tickets().open.remove(&ticket);
+                Err(Busy(self.capacity))
+            }
         }
     }
 
-    /// Queues a fetch of `trace`, waiting for room in the queue (not for the fetch).
-    pub fn request(&self, trace: TraceId) -> Ticket {
-        let ticket = self.ticket();
-        // The workers hold the receiver until this handle is dropped, so the send cannot fail.
-        let _ = self.queue.send(Job { ticket, trace });
-        ticket
-    }
-
     /// Cancels a request: if it has not started it is never sent, and if it has, its answer is
-    /// dropped. Either way no `Fetched` arrives for it.
+    /// dropped. Either way no `Fetched` arrives for it. A finished request is not affected.
     pub fn cancel(&self, ticket: Ticket) {
-        self.shared.cancelled.lock().unwrap_or_else(PoisonError::into_inner).insert(ticket);
+        let mut tickets = self.shared.tickets();
+        if tickets.open.contains(&ticket) {
+            tickets.cancelled.insert(ticket);
+        }
     }
 
     /// The stores asked, in order.
@@ -118,9 +132,19 @@ impl FetchService {
 }
 
 impl Shared {
-    /// Whether `ticket` was cancelled; forgets it, as it is asked once per request.
-    fn take_cancelled(&self, ticket: Ticket) -> bool {
-        self.cancelled.lock().unwrap_or_else(PoisonError::into_inner).remove(&ticket)
+    fn tickets(&self) -> std::sync::MutexGuard<'_, Tickets> {
+        self.tickets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_cancelled(&self, ticket: Ticket) -> bool {
+        self.tickets().cancelled.contains(&ticket)
+    }
+
+    /// Closes `ticket`; whether it had been cancelled.
+    fn close(&self, ticket: Ticket) -> bool {
+        let mut tickets = self.tickets();
+        tickets.open.remove(&ticket);
+        tickets.cancelled.remove(&ticket)
     }
 
     /// The first store that has `trace`; a store that fails otherwise does not stop the next
@@ -148,11 +172,12 @@ fn work(jobs: &Mutex<Receiver<Job>>, shared: &Shared) {
             Ok(job) => job,
             Err(_) => return,
         };
-        if shared.take_cancelled(job.ticket) {
+        if shared.is_cancelled(job.ticket) {
+            shared.close(job.ticket);
             continue;
         }
         let result = shared.fetch(job.trace);
-        if !shared.take_cancelled(job.ticket) {
+        if !shared.close(job.ticket) {
             (shared.deliver)(Fetched { ticket: job.ticket, trace: job.trace, result });
         }
     }
@@ -223,8 +248,8 @@ mod tests {
     #[test]
     fn answers_arrive_as_messages_naming_their_ticket() {
         let (svc, rx) = service(vec![server(Duration::ZERO, zipkin_trace)], 2, 4);
-        let found = svc.request(TraceId(0x11));
-        let missing = svc.request(TraceId(0x12));
+        let found = svc.try_request(TraceId(0x11)).unwrap();
+        let missing = svc.try_request(TraceId(0x12)).unwrap();
         let mut got: Vec<Fetched> =
             (0..2).map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap()).collect();
         got.sort_by_key(|f| f.ticket);
@@ -245,7 +270,7 @@ mod tests {
         let empty = server(Duration::ZERO, |_| (404, String::new()));
         let full = server(Duration::ZERO, zipkin_trace);
         let (svc, rx) = service(vec![empty, full.clone()], 1, 1);
-        svc.request(TraceId(0x21));
+        svc.try_request(TraceId(0x21)).unwrap();
         let got = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert!(got.result.unwrap().files[0].path.starts_with(&full.base));
     }
@@ -270,6 +295,9 @@ mod tests {
         let got = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(got.ticket, first);
         assert!(rx.recv_timeout(Duration::from_millis(900)).is_err(), "cancelled requests deliver nothing");
+        svc.cancel(first);
+        let tickets = svc.shared.tickets();
+        assert!(tickets.open.is_empty() && tickets.cancelled.is_empty(), "nothing is left behind");
     }
 
     #[test]
@@ -277,7 +305,7 @@ mod tests {
         let broken = server(Duration::ZERO, |_| (500, "boom".to_owned()));
         let empty = server(Duration::ZERO, |_| (404, String::new()));
         let (svc, rx) = service(vec![empty, broken], 1, 1);
-        svc.request(TraceId(0x51));
+        svc.try_request(TraceId(0x51)).unwrap();
         let err = rx.recv_timeout(Duration::from_secs(10)).unwrap().result.unwrap_err();
         assert!(err.to_string().ends_with(": HTTP 500: boom"), "{err}");
     }

@@ -7,8 +7,9 @@
 //! each `Fetched` in the event loop's message and sends it into the loop's channel. The app asks
 //! for `Effect::Fetch(trace)`; `tui` drains it with `try_request` and keeps the `Ticket` (the
 //! footer's "fetching … from jaeger"); `Esc` is `cancel(ticket)`. A `Fetched` comes back as an
-//! action: `Ok(dataset)` goes to `Index::extend`, `Err` to the footer (`is_not_found` marks the
-//! link as not in the store). The CLI's `--linked` walk (`gather`) uses the same service.
+//! action: `Ok(dataset)` goes to `Index::extend` (its `Growth` says which traces are new and how
+//! many waiting links bound; a test below does exactly this), `Err` to the footer (`is_not_found`
+//! marks the link as not in the store). The CLI's `--linked` walk (`gather`) uses the same service.
 
 use super::address::Backend;
 use super::error::FetchError;
@@ -298,6 +299,22 @@ mod tests {
         svc.cancel(first);
         let tickets = svc.shared.tickets();
         assert!(tickets.open.is_empty() && tickets.cancelled.is_empty(), "nothing is left behind");
+    }
+
+    /// What the explorer will do with an answer: `Index::extend` binds the link that waited for it.
+    #[test]
+    fn a_fetched_trace_extends_the_index_and_binds_the_link_waiting_for_it() {
+        let consumer = br#"[{"traceId":"00000000000000a1","id":"0000000000000002","name":"consume","timestamp":1,"duration":1,
+            "tags":{"otlp.link.0":"00000000000000000000000000000011|0000000000000001||{}|0"}}]"#;
+        let mut index =
+            crate::index::Index::build(crate::load::load_bytes(consumer.to_vec(), "c.json", None).unwrap());
+        assert_eq!(index.unresolved_links().count(), 1);
+        let (svc, rx) = service(vec![server(Duration::ZERO, zipkin_trace)], 1, 1);
+        svc.try_request(TraceId(0x11)).unwrap();
+        let got = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let growth = index.extend(got.result.unwrap());
+        assert_eq!((growth.new_traces.len(), growth.bound_links), (1, 1));
+        assert_eq!(index.unresolved_links().count(), 0);
     }
 
     #[test]

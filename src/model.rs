@@ -1156,6 +1156,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn status_names_parse_with_or_without_the_otlp_prefix_in_any_case() {
+        assert_eq!(StatusCode::from_name("STATUS_CODE_ERROR"), Some(StatusCode::Error));
+        assert_eq!(StatusCode::from_name("ok"), Some(StatusCode::Ok));
+        assert_eq!(StatusCode::from_name("Unset"), Some(StatusCode::Unset));
+        assert_eq!(StatusCode::from_name("fine"), None);
+    }
+
+    #[test]
     fn ids_parse_either_case_and_pad_short_ones() {
         assert_eq!(
             TraceId::from_hex("5B8EFFF798038103D269B633813FC60C").unwrap().to_string(),
@@ -1168,9 +1176,6 @@ mod tests {
         assert_eq!(parse_hex(""), Some(0));
         assert_eq!(parse_hex("+f"), None);
         assert_eq!(parse_hex(&"1".repeat(33)), None);
-        assert_eq!(StatusCode::from_name("STATUS_CODE_ERROR"), Some(StatusCode::Error));
-        assert_eq!(StatusCode::from_name("ok"), Some(StatusCode::Ok));
-        assert_eq!(StatusCode::from_name("fine"), None);
         assert_eq!(SpanId::from_hex("12345678901234567"), Err(IdError::TooLong(17, 16)));
         assert_eq!(TraceId::from_halves(1, 2).0, (1u128 << 64) | 2);
     }

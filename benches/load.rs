@@ -78,6 +78,28 @@ fn otlp_jsonl(bencher: Bencher, n: usize) {
     run(bencher, common::otlp_json(spans(n), true), "bench.jsonl", 0);
 }
 
+/// The same spans as one OTLP protobuf message, written by `weft export --to otlp-proto`'s writer
+/// from the OTLP JSON input loaded.
+fn otlp_proto_input(n: usize) -> Vec<u8> {
+    let json = common::otlp_json(spans(n), false);
+    let index =
+        Index::build(load_slice(&json, "bench.json", &Options::default()).expect("generated input loads"));
+    let traces = weft::cli::export::select(&index, None, false);
+    let mut out = Vec::new();
+    weft::export::otlp_proto::write(&mut out, &index, &traces).expect("writing to memory");
+    out
+}
+
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn otlp_proto(bencher: Bencher, n: usize) {
+    run(bencher, otlp_proto_input(n), "bench.binpb", 0);
+}
+
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn otlp_proto_one_thread(bencher: Bencher, n: usize) {
+    run(bencher, otlp_proto_input(n), "bench.binpb", 1);
+}
+
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn datadog_msgpack(bencher: Bencher, n: usize) {
     run(bencher, common::datadog_msgpack(spans(n)), "bench.msgpack", 0);

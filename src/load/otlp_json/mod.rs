@@ -42,6 +42,7 @@ pub(crate) use self::plan::plan_is_used;
 // What the OTLP protobuf reader shares with this one.
 pub(crate) use self::context::{SpanParts, Syms, dedupe, link_kind, service_of, store_span};
 pub(crate) use self::schema::MAX_VALUE_NESTING;
+pub(crate) use self::values::status_from_number;
 
 /// Parses OTLP JSON (one document, or several concatenated / one per line), on one thread.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {

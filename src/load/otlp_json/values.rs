@@ -163,7 +163,7 @@ impl<'a> Body<'a> for Kind {
 /// `status.code`: 0 UNSET, 1 OK, 2 ERROR, or a `STATUS_CODE_*` name.
 pub(super) struct StatusCodeBody;
 
-pub(super) fn status_from_number(n: i128) -> StatusCode {
+pub(crate) fn status_from_number(n: i128) -> StatusCode {
     match n {
         1 => StatusCode::Ok,
         2 => StatusCode::Error,

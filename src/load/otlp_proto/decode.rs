@@ -8,7 +8,9 @@
 //! before it; a record cut by the end of the input is read as far as it goes.
 
 use super::wire::{Fields, Payload, Truncated, WireError};
-use crate::load::otlp_json::{MAX_VALUE_NESTING, SpanParts, Syms, link_kind, service_of, store_span};
+use crate::load::otlp_json::{
+    MAX_VALUE_NESTING, SpanParts, Syms, link_kind, service_of, status_from_number, store_span,
+};
 use crate::model::{
     Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, Location, Scope, SpanId, SpanKind, StatusCode,
     Sym, TraceId, Value,
@@ -449,13 +451,8 @@ impl Decoder {
             match n {
                 1 => out.deprecated_error = varint("status.deprecatedCode", p, at)? != 0,
                 2 => out.message = Some(self.text_field("status.message", p, at)?),
-                3 => {
-                    out.code = Some(match varint("status.code", p, at)? {
-                        1 => StatusCode::Ok,
-                        2 => StatusCode::Error,
-                        _ => StatusCode::Unset,
-                    })
-                }
+                // An enum is an int32 varint: a negative one is sign-extended to 64 bits.
+                3 => out.code = Some(status_from_number(i128::from(varint("status.code", p, at)? as i64))),
                 _ => {}
             }
         }

@@ -68,16 +68,19 @@ impl Widget for Header<'_> {
             1 => format!("{} skipped · 1 file skipped", app.skipped),
             n => format!("{} skipped · {n} files skipped", app.skipped),
         };
-        let skipped = match &app.live {
-            Some(live) => live_counts(live) + " · " + &skipped,
-            None => skipped,
+        // Live, the counts come first and the skipped count goes first when space runs out.
+        let candidates = match &app.live {
+            Some(live) => {
+                vec![format!("{} · {skipped}", live_counts(live)), live_counts(live), "live".to_owned()]
+            }
+            None => vec![skipped],
         };
         let skipped_style =
             if app.skipped > 0 || app.skipped_files > 0 { theme::warn() } else { theme::dim() };
-        let skipped_w = u16::try_from(width(&skipped)).unwrap_or(0);
-        let right_w = if w > skipped_w.saturating_add(20) { skipped_w + 1 } else { 0 };
-        if right_w > 0 {
-            put_right(buf, x, y, w, &skipped, skipped_style);
+        let right = candidates.into_iter().find(|c| usize::from(w) > width(c) + 20);
+        let right_w = right.as_ref().map_or(0, |r| u16::try_from(width(r)).unwrap_or(0) + 1);
+        if let Some(right) = &right {
+            put_right(buf, x, y, w, right, skipped_style);
         }
         let avail = usize::from(w.saturating_sub(right_w));
 

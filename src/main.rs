@@ -171,6 +171,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Listen(args)) => listen(&args, forced),
         None => {
+            if cli.follow && !cli.paths.is_empty() && io::stdout().is_terminal() {
+                return follow(&cli.paths, forced);
+            }
             if !cli.paths.is_empty() && io::stdout().is_terminal() {
                 return explore(&cli.paths, forced, cli.select.trace.as_deref(), cli.select.span.as_deref());
             }
@@ -254,6 +257,24 @@ fn listen(args: &ListenArgs, forced: Option<Format>) -> Result<(), Failure> {
     report(&format!("{}; saved to {shown}", counts.status_total()));
     report(&format!("open it with: weft {shown}"));
     Ok(())
+}
+
+/// `weft PATH… --follow`: the PATHs load as for `weft PATH…`, then the live explorer opens over
+/// them while a thread reads what the files gain (`load::follow`).
+fn follow(paths: &[PathBuf], forced: Option<Format>) -> Result<(), Failure> {
+    let follower = load::follow::Follower::start(paths, forced);
+    let (index, skipped_files) = open(paths, forced)?;
+    let (tx, batches) = mpsc::sync_channel(LIVE_QUEUE);
+    // Detached: it ends at its next batch once the explorer hangs up, or with the process.
+    std::thread::Builder::new()
+        .name("weft-follow".to_owned())
+        .spawn(move || follower.run(&tx))
+        .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting to follow")))?;
+    let source = tui::LiveSource { batches, max_spans: u64::MAX };
+    let mut session = Session::start().map_err(Failure::Explorer)?;
+    let result = session.explore_live(index, &source, skipped_files.len());
+    let restored = session.finish();
+    result.and(restored).map_err(Failure::Explorer)
 }
 
 /// Batches waiting for the live explorer; full, it makes the save writer wait, then the senders.

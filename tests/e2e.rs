@@ -572,3 +572,28 @@ fn listen_opens_the_live_explorer_and_posted_traces_appear_with_their_links() {
     let saved = std::fs::read_to_string(save).expect("the save file");
     assert!(saved.contains("consume live") && saved.contains("produce live"), "both saved: {saved}");
 }
+
+#[test]
+fn follow_shows_lines_appended_to_a_json_lines_file() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("growing.otlp.jsonl");
+    // Two traces, so the explorer opens on the list.
+    let first = otlp_span("aaaa0000000000000000000000000001", "00000000000000a1", "first line", None);
+    let other = otlp_span("cccc0000000000000000000000000003", "00000000000000c1", "other line", None);
+    std::fs::write(&path, format!("{first}\n{other}\n")).expect("write the file");
+    let mut s = Session::start(&[path.to_str().expect("utf-8 temp path"), "--follow"]);
+    s.wait_for_text("first line");
+    s.wait_for_text("live · 0 spans");
+
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).expect("open to append");
+    let second = otlp_span("bbbb0000000000000000000000000002", "00000000000000b1", "appended line", None);
+    // (A partial line waiting for its newline is load::follow's unit test.)
+    file.write_all((second + "\n").as_bytes()).expect("append a line");
+    s.wait_for_text("appended line");
+    s.wait_for_text("live · 1 span ");
+    s.wait_for_text("weft · 3 traces");
+
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+}

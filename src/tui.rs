@@ -6,7 +6,8 @@
 //! capture is switched on after it and off again on every exit path (including that panic hook
 //! and dropping the session), so the shell never receives mouse escape codes afterwards. One
 //! session shows the loading screen (`wait_for_load`) and then the explorer, without leaving the
-//! alternate screen in between.
+//! alternate screen in between. With a source that grows (`weft listen`, `--follow`),
+//! `Session::explore_live` applies the batches that arrived between frames.
 
 use crate::app::action::Action;
 use crate::app::keymap::{self, Context, Key};

@@ -37,7 +37,7 @@ pub struct Store {
     pub counts: Arc<Counts>,
 }
 
-/// What has been received, for the status line and the summary at exit.
+/// What has been received, for the summary at exit.
 #[derive(Debug, Default)]
 pub struct Counts {
     /// Spans saved.
@@ -53,11 +53,6 @@ impl Counts {
     /// Spans saved so far.
     pub fn spans(&self) -> u64 {
         self.spans.load(Ordering::Relaxed)
-    }
-
-    /// The live status line: `1,234 spans · 56 traces · 789 spans/s`.
-    pub fn status(&self, rate: f64) -> String {
-        format!("{} · {rate:.0} spans/s", self.status_total())
     }
 
     /// What was received: `1,234 spans · 56 traces` (and what `--max-spans` made weft forget).
@@ -211,8 +206,8 @@ mod tests {
         assert_eq!(counts.evicted_spans.load(Ordering::Relaxed), 2);
         counts.spans.store(5, Ordering::Relaxed);
         assert_eq!(
-            counts.status(12.4),
-            "received 5 spans · 3 traces · 1 traces (2 spans) past --max-spans forgotten · 12 spans/s"
+            counts.status_total(),
+            "received 5 spans · 3 traces · 1 traces (2 spans) past --max-spans forgotten"
         );
     }
 }

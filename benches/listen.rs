@@ -38,6 +38,7 @@ static RUNNING: LazyLock<Running> = LazyLock::new(|| {
         listeners: vec![(Kind::OtlpHttp, any)],
         save: dir.path().join("bench.otlp.jsonl"),
         max_spans: 1_000_000,
+        live: None,
     };
     let listener = Listener::start(&config).expect("the listener starts");
     let http = listener.addrs()[0].1;

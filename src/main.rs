@@ -185,8 +185,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let page = generate::man_page(args.command.as_deref())?;
             with_stdout(|w| page.render(w))
         }
-        Some(Command::Listen(args)) => listen(&args),
+        Some(Command::Listen(args)) => listen(&args, forced),
         None => {
+            if cli.follow && !cli.paths.is_empty() && io::stdout().is_terminal() {
+                return follow(&cli.paths, forced);
+            }
             let inputs = store::inputs(&cli.paths, &cli.select.trace, &cli.store)?;
             let chosen = inputs.selected(&cli.select.trace)?;
             let no_inputs = inputs.files.is_empty() && inputs.plan.is_none();
@@ -207,16 +210,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 /// `weft listen`: announces each receiver (`listening <kind> <host:port>`, a public contract),
-/// saves what arrives until SIGINT/SIGTERM, then says where it went. The live explorer is not
-/// there yet: on a terminal, a status line on stderr shows what is arriving.
-fn listen(args: &ListenArgs) -> Result<(), Failure> {
+/// saves what arrives until SIGINT/SIGTERM (or, on a terminal, until the explorer quits), then
+/// says where it went. On a terminal the live explorer opens at once over PATHs (if given),
+/// growing as batches arrive.
+fn listen(args: &ListenArgs, forced: Option<Format>) -> Result<(), Failure> {
     use weft::listen::{Config, Listener};
     let listeners = args.listeners();
     if listeners.is_empty() {
         return Err(Failure::Usage(UsageError("every receiver is off; nothing to listen on".to_owned())));
     }
+    let explorer = io::stdout().is_terminal();
+    // PATHs load before the terminal is taken, so their errors print to a normal terminal.
+    let opened = match (explorer, args.paths.is_empty()) {
+        (false, _) => None,
+        (true, true) => Some((Index::build(Dataset::new()), Vec::new())),
+        (true, false) => Some(open(&Inputs::files(&args.paths), forced)?),
+    };
+    let (live, batches) = match explorer {
+        true => {
+            let (tx, rx) = mpsc::sync_channel(LIVE_QUEUE);
+            (Some(tx), Some(rx))
+        }
+        false => (None, None),
+    };
     let save = args.save.clone().unwrap_or_else(weft::listen::default_save_path);
-    let config = Config { listeners, save, max_spans: args.max_spans };
+    let config = Config { listeners, save, max_spans: args.max_spans, live };
     let listener = Listener::start(&config).map_err(Failure::Listen)?;
     let stop = listener.interrupted().map_err(|e| Failure::Listen(weft::listen::ListenError::Runtime(e)))?;
     let shown = weft::text::escape_control(&config.save.display().to_string()).into_owned();
@@ -225,32 +243,58 @@ fn listen(args: &ListenArgs) -> Result<(), Failure> {
         report(&format!("listening {} {addr}", kind.name()));
     }
     let counts = listener.counts();
-    let (done, status) = mpsc::channel::<()>();
-    let status = io::stdout().is_terminal().then(|| {
-        let counts = Arc::clone(&counts);
-        std::thread::spawn(move || {
-            let mut last = (Instant::now(), counts.spans());
-            while let Err(mpsc::RecvTimeoutError::Timeout) = status.recv_timeout(STATUS_EVERY) {
-                let now = (Instant::now(), counts.spans());
-                let rate = (now.1 - last.1) as f64 / now.0.duration_since(last.0).as_secs_f64();
-                let _ = write!(io::stderr().lock(), "\r\x1b[2K{}", counts.status(rate));
-                last = now;
+    if let (Some((index, skipped_files)), Some(batches)) = (opened, batches) {
+        let (quit, quitting) = tokio::sync::oneshot::channel::<()>();
+        let stop = async move {
+            tokio::select! {
+                () = stop => {}
+                _ = quitting => {}
             }
-        })
-    });
-    listener.serve(stop);
-    drop(done);
-    if let Some(status) = status {
-        let _ = status.join();
-        report("");
+        };
+        let server = std::thread::Builder::new()
+            .name("weft-listen-serve".to_owned())
+            .spawn(move || listener.serve(stop))
+            .map_err(|e| Failure::Listen(weft::listen::ListenError::Runtime(e)))?;
+        let source = tui::LiveSource { batches, max_spans: args.max_spans };
+        let explored = (|| {
+            let mut session = Session::start()?;
+            let result = session.explore_live(index, &source, skipped_files.len());
+            let restored = session.finish();
+            result.and(restored)
+        })();
+        // The writer may be waiting for the explorer: hang up first, then stop the receivers.
+        drop(source);
+        drop(quit);
+        let _ = server.join();
+        explored.map_err(Failure::Explorer)?;
+    } else {
+        listener.serve(stop);
     }
     report(&format!("{}; saved to {shown}", counts.status_total()));
     report(&format!("open it with: weft {shown}"));
     Ok(())
 }
 
-/// How often `weft listen` refreshes its status line.
-const STATUS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// `weft PATH… --follow`: the PATHs load as for `weft PATH…`, then the live explorer opens over
+/// them while a thread reads what the files gain (`load::follow`).
+fn follow(paths: &[std::path::PathBuf], forced: Option<Format>) -> Result<(), Failure> {
+    let follower = load::follow::Follower::start(paths, forced);
+    let (index, skipped_files) = open(&Inputs::files(paths), forced)?;
+    let (tx, batches) = mpsc::sync_channel(LIVE_QUEUE);
+    // Detached: it ends at its next batch once the explorer hangs up, or with the process.
+    std::thread::Builder::new()
+        .name("weft-follow".to_owned())
+        .spawn(move || follower.run(&tx))
+        .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting to follow")))?;
+    let source = tui::LiveSource { batches, max_spans: u64::MAX };
+    let mut session = Session::start().map_err(Failure::Explorer)?;
+    let result = session.explore_live(index, &source, skipped_files.len());
+    let restored = session.finish();
+    result.and(restored).map_err(Failure::Explorer)
+}
+
+/// Batches waiting for the live explorer; full, it makes the save writer wait, then the senders.
+const LIVE_QUEUE: usize = 16;
 
 /// Loads and indexes `inputs` (files, then what the trace stores have), reporting on stderr what
 /// was skipped: records dropped inside files (with the first reasons), files in folders that are

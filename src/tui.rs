@@ -6,7 +6,8 @@
 //! capture is switched on after it and off again on every exit path (including that panic hook
 //! and dropping the session), so the shell never receives mouse escape codes afterwards. One
 //! session shows the loading screen (`wait_for_load`) and then the explorer, without leaving the
-//! alternate screen in between.
+//! alternate screen in between. With a source that grows (`weft listen`, `--follow`),
+//! `Session::explore_live` applies the batches that arrived between frames.
 
 use crate::app::action::Action;
 use crate::app::keymap::{self, Context, Key};
@@ -334,14 +335,14 @@ fn haystack_worker(index: &Index, requests: &Receiver<TraceIdx>, results: &Sende
 /// Does what the app asked for, in order: clipboard writes, and haystack requests for the
 /// worker (if it is gone, the app builds them itself from then on). After quitting, only the
 /// clipboard: a build nobody will search would hold up the exit.
-fn run_effects(app: &mut App<'_>, worker: &mut Worker<'_, '_>) -> anyhow::Result<()> {
+fn run_effects(app: &mut App<'_>, mut worker: Option<&mut Worker<'_, '_>>) -> anyhow::Result<()> {
     for effect in std::mem::take(&mut app.effects) {
         match effect {
             Effect::Copy(text) => copy_to_clipboard(&text)?,
             // Once the worker is found gone, `stop_building_in_background` has cleared what was
             // pending: the requests still in hand are dropped.
             Effect::BuildHaystack(t) if !app.quit && app.haystacks_pending() => {
-                if !worker.send(t) {
+                if !worker.as_mut().is_some_and(|w| w.send(t)) {
                     app.stop_building_in_background();
                 }
             }
@@ -391,36 +392,127 @@ fn event_loop(
     app.resize(size.width, size.height);
     let no_color = crate::ui::theme::no_color_requested();
     while !app.quit {
-        run_effects(app, worker)?;
-        writing(|| {
-            terminal.draw(|frame| {
-                crate::ui::render(frame, app);
-                if no_color {
-                    crate::ui::theme::monochrome(frame.buffer_mut());
-                }
-            })
-        })
-        .context("drawing")?;
+        run_effects(app, Some(worker))?;
+        draw(terminal, app, no_color)?;
         debug_panic_after_first_frame();
         let Some(event) = next_event(app, worker)? else { continue };
-        match event {
-            Event::Key(ev) => {
-                if let Some(key) = Key::from_event(&ev) {
-                    app.handle_key(key);
-                }
-            }
-            Event::Mouse(m) => match m.kind {
-                MouseEventKind::ScrollDown => app.wheel(m.column, m.row, true),
-                MouseEventKind::ScrollUp => app.wheel(m.column, m.row, false),
-                MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
-                _ => {}
-            },
-            Event::Resize(w, h) => app.resize(w, h),
-            _ => {}
-        }
+        handle_event(app, event);
     }
     // A copy asked for by the last key still goes out.
-    run_effects(app, worker)
+    run_effects(app, Some(worker))
+}
+
+/// Draws one frame of `app`.
+fn draw(terminal: &mut ratatui::DefaultTerminal, app: &App<'_>, no_color: bool) -> anyhow::Result<()> {
+    writing(|| {
+        terminal.draw(|frame| {
+            crate::ui::render(frame, app);
+            if no_color {
+                crate::ui::theme::monochrome(frame.buffer_mut());
+            }
+        })
+    })
+    .context("drawing")?;
+    Ok(())
+}
+
+/// A terminal event becomes a state change.
+fn handle_event(app: &mut App<'_>, event: Event) {
+    match event {
+        Event::Key(ev) => {
+            if let Some(key) = Key::from_event(&ev) {
+                app.handle_key(key);
+            }
+        }
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => app.wheel(m.column, m.row, true),
+            MouseEventKind::ScrollUp => app.wheel(m.column, m.row, false),
+            MouseEventKind::Down(MouseButton::Left) => app.click(m.column, m.row),
+            _ => {}
+        },
+        Event::Resize(w, h) => app.resize(w, h),
+        _ => {}
+    }
+}
+
+/// How long the live explorer waits for input before looking for batches.
+const LIVE_TICK: Duration = Duration::from_millis(50);
+/// How often the live header's rate is measured.
+const RATE_EVERY: Duration = Duration::from_secs(1);
+/// Batches merged into one extend at most, so a flood cannot hold up the next frame for long.
+const LIVE_BATCHES_PER_FRAME: usize = 64;
+
+/// Where the live explorer's data comes from, and how much of it it may hold.
+pub struct LiveSource {
+    /// Decoded batches, already saved (listen) or read (follow); bounded by its sender.
+    pub batches: Receiver<crate::model::Dataset>,
+    /// Spans the explorer holds at most (`--max-spans`); past it, batches are counted, not shown.
+    pub max_spans: u64,
+}
+
+impl Session {
+    /// The explorer over an index that grows: between frames, the batches that arrived are
+    /// merged and applied with `Index::extend` (`App::park` / `Parked::resume`). Input is polled
+    /// every `LIVE_TICK`, so the explorer never waits on a source. Haystacks are built on the UI
+    /// thread (a worker cannot borrow an index that grows).
+    pub fn explore_live(
+        &mut self,
+        mut index: Index,
+        source: &LiveSource,
+        skipped_files: usize,
+    ) -> anyhow::Result<()> {
+        let terminal = &mut self.terminal;
+        writing(|| terminal.clear()).context("drawing")?;
+        event::poll(Duration::ZERO).context("reading terminal input")?;
+        let mut app = App::new(&index, OpenAt::default());
+        app.skipped_files = skipped_files;
+        app.live = Some(crate::app::live::Live::default());
+        let size = terminal.size().context("reading the terminal size")?;
+        app.resize(size.width, size.height);
+        let no_color = crate::ui::theme::no_color_requested();
+        let mut meter = (Instant::now(), 0u64);
+        let mut connected = true;
+        while !app.quit {
+            run_effects(&mut app, None)?;
+            draw(terminal, &app, no_color)?;
+            debug_panic_after_first_frame();
+            if event::poll(LIVE_TICK).context("reading terminal input")? {
+                handle_event(&mut app, event::read().context("reading terminal input")?);
+            }
+            let mut merged: Option<crate::model::Dataset> = None;
+            for _ in 0..LIVE_BATCHES_PER_FRAME {
+                if !connected {
+                    break;
+                }
+                match source.batches.try_recv() {
+                    Ok(batch) => match &mut merged {
+                        Some(m) => m.append(batch),
+                        None => merged = Some(batch),
+                    },
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => connected = false,
+                }
+            }
+            let live = app.live.get_or_insert_default();
+            if let Some(batch) = merged {
+                let spans = batch.spans.len() as u64;
+                live.received += spans;
+                if index.span_count() as u64 + spans > source.max_spans {
+                    live.not_shown += spans;
+                } else {
+                    let parked = app.park();
+                    let growth = index.extend(batch);
+                    app = parked.resume(&index, &growth);
+                }
+            }
+            let live = app.live.get_or_insert_default();
+            if meter.0.elapsed() >= RATE_EVERY {
+                live.rate = (live.received - meter.1) as f64 / meter.0.elapsed().as_secs_f64();
+                meter = (Instant::now(), live.received);
+            }
+        }
+        run_effects(&mut app, None)
+    }
 }
 
 #[cfg(test)]

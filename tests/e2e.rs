@@ -489,3 +489,111 @@ fn no_color_draws_without_colour_and_keeps_the_selection_visible() {
     colour.send(b"q");
     assert_eq!(colour.wait_exit(), 0);
 }
+
+/// One OTLP/HTTP JSON span: a root of a new trace whose name the list shows.
+fn otlp_span(trace: &str, span: &str, name: &str, link: Option<(&str, &str)>) -> String {
+    let links =
+        link.map_or(String::new(), |(t, s)| format!(r#","links":[{{"traceId":"{t}","spanId":"{s}"}}]"#));
+    format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"live-svc"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"{trace}","spanId":"{span}","name":"{name}","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000005000000"{links}}}]}}]}}]}}"#
+    )
+}
+
+/// POSTs `body` to `/v1/traces` at `addr` (HTTP/1.1, one connection); returns the status code.
+fn post_otlp(addr: &str, body: &str) -> u16 {
+    use std::net::TcpStream;
+    let mut conn = TcpStream::connect(addr).expect("connect to weft listen");
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).expect("send head");
+    conn.write_all(body.as_bytes()).expect("send body");
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("an HTTP status line")
+}
+
+/// The address in weft's `listening <kind> <host:port>` line (stderr, before the explorer).
+fn listening(raw: &[u8], kind: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let line = format!("listening {kind} ");
+    let at = text.find(&line)? + line.len();
+    Some(text[at..].split(['\r', '\n']).next()?.to_owned())
+}
+
+#[test]
+fn listen_opens_the_live_explorer_and_posted_traces_appear_with_their_links() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let save = dir.path().join("live.otlp.jsonl");
+    let save = save.to_str().expect("utf-8 temp path");
+    let any = "127.0.0.1:0";
+    let mut s = Session::start(&[
+        "listen",
+        "--otlp-grpc",
+        any,
+        "--otlp-http",
+        any,
+        "--zipkin",
+        any,
+        "--datadog",
+        any,
+        "--save",
+        save,
+    ]);
+    s.wait_for_text("live · 0 spans");
+    for kind in ["otlp-grpc", "zipkin", "datadog"] {
+        assert!(listening(&s.raw, kind).is_some(), "a listening line for {kind}");
+    }
+    let http = listening(&s.raw, "otlp-http").expect("the otlp-http listening line");
+    let (consumer, producer) = ("c0ffee00000000000000000000000042", "11110000000000000000000000000042");
+
+    // The link arrives before its target.
+    assert_eq!(
+        post_otlp(
+            &http,
+            &otlp_span(consumer, "00000000000000c1", "consume live", Some((producer, "00000000000000a1")))
+        ),
+        200
+    );
+    s.wait_for_text("consume live");
+    s.wait_for_text("live · 1 span ");
+    s.send(b"\r");
+    s.send(b"3");
+    s.wait_for_text("↗ to   not loaded");
+
+    assert_eq!(post_otlp(&http, &otlp_span(producer, "00000000000000a1", "produce live", None)), 200);
+    s.wait_for_text("↗ to   trace 11110000  live-svc produce live");
+    s.wait_for_text("live · 2 spans");
+
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+    let saved = std::fs::read_to_string(save).expect("the save file");
+    assert!(saved.contains("consume live") && saved.contains("produce live"), "both saved: {saved}");
+}
+
+#[test]
+fn follow_shows_lines_appended_to_a_json_lines_file() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("growing.otlp.jsonl");
+    // Two traces, so the explorer opens on the list.
+    let first = otlp_span("aaaa0000000000000000000000000001", "00000000000000a1", "first line", None);
+    let other = otlp_span("cccc0000000000000000000000000003", "00000000000000c1", "other line", None);
+    std::fs::write(&path, format!("{first}\n{other}\n")).expect("write the file");
+    let mut s = Session::start(&[path.to_str().expect("utf-8 temp path"), "--follow"]);
+    s.wait_for_text("first line");
+    s.wait_for_text("live · 0 spans");
+
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).expect("open to append");
+    let second = otlp_span("bbbb0000000000000000000000000002", "00000000000000b1", "appended line", None);
+    // (A partial line waiting for its newline is load::follow's unit test.)
+    file.write_all((second + "\n").as_bytes()).expect("append a line");
+    s.wait_for_text("appended line");
+    s.wait_for_text("live · 1 span ");
+    s.wait_for_text("weft · 3 traces");
+
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+}

@@ -114,6 +114,13 @@ impl ListView {
         }
         self.sel = self.sel.min(self.rows.len().saturating_sub(1));
     }
+
+    /// After the index grew: traces gained spans (and services), new ones arrived. The filter's
+    /// text is built again and the rows refreshed, keeping the selected trace selected.
+    pub fn grown(&mut self, index: &Index) {
+        self.haystacks.clear();
+        self.refresh(index);
+    }
 }
 
 fn compare(index: &Index, key: SortKey, a: TraceIdx, b: TraceIdx) -> Ordering {

@@ -12,6 +12,7 @@ pub mod history;
 pub mod keymap;
 pub mod links;
 pub mod list;
+pub mod live;
 pub mod search;
 pub mod stitch;
 pub mod trace_view;
@@ -112,6 +113,8 @@ pub struct App<'a> {
     pub skipped_files: usize,
     /// Links whose target is not loaded, counted once here rather than on every frame.
     pub unresolved: usize,
+    /// Set while data arrives (`weft listen`, `--follow`): what the header counts.
+    pub live: Option<live::Live>,
     /// Each span's position in its trace's waterfall order.
     pos_of: Vec<u32>,
     /// Shapes of traces that are not open, kept so reopening one is free.
@@ -183,6 +186,7 @@ impl<'a> App<'a> {
             skipped: index.data.files.iter().map(|f| f.skipped).sum(),
             skipped_files: 0,
             unresolved: index.unresolved_links().count(),
+            live: None,
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),

@@ -8,6 +8,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ListenArgs {
+    /// Trace files or folders to open in the live explorer first; what arrives is merged with
+    /// them (on a terminal only).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// OTLP/gRPC receiver address (`TraceService/Export`), or `off`.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:4317", value_parser = addr)]
     pub otlp_grpc: Addr,

@@ -47,6 +47,11 @@ pub struct Cli {
     #[command(flatten)]
     pub store: StoreArgs,
 
+    /// Keep reading the JSON Lines files (and the files in the folders) as they grow or rotate,
+    /// showing new spans in the explorer as they are written (on a terminal).
+    #[arg(long)]
+    pub follow: bool,
+
     /// Read every input as this format instead of detecting it from the content.
     #[arg(long, value_name = "NAME", global = true)]
     pub format: Option<Format>,

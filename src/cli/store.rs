@@ -15,6 +15,11 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Files and folders only, nothing to fetch (`weft listen PATH…`, `--follow`).
+    pub fn files(paths: &[PathBuf]) -> Self {
+        Self { files: paths.to_vec(), plan: None }
+    }
+
     /// The `--trace` value a command selects with: the only one; several are allowed (and select
     /// nothing, so the command covers everything loaded) only when fetching from a store.
     pub fn selected<'a>(&self, traces: &'a [String]) -> Result<Option<&'a str>, UsageError> {

@@ -75,6 +75,9 @@ pub struct Config {
     pub listeners: Vec<(Kind, SocketAddr)>,
     pub save: PathBuf,
     pub max_spans: u64,
+    /// Where the live explorer takes each saved batch (bounded: a slow explorer slows the
+    /// writer, so the receivers and their senders). `None` when headless.
+    pub live: Option<std::sync::mpsc::SyncSender<Dataset>>,
 }
 
 /// Where received spans go without `--save`: a new file in the current directory, named for the
@@ -260,7 +263,7 @@ impl Listener {
             })?;
             sockets.push((kind, socket));
         }
-        let (store, writer) = Store::open(&config.save, config.max_spans)
+        let (store, writer) = Store::open(&config.save, config.max_spans, config.live.clone())
             .map_err(|source| ListenError::Save { path: config.save.display().to_string(), source })?;
         Ok(Self { sockets, runtime, store, writer })
     }

@@ -3,6 +3,8 @@
 //! Lines (the same writer as `weft export`), flushes, and only then answers each batch, so an
 //! exporter that got a success never loses data to a weft that stops.
 //!
+//! With a live explorer, each written group of batches then goes to it over a bounded channel.
+//!
 //! Batches that queue up while a write is in progress are written together (one line, one flush),
 //! which keeps the per-request cost low under load without delaying any answer.
 
@@ -35,7 +37,7 @@ pub struct Store {
     pub counts: Arc<Counts>,
 }
 
-/// What has been received, for the status line and the summary at exit.
+/// What has been received, for the summary at exit.
 #[derive(Debug, Default)]
 pub struct Counts {
     /// Spans saved.
@@ -51,11 +53,6 @@ impl Counts {
     /// Spans saved so far.
     pub fn spans(&self) -> u64 {
         self.spans.load(Ordering::Relaxed)
-    }
-
-    /// The live status line: `1,234 spans · 56 traces · 789 spans/s`.
-    pub fn status(&self, rate: f64) -> String {
-        format!("{} · {rate:.0} spans/s", self.status_total())
     }
 
     /// What was received: `1,234 spans · 56 traces` (and what `--max-spans` made weft forget).
@@ -78,12 +75,20 @@ pub struct NotSaved(pub String);
 impl Store {
     /// Opens `path` for appending and starts the writer thread; the thread ends (after writing
     /// everything queued) once every `Store` clone is dropped.
-    pub fn open(path: &Path, max_spans: u64) -> io::Result<(Self, std::thread::JoinHandle<()>)> {
+    pub fn open(
+        path: &Path,
+        max_spans: u64,
+        live: Option<std::sync::mpsc::SyncSender<Dataset>>,
+    ) -> io::Result<(Self, std::thread::JoinHandle<()>)> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let (queue, rx) = mpsc::channel(QUEUE);
         let counts = Arc::new(Counts::default());
-        let writer =
-            Writer { out: BufWriter::new(file), held: Held::new(max_spans), counts: Arc::clone(&counts) };
+        let writer = Writer {
+            out: BufWriter::new(file),
+            held: Held::new(max_spans),
+            counts: Arc::clone(&counts),
+            live,
+        };
         let thread =
             std::thread::Builder::new().name("weft-save".to_owned()).spawn(move || writer.run(rx))?;
         Ok((Self { queue, counts }, thread))
@@ -103,6 +108,8 @@ struct Writer {
     out: BufWriter<File>,
     held: Held,
     counts: Arc<Counts>,
+    /// The live explorer's queue, until it hangs up.
+    live: Option<std::sync::mpsc::SyncSender<Dataset>>,
 }
 
 impl Writer {
@@ -116,7 +123,8 @@ impl Writer {
                 answers.push(batch.saved);
             }
             let ids: Vec<TraceId> = merged.spans.iter().map(|s| s.trace_id).collect();
-            let result = self.write(merged).map_err(|e| format!("saving the spans failed: {e}"));
+            let index = Index::build(merged);
+            let result = self.write(&index).map_err(|e| format!("saving the spans failed: {e}"));
             if result.is_ok() {
                 self.counts.spans.fetch_add(ids.len() as u64, Ordering::Relaxed);
                 self.held.add(&ids, &self.counts);
@@ -125,14 +133,20 @@ impl Writer {
                 // A sender that went away (disconnected) still had its spans saved.
                 let _ = answer.send(result.clone());
             }
+            // Saved and answered; now shown. Waiting here for a busy explorer is the back pressure.
+            if result.is_ok()
+                && let Some(live) = &self.live
+                && live.send(index.data).is_err()
+            {
+                self.live = None;
+            }
         }
     }
 
-    /// Appends `dataset` as one OTLP JSON line and flushes it to the file.
-    fn write(&mut self, dataset: Dataset) -> io::Result<()> {
-        let index = Index::build(dataset);
-        let traces = export::select(&index, None, false);
-        export::write(&mut self.out, &index, &traces)?;
+    /// Appends `index`'s spans as one OTLP JSON line and flushes it to the file.
+    fn write(&mut self, index: &Index) -> io::Result<()> {
+        let traces = export::select(index, None, false);
+        export::write(&mut self.out, index, &traces)?;
         self.out.flush()
     }
 }
@@ -192,8 +206,8 @@ mod tests {
         assert_eq!(counts.evicted_spans.load(Ordering::Relaxed), 2);
         counts.spans.store(5, Ordering::Relaxed);
         assert_eq!(
-            counts.status(12.4),
-            "received 5 spans · 3 traces · 1 traces (2 spans) past --max-spans forgotten · 12 spans/s"
+            counts.status_total(),
+            "received 5 spans · 3 traces · 1 traces (2 spans) past --max-spans forgotten"
         );
     }
 }

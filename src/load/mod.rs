@@ -7,6 +7,7 @@
 
 pub mod datadog;
 pub mod error;
+pub mod follow;
 pub mod jaeger_json;
 mod json;
 pub mod otlp_json;
@@ -185,7 +186,7 @@ pub struct Loaded {
 }
 
 /// Every regular, non-hidden file under `dir`, recursively, in name order (stable output).
-fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+pub fn files_in(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -1,11 +1,13 @@
 //! The two header lines. Line 1: the breadcrumb of how you got here, ending in the current
 //! trace id and selected span (`trace a1b2… › orders process → trace 9f8e1234… › orders
-//! publish`, cut from the left when narrow), and the count of records skipped while loading.
+//! publish`, cut from the left when narrow), and the count of records skipped while loading;
+//! while data arrives, `live · N spans · R/s` before it (and what `--max-spans` kept out).
 //! Line 2: a summary of the trace (or of everything loaded, on the list).
 
 use super::draw::{put, put_right, truncate_left, width};
 use super::theme;
 use crate::app::history::Place;
+use crate::app::live::Live;
 use crate::app::{App, Screen};
 use crate::index::{Index, SpanIdx, TraceIdx};
 use crate::text::{duration, escape_control};
@@ -43,6 +45,15 @@ fn plural(n: u64, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
+/// `live · 1234 spans · 56/s`, and `· 10 not shown (--max-spans)` once the explorer is full.
+fn live_counts(live: &Live) -> String {
+    let mut text = format!("live · {} · {:.0}/s", plural(live.received, "span"), live.rate);
+    if live.not_shown > 0 {
+        text.push_str(&format!(" · {} not shown (--max-spans)", live.not_shown));
+    }
+    text
+}
+
 impl Widget for Header<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         if area.height == 0 || area.width == 0 {
@@ -57,12 +68,19 @@ impl Widget for Header<'_> {
             1 => format!("{} skipped · 1 file skipped", app.skipped),
             n => format!("{} skipped · {n} files skipped", app.skipped),
         };
+        // Live, the counts come first and the skipped count goes first when space runs out.
+        let candidates = match &app.live {
+            Some(live) => {
+                vec![format!("{} · {skipped}", live_counts(live)), live_counts(live), "live".to_owned()]
+            }
+            None => vec![skipped],
+        };
         let skipped_style =
             if app.skipped > 0 || app.skipped_files > 0 { theme::warn() } else { theme::dim() };
-        let skipped_w = u16::try_from(width(&skipped)).unwrap_or(0);
-        let right_w = if w > skipped_w.saturating_add(20) { skipped_w + 1 } else { 0 };
-        if right_w > 0 {
-            put_right(buf, x, y, w, &skipped, skipped_style);
+        let right = candidates.into_iter().find(|c| usize::from(w) > width(c) + 20);
+        let right_w = right.as_ref().map_or(0, |r| u16::try_from(width(r)).unwrap_or(0) + 1);
+        if let Some(right) = &right {
+            put_right(buf, x, y, w, right, skipped_style);
         }
         let avail = usize::from(w.saturating_sub(right_w));
 

@@ -1,0 +1,285 @@
+//! Sources that grow (`weft listen`, `--follow`): the index is extended between frames and the
+//! views follow it (STYLE §9). `App` borrows its `Index`, so a batch is taken in three steps that
+//! `tui` runs between two frames: `App::park` lets go of the index (keeping every view state),
+//! `Index::extend` grows it, and `Parked::resume` takes it back and brings the views up to date:
+//! the list gains the new traces keeping its selection, the open trace is laid out again keeping
+//! its collapsed spans, selection, tab and scroll, and links resolved by the batch show at once.
+
+use super::history::TraceSnapshot;
+use super::search::Search;
+use super::trace_view::TraceView;
+use super::{App, Screen};
+use crate::index::{Growth, Index, SpanIdx, TraceIdx};
+use crate::model::Dataset;
+use std::sync::LazyLock;
+
+/// What the header shows while data arrives: spans received, the rate, and what `--max-spans`
+/// kept out of the explorer. `tui` updates it (it reads the clock; rendering does not).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Live {
+    /// Spans received since the explorer opened (all saved, shown or not).
+    pub received: u64,
+    /// Spans per second over the last second or so.
+    pub rate: f64,
+    /// Spans received but not shown because the explorer holds `--max-spans` already.
+    pub not_shown: u64,
+}
+
+/// An `App` between two frames while its index grows: its view state, holding no index.
+pub struct Parked {
+    app: App<'static>,
+    /// The open trace as it was: its snapshot and its collapsed spans by span (positions change
+    /// when a trace gains spans), and its search.
+    open: Option<(TraceSnapshot, Vec<SpanIdx>, Search)>,
+    links_before: usize,
+}
+
+/// Stands in for the index while the real one grows.
+static PARKED_INDEX: LazyLock<Index> = LazyLock::new(|| Index::build(Dataset::new()));
+
+impl<'a> App<'a> {
+    /// Lets go of the index (see the module comment); `Parked::resume` takes it back.
+    pub fn park(self) -> Parked {
+        let open = self.trace_view().map(|tv| {
+            let collapsed = tv
+                .collapsed
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c)
+                .map(|(p, _)| tv.span_at(self.index, u32::try_from(p).unwrap_or(u32::MAX)))
+                .collect();
+            (tv.snapshot(self.index), collapsed, tv.search.clone())
+        });
+        let links_before = self.index.link_count();
+        Parked { app: self.rebind(&PARKED_INDEX), open, links_before }
+    }
+}
+
+impl Parked {
+    /// Takes back `index`, grown by `growth`, and brings every view up to date with it.
+    pub fn resume<'b>(self, index: &'b Index, growth: &Growth) -> App<'b> {
+        let Parked { app, open, links_before } = self;
+        let mut app = app.rebind(index);
+        app.pos_of.resize(index.span_count(), 0);
+        for &t in &growth.touched {
+            for (p, s) in index.trace_spans(t).iter().enumerate() {
+                if let Some(slot) = app.pos_of.get_mut(s.get()) {
+                    *slot = u32::try_from(p).unwrap_or(u32::MAX);
+                }
+            }
+            // Laid out again: cached shapes, search text and remembered positions are stale.
+            app.shapes.remove(&t);
+            app.haystacks.remove(&t);
+            app.pending.remove(&t);
+            app.remembered.remove(&t);
+        }
+        let new_missing = (links_before..index.link_count())
+            .filter(|&l| {
+                let l = crate::index::LinkIdx(u32::try_from(l).unwrap_or(u32::MAX));
+                matches!(index.link_target(l), crate::index::LinkTarget::Missing { .. })
+            })
+            .count();
+        app.unresolved = app.unresolved.saturating_sub(growth.bound_links) + new_missing;
+        app.skipped = index.data.files.iter().map(|f| f.skipped).sum();
+        app.list.grown(index);
+        if let Some((mut snap, collapsed, search)) = open {
+            snap.collapsed = collapsed.iter().map(|&s| app.pos_of(s)).collect();
+            let touched = growth.touched.contains(&snap.trace);
+            app.reopen(&snap, if touched { None } else { Some(search) });
+        }
+        app.clamp_scrolls();
+        app
+    }
+}
+
+impl App<'_> {
+    /// The same view state over another index (the two halves of `park`/`resume`).
+    fn rebind(self, index: &Index) -> App<'_> {
+        let App {
+            index: _,
+            screen,
+            list,
+            overlay,
+            history,
+            viewport,
+            status,
+            effects,
+            quit,
+            skipped,
+            skipped_files,
+            unresolved,
+            live,
+            pos_of,
+            shapes,
+            haystacks,
+            background_min_spans,
+            pending,
+            remembered,
+        } = self;
+        App {
+            index,
+            screen,
+            list,
+            overlay,
+            history,
+            viewport,
+            status,
+            effects,
+            quit,
+            skipped,
+            skipped_files,
+            unresolved,
+            live,
+            pos_of,
+            shapes,
+            haystacks,
+            background_min_spans,
+            pending,
+            remembered,
+        }
+    }
+
+    /// Lays the open trace out again from `snap` (its links may have resolved, its spans grown),
+    /// keeping its search when the trace did not change.
+    fn reopen(&mut self, snap: &TraceSnapshot, search: Option<Search>) {
+        let Screen::Trace(old) = &self.screen else { return };
+        let t: TraceIdx = old.trace;
+        let shape = super::trace_view::Shape::build(self.index, t, &self.pos_of);
+        let mut tv = TraceView::new(self.index, t, shape, Some(snap), &self.pos_of);
+        if let Some(search) = search {
+            tv.search = search;
+        }
+        self.screen = Screen::Trace(Box::new(tv));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::OpenAt;
+    use crate::app::action::Action;
+    use crate::app::keymap::{Context, key_for};
+    use crate::app::links::End;
+    use crate::app::trace_view::Tab;
+    use crate::model::{Format, SpanId, TraceId};
+
+    const A: &str = "0000000000000000000000000000000a";
+    const B: &str = "0000000000000000000000000000000b";
+    const C: &str = "0000000000000000000000000000000c";
+
+    /// One span as OTLP JSON: `(trace, id, parent, name, start ms, link to (trace, span))`.
+    type S<'s> = (&'s str, u64, u64, &'s str, u64, Option<(&'s str, u64)>);
+
+    /// A batch as a receiver gets it: OTLP JSON through the file loader.
+    fn batch(spans: &[S<'_>]) -> Dataset {
+        let spans: Vec<String> = spans
+            .iter()
+            .map(|&(trace, id, parent, name, start, link)| {
+                let parent = if parent == 0 { String::new() } else { format!("{parent:016x}") };
+                let links = link.map_or(String::new(), |(t, s)| {
+                    format!(r#","links":[{{"traceId":"{t}","spanId":"{s:016x}"}}]"#)
+                });
+                let (start, end) = (1_700_000_000_000 + start, 1_700_000_000_000 + start + 10);
+                format!(
+                    r#"{{"traceId":"{trace}","spanId":"{id:016x}","parentSpanId":"{parent}","name":"{name}","startTimeUnixNano":"{start}000000","endTimeUnixNano":"{end}000000"{links}}}"#
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        );
+        let options = crate::load::Options { forced: Some(Format::OtlpJson), workers: 1, progress: None };
+        crate::load::load_slice(json.as_bytes(), "request body", &options).expect("test batch loads")
+    }
+
+    fn id(hex: &str) -> TraceId {
+        TraceId(u128::from_str_radix(hex, 16).expect("hex"))
+    }
+
+    fn press(app: &mut App<'_>, ctx: Context, action: Action) {
+        app.handle_key(key_for(ctx, action).expect("bound"));
+    }
+
+    /// What `tui` does between two frames.
+    macro_rules! ingest {
+        ($app:ident, $index:ident, $batch:expr) => {
+            let parked = $app.park();
+            let growth = $index.extend($batch);
+            $app = parked.resume(&$index, &growth);
+        };
+    }
+
+    #[test]
+    fn new_traces_join_the_list_keeping_the_selection() {
+        let mut index = Index::build(batch(&[(A, 1, 0, "a", 0, None), (B, 2, 0, "b", 5, None)]));
+        let mut app = App::new(&index, OpenAt::default());
+        app.list.select(index.find_trace(id(B)).expect("B"));
+        app.live = Some(Live { received: 2, ..Live::default() });
+        ingest!(app, index, batch(&[(C, 3, 0, "c", 1, None)]));
+        let ids: Vec<TraceId> = app.list.rows.iter().map(|&t| index.trace(t).id).collect();
+        assert_eq!(ids, [id(A), id(C), id(B)], "sorted by start, the new trace among them");
+        assert_eq!(app.list.selected().map(|t| index.trace(t).id), Some(id(B)));
+        assert_eq!(app.live.as_ref().map(|l| l.received), Some(2), "the header's counts survive");
+    }
+
+    #[test]
+    fn the_open_trace_gains_spans_keeping_its_collapsed_spans_and_selection() {
+        let mut index = Index::build(batch(&[
+            (A, 1, 0, "root", 0, None),
+            (A, 2, 1, "child", 1, None),
+            (A, 3, 2, "grandchild", 2, None),
+            (A, 4, 1, "second", 3, None),
+            (B, 9, 0, "other", 0, None),
+        ]));
+        let a = index.find_trace(id(A)).expect("A");
+        let mut app = App::new(&index, OpenAt { trace: Some(a), span: None });
+        app.resize(100, 30);
+        press(&mut app, Context::Move, Action::SelectNext);
+        press(&mut app, Context::Waterfall, Action::Collapse);
+        press(&mut app, Context::Move, Action::SelectNext);
+        press(&mut app, Context::Trace, Action::ShowEvents);
+        let tv = app.trace_view().expect("open");
+        assert_eq!(tv.visible.len(), 3, "grandchild hidden");
+        let selected = index.name(tv.selected_span(&index)).to_owned();
+        assert_eq!(selected, "second");
+        let tab = tv.tab;
+
+        // A new span under the root that starts first: every position after the root moves.
+        ingest!(app, index, batch(&[(A, 5, 1, "early", 0, None), (A, 6, 2, "late child", 9, None)]));
+        let tv = app.trace_view().expect("still open");
+        assert_eq!(tv.trace, a);
+        assert_eq!(tv.shape.len(), 6);
+        assert_eq!(index.name(tv.selected_span(&index)), "second");
+        assert_eq!(tv.tab, tab);
+        let child = index.find_span(id(A), SpanId(2)).expect("child");
+        assert!(tv.is_collapsed(app.pos_of(child)), "the collapsed span is still collapsed");
+        let shown: Vec<&str> = tv.visible.iter().map(|&p| index.name(tv.span_at(&index, p))).collect();
+        assert_eq!(shown, ["root", "early", "child", "second"]);
+    }
+
+    #[test]
+    fn a_link_that_arrived_first_resolves_when_its_target_arrives() {
+        let mut index = Index::build(batch(&[(A, 1, 0, "consume", 0, Some((B, 2)))]));
+        let mut app = App::new(&index, OpenAt::default());
+        app.resize(100, 30);
+        press(&mut app, Context::Trace, Action::ShowLinks);
+        let end = |app: &App<'_>, index: &Index| {
+            let tv = app.trace_view().expect("open");
+            assert_eq!(tv.tab, Tab::Links);
+            tv.links.first().map(|row| row.end(index))
+        };
+        assert_eq!(end(&app, &index), Some(End::Missing { trace: None }));
+        assert_eq!(app.unresolved, 1);
+
+        ingest!(app, index, batch(&[(B, 2, 0, "produce", 0, None)]));
+        let target = index.find_span(id(B), SpanId(2)).expect("B arrived");
+        assert_eq!(end(&app, &index), Some(End::Span(target)), "the Links tab shows it resolved");
+        assert_eq!(app.unresolved, 0);
+        assert_eq!(index.links_in(target).len(), 1, "and its backlink");
+
+        // A link from a new batch to a span still missing counts as unresolved.
+        ingest!(app, index, batch(&[(C, 3, 0, "retry", 0, Some((B, 7)))]));
+        assert_eq!(app.unresolved, 1);
+    }
+}

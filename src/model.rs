@@ -646,6 +646,12 @@ pub enum Format {
     /// OTLP protobuf: one message, or the Collector file exporter's length-prefixed messages.
     #[value(name = "otlp-proto")]
     OtlpProto,
+    #[value(name = "datadog-ui-json")]
+    DatadogUiJson,
+    #[value(name = "otel-python-console")]
+    PythonConsole,
+    #[value(name = "otel-go-stdouttrace")]
+    GoStdouttrace,
 }
 
 impl Format {
@@ -659,6 +665,9 @@ impl Format {
             Self::DatadogMsgpackV05 => "datadog-msgpack-v0.5",
             Self::DatadogJson => "datadog-json",
             Self::OtlpProto => "otlp-proto",
+            Self::DatadogUiJson => "datadog-ui-json",
+            Self::PythonConsole => "otel-python-console",
+            Self::GoStdouttrace => "otel-go-stdouttrace",
         }
     }
 }

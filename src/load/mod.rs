@@ -5,6 +5,7 @@
 //! It returns a `Dataset` holding exactly one `FileInfo` (with its skip count and warnings) and
 //! spans whose `file` is 0. `load_paths` appends them into one dataset.
 
+pub mod console;
 pub mod datadog;
 pub mod error;
 pub mod follow;
@@ -343,8 +344,8 @@ pub(crate) fn parse_format(
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 "file is empty".to_owned()
             } else {
-                "not a trace file weft knows (expected OTLP JSON or protobuf, Jaeger JSON, Zipkin v2 JSON \
-                 or Datadog msgpack/JSON); use --format to force one"
+                "not a trace file weft knows (expected OTLP JSON or protobuf, Jaeger JSON, Zipkin v2 JSON, \
+                 Datadog msgpack/JSON or an OpenTelemetry SDK's console output); use --format to force one"
                     .to_owned()
             };
             LoadError::new(path, None, Location::Unknown, what)
@@ -355,13 +356,15 @@ pub(crate) fn parse_format(
         Format::OtlpJson | Format::OtlpJsonLines => otlp_json::parse_job(bytes, path, job)?,
         Format::JaegerJson => jaeger_json::parse_job(bytes, path, job)?,
         Format::ZipkinJson => zipkin_json::parse_job(bytes, path, job)?,
-        Format::DatadogMsgpackV04 | Format::DatadogMsgpackV05 | Format::DatadogJson => {
-            datadog::parse_job(bytes, path, format, job)?
-        }
+        Format::DatadogMsgpackV04
+        | Format::DatadogMsgpackV05
+        | Format::DatadogJson
+        | Format::DatadogUiJson => datadog::parse_job(bytes, path, format, job)?,
+        Format::PythonConsole | Format::GoStdouttrace => console::parse_job(bytes, path, format, job)?,
         Format::OtlpProto => otlp_proto::parse_job(bytes, path, job)?,
     };
     // Parsers that report as they go have counted their bytes already; this covers the rest.
-    if format == Format::DatadogJson {
+    if matches!(format, Format::DatadogJson | Format::DatadogUiJson) {
         ticker.step(bytes.len(), ds.spans.len());
     }
     if job.progress.is_cancelled() {
@@ -474,6 +477,10 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     let window = &bytes[at..bytes.len().min(at + SNIFF_WINDOW)];
     let has = |key: &str| memchr::memmem::find(window, key.as_bytes()).is_some();
     match first {
+        // A concatenation of span objects, or the Datadog UI's document: told by the keys of
+        // the first object, however long its values are.
+        b'{' if let Some(console) = console::sniff_object(&bytes[at..]) => Some(console),
+        b'{' if datadog::sniff_ui_json(&bytes[at..]) => Some(Format::DatadogUiJson),
         b'{' | b'[' => {
             if has("\"resourceSpans\"")
                 || has("\"resource_spans\"")

@@ -203,9 +203,11 @@ impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Pairs<'a, V> {
 // ---------------------------------------------------------------------------------------------
 // Wire structs
 
-/// One span map, as in the msgpack v0.4 form. Unknown keys are ignored.
+/// One span map, as in the msgpack v0.4 form. Unknown keys are ignored. Ids (`I`) and times
+/// (`T`) are the agent's integers here; the Datadog UI's JSON (`ui_json.rs`) writes them as
+/// strings and seconds.
 #[derive(serde::Deserialize)]
-struct JsonSpan<'a> {
+pub(super) struct JsonSpan<'a, I = Id, T = Int> {
     #[serde(borrow, default)]
     service: Option<Text<'a>>,
     #[serde(borrow, default)]
@@ -215,17 +217,20 @@ struct JsonSpan<'a> {
     #[serde(borrow, default, rename = "type")]
     span_type: Option<Text<'a>>,
     #[serde(default)]
-    trace_id: Id,
+    pub trace_id: I,
     #[serde(default)]
-    span_id: Id,
+    pub span_id: I,
     #[serde(default)]
-    parent_id: Id,
+    parent_id: I,
     #[serde(default)]
-    start: Int,
+    start: T,
     #[serde(default)]
-    duration: Int,
+    duration: T,
     #[serde(default)]
     error: Int,
+    /// The Datadog UI's `"error"` (the agent's payloads have no such key).
+    #[serde(borrow, default)]
+    status: Option<Text<'a>>,
     #[serde(borrow, default)]
     meta: Option<Pairs<'a, Text<'a>>>,
     #[serde(borrow, default)]
@@ -330,7 +335,7 @@ fn top_message(e: &serde_json::Error) -> String {
 }
 
 /// Byte offset in `input` of a serde_json error inside `part` (a slice of `input`).
-fn error_offset(input: &[u8], part: &str, e: &serde_json::Error) -> usize {
+pub(super) fn error_offset(input: &[u8], part: &str, e: &serde_json::Error) -> usize {
     let base = crate::load::offset_of(input, part);
     if e.line() == 0 {
         return base;
@@ -347,7 +352,33 @@ fn error_location(input: &[u8], part: &str, e: &serde_json::Error) -> crate::mod
     super::location_at(input, error_offset(input, part, e))
 }
 
-fn feed<'a>(b: &mut Builder<'a>, span: JsonSpan<'a>, at: usize) {
+/// An id as a span map writes it: its low 64 bits and, for a 128-bit trace id, the high ones.
+pub(super) trait SpanIdent {
+    fn low(&self) -> u64;
+    fn high(&self) -> Option<u64>;
+}
+
+impl SpanIdent for Id {
+    fn low(&self) -> u64 {
+        self.0
+    }
+    fn high(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A start or duration as a span map writes it, in ns.
+pub(super) trait Nanos {
+    fn ns(&self) -> i64;
+}
+
+impl Nanos for Int {
+    fn ns(&self) -> i64 {
+        self.0
+    }
+}
+
+pub(super) fn feed<'a, I: SpanIdent, T: Nanos>(b: &mut Builder<'a>, span: JsonSpan<'a, I, T>, at: usize) {
     if let Some(t) = &span.service {
         b.s.service = Some(b.sym(&t.0));
     }
@@ -362,12 +393,18 @@ fn feed<'a>(b: &mut Builder<'a>, span: JsonSpan<'a>, at: usize) {
         let v = b.sym(&t.0);
         b.set_type(v);
     }
-    b.s.trace_id = span.trace_id.0;
-    b.s.span_id = span.span_id.0;
-    b.s.parent_id = span.parent_id.0;
-    b.s.start = span.start.0;
-    b.s.duration = span.duration.0;
+    b.s.trace_id = span.trace_id.low();
+    if let Some(high) = span.trace_id.high() {
+        b.s.tid = Some(high);
+    }
+    b.s.span_id = span.span_id.low();
+    b.s.parent_id = span.parent_id.low();
+    b.s.start = span.start.ns();
+    b.s.duration = span.duration.ns();
     b.s.error = span.error.0;
+    if span.status.as_ref().is_some_and(|s| s.0.eq_ignore_ascii_case("error")) {
+        b.s.error = 1;
+    }
     for (k, v) in span.meta.iter().flat_map(|m| &m.0) {
         b.meta(&k.0, &v.0, at);
     }

@@ -19,6 +19,9 @@ mod json;
 mod links;
 mod msgpack;
 mod reader;
+mod ui_json;
+
+pub use ui_json::sniff as sniff_ui_json;
 
 use super::progress::Ticker;
 use super::{Job, LoadError, location_at, sink};
@@ -53,6 +56,7 @@ pub(crate) fn parse_job(
         Format::DatadogMsgpackV04 => msgpack::parse_v04(&mut b, input).map_err(|e| b.mp_error(&e)),
         Format::DatadogMsgpackV05 => msgpack::parse_v05(&mut b, input).map_err(|e| b.mp_error(&e)),
         Format::DatadogJson => json::parse(&mut b, input, path),
+        Format::DatadogUiJson => ui_json::parse(&mut b, input, path),
         other => Err(LoadError::new(path, Some(other), Location::Unknown, "not a Datadog format")),
     };
     result?;
@@ -213,7 +217,11 @@ impl<'a> Builder<'a> {
         // Size the arenas and string tables from the input (bytes that are there, not counts the
         // input claims), so large files do not pay for repeated growth. Only for msgpack: JSON
         // spends several times more bytes per record, and its guesses would be far too large.
-        let n = if format == Format::DatadogJson { 0 } else { share.min(input.len()) };
+        let n = if matches!(format, Format::DatadogJson | Format::DatadogUiJson) {
+            0
+        } else {
+            share.min(input.len())
+        };
         ds.spans.reserve(n / BYTES_PER_SPAN);
         ds.attrs.reserve(n / BYTES_PER_ATTR);
         ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 16);
@@ -271,7 +279,7 @@ impl<'a> Builder<'a> {
     fn loc(&self, at: usize, skipped: bool) -> Location {
         match self.format {
             _ if !self.file.keeps(skipped) => Location::Unknown,
-            Format::DatadogJson => location_at(self.input, at),
+            Format::DatadogJson | Format::DatadogUiJson => location_at(self.input, at),
             _ => Location::Offset(at as u64),
         }
     }

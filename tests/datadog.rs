@@ -960,3 +960,66 @@ fn bench_against_rmp_serde_ignored_any() {
     );
     assert!(spans > 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Datadog UI's trace JSON. No real file was found (FORMATS.md §11: the schema is doggo's Go
+// struct and keep's reader); `tests/fixtures/datadog-ui/ui_trace.json` is built from that
+// description.
+
+const UI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/datadog-ui/ui_trace.json");
+
+#[test]
+fn datadog_ui_json_loads_with_its_tree_orphans_links_and_the_agent_mapping() {
+    let ds = load_ok(std::fs::read(UI).unwrap(), "ui.json", None);
+    assert_eq!(ds.files[0].format, Format::DatadogUiJson);
+    // 1003 is listed in `trace` and again in `orphaned`: kept once, with a note.
+    assert_eq!(ds.spans.len(), 4);
+    assert!(ds.files[0].warnings[0].message.contains("listed twice"), "{:?}", ds.files[0].warnings);
+    let ix = Index::build(ds);
+    let trace = TraceId::from_halves(0x6630_f1a0_0000_0000, 6_420_185_306_441_399_295);
+    let (root, consumer, client, orphan) = (
+        span_at(&ix, trace, 1001),
+        span_at(&ix, trace, 1002),
+        span_at(&ix, trace, 1003),
+        span_at(&ix, trace, 1010),
+    );
+    assert_eq!(ix.parent(consumer), Some(root));
+    assert_eq!(ix.parent(client), Some(root));
+    assert!(ix.is_orphan(orphan), "its parent 999 is not in the file");
+    let ds = &ix.data;
+    let r = ix.span(root);
+    assert_eq!((r.start, r.end), (1_714_564_800_000_000_000, 1_714_564_800_020_000_000));
+    assert_eq!(ix.span(consumer).start - r.start, 1_000_000, "seconds read to the microsecond");
+    assert_eq!(r.status, StatusCode::Error);
+    assert_eq!(ix.str(r.status_message.unwrap()), "payment failed");
+    assert_eq!(r.kind, SpanKind::Server);
+    assert_eq!(ix.service(root), "web");
+    assert_eq!(attr_str(ds, r.attrs, "dd.span.Resource").as_deref(), Some("GET /checkout"));
+    assert_eq!(attr(ds, r.attrs, "http.status_code"), Some(Value::Double(500.0)));
+    let link = ix.links_out(consumer).next().unwrap();
+    assert!(matches!(ix.link_target(link), LinkTarget::Missing { .. }));
+    assert_eq!(attr_str(ds, ix.link(link).attrs, "messaging.operation").as_deref(), Some("receive"));
+}
+
+#[test]
+fn datadog_ui_json_is_told_from_tempos_trace_by_structure() {
+    assert_eq!(load::sniff(br#"{"trace":{"resourceSpans":[]}}"#), Some(Format::OtlpJson));
+    assert_eq!(load::sniff(br#"{"trace":{"root_id":"1","spans":{}}}"#), Some(Format::DatadogUiJson));
+    assert_eq!(load::sniff(br#"{"is_truncated":false,"trace":{}}"#), Some(Format::DatadogUiJson));
+    // Hex and 128-bit ids read as hex, others as decimal.
+    let doc = br#"{"trace":{"root_id":"a","spans":{"a":{"trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"a","parent_id":"0","start":1.5,"duration":0.25,"name":"n","service":"s"}}}}"#;
+    let ds = load_ok(doc.to_vec(), "hex.json", None);
+    let s = ds.spans[0];
+    assert_eq!(s.trace_id, TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap());
+    assert_eq!(s.span_id, SpanId(10));
+    assert_eq!((s.start, s.end), (1_500_000_000, 1_750_000_000));
+}
+
+#[test]
+fn a_truncated_datadog_ui_file_is_an_error_with_its_line_and_column() {
+    let bytes = std::fs::read(UI).unwrap();
+    let err = load::load_bytes(bytes[..bytes.len() / 2].to_vec(), "ui.json", None).unwrap_err();
+    assert!(matches!(err.at, Location::Line { .. }), "{err}");
+    assert!(err.to_string().starts_with("ui.json:"), "{err}");
+    assert!(err.to_string().contains("EOF while parsing"), "{err}");
+}

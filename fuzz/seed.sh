@@ -32,6 +32,8 @@ copy zipkin_json "$fx"/zipkin-v2/* "${corpus[@]}"
 copy datadog_json "$fx"/datadog/*.json "$fx"/e2e/*.dd.json "${corpus[@]}"
 copy datadog_v04 "$fx"/datadog/*.msgpack "$root"/sample-traces/*.msgpack "${corpus[@]}"
 copy datadog_v05 "$fx"/datadog/*v05*.msgpack "${corpus[@]}"
+copy console "$fx"/console/*.txt "$fx"/console/*.json "${corpus[@]}"
+copy datadog_ui_json "$fx"/datadog-ui/*.json "${corpus[@]}"
 all=("$fx"/*/* "$root"/sample-traces/* "${corpus[@]}")
 copy sniff "${all[@]}"
 copy index "${all[@]}"

@@ -122,6 +122,21 @@ const CORPUS: &[(&str, Format, Outcome)] = &[
     ),
     ("otlp-unicode-names.json", Format::OtlpJson, Clean { spans: 3, warnings: &[] }),
     (
+        "console-python-truncated.txt",
+        Format::PythonConsole,
+        Partial { spans: 2, skipped: 1, reasons: &["span skipped: EOF while parsing"] },
+    ),
+    (
+        "console-go-nan-in-one-span.json",
+        Format::GoStdouttrace,
+        Partial { spans: 3, skipped: 1, reasons: &["span skipped: expected value"] },
+    ),
+    (
+        "datadog-ui-truncated.json",
+        Format::DatadogUiJson,
+        Error { at: At::Line, message: "EOF while parsing" },
+    ),
+    (
         "otlp-escapes-in-text.json",
         Format::OtlpJson,
         Partial { spans: 1, skipped: 1, reasons: &["skipped: spanId: id is neither hex nor base64"] },

@@ -300,3 +300,25 @@ write("otlp-proto-corrupt.binpb", framed(
               pb_span(4, "kept")),
     b"\x0b\x0c\x0d",
 ))
+
+# ---- SDK console exporters and the Datadog UI's JSON (issue 11) ------------------------------
+# Cut from the files the real SDKs wrote (tests/fixtures/console/README.md).
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+
+
+def fixture(path):
+    with open(os.path.join(FIXTURES, path), "rb") as f:
+        return f.read()
+
+
+# Python's pretty-printed stream cut inside its third span: the two before it load.
+py = fixture("console/python_console.txt")
+third = py.index(b'\n{', py.index(b'\n{') + 1)
+write("console-python-truncated.txt", py[:third + 200])
+# Go's one-object-per-line stream with a NaN (not JSON) in its second span: the others load.
+go = fixture("console/go_stdouttrace_compact.json").split(b"\n")
+go[1] = go[1].replace(b'"Value":0.25', b'"Value":NaN', 1)
+write("console-go-nan-in-one-span.json", b"\n".join(go))
+# The Datadog UI's document cut in half: one document, so a located error.
+ui = fixture("datadog-ui/ui_trace.json")
+write("datadog-ui-truncated.json", ui[:len(ui) // 2])

@@ -147,7 +147,8 @@ impl<'a> Reader<'a> {
         let bytes = text.as_bytes();
         let mut pos = skip_whitespace(bytes, from);
         while pos < until {
-            let rest = text.get(pos..until)?;
+            // `pos` is always at an ASCII byte; a miss would only end this reading.
+            let Some(rest) = text.get(pos..until) else { return Some(false) };
             let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&'a RawValue>();
             match stream.next() {
                 Some(Ok(raw)) => {

@@ -11,7 +11,7 @@
 //! `InstrumentationLibrary`) name and version → the scope. Dropped counts and `ChildSpanCount` are
 //! not kept (the model has no field for them).
 
-use super::{MAX_VALUE_DEPTH, Reader, status_code};
+use super::{MAX_VALUE_DEPTH, Reader};
 use crate::load::json::{Scalar, Str, number, scalar};
 use crate::model::{Attr, Event, Link, LinkKind, Slice, SpanId, SpanKind, Sym, TraceId, Value};
 use serde::Deserialize;
@@ -165,7 +165,7 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     out.flags = flags;
     out.kind = SpanKind::from_otlp(gs.span_kind.unwrap_or(0));
     if let Some(status) = &gs.status {
-        out.status = status.code.as_deref().map(status_code).unwrap_or_default();
+        out.status = status.code.as_deref().and_then(crate::model::StatusCode::from_name).unwrap_or_default();
         out.status_message = status.description.as_ref().filter(|d| !d.is_empty()).map(|d| r.cx.sym(d));
     }
     out.trace_state = trace_state(r, ctx);

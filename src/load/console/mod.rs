@@ -18,9 +18,7 @@ use super::json::{Ctx, Entries, Scalar, Str, scalar, skip_whitespace, text_of};
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
 use super::{Job, LoadError};
-use crate::model::{
-    Attr, Dataset, Format, ResourceIdx, SERVICE_NAME_KEY, StatusCode, Sym, UNKNOWN_SERVICE, Value,
-};
+use crate::model::{Attr, Dataset, Format, ResourceIdx, SERVICE_NAME_KEY, Sym, UNKNOWN_SERVICE, Value};
 use rustc_hash::FxHashMap;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -276,17 +274,6 @@ impl<'a> Reader<'a> {
             return (start, start, crate::model::span_flags::CLAMPED_END);
         }
         (start, end, 0)
-    }
-}
-
-/// A status code name, as both SDKs print it (`ERROR`/`Error`, `OK`/`Ok`, anything else unset).
-fn status_code(name: &str) -> StatusCode {
-    if name.eq_ignore_ascii_case("error") {
-        StatusCode::Error
-    } else if name.eq_ignore_ascii_case("ok") {
-        StatusCode::Ok
-    } else {
-        StatusCode::Unset
     }
 }
 

@@ -9,7 +9,7 @@
 //! a Python list (`['{key=k, value=v}']`), turned back into W3C text (`k=v`). The SDK prints no
 //! scope, flags or dropped counts.
 
-use super::{Reader, status_code, without_0x};
+use super::{Reader, without_0x};
 use crate::load::json::{Entries, Str};
 use crate::model::{Event, Link, LinkKind, SpanId, SpanKind, Sym};
 use serde::Deserialize;
@@ -135,7 +135,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     out.flags = flags;
     out.kind = kind;
     if let Some(status) = &ps.status {
-        out.status = status.status_code.as_deref().map(status_code).unwrap_or_default();
+        out.status =
+            status.status_code.as_deref().and_then(crate::model::StatusCode::from_name).unwrap_or_default();
         out.status_message = status.description.as_ref().filter(|d| !d.is_empty()).map(|d| r.cx.sym(d));
     }
     out.trace_state = trace_state(r, ctx.trace_state.as_ref());

@@ -31,6 +31,11 @@ impl Listen {
     fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let save = dir.path().join("received.otlp.jsonl");
+        Self::start_saving(save, dir, extra)
+    }
+
+    /// `start`, saving to `save`.
+    fn start_saving(save: PathBuf, dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
             .args(["listen", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0"])
             .args(["--zipkin", "127.0.0.1:0", "--datadog", "127.0.0.1:0", "--save"])
@@ -418,6 +423,18 @@ fn a_client_that_disconnects_mid_request_loses_nothing_already_acknowledged() {
     let loaded = weft::load::load_paths(std::slice::from_ref(&weft.save), None).unwrap();
     let names: Vec<&str> = loaded.dataset.spans.iter().map(|s| loaded.dataset.str(s.name)).collect();
     assert_eq!(names, ["acknowledged", "after"], "{stderr}");
+}
+
+#[test]
+fn spans_that_cannot_be_saved_are_answered_503_so_the_sender_retries() {
+    // Every write to /dev/full fails with "no space left on device".
+    let mut weft = Listen::start_saving(PathBuf::from("/dev/full"), tempfile::tempdir().unwrap(), &[]);
+    let body = otlp_json(TRACE, "b7ad6b7169203331", "x");
+    let (status, body) = request(weft.addr("otlp-http"), "POST", "/v1/traces", "application/json", &body);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"code\":14") && body.contains("saving the spans failed"), "{body}");
+    let stderr = weft.stop();
+    assert!(stderr.contains("received 0 spans"), "{stderr}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Ingest rate of `weft listen` on loopback: a load generator sends OTLP export requests of
-//! `BATCH` spans (the SDKs' default batch size) over `CONNECTIONS` keep-alive connections to an
+//! Ingest rate of `weft listen` on loopback: a load generator sends OTLP export requests (OTLP/HTTP
+//! JSON and protobuf, OTLP/gRPC) of `BATCH` spans (the SDKs' default batch size) over `CONNECTIONS` keep-alive connections to an
 //! in-process listener that decodes and saves them (to a temporary file, flushed before each
 //! answer, as in real use). divan reports spans/s; the README quotes the median.
 //!
@@ -12,7 +12,10 @@ use divan::counter::ItemsCount;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::LazyLock;
+use weft::index::{Index, TraceIdx};
+use weft::listen::grpc::{EXPORT, Raw};
 use weft::listen::{Config, Kind, Listener};
+use weft::load::{Options, load_slice};
 
 fn main() {
     divan::main();
@@ -28,6 +31,7 @@ const CONNECTIONS: usize = 4;
 /// A listener running for the whole benchmark run, with its save file in a temp dir.
 struct Running {
     http: SocketAddr,
+    grpc: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -35,15 +39,15 @@ static RUNNING: LazyLock<Running> = LazyLock::new(|| {
     let dir = tempfile::tempdir().expect("a temp dir");
     let any = SocketAddr::from(([127, 0, 0, 1], 0));
     let config = Config {
-        listeners: vec![(Kind::OtlpHttp, any)],
+        listeners: vec![(Kind::OtlpHttp, any), (Kind::OtlpGrpc, any)],
         save: dir.path().join("bench.otlp.jsonl"),
         max_spans: 1_000_000,
         live: None,
     };
     let listener = Listener::start(&config).expect("the listener starts");
-    let http = listener.addrs()[0].1;
+    let (http, grpc) = (listener.addrs()[0].1, listener.addrs()[1].1);
     std::thread::spawn(move || listener.serve(std::future::pending()));
-    Running { http, _dir: dir }
+    Running { http, grpc, _dir: dir }
 });
 
 /// Distinct request bodies (different trace ids), sent in turn.
@@ -51,17 +55,77 @@ static BODIES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     (0..REQUESTS as u64).map(|seed| common::otlp_json(&common::spans(BATCH, 32, seed + 1), false)).collect()
 });
 
+/// The same requests as OTLP protobuf (`ExportTraceServiceRequest`), written by weft's exporter.
+static PROTO_BODIES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    BODIES
+        .iter()
+        .map(|json| {
+            let ds = load_slice(json, "bench", &Options::default()).expect("generated input loads");
+            let index = Index::build(ds);
+            let traces: Vec<TraceIdx> = (0..index.traces().len()).map(|t| TraceIdx(t as u32)).collect();
+            let mut out = Vec::new();
+            weft::export::otlp_proto::write(&mut out, &index, &traces).expect("writing to memory");
+            out
+        })
+        .collect()
+});
+
 #[divan::bench]
 fn otlp_http_json(bencher: Bencher) {
+    http(bencher, "application/json", &BODIES);
+}
+
+#[divan::bench]
+fn otlp_http_protobuf(bencher: Bencher) {
+    http(bencher, "application/x-protobuf", &PROTO_BODIES);
+}
+
+#[divan::bench]
+fn otlp_grpc(bencher: Bencher) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let url = format!("http://{}", RUNNING.grpc);
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            runtime.block_on(async {
+                let endpoint = tonic::transport::Endpoint::from_shared(url.clone()).expect("a URL");
+                tonic::client::Grpc::new(endpoint.connect().await.expect("the listener accepts"))
+            })
+        })
+        .collect();
+    let bodies: Vec<bytes::Bytes> = PROTO_BODIES.iter().map(|b| bytes::Bytes::from(b.clone())).collect();
+    bencher.counter(ItemsCount::new(BATCH * REQUESTS)).bench(|| {
+        runtime.block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (c, client) in clients.iter().enumerate() {
+                let (mut client, mine) =
+                    (client.clone(), bodies.iter().skip(c).step_by(CONNECTIONS).cloned().collect::<Vec<_>>());
+                tasks.spawn(async move {
+                    for body in mine {
+                        client.ready().await.expect("the channel is ready");
+                        let path = tonic::codegen::http::uri::PathAndQuery::from_static(EXPORT);
+                        client
+                            .unary(tonic::Request::new(body), path, Raw)
+                            .await
+                            .expect("the export succeeds");
+                    }
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                done.expect("a sender finishes");
+            }
+        });
+    });
+}
+
+fn http(bencher: Bencher, content_type: &'static str, bodies: &'static [Vec<u8>]) {
     let addr = RUNNING.http;
-    let bodies = &*BODIES;
     bencher.counter(ItemsCount::new(BATCH * REQUESTS)).bench(|| {
         std::thread::scope(|scope| {
             for c in 0..CONNECTIONS {
                 scope.spawn(move || {
                     let mut conn = Connection::open(addr);
                     for body in bodies.iter().skip(c).step_by(CONNECTIONS) {
-                        conn.post("/v1/traces", "application/json", body);
+                        conn.post("/v1/traces", content_type, body);
                     }
                 });
             }

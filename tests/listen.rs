@@ -31,6 +31,11 @@ impl Listen {
     fn start(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let save = dir.path().join("received.otlp.jsonl");
+        Self::start_saving(save, dir, extra)
+    }
+
+    /// `start`, saving to `save`.
+    fn start_saving(save: PathBuf, dir: tempfile::TempDir, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
             .args(["listen", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0"])
             .args(["--zipkin", "127.0.0.1:0", "--datadog", "127.0.0.1:0", "--save"])
@@ -296,17 +301,13 @@ fn spans_from_the_real_sdks_over_every_protocol_are_saved_with_parents_services_
 
     let py: Report = serde_json::from_str(&py).unwrap();
     let js: Report = serde_json::from_value(js).unwrap();
-    for client in ["zipkin", "datadog"] {
+    for client in ["zipkin", "datadog", "otlp-http", "otlp-grpc"] {
         assert_eq!(py.results.get(client).map(String::as_str), Some("success"), "{client}: {:?}", py.results);
     }
-    // OTLP protobuf is refused clearly (415 / UNIMPLEMENTED) until the protobuf reader is in.
-    for client in ["otlp-http", "otlp-grpc"] {
-        assert_eq!(py.results.get(client).map(String::as_str), Some("failure"), "{client}: {:?}", py.results);
-    }
     let sent: Vec<Sent> = js.spans.into_iter().chain(py.spans).collect();
-    assert_eq!(sent.len(), 6, "{sent:?}");
+    assert_eq!(sent.len(), 10, "{sent:?}");
     assert_saved(save, &sent);
-    assert!(stderr.contains("received 6 spans · 3 traces"), "{stderr}");
+    assert!(stderr.contains("received 10 spans · 5 traces"), "{stderr}");
     assert!(stderr.contains(&format!("open it with: weft {}", save.display())), "{stderr}");
 }
 
@@ -323,8 +324,10 @@ fn request(addr: SocketAddr, method: &str, path: &str, content_type: &str, body:
     )
     .unwrap();
     stream.write_all(body).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    // Protobuf answers are not text; what is asserted of them is.
+    let answer = String::from_utf8_lossy(&answer);
     let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("an HTTP status line");
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
     (status, body)
@@ -396,6 +399,43 @@ fn a_malformed_body_gets_400_with_a_reason_and_the_next_request_is_served() {
 }
 
 #[test]
+fn a_malformed_grpc_export_gets_invalid_argument_and_the_next_is_served() {
+    use weft::listen::grpc::{EXPORT, Raw};
+    let mut weft = Listen::start(&[]);
+    let url = format!("http://{}", weft.addr("otlp-grpc"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let export = |body: Vec<u8>| {
+        runtime.block_on(async {
+            let channel =
+                tonic::transport::Endpoint::from_shared(url.clone()).unwrap().connect().await.unwrap();
+            let mut client = tonic::client::Grpc::new(channel);
+            client.ready().await.unwrap();
+            let path = tonic::codegen::http::uri::PathAndQuery::from_static(EXPORT);
+            client.unary(tonic::Request::new(bytes::Bytes::from(body)), path, Raw).await
+        })
+    };
+    // Field 1 (resource_spans), length 200, with 2 bytes present.
+    let status = export(vec![0x0a, 0xc8, 0x01, 0x0a, 0x00]).unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(status.message().starts_with("request body: "), "{status:?}");
+    // An empty request is a valid, empty export.
+    assert!(export(Vec::new()).unwrap().into_inner().is_empty());
+    weft.stop();
+}
+
+#[test]
+fn a_malformed_protobuf_body_over_http_gets_400_in_protobuf() {
+    let mut weft = Listen::start(&[]);
+    let http = weft.addr("otlp-http");
+    let (status, body) = request(http, "POST", "/v1/traces", "application/x-protobuf", b"\x0a\xc8\x01\x0a");
+    assert_eq!(status, 400);
+    // google.rpc.Status: code (field 1) = 3, then the message (field 2).
+    assert!(body.starts_with("\x08\x03\x12"), "{body:?}");
+    assert!(body.contains("request body: "), "{body:?}");
+    weft.stop();
+}
+
+#[test]
 fn a_client_that_disconnects_mid_request_loses_nothing_already_acknowledged() {
     let mut weft = Listen::start(&[]);
     let http = weft.addr("otlp-http");
@@ -418,6 +458,18 @@ fn a_client_that_disconnects_mid_request_loses_nothing_already_acknowledged() {
     let loaded = weft::load::load_paths(std::slice::from_ref(&weft.save), None).unwrap();
     let names: Vec<&str> = loaded.dataset.spans.iter().map(|s| loaded.dataset.str(s.name)).collect();
     assert_eq!(names, ["acknowledged", "after"], "{stderr}");
+}
+
+#[test]
+fn spans_that_cannot_be_saved_are_answered_503_so_the_sender_retries() {
+    // Every write to /dev/full fails with "no space left on device".
+    let mut weft = Listen::start_saving(PathBuf::from("/dev/full"), tempfile::tempdir().unwrap(), &[]);
+    let body = otlp_json(TRACE, "b7ad6b7169203331", "x");
+    let (status, body) = request(weft.addr("otlp-http"), "POST", "/v1/traces", "application/json", &body);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"code\":14") && body.contains("saving the spans failed"), "{body}");
+    let stderr = weft.stop();
+    assert!(stderr.contains("received 0 spans"), "{stderr}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! HTTP/2 framing, gzip (`grpc-encoding`), message size limits and status trailers.
 
 use super::{Accepted, Encoding, Ingest, MAX_BODY, Refused};
+use crate::model::Format;
 use bytes::{Buf, BufMut, Bytes};
 use std::convert::Infallible;
 use std::task::{Context, Poll};
@@ -14,7 +15,11 @@ use tonic::server::{Grpc, NamedService};
 use tonic::{Request, Response, Status};
 
 const SERVICE: &str = "opentelemetry.proto.collector.trace.v1.TraceService";
-const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+/// The gRPC path of the OTLP trace export.
+pub const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/// Bytes a sender may have in flight on one call before weft reads them.
+const RECEIVE_WINDOW: u32 = 2 << 20;
 
 /// Serves the trace service on `socket` until `signal`, then finishes the calls in flight.
 pub(super) async fn serve(
@@ -24,15 +29,20 @@ pub(super) async fn serve(
 ) {
     let incoming = tonic::transport::server::TcpIncoming::from(socket);
     // An accept error ends only this receiver; there is nothing else to do with it.
+    // HTTP/2's default 64 KiB receive window would make a sender of 512-span exports (~100 KiB)
+    // wait a round trip for more window several times per request.
     let _ = tonic::transport::Server::builder()
+        .initial_stream_window_size(Some(RECEIVE_WINDOW))
+        .initial_connection_window_size(Some(4 * RECEIVE_WINDOW))
         .add_service(TraceService { ingest })
         .serve_with_incoming_shutdown(incoming, signal)
         .await;
 }
 
-/// Message bytes in, message bytes out.
+/// Message bytes in, message bytes out: a tonic codec for code that reads or writes protobuf
+/// itself (the receiver here; load generators and tests as clients).
 #[derive(Clone, Copy, Debug, Default)]
-struct Raw;
+pub struct Raw;
 
 impl Codec for Raw {
     type Encode = Bytes;
@@ -120,14 +130,9 @@ impl Service<Request<Bytes>> for Export {
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
         let ingest = self.ingest.clone();
         Box::pin(async move {
-            let body = request.into_inner();
-            if !body.is_empty() {
-                return Err(Status::unimplemented(
-                    "OTLP protobuf is not read yet; use OTLP/HTTP with JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)",
-                ));
-            }
             let turn = ingest.turn().await.map_err(status)?;
-            let accepted = ingest.take(turn, body, Encoding::Identity, crate::model::Format::OtlpJson).await;
+            let body = request.into_inner();
+            let accepted = ingest.take(turn, body, Encoding::Identity, Format::OtlpProto).await;
             accepted.map(|a| Response::new(response(&a))).map_err(status)
         })
     }

@@ -113,36 +113,48 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response {
 // ---- OTLP/HTTP ----------------------------------------------------------------------------
 
 /// gRPC status codes used in OTLP error bodies (`google.rpc.Status.code`).
-const INVALID_ARGUMENT: u8 = 3;
-const RESOURCE_EXHAUSTED: u8 = 8;
-const UNAVAILABLE: u8 = 14;
+const INVALID_ARGUMENT: i32 = 3;
+const RESOURCE_EXHAUSTED: i32 = 8;
+const UNAVAILABLE: i32 = 14;
 
 async fn otlp(State(ingest): State<Ingest>, headers: HeaderMap, body: Body) -> Response {
     let media = media_type(&headers);
     let format = match media.as_str() {
         "application/json" => Format::OtlpJson,
-        "application/x-protobuf" | "application/protobuf" => {
-            return text(Refused::Unsupported(
-                "OTLP protobuf is not read yet; send OTLP JSON (Content-Type: application/json)".to_owned(),
-            ));
-        }
+        "application/x-protobuf" | "application/protobuf" => Format::OtlpProto,
         _ => {
             return text(Refused::Unsupported(format!(
                 "Content-Type {media:?} is not supported; send application/json or application/x-protobuf"
             )));
         }
     };
-    match receive(&ingest, &headers, body, format).await {
-        Ok(accepted) => json(StatusCode::OK, otlp_json_response(&accepted)),
-        // Errors of the export itself are a `google.rpc.Status` in the request's encoding.
-        Err(refused) => {
-            let code = match refused {
-                Refused::Unavailable(_) => UNAVAILABLE,
-                Refused::TooLarge(_) => RESOURCE_EXHAUSTED,
-                Refused::Malformed(_) | Refused::Unsupported(_) => INVALID_ARGUMENT,
-            };
-            json(status_code(&refused), serde_json::json!({"code": code, "message": refused.to_string()}))
-        }
+    let received = receive(&ingest, &headers, body, format).await;
+    // Answers, and errors of the export itself (a `google.rpc.Status`), are in the request's encoding.
+    let (status, code) = match &received {
+        Ok(_) => (StatusCode::OK, 0),
+        Err(refused) => (status_code(refused), rpc_code(refused)),
+    };
+    if format == Format::OtlpProto {
+        let body = match &received {
+            Ok(accepted) => super::otlp_response(accepted),
+            Err(refused) => super::rpc_status(code, refused.to_string()),
+        };
+        return (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf"))], body)
+            .into_response();
+    }
+    let body = match &received {
+        Ok(accepted) => otlp_json_response(accepted),
+        Err(refused) => serde_json::json!({"code": code, "message": refused.to_string()}),
+    };
+    json(status, body)
+}
+
+/// The gRPC status code an OTLP/HTTP error body carries.
+fn rpc_code(refused: &Refused) -> i32 {
+    match refused {
+        Refused::Unavailable(_) => UNAVAILABLE,
+        Refused::TooLarge(_) => RESOURCE_EXHAUSTED,
+        Refused::Malformed(_) | Refused::Unsupported(_) => INVALID_ARGUMENT,
     }
 }
 

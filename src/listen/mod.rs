@@ -11,7 +11,7 @@
 //! writes the file. Memory is bounded: at most `MAX_BODY` bytes per request, `IN_FLIGHT`
 //! requests decoded at once (others wait, and so do their senders), a bounded queue to the writer.
 
-mod grpc;
+pub mod grpc;
 mod http;
 pub mod store;
 
@@ -212,7 +212,7 @@ fn gunzip(body: &[u8]) -> Result<Vec<u8>, Refused> {
 }
 
 /// `ExportTraceServiceResponse`, the answer to an OTLP export (protobuf; the JSON form is in
-/// `http.rs`). Only answers are encoded here: requests go through the OTLP loader.
+/// `http.rs`). Only answers are encoded here: requests go through the OTLP protobuf loader.
 #[derive(Clone, PartialEq, prost::Message)]
 struct ExportTraceServiceResponse {
     #[prost(message, optional, tag = "1")]
@@ -225,6 +225,19 @@ struct ExportTracePartialSuccess {
     rejected_spans: i64,
     #[prost(string, tag = "2")]
     error_message: String,
+}
+
+/// `google.rpc.Status`, the body of an OTLP/HTTP error answer to a protobuf request.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+fn rpc_status(code: i32, message: String) -> Vec<u8> {
+    prost::Message::encode_to_vec(&RpcStatus { code, message })
 }
 
 /// The protobuf answer to an export: empty, or `partial_success` when spans were rejected.

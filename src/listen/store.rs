@@ -143,11 +143,20 @@ impl Writer {
         }
     }
 
-    /// Appends `index`'s spans as one OTLP JSON line and flushes it to the file.
+    /// Appends `index`'s spans as one OTLP JSON line and flushes it to the file. A write that
+    /// fails midway (a full disk) is cut back off, so the file stays valid JSON Lines and a later
+    /// write that succeeds starts on a line of its own.
     fn write(&mut self, index: &Index) -> io::Result<()> {
+        let end = self.out.get_ref().metadata()?.len();
         let traces = export::select(index, None, false);
-        export::write(&mut self.out, index, &traces)?;
-        self.out.flush()
+        let written = export::write(&mut self.out, index, &traces).and_then(|()| self.out.flush());
+        if written.is_err() {
+            // Drop what is still buffered (it was not written) and what was, past `end`.
+            let fresh = BufWriter::new(self.out.get_ref().try_clone()?);
+            let (file, _unwritten) = std::mem::replace(&mut self.out, fresh).into_parts();
+            let _ = file.set_len(end);
+        }
+        written
     }
 }
 

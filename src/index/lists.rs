@@ -23,6 +23,9 @@ pub(super) struct Lists<T> {
     items: Vec<T>,
     /// Lists changed since the build (and lists of nodes added since), by node.
     grown: FxHashMap<u32, Grown>,
+    /// Rows of `items` that lists moved away from (kept up as they move, so deciding whether to
+    /// compact costs nothing per batch).
+    dead: usize,
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -46,7 +49,7 @@ impl<T: Copy + Default> Lists<T> {
             items[fill[n] as usize] = item;
             fill[n] += 1;
         }
-        Self { starts, items, grown: FxHashMap::default() }
+        Self { starts, items, grown: FxHashMap::default(), dead: 0 }
     }
 
     fn place(&self, i: usize) -> Grown {
@@ -77,6 +80,7 @@ impl<T: Copy + Default> Lists<T> {
         if g.len == g.cap {
             let cap = (g.cap * 2).max(4);
             let start = self.items.len();
+            self.dead += g.cap as usize;
             self.items.extend_from_within(g.start as usize..(g.start + g.len) as usize);
             self.items.resize(start + cap as usize, T::default());
             g = Grown { start: to_u32(start), len: g.len, cap };
@@ -108,7 +112,7 @@ impl<T: Copy + Default> Lists<T> {
             items.extend_from_slice(self.get(i));
         }
         starts.push(to_u32(items.len()));
-        *self = Self { starts, items, grown: FxHashMap::default() };
+        *self = Self { starts, items, grown: FxHashMap::default(), dead: 0 };
     }
 
     /// Items in use (what `compact` would keep) against what `items` holds.
@@ -126,9 +130,9 @@ impl<T: Copy + Default> Lists<T> {
         live
     }
 
-    /// Whether dead rows outweigh live ones (and are worth a pass over everything).
+    /// Whether dead rows outweigh the rest (and are worth a pass over everything).
     pub fn wasteful(&self) -> bool {
-        self.items.len() > 4096 && self.items.len() > 2 * self.live()
+        self.items.len() > 4096 && self.dead > self.items.len() / 2
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -211,11 +211,7 @@ impl<'a> Reader<'a> {
     /// Reads an array header, or nil as an empty array.
     #[inline]
     pub fn array_len_or_nil(&mut self) -> Result<u32> {
-        if self.peek()? == Marker::Null {
-            self.pos += 1;
-            return Ok(0);
-        }
-        self.array_len()
+        if self.nil()? { Ok(0) } else { self.array_len() }
     }
 
     /// Reads a map header; the count is as claimed.
@@ -233,11 +229,15 @@ impl<'a> Reader<'a> {
     /// Reads a map header, or nil as an empty map (tracers may send nil for empty meta).
     #[inline]
     pub fn map_len_or_nil(&mut self) -> Result<u32> {
-        if self.peek()? == Marker::Null {
-            self.pos += 1;
-            return Ok(0);
-        }
-        self.map_len()
+        if self.nil()? { Ok(0) } else { self.map_len() }
+    }
+
+    /// Steps over a nil if one comes next; says whether it did.
+    #[inline]
+    fn nil(&mut self) -> Result<bool> {
+        let nil = self.peek()? == Marker::Null;
+        self.pos += usize::from(nil);
+        Ok(nil)
     }
 
     /// Reads a str or bin (some tracers send keys as bin) as raw bytes; nil reads as empty.

@@ -151,3 +151,21 @@ fn index_extend_1k(bencher: Bencher, n: usize) {
             index
         });
 }
+
+/// What the live explorer does past `--max-spans`: forget the oldest quarter of the traces and
+/// build the index again over a copy of the rest (`Index::oldest_beyond` + `Index::without`),
+/// against `index_build`. It runs beside the UI thread, which keeps drawing meanwhile.
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn index_drop_oldest_quarter(bencher: Bencher, n: usize) {
+    let input = common::otlp_json(spans(n), false);
+    bencher
+        .with_inputs(|| {
+            Index::build(
+                load_slice(&input, "bench.json", &Options::default()).expect("generated input loads"),
+            )
+        })
+        .bench_local_refs(|index| {
+            let (gone, _) = index.oldest_beyond(n - n / 4);
+            index.without(&gone)
+        });
+}

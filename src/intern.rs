@@ -580,6 +580,22 @@ impl Interner {
         other.strings().map(|s| self.get_or_intern(s)).collect()
     }
 
+    /// A new interner of only the strings in `keep`, in their order, and for each symbol here the
+    /// one it has there (the default symbol for those not kept). The kept strings are distinct,
+    /// so each is added without a lookup.
+    pub fn retain(&self, keep: &SymSet) -> (Interner, Vec<Sym>) {
+        let kept = (0..self.len()).filter(|&i| bit(&keep.bits, i));
+        let (strings, bytes) = kept.clone().fold((0, 0), |(n, b), i| (n + 1, b + self.len_of(i)));
+        let mut out = Interner::with_capacity(strings, bytes);
+        let mut map = vec![Sym::default(); self.len()];
+        for i in kept {
+            let s = self.text_of(i);
+            let hash = out.hash(s.as_bytes());
+            map[i] = out.insert_new(hash, s);
+        }
+        (out, map)
+    }
+
     /// Room for `strings` more strings of `bytes` more bytes.
     pub fn reserve(&mut self, strings: usize, bytes: usize) {
         self.restore_table();

@@ -188,7 +188,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Listen(args)) => listen(&args, forced),
         None => {
             if cli.follow && !cli.paths.is_empty() && io::stdout().is_terminal() {
-                return follow(&cli.paths, forced);
+                return follow(&cli.paths, forced, cli.max_spans);
             }
             let inputs = store::inputs(&cli.paths, &cli.select.trace, &cli.store)?;
             let chosen = inputs.selected(&cli.select.trace)?;
@@ -277,7 +277,7 @@ fn listen(args: &ListenArgs, forced: Option<Format>) -> Result<(), Failure> {
 
 /// `weft PATH… --follow`: the PATHs load as for `weft PATH…`, then the live explorer opens over
 /// them while a thread reads what the files gain (`load::follow`).
-fn follow(paths: &[std::path::PathBuf], forced: Option<Format>) -> Result<(), Failure> {
+fn follow(paths: &[std::path::PathBuf], forced: Option<Format>, max_spans: u64) -> Result<(), Failure> {
     let follower = load::follow::Follower::start(paths, forced);
     let (index, skipped_files) = open(&Inputs::files(paths), forced)?;
     let (tx, batches) = mpsc::sync_channel(LIVE_QUEUE);
@@ -286,7 +286,7 @@ fn follow(paths: &[std::path::PathBuf], forced: Option<Format>) -> Result<(), Fa
         .name("weft-follow".to_owned())
         .spawn(move || follower.run(&tx))
         .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting to follow")))?;
-    let source = tui::LiveSource { batches, max_spans: u64::MAX };
+    let source = tui::LiveSource { batches, max_spans };
     let mut session = Session::start().map_err(Failure::Explorer)?;
     let result = session.explore_live(index, &source, skipped_files.len());
     let restored = session.finish();

@@ -6,6 +6,8 @@
 pub use crate::intern::{Interner, Sym};
 use std::fmt;
 
+mod retain;
+
 /// 128-bit trace id. 64-bit ids from older tracers are zero-extended.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct TraceId(pub u128);

@@ -446,8 +446,16 @@ const LIVE_BATCHES_PER_FRAME: usize = 64;
 pub struct LiveSource {
     /// Decoded batches, already saved (listen) or read (follow); bounded by its sender.
     pub batches: Receiver<crate::model::Dataset>,
-    /// Spans the explorer holds at most (`--max-spans`); past it, batches are counted, not shown.
+    /// Spans the explorer holds at most (`--max-spans`); past it, the oldest traces are dropped.
     pub max_spans: u64,
+}
+
+impl LiveSource {
+    /// Past `max_spans`, the oldest traces go until this many spans are left: a quarter of the
+    /// limit at once, so the rebuild that drops them is rare however fast spans arrive.
+    fn keep_after_dropping(&self) -> usize {
+        usize::try_from(self.max_spans - self.max_spans / 4).unwrap_or(usize::MAX)
+    }
 }
 
 impl Session {
@@ -472,13 +480,17 @@ impl Session {
         let no_color = crate::ui::theme::no_color_requested();
         let mut meter = (Instant::now(), 0u64);
         let mut connected = true;
-        while !app.quit {
-            run_effects(&mut app, None)?;
-            draw(terminal, &app, no_color)?;
+        let frame = |terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>| -> anyhow::Result<()> {
+            run_effects(app, None)?;
+            draw(terminal, app, no_color)?;
             debug_panic_after_first_frame();
             if event::poll(LIVE_TICK).context("reading terminal input")? {
-                handle_event(&mut app, event::read().context("reading terminal input")?);
+                handle_event(app, event::read().context("reading terminal input")?);
             }
+            Ok(())
+        };
+        while !app.quit {
+            frame(terminal, &mut app)?;
             let mut merged: Option<crate::model::Dataset> = None;
             for _ in 0..LIVE_BATCHES_PER_FRAME {
                 if !connected {
@@ -493,17 +505,31 @@ impl Session {
                     Err(TryRecvError::Disconnected) => connected = false,
                 }
             }
-            let live = app.live.get_or_insert_default();
             if let Some(batch) = merged {
-                let spans = batch.spans.len() as u64;
-                live.received += spans;
-                if index.span_count() as u64 + spans > source.max_spans {
-                    live.not_shown += spans;
-                } else {
-                    let parked = app.park();
-                    let growth = index.extend(batch);
-                    app = parked.resume(&index, &growth);
-                }
+                app.live.get_or_insert_default().received += batch.spans.len() as u64;
+                let parked = app.park();
+                let growth = index.extend(batch);
+                app = parked.resume(&index, &growth);
+            }
+            if index.span_count() as u64 > source.max_spans {
+                // The rebuild runs beside the UI, which keeps drawing the old index (no batch is
+                // taken meanwhile: they wait in the bounded queue, and so do their senders).
+                let (gone, evicted) = index.oldest_beyond(source.keep_after_dropping());
+                app.live.get_or_insert_default().dropping = true;
+                let rebuilt = std::thread::scope(|scope| -> anyhow::Result<Index> {
+                    let job = std::thread::Builder::new()
+                        .name("weft-drop-oldest".to_owned())
+                        .spawn_scoped(scope, || index.without(&gone))
+                        .context("starting to drop the oldest traces")?;
+                    while !job.is_finished() {
+                        frame(terminal, &mut app)?;
+                    }
+                    job.join().map_err(|_| anyhow::anyhow!("dropping the oldest traces failed"))
+                })?;
+                app.live.get_or_insert_default().dropping = false;
+                let parked = app.park_by_id();
+                index = rebuilt;
+                app = parked.resume(&index, evicted);
             }
             let live = app.live.get_or_insert_default();
             if meter.0.elapsed() >= RATE_EVERY {

@@ -574,6 +574,39 @@ fn listen_opens_the_live_explorer_and_posted_traces_appear_with_their_links() {
 }
 
 #[test]
+fn past_max_spans_the_live_explorer_drops_its_oldest_traces() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let save = dir.path().join("live.otlp.jsonl");
+    let save = save.to_str().expect("utf-8 temp path");
+    let any = "127.0.0.1:0";
+    let off = ["--otlp-grpc", "off", "--zipkin", "off", "--datadog", "off"];
+    let mut args = vec!["listen", "--otlp-http", any, "--save", save, "--max-spans", "4"];
+    args.extend(off);
+    let mut s = Session::start(&args);
+    s.wait_for_text("live · 0 spans");
+    let http = listening(&s.raw, "otlp-http").expect("the otlp-http listening line");
+    // Five one-span traces, each starting a second after the one before.
+    for i in 1..=5u64 {
+        let span = otlp_span(&format!("{i:032x}"), &format!("{i:016x}"), &format!("trace number {i}"), None)
+            .replace("1700000000000000000", &format!("{}", 1_700_000_000_000_000_000 + i * 1_000_000_000));
+        assert_eq!(post_otlp(&http, &span), 200);
+    }
+    // 5 > 4: the two oldest go, leaving ¾ of the limit.
+    s.wait_for_text("weft · 3 traces");
+    s.wait_for_text("2 old traces (2 spans) dropped");
+    let screen = s.screen_text();
+    assert!(!screen.contains("trace number 1") && !screen.contains("trace number 2"), "{screen}");
+    for kept in 3..=5 {
+        assert!(screen.contains(&format!("trace number {kept}")), "{screen}");
+    }
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+    let saved = std::fs::read_to_string(save).expect("the save file");
+    assert!(saved.contains("trace number 1"), "the save file keeps what the explorer dropped");
+}
+
+#[test]
 fn follow_shows_lines_appended_to_a_json_lines_file() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("growing.otlp.jsonl");

@@ -65,6 +65,17 @@ impl History {
     }
 
     /// The places behind the current one, oldest first: the breadcrumb trail.
+    /// Every place, back and forward, taken out (to be looked up in a rebuilt index).
+    pub fn take(&mut self) -> (Vec<Place>, Vec<Place>) {
+        (std::mem::take(&mut self.back), std::mem::take(&mut self.forward))
+    }
+
+    /// Puts back what `take` took, as found again.
+    pub fn put_back(&mut self, back: Vec<Place>, forward: Vec<Place>) {
+        self.back = back;
+        self.forward = forward;
+    }
+
     pub fn trail(&self) -> &[Place] {
         &self.back
     }

@@ -5,24 +5,26 @@
 //! the list gains the new traces keeping its selection, the open trace is laid out again keeping
 //! its collapsed spans, selection, tab and scroll, and links resolved by the batch show at once.
 
-use super::history::TraceSnapshot;
+use super::history::{Place, TraceSnapshot};
 use super::search::Search;
 use super::trace_view::TraceView;
-use super::{App, Screen};
-use crate::index::{Growth, Index, SpanIdx, TraceIdx};
-use crate::model::Dataset;
+use super::{App, Overlay, Screen};
+use crate::index::{Evicted, Growth, Index, SpanIdx, TraceIdx};
+use crate::model::{Dataset, SpanId, TraceId};
 use std::sync::LazyLock;
 
 /// What the header shows while data arrives: spans received, the rate, and what `--max-spans`
-/// kept out of the explorer. `tui` updates it (it reads the clock; rendering does not).
+/// made the explorer forget. `tui` updates it (it reads the clock; rendering does not).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Live {
     /// Spans received since the explorer opened (all saved, shown or not).
     pub received: u64,
     /// Spans per second over the last second or so.
     pub rate: f64,
-    /// Spans received but not shown because the explorer holds `--max-spans` already.
-    pub not_shown: u64,
+    /// The oldest traces forgotten to stay under `--max-spans` (they are still in the save file).
+    pub dropped: Evicted,
+    /// Whether the index is being built again without its oldest traces right now.
+    pub dropping: bool,
 }
 
 /// An `App` between two frames while its index grows: its view state, holding no index.
@@ -87,6 +89,119 @@ impl Parked {
             let touched = growth.touched.contains(&snap.trace);
             app.reopen(&snap, if touched { None } else { Some(search) });
         }
+        app.clamp_scrolls();
+        app
+    }
+}
+
+/// An `App` whose index is built again without its oldest traces (`--max-spans`). A rebuild
+/// renumbers every trace and span, so where the explorer stands (the open trace, the list's
+/// selection, the history) is held by ids and looked up again in the new index.
+pub struct ParkedById {
+    app: App<'static>,
+    here: PlaceById,
+    back: Vec<PlaceById>,
+    forward: Vec<PlaceById>,
+}
+
+/// A history place by the ids of what it shows.
+enum PlaceById {
+    List(Option<TraceId>),
+    Trace {
+        /// Its view state; the indices in it are stale until `place` sets them.
+        snap: TraceSnapshot,
+        trace: TraceId,
+        selected: SpanId,
+        collapsed: Vec<SpanId>,
+    },
+}
+
+impl PlaceById {
+    fn of(index: &Index, place: Place) -> Self {
+        match place {
+            Place::List { selected } => Self::List(selected.map(|t| index.trace(t).id)),
+            Place::Trace(snap) => {
+                let spans = index.trace_spans(snap.trace);
+                let collapsed = snap
+                    .collapsed
+                    .iter()
+                    .filter_map(|&p| spans.get(p as usize))
+                    .map(|&s| index.span(s).span_id);
+                Self::Trace {
+                    trace: index.trace(snap.trace).id,
+                    selected: index.span(snap.selected).span_id,
+                    collapsed: collapsed.collect(),
+                    snap,
+                }
+            }
+        }
+    }
+
+    /// The place in `index`, if what it shows is still there.
+    fn place(self, index: &Index, pos_of: &[u32]) -> Option<Place> {
+        match self {
+            Self::List(selected) => {
+                Some(Place::List { selected: selected.and_then(|t| index.find_trace(t)) })
+            }
+            Self::Trace { mut snap, trace, selected, collapsed } => {
+                snap.trace = index.find_trace(trace)?;
+                snap.selected = index.find_span(trace, selected).unwrap_or(index.trace(snap.trace).root);
+                let pos = |s: SpanIdx| pos_of.get(s.get()).copied();
+                snap.collapsed =
+                    collapsed.iter().filter_map(|&s| index.find_span(trace, s).and_then(pos)).collect();
+                Some(Place::Trace(snap))
+            }
+        }
+    }
+}
+
+impl<'a> App<'a> {
+    /// Lets go of the index before it is built again without its oldest traces; see `ParkedById`.
+    pub fn park_by_id(mut self) -> ParkedById {
+        let index = self.index;
+        let here = PlaceById::of(index, self.current_place());
+        let (back, forward) = self.history.take();
+        let by_id = |places: Vec<Place>| places.into_iter().map(|p| PlaceById::of(index, p)).collect();
+        let (back, forward) = (by_id(back), by_id(forward));
+        ParkedById { app: self.rebind(&PARKED_INDEX), here, back, forward }
+    }
+}
+
+impl ParkedById {
+    /// Takes the rebuilt index, which forgot what `evicted` counts, and finds every place again;
+    /// places whose trace was forgotten leave the history, and an open one falls back to the list.
+    pub fn resume(self, index: &Index, evicted: Evicted) -> App<'_> {
+        let ParkedById { app, here, back, forward } = self;
+        let mut app = app.rebind(index);
+        app.pos_of = super::positions(index);
+        app.shapes.clear();
+        app.haystacks.clear();
+        app.pending.clear();
+        app.remembered.clear();
+        app.unresolved = index.unresolved_links().count();
+        app.skipped = index.data.files.iter().map(|f| f.skipped).sum();
+        // The old rows' indices mean nothing now; the selection is set from `here` below.
+        app.list.rows.clear();
+        app.list.grown(index);
+        // Overlays showing traces or links are closed with the screen; text ones stay.
+        let overlay = std::mem::take(&mut app.overlay);
+        app.screen = Screen::List;
+        let found =
+            |places: Vec<PlaceById>| places.into_iter().filter_map(|p| p.place(index, &app.pos_of)).collect();
+        let (back, forward) = (found(back), found(forward));
+        app.history.put_back(back, forward);
+        match here.place(index, &app.pos_of) {
+            Some(place) => app.restore(place),
+            None => {
+                app.restore(Place::List { selected: None });
+                app.status =
+                    Some("the open trace was among the oldest, dropped under --max-spans".to_owned());
+            }
+        }
+        if matches!(overlay, Overlay::Help { .. } | Overlay::Value { .. }) {
+            app.overlay = overlay;
+        }
+        app.live.get_or_insert_default().dropped.add(evicted);
         app.clamp_scrolls();
         app
     }
@@ -281,5 +396,73 @@ mod tests {
         // A link from a new batch to a span still missing counts as unresolved.
         ingest!(app, index, batch(&[(C, 3, 0, "retry", 0, Some((B, 7)))]));
         assert_eq!(app.unresolved, 1);
+    }
+
+    /// What `tui` does when the explorer holds more than `--max-spans`: drop the oldest traces.
+    macro_rules! drop_oldest {
+        ($app:ident, $index:ident, $keep:expr) => {{
+            let (gone, evicted) = $index.oldest_beyond($keep);
+            let rebuilt = $index.without(&gone);
+            let parked = $app.park_by_id();
+            $index = rebuilt;
+            $app = parked.resume(&$index, evicted);
+            evicted
+        }};
+    }
+
+    #[test]
+    fn dropping_the_oldest_traces_keeps_the_open_trace_and_finds_the_history_again() {
+        let mut index = Index::build(batch(&[
+            (A, 1, 0, "a", 0, None),
+            (A, 2, 1, "a child", 1, None),
+            (B, 3, 0, "b", 5, None),
+            (B, 4, 3, "b child", 6, None),
+            (B, 5, 4, "b grandchild", 7, None),
+            (B, 6, 3, "b second", 8, None),
+            (C, 7, 0, "c", 10, Some((B, 6))),
+        ]));
+        let mut app = App::new(&index, OpenAt::default());
+        app.resize(100, 30);
+        // List → A (recorded) → B's second child by a jump (A recorded), then collapse and select.
+        app.list.select(index.find_trace(id(A)).expect("A"));
+        press(&mut app, Context::TraceList, Action::OpenTrace);
+        app.jump_to_span(index.find_span(id(B), SpanId(6)).expect("b second"));
+        press(&mut app, Context::Move, Action::SelectPrev);
+        press(&mut app, Context::Move, Action::SelectPrev);
+        press(&mut app, Context::Waterfall, Action::Collapse);
+        press(&mut app, Context::Trace, Action::ShowLinks);
+        let tv = app.trace_view().expect("B open");
+        assert_eq!(index.name(tv.selected_span(&index)), "b child");
+        assert_eq!(tv.visible.len(), 3, "b grandchild hidden");
+
+        // A (2 spans, the oldest) goes; B and C stay.
+        let evicted = drop_oldest!(app, index, 5);
+        assert_eq!((evicted.traces, evicted.spans), (1, 2));
+        assert!(index.find_trace(id(A)).is_none());
+        let tv = app.trace_view().expect("B still open");
+        assert_eq!(index.trace(tv.trace).id, id(B));
+        assert_eq!(index.name(tv.selected_span(&index)), "b child", "same span selected");
+        assert_eq!(tv.visible.len(), 3, "still collapsed");
+        assert_eq!(tv.tab, Tab::Links);
+        assert_eq!(app.live.as_ref().map(|l| l.dropped), Some(evicted), "the header counts it");
+        // Back skips A's place (forgotten) and lands on the list, whose row for A is gone.
+        press(&mut app, Context::Global, Action::GoBack);
+        assert!(app.trace_view().is_none(), "back on the list");
+        let ids: Vec<TraceId> = app.list.rows.iter().map(|&t| index.trace(t).id).collect();
+        assert_eq!(ids, [id(B), id(C)]);
+        // C's link to B still resolves in the rebuilt index.
+        let c = index.find_span(id(C), SpanId(7)).expect("c");
+        let l = index.links_out(c).next().expect("c links");
+        assert!(matches!(index.link_target(l), crate::index::LinkTarget::Span(_)));
+
+        // Open B again and drop it too: the explorer falls back to the list and says why.
+        app.jump_to_span(index.find_span(id(B), SpanId(3)).expect("b"));
+        let evicted = drop_oldest!(app, index, 1);
+        assert_eq!((evicted.traces, evicted.spans), (1, 4));
+        assert!(app.trace_view().is_none());
+        assert!(app.status.as_deref().is_some_and(|s| s.contains("--max-spans")), "{:?}", app.status);
+        assert_eq!(app.list.rows.len(), 1);
+        let dropped = app.live.as_ref().map(|l| l.dropped);
+        assert_eq!(dropped, Some(Evicted { traces: 2, spans: 6 }), "counts add up");
     }
 }

@@ -143,6 +143,20 @@ enum Move {
     By(isize),
 }
 
+/// Each span's position in its trace's waterfall order.
+fn positions(index: &Index) -> Vec<u32> {
+    let mut pos_of = vec![0u32; index.span_count()];
+    for t in 0..index.traces().len() {
+        let t = TraceIdx(u32::try_from(t).unwrap_or(u32::MAX));
+        for (p, s) in index.trace_spans(t).iter().enumerate() {
+            if let Some(slot) = pos_of.get_mut(s.get()) {
+                *slot = u32::try_from(p).unwrap_or(u32::MAX);
+            }
+        }
+    }
+    pos_of
+}
+
 /// The new selection after `m` in a list of `len` rows showing `page` at a time.
 fn step(sel: usize, len: usize, m: Move, page: usize) -> usize {
     if len == 0 {
@@ -164,15 +178,7 @@ fn step(sel: usize, len: usize, m: Move, page: usize) -> usize {
 
 impl<'a> App<'a> {
     pub fn new(index: &'a Index, open: OpenAt) -> Self {
-        let mut pos_of = vec![0u32; index.span_count()];
-        for t in 0..index.traces().len() {
-            let t = TraceIdx(u32::try_from(t).unwrap_or(u32::MAX));
-            for (p, s) in index.trace_spans(t).iter().enumerate() {
-                if let Some(slot) = pos_of.get_mut(s.get()) {
-                    *slot = u32::try_from(p).unwrap_or(u32::MAX);
-                }
-            }
-        }
+        let pos_of = positions(index);
         let mut app = Self {
             index,
             screen: Screen::List,

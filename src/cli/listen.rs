@@ -28,7 +28,8 @@ pub struct ListenArgs {
     /// Default: a new `weft-listen-<time>.otlp.jsonl` in the current directory.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
-    /// Remember at most N spans' worth of traces (the oldest traces are forgotten first).
+    /// Hold at most N spans in the explorer (headless: remember at most N spans' worth of trace
+    /// ids); past it, the oldest traces are dropped first. The save file keeps everything.
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_spans: u64,
 }

@@ -52,6 +52,12 @@ pub struct Cli {
     #[arg(long)]
     pub follow: bool,
 
+    /// With --follow: the explorer holds at most N spans; past it, the oldest traces are dropped
+    /// (a quarter of N at once).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, requires = "follow",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_spans: u64,
+
     /// Read every input as this format instead of detecting it from the content.
     #[arg(long, value_name = "NAME", global = true)]
     pub format: Option<Format>,

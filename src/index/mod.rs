@@ -7,10 +7,12 @@
 //! repaired (and flagged) while building, and links are never walked transitively here.
 
 pub mod critical_path;
+mod evict;
 mod extend;
 pub mod flow;
 mod lists;
 
+pub use evict::Evicted;
 pub use extend::Growth;
 use lists::Lists;
 

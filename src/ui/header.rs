@@ -45,11 +45,22 @@ fn plural(n: u64, what: &str) -> String {
     if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
-/// `live · 1234 spans · 56/s`, and `· 10 not shown (--max-spans)` once the explorer is full.
-fn live_counts(live: &Live) -> String {
+/// `live · 1234 spans · 56/s`, then, once `--max-spans` made the explorer forget its oldest
+/// traces, `· 3 old traces (1200 spans) dropped`, and `· dropping old traces…` while it does;
+/// `short`, only `· 1200 dropped`.
+fn live_counts(live: &Live, short: bool) -> String {
     let mut text = format!("live · {} · {:.0}/s", plural(live.received, "span"), live.rate);
-    if live.not_shown > 0 {
-        text.push_str(&format!(" · {} not shown (--max-spans)", live.not_shown));
+    match (live.dropped.traces, short) {
+        (0, _) => {}
+        (_, true) => text.push_str(&format!(" · {} dropped", live.dropped.spans)),
+        (traces, false) => text.push_str(&format!(
+            " · {} ({}) dropped",
+            plural(traces, "old trace"),
+            plural(live.dropped.spans, "span")
+        )),
+    }
+    if live.dropping && !short {
+        text.push_str(" · dropping old traces…");
     }
     text
 }
@@ -71,7 +82,8 @@ impl Widget for Header<'_> {
         // Live, the counts come first and the skipped count goes first when space runs out.
         let candidates = match &app.live {
             Some(live) => {
-                vec![format!("{} · {skipped}", live_counts(live)), live_counts(live), "live".to_owned()]
+                let (long, short) = (live_counts(live, false), live_counts(live, true));
+                vec![format!("{long} · {skipped}"), long, short, "live".to_owned()]
             }
             None => vec![skipped],
         };

@@ -153,16 +153,27 @@ fn trace_list(#[case] w: u16, #[case] h: u16) {
 #[rstest]
 #[case::s80x24(80, 24)]
 #[case::s200x50(200, 50)]
-fn live_header_counts_spans_the_rate_and_what_max_spans_kept_out(#[case] w: u16, #[case] h: u16) {
+fn live_header_counts_spans_the_rate_and_what_max_spans_dropped(#[case] w: u16, #[case] h: u16) {
+    use crate::app::live::Live;
+    use crate::index::Evicted;
     let index = testdata::links_index();
     let mut app = App::new(&index, OpenAt::default());
     app.resize(w, h);
-    app.live = Some(crate::app::live::Live { received: 1234, rate: 56.4, not_shown: 0 });
+    app.live = Some(Live { received: 1234, rate: 56.4, ..Live::default() });
     let (_, lines) = screen(&app, w, h);
     assert!(lines[0].trim_end().ends_with("live · 1234 spans · 56/s · 2 skipped"), "{}", lines[0]);
-    app.live = Some(crate::app::live::Live { received: 1234, rate: 56.4, not_shown: 10 });
+    let dropped = Evicted { traces: 3, spans: 1200 };
+    app.live = Some(Live { received: 1234, rate: 56.4, dropped, dropping: true });
     let (t, lines) = screen(&app, w, h);
-    assert!(lines[0].contains("10 not shown (--max-spans)"), "{}", lines[0]);
+    if w >= 120 {
+        assert!(
+            lines[0].contains("3 old traces (1200 spans) dropped · dropping old traces…"),
+            "{}",
+            lines[0]
+        );
+    } else {
+        assert!(lines[0].contains("1200 dropped"), "{}", lines[0]);
+    }
     insta::assert_snapshot!(format!("live_header_{w}x{h}"), t.backend());
 }
 

@@ -1,8 +1,8 @@
 //! PATHs and `StoreArgs` → the files to load and the `backend::Plan` for the trace stores among
 //! them. Every mistake is a `UsageError` (exit 2) that says what was expected.
 
-use super::StoreArgs;
 use super::ids::UsageError;
+use super::{FetchArgs, StoreArgs};
 use crate::backend::{self, Plan, Search};
 use crate::model::TraceId;
 use std::path::PathBuf;
@@ -45,7 +45,7 @@ pub fn inputs(paths: &[PathBuf], traces: &[String], store: &StoreArgs) -> Result
             files.push(p.clone());
         }
     }
-    for text in urls.chain(store.backends.iter().map(String::as_str)) {
+    for text in urls.chain(store.fetch.backends.iter().map(String::as_str)) {
         let target = backend::address::parse(text).map_err(UsageError)?;
         wanted.extend(target.trace);
         if !backends.contains(&target.backend) {
@@ -79,13 +79,32 @@ pub fn inputs(paths: &[PathBuf], traces: &[String], store: &StoreArgs) -> Result
     }
     let plan = Plan {
         backends,
-        client: backend::Client::new(store.timeout, store.headers.clone()),
+        client: store.fetch.client(),
         traces: wanted,
         search,
         linked: store.linked,
         max_traces: store.max_traces,
     };
     Ok(Inputs { files, plan: Some(plan) })
+}
+
+impl FetchArgs {
+    /// The HTTP client for `--timeout` and `--header`.
+    pub fn client(&self) -> backend::Client {
+        backend::Client::new(self.timeout, self.headers.clone())
+    }
+
+    /// The `--backend` stores, each once, in order (`weft listen`'s explorer fetches from them).
+    pub fn stores(&self) -> Result<Vec<backend::Backend>, UsageError> {
+        let mut stores = Vec::new();
+        for text in &self.backends {
+            let store = backend::address::parse(text).map_err(UsageError)?.backend;
+            if !stores.contains(&store) {
+                stores.push(store);
+            }
+        }
+        Ok(stores)
+    }
 }
 
 /// A trace id to fetch must be whole: 16 or 32 hex digits (a prefix names nothing to a store).

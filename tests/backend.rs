@@ -12,7 +12,8 @@
 //!   Jaeger and the broken server.
 //! - Tempo is AGPL and cannot be built here; its answers are written by hand to its documented HTTP
 //!   API (`/api/v2/traces/<id>` → `{"trace": …}`, `/api/traces/<id>` → `{"batches": …}` with
-//!   base64 ids, `/api/search` → `{"traces": [{"traceID": …}]}`; grafana/tempo
+//!   base64 ids, `/api/search` → `{"traces": [{"traceID": …}]}`, and both trace endpoints as
+//!   protobuf when asked with `Accept: application/protobuf`; grafana/tempo
 //!   `docs/sources/tempo/api_docs/_index.md`), no Tempo code or test data is used.
 
 use assert_cmd::Command;
@@ -459,6 +460,21 @@ struct Broken {
 }
 
 fn broken(answer: impl Fn(&str) -> (u16, String, Duration) + Send + Sync + 'static) -> Broken {
+    broken_bytes(move |head| {
+        let (status, body, delay) = answer(head);
+        Reply { status, body: body.into_bytes(), content_type: None, delay }
+    })
+}
+
+/// What `broken_bytes` answers: any bytes, with a content type if given.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    content_type: Option<&'static str>,
+    delay: Duration,
+}
+
+fn broken_bytes(answer: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Broken {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -475,7 +491,7 @@ fn broken(answer: impl Fn(&str) -> (u16, String, Duration) + Send + Sync + 'stat
     Broken { base, seen }
 }
 
-fn serve(mut stream: TcpStream, answer: &dyn Fn(&str) -> (u16, String, Duration), log: &Mutex<Vec<String>>) {
+fn serve(mut stream: TcpStream, answer: &dyn Fn(&str) -> Reply, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut head = String::new();
     loop {
@@ -486,13 +502,15 @@ fn serve(mut stream: TcpStream, answer: &dyn Fn(&str) -> (u16, String, Duration)
         head.push_str(&line);
     }
     log.lock().unwrap().push(head.clone());
-    let (status, body, delay) = answer(&head);
+    let Reply { status, body, content_type, delay } = answer(&head);
     std::thread::sleep(delay);
+    let content_type = content_type.map_or(String::new(), |t| format!("content-type: {t}\r\n"));
     let _ = write!(
         stream,
-        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\n{content_type}content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
     );
+    let _ = stream.write_all(&body);
 }
 
 /// A proxy to Jaeger at `target` that answers 404 for `/api/v3/…`, as a Jaeger before api_v3 does.
@@ -633,6 +651,87 @@ fn tempo_answers_as_documented_are_read_by_the_otlp_loader() {
         stderr.contains("--linked: ") && stderr.contains("trace 0af7651916cd43dd8448eb211c80319c not found"),
         "{stderr}"
     );
+}
+
+/// A protobuf length-delimited field: tag, length, bytes.
+fn proto_field(field: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2];
+    let mut n = bytes.len();
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// Tempo asked for protobuf (`Accept: application/protobuf`, as its API documents for both trace
+/// endpoints) gives it: `/api/v2/traces/<id>` a `TraceByIDResponse` whose `trace` (field 1, the
+/// first of the v2 JSON's keys) is an OTLP `Trace`, `/api/traces/<id>` the `Trace` itself. The
+/// trace here is the scatter-gather sample's checkout trace written by weft's OTLP protobuf
+/// writer; the response wraps it behind a metrics field (field 2, skipped). Both read as the file
+/// does; a cut answer is one error line naming the URL and the byte.
+#[test]
+fn tempo_protobuf_answers_are_read_by_the_otlp_protobuf_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("checkout.otlp.pb");
+    let sample = repo("sample-traces/scatter-gather.otlp.json");
+    run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--trace",
+        CHECKOUT,
+        "--to",
+        "otlp-proto",
+        "-o",
+        proto.to_str().unwrap(),
+    ]);
+    let trace = std::fs::read(&proto).unwrap();
+    let metrics = proto_field(2, &[0x08, 0xd2, 0x09]);
+    let wrapped = [metrics, proto_field(1, &trace)].concat();
+    let expected = info(&[proto.to_str().unwrap()]);
+    for v2 in [true, false] {
+        let (wrapped, trace) = (wrapped.clone(), trace.clone());
+        let server = broken_bytes(move |head| {
+            let path = head.split(' ').nth(1).unwrap_or("/");
+            let protobuf = head.to_ascii_lowercase().contains("accept: application/protobuf\r\n");
+            let body = match path.strip_suffix(CHECKOUT) {
+                Some("/api/v2/traces/") if v2 && protobuf => wrapped.clone(),
+                Some("/api/traces/") if protobuf => trace.clone(),
+                _ => {
+                    return Reply { status: 404, body: Vec::new(), content_type: None, delay: Duration::ZERO };
+                }
+            };
+            Reply { status: 200, body, content_type: Some("application/protobuf"), delay: Duration::ZERO }
+        });
+        let store = format!("tempo+{}", server.base);
+        assert_eq!(info(&[&store, "--trace", CHECKOUT]), expected, "v2={v2}");
+    }
+
+    // Cut: the response's own field 1 overruns it. Corrupt inside the trace: the OTLP reader's
+    // offset counts from the start of the answer (metrics 5 bytes, then the field's 3-byte head).
+    let cut = wrapped[..wrapped.len() - 7].to_vec();
+    let mut corrupt = wrapped.clone();
+    corrupt[8] = 0xff;
+    for (body, expected) in [
+        (
+            cut,
+            "byte 5: expected a Tempo TraceByIDResponse: field 1 claims 15524 bytes but only 15517 are left",
+        ),
+        (corrupt, "byte 8: no valid otlp-proto records (1 skipped; first: TracesData: expected a field tag"),
+    ] {
+        let server = broken_bytes(move |_| Reply {
+            status: 200,
+            body: body.clone(),
+            content_type: Some("application/x-protobuf"),
+            delay: Duration::ZERO,
+        });
+        let err = fails(&["info", &format!("tempo+{}", server.base), "--trace", CHECKOUT], 1);
+        let url = format!("{}/api/v2/traces/{CHECKOUT}", server.base);
+        assert!(err.starts_with(&format!("error: {url}: ")) && err.contains(expected), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
 }
 
 #[test]

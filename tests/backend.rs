@@ -700,7 +700,12 @@ fn tempo_protobuf_answers_are_read_by_the_otlp_protobuf_reader() {
                 Some("/api/v2/traces/") if v2 && protobuf => wrapped.clone(),
                 Some("/api/traces/") if protobuf => trace.clone(),
                 _ => {
-                    return Reply { status: 404, body: Vec::new(), content_type: None, delay: Duration::ZERO };
+                    return Reply {
+                        status: 404,
+                        body: Vec::new(),
+                        content_type: None,
+                        delay: Duration::ZERO,
+                    };
                 }
             };
             Reply { status: 200, body, content_type: Some("application/protobuf"), delay: Duration::ZERO }

@@ -267,7 +267,8 @@ impl App<'_> {
         match follow.map(|l| (l, LinkRow { dir: Dir::Out, link: l }.end(self.index))) {
             Some((_, End::Span(s))) => {
                 self.jump_to_span(s);
-                self.status = Some(format!("fetched {short}… ({spans} spans) from {from}"));
+                let s = if spans == 1 { "" } else { "s" };
+                self.status = Some(format!("fetched {short}… ({spans} span{s}) from {from}"));
             }
             Some((l, End::Missing { trace: Some(t) })) => {
                 self.jump_to_trace(t);
@@ -412,7 +413,7 @@ mod tests {
         assert!(
             app.status
                 .as_deref()
-                .is_some_and(|s| s.starts_with("fetched dead0000… (1 spans) from http://jaeger"))
+                .is_some_and(|s| s.starts_with("fetched dead0000… (1 span) from http://jaeger"))
         );
         assert_eq!(index.links_in(target).len(), 1, "its backlink resolved too");
 

@@ -62,7 +62,13 @@ pub fn inputs(paths: &[PathBuf], traces: &[String], store: &StoreArgs) -> Result
         return Ok(Inputs { files, plan: None });
     }
     for text in traces {
-        wanted.push(full_trace_id(text)?);
+        match full_trace_id(text) {
+            Ok(id) => wanted.push(id),
+            // Beside files a prefix only selects among what they hold (`weft FILE --trace 1f0f
+            // --backend URL` opens the explorer there, fetching on demand).
+            Err(_) if !files.is_empty() => {}
+            Err(e) => return Err(e),
+        }
     }
     let search = store.service.clone().map(|service| Search {
         service,
@@ -150,6 +156,15 @@ mod tests {
         assert!(err(&["gopher+http://h", "--trace", "1"]).contains("unknown trace store 'gopher'"));
         let files = run(&["a.json", "--trace", "1", "--trace", "2"]).unwrap();
         assert!(files.selected(&["1".into(), "2".into()]).unwrap_err().0.contains("--trace names one trace"));
+    }
+
+    #[test]
+    fn beside_files_a_trace_prefix_selects_and_is_not_fetched() {
+        let got = run(&["a.json", "--trace", "1f0f", "--backend", "jaeger+http://j:16686"]).unwrap();
+        assert_eq!(got.plan.map(|p| p.traces), Some(Vec::new()));
+        assert!(
+            run(&["jaeger+http://j:16686", "--trace", "1f0f"]).unwrap_err().0.contains("give its full id")
+        );
     }
 
     #[test]

@@ -653,3 +653,44 @@ fn enter_fetches_a_trace_only_the_store_holds_and_backspace_comes_back() {
     assert_eq!(s.wait_exit(), 0);
     assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
 }
+
+/// `weft listen --backend`: a received span's link into a trace only the store holds is fetched
+/// with Enter, in the same loop that takes the received batches.
+#[test]
+fn listen_with_a_backend_fetches_what_received_spans_link_to() {
+    let (store, asked) = zipkin_with_the_dangling_trace();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let save = dir.path().join("live.otlp.jsonl");
+    let any = "127.0.0.1:0";
+    let mut s = Session::start(&[
+        "listen",
+        "--otlp-grpc",
+        "off",
+        "--otlp-http",
+        any,
+        "--zipkin",
+        "off",
+        "--datadog",
+        "off",
+        "--save",
+        save.to_str().expect("utf-8 temp path"),
+        "--backend",
+        &store,
+    ]);
+    s.wait_for_text("live · 0 spans");
+    let http = listening(&s.raw, "otlp-http").expect("the otlp-http listening line");
+    let consumer = "c0ffee00000000000000000000000043";
+    let link = Some(("dead0000000000000000000000000003", "000000000000beef"));
+    assert_eq!(post_otlp(&http, &otlp_span(consumer, "00000000000000c1", "consume live", link)), 200);
+    s.wait_for_text("consume live");
+    s.send(b"\r");
+    s.send(b"3");
+    s.wait_for_text("↗ to   fetch: zipkin");
+    s.send(b"\r");
+    s.wait_for_text("mailer publish late");
+    s.wait_for_text("live · 1 span ");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 1);
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+}

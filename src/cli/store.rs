@@ -159,6 +159,24 @@ mod tests {
     }
 
     #[test]
+    fn listen_takes_stores_to_fetch_from_each_once() {
+        let listen = |args: &[&str]| {
+            let all = ["weft", "listen"].into_iter().chain(args.iter().copied());
+            match Cli::try_parse_from(all).unwrap().command {
+                Some(crate::cli::Command::Listen(l)) => l.fetch.stores(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let page = "http://j:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736";
+        let stores = listen(&["--backend", "jaeger+http://j:16686", "--backend", page]).unwrap();
+        assert_eq!(stores.iter().map(ToString::to_string).collect::<Vec<_>>(), ["jaeger+http://j:16686"]);
+        assert!(listen(&[]).unwrap().is_empty());
+        assert!(
+            listen(&["--backend", "gopher+http://h"]).unwrap_err().0.contains("unknown trace store 'gopher'")
+        );
+    }
+
+    #[test]
     fn beside_files_a_trace_prefix_selects_and_is_not_fetched() {
         let got = run(&["a.json", "--trace", "1f0f", "--backend", "jaeger+http://j:16686"]).unwrap();
         assert_eq!(got.plan.map(|p| p.traces), Some(Vec::new()));

@@ -461,6 +461,40 @@ mod tests {
     }
 
     #[test]
+    fn f_in_the_linked_traces_view_fetches_and_the_view_is_built_again_with_what_arrived() {
+        let mut index = testdata::links_index();
+        let mut app = on_dangling_link(&index);
+        press(&mut app, Context::Trace, Action::ShowLinkedTraces);
+        let rows = |app: &App<'_>| match &app.overlay {
+            Overlay::Flow(fv) => fv.rows.iter().map(|r| app.index.trace(r.trace).id).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert!(!rows(&app).contains(&DANGLING));
+        press(&mut app, Context::Move, Action::SelectNext);
+        let selected = match &app.overlay {
+            Overlay::Flow(fv) => fv.selected(),
+            _ => None,
+        };
+        press(&mut app, Context::Flow, Action::FetchMissing);
+        assert_eq!(app.effects, [Effect::Fetch(DANGLING)]);
+        app.effects.clear();
+        let parked = app.park();
+        let growth = index.extend(dangling_trace());
+        let mut app = parked.resume(&index, &growth);
+        app.fetch_arrived(DANGLING, "u");
+        assert!(rows(&app).contains(&DANGLING), "the fetched trace joined the view");
+        assert_eq!(
+            match &app.overlay {
+                Overlay::Flow(fv) => fv.selected(),
+                _ => None,
+            },
+            selected,
+            "the selection is kept"
+        );
+        assert_eq!(app.status.as_deref(), Some("fetched 1 of 1 traces from jaeger"));
+    }
+
+    #[test]
     fn f_fetches_every_missing_neighbour_once_and_sums_up() {
         let index = testdata::links_index();
         let mut app = on_dangling_link(&index);

@@ -520,16 +520,33 @@ impl Fetcher {
 
     /// An answer that has come, if any; never waits.
     pub fn try_answer(&mut self) -> Option<Fetched> {
-        let answer = self.answers.try_recv().ok()?;
-        self.tickets.remove(&answer.trace);
-        Some(answer)
+        while let Ok(answer) = self.answers.try_recv() {
+            if self.wanted(&answer) {
+                return Some(answer);
+            }
+        }
+        None
     }
 
     /// Waits up to `timeout` for an answer (for tests, which have no frames to draw meanwhile).
     pub fn wait_answer(&mut self, timeout: Duration) -> Option<Fetched> {
-        let answer = self.answers.recv_timeout(timeout).ok()?;
-        self.tickets.remove(&answer.trace);
-        Some(answer)
+        let deadline = Instant::now() + timeout;
+        while let Ok(answer) = self.answers.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if self.wanted(&answer) {
+                return Some(answer);
+            }
+        }
+        None
+    }
+
+    /// Whether `answer` is for a fetch still asked for. One cancelled after its worker had sent
+    /// the answer is dropped here, so a cancelled trace never joins the index.
+    fn wanted(&mut self, answer: &Fetched) -> bool {
+        if self.tickets.get(&answer.trace) == Some(&answer.ticket) {
+            self.tickets.remove(&answer.trace);
+            return true;
+        }
+        false
     }
 
     /// Hands the app's `Fetch`/`CancelFetch` effects to the service (leaving the others), as
@@ -661,5 +678,26 @@ mod tests {
     #[test]
     fn osc52_wraps_base64_text() {
         assert_eq!(super::osc52("ab c"), "\x1b]52;c;YWIgYw==\x07");
+    }
+
+    /// An answer the service had already sent when its fetch was cancelled is dropped, and so is
+    /// one for an earlier request of the same trace.
+    #[test]
+    fn answers_to_cancelled_fetches_are_dropped() {
+        use super::*;
+        let client = backend::Client::new(Duration::from_secs(1), Vec::new());
+        let store = backend::address::parse("zipkin+http://127.0.0.1:1").expect("a store").backend;
+        let mut fetcher = Fetcher::start(client, vec![store]).expect("starts");
+        let answer = |ticket| Fetched {
+            ticket: Ticket(ticket),
+            trace: TraceId(1),
+            result: Err(backend::FetchError::Cancelled { url: "u".into() }),
+        };
+        fetcher.tickets.insert(TraceId(1), Ticket(7));
+        assert!(!fetcher.wanted(&answer(6)), "an older request's answer");
+        assert!(fetcher.wanted(&answer(7)));
+        fetcher.tickets.insert(TraceId(1), Ticket(8));
+        fetcher.cancel(TraceId(1));
+        assert!(!fetcher.wanted(&answer(8)), "cancelled after it was sent");
     }
 }

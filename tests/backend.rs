@@ -857,6 +857,13 @@ mod explorer {
         let mut app = open(&index, &fetcher, CHECKOUT, GATHER);
         assert_eq!(app.index.traces().len(), 2);
 
+        // Nothing linked is loaded yet: `L` says so, and what `f` would fetch.
+        press(&mut app, Context::Trace, Action::ShowLinkedTraces);
+        assert_eq!(
+            app.status.as_deref(),
+            Some("no other loaded trace is linked to this one; f fetches the 4 missing")
+        );
+
         // Enter on the first link: shard 0, which only Jaeger holds.
         enter_on_link(&mut app, 0);
         assert!(app.is_fetching());

@@ -18,7 +18,7 @@ pub struct Remote {
     pub stores: String,
     /// Traces asked for and not answered yet, oldest first.
     pub fetching: Vec<TraceId>,
-    /// How many were asked for since nothing was in flight, for `3/7 done`.
+    /// How many were asked for since nothing was in flight (`fetching 7 traces …: 3 done`).
     pub asked: usize,
     /// The link followed into a trace being fetched: jumped to when that trace arrives.
     pub follow: Option<LinkIdx>,

@@ -88,6 +88,7 @@ impl Parked {
             app.reopen(&snap, if touched { None } else { Some(search) });
         }
         app.clamp_scrolls();
+        app.refresh_missing();
         app
     }
 }
@@ -109,6 +110,7 @@ impl App<'_> {
             skipped_files,
             unresolved,
             live,
+            remote,
             pos_of,
             shapes,
             haystacks,
@@ -130,6 +132,7 @@ impl App<'_> {
             skipped_files,
             unresolved,
             live,
+            remote,
             pos_of,
             shapes,
             haystacks,

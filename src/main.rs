@@ -187,10 +187,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Listen(args)) => listen(&args, forced),
         None => {
-            if cli.follow && !cli.paths.is_empty() && io::stdout().is_terminal() {
-                return follow(&cli.paths, forced, cli.max_spans);
-            }
             let inputs = store::inputs(&cli.paths, &cli.select.trace, &cli.store)?;
+            if cli.follow && !inputs.files.is_empty() && io::stdout().is_terminal() {
+                return follow(&inputs, forced, cli.max_spans);
+            }
             let chosen = inputs.selected(&cli.select.trace)?;
             let no_inputs = inputs.files.is_empty() && inputs.plan.is_none();
             if !no_inputs && io::stdout().is_terminal() {
@@ -220,6 +220,7 @@ fn listen(args: &ListenArgs, forced: Option<Format>) -> Result<(), Failure> {
         return Err(Failure::Usage(UsageError("every receiver is off; nothing to listen on".to_owned())));
     }
     let explorer = io::stdout().is_terminal();
+    let stores = args.fetch.stores()?;
     // PATHs load before the terminal is taken, so their errors print to a normal terminal.
     let opened = match (explorer, args.paths.is_empty()) {
         (false, _) => None,
@@ -257,8 +258,10 @@ fn listen(args: &ListenArgs, forced: Option<Format>) -> Result<(), Failure> {
             .map_err(|e| Failure::Listen(weft::listen::ListenError::Runtime(e)))?;
         let source = tui::LiveSource { batches, max_spans: args.max_spans };
         let explored = (|| {
+            let fetcher = fetcher(args.fetch.client(), stores)?;
             let mut session = Session::start()?;
-            let result = session.explore_live(index, &source, skipped_files.len());
+            let result =
+                session.explore_live(index, Some(&source), fetcher, OpenAt::default(), skipped_files.len());
             let restored = session.finish();
             result.and(restored)
         })();
@@ -276,8 +279,10 @@ fn listen(args: &ListenArgs, forced: Option<Format>) -> Result<(), Failure> {
 }
 
 /// `weft PATH… --follow`: the PATHs load as for `weft PATH…`, then the live explorer opens over
-/// them while a thread reads what the files gain (`load::follow`).
-fn follow(paths: &[std::path::PathBuf], forced: Option<Format>, max_spans: u64) -> Result<(), Failure> {
+/// them while a thread reads what the files gain (`load::follow`). Trace stores among the inputs
+/// are only fetched from on demand.
+fn follow(inputs: &Inputs, forced: Option<Format>, max_spans: u64) -> Result<(), Failure> {
+    let paths = &inputs.files;
     let follower = load::follow::Follower::start(paths, forced);
     let (index, skipped_files) = open(&Inputs::files(paths), forced)?;
     let (tx, batches) = mpsc::sync_channel(LIVE_QUEUE);
@@ -287,10 +292,32 @@ fn follow(paths: &[std::path::PathBuf], forced: Option<Format>, max_spans: u64) 
         .spawn(move || follower.run(&tx))
         .map_err(|e| Failure::Explorer(anyhow::Error::new(e).context("starting to follow")))?;
     let source = tui::LiveSource { batches, max_spans };
+    let fetcher = plan_fetcher(inputs).map_err(Failure::Explorer)?;
     let mut session = Session::start().map_err(Failure::Explorer)?;
-    let result = session.explore_live(index, &source, skipped_files.len());
+    let result = session.explore_live(index, Some(&source), fetcher, OpenAt::default(), skipped_files.len());
     let restored = session.finish();
     result.and(restored).map_err(Failure::Explorer)
+}
+
+/// The explorer's fetcher for `stores`, if there are any.
+fn fetcher(
+    client: weft::backend::Client,
+    stores: Vec<weft::backend::Backend>,
+) -> anyhow::Result<Option<tui::Fetcher>> {
+    if stores.is_empty() {
+        return Ok(None);
+    }
+    let fetcher = tui::Fetcher::start(client, stores)
+        .map_err(|e| anyhow::Error::new(e).context("starting to fetch"))?;
+    Ok(Some(fetcher))
+}
+
+/// The explorer's fetcher for the trace stores among `inputs`.
+fn plan_fetcher(inputs: &Inputs) -> anyhow::Result<Option<tui::Fetcher>> {
+    match &inputs.plan {
+        Some(plan) => fetcher(plan.client.clone(), plan.backends.clone()),
+        None => Ok(None),
+    }
 }
 
 /// Batches waiting for the live explorer; full, it makes the save writer wait, then the senders.
@@ -384,7 +411,12 @@ fn explore(
             Some(s) => s,
             None => Session::start().map_err(Failure::Explorer)?,
         };
-        let result = session.explore(&index, OpenAt { trace, span }, skipped_paths.len());
+        let open = OpenAt { trace, span };
+        let result = match plan_fetcher(inputs).map_err(Failure::Explorer)? {
+            // With trace stores, the explorer's index grows as it fetches the traces links lead to.
+            Some(fetcher) => session.explore_live(index, None, Some(fetcher), open, skipped_paths.len()),
+            None => session.explore(&index, open, skipped_paths.len()),
+        };
         let restored = session.finish();
         result.and(restored).map_err(Failure::Explorer)
     })();

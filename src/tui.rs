@@ -11,10 +11,13 @@
 
 use crate::app::action::Action;
 use crate::app::keymap::{self, Context, Key};
+use crate::app::live::Parked;
 use crate::app::search::Haystack;
 use crate::app::{App, Effect, OpenAt};
-use crate::index::{Index, TraceIdx};
+use crate::backend::{self, FetchService, Fetched, Ticket};
+use crate::index::{Growth, Index, TraceIdx};
 use crate::load::progress::{Progress, SHOW_AFTER};
+use crate::model::TraceId;
 use crate::ui::loading::LoadingState;
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -22,6 +25,7 @@ use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
 };
 use ratatui::crossterm::execute;
+use std::collections::HashMap;
 use std::io::{Write, stdout};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
@@ -332,12 +336,24 @@ fn haystack_worker(index: &Index, requests: &Receiver<TraceIdx>, results: &Sende
     }
 }
 
-/// Does what the app asked for, in order: clipboard writes, and haystack requests for the
-/// worker (if it is gone, the app builds them itself from then on). After quitting, only the
-/// clipboard: a build nobody will search would hold up the exit.
-fn run_effects(app: &mut App<'_>, mut worker: Option<&mut Worker<'_, '_>>) -> anyhow::Result<()> {
+/// Does what the app asked for, in order: clipboard writes, haystack requests for the worker
+/// (if it is gone, the app builds them itself from then on) and fetches for the fetcher. After
+/// quitting, only the clipboard: a build nobody will search would hold up the exit.
+fn run_effects(
+    app: &mut App<'_>,
+    mut worker: Option<&mut Worker<'_, '_>>,
+    fetcher: Option<&mut Fetcher>,
+) -> anyhow::Result<()> {
+    if let Some(f) = fetcher {
+        f.run_effects(app);
+    }
     for effect in std::mem::take(&mut app.effects) {
         match effect {
+            // Only without a fetcher (it took its own): there is nowhere to fetch from.
+            Effect::Fetch(trace) => {
+                app.fetch_failed(trace, false, "no trace store to fetch from (--backend URL)")
+            }
+            Effect::CancelFetch(_) => {}
             Effect::Copy(text) => copy_to_clipboard(&text)?,
             // Once the worker is found gone, `stop_building_in_background` has cleared what was
             // pending: the requests still in hand are dropped.
@@ -392,14 +408,14 @@ fn event_loop(
     app.resize(size.width, size.height);
     let no_color = crate::ui::theme::no_color_requested();
     while !app.quit {
-        run_effects(app, Some(worker))?;
+        run_effects(app, Some(worker), None)?;
         draw(terminal, app, no_color)?;
         debug_panic_after_first_frame();
         let Some(event) = next_event(app, worker)? else { continue };
         handle_event(app, event);
     }
     // A copy asked for by the last key still goes out.
-    run_effects(app, Some(worker))
+    run_effects(app, Some(worker), None)
 }
 
 /// Draws one frame of `app`.
@@ -435,12 +451,18 @@ fn handle_event(app: &mut App<'_>, event: Event) {
     }
 }
 
-/// How long the live explorer waits for input before looking for batches.
+/// How long the live explorer waits for input before looking for batches and fetched traces.
 const LIVE_TICK: Duration = Duration::from_millis(50);
 /// How often the live header's rate is measured.
 const RATE_EVERY: Duration = Duration::from_secs(1);
 /// Batches merged into one extend at most, so a flood cannot hold up the next frame for long.
 const LIVE_BATCHES_PER_FRAME: usize = 64;
+/// Fetched traces applied between two frames at most (each lays the open trace out again).
+const FETCHED_PER_FRAME: usize = 16;
+/// Threads fetching from the stores at once, and fetches that may wait for one (`f` asks for
+/// every missing neighbour at once; more than this waiting is answered "busy").
+const FETCH_WORKERS: usize = 4;
+const FETCH_QUEUE: usize = 1024;
 
 /// Where the live explorer's data comes from, and how much of it it may hold.
 pub struct LiveSource {
@@ -458,39 +480,196 @@ impl LiveSource {
     }
 }
 
+/// The explorer's side of the trace stores (`--backend`): a `FetchService`, the tickets of the
+/// fetches in flight (so `Esc` can cancel them) and the channel their answers come back on.
+pub struct Fetcher {
+    service: FetchService,
+    tickets: HashMap<TraceId, Ticket>,
+    answers: Receiver<Fetched>,
+}
+
+impl Fetcher {
+    /// Starts the fetch threads for `backends` (asked in order; the first that has a trace wins).
+    pub fn start(client: backend::Client, backends: Vec<backend::Backend>) -> std::io::Result<Self> {
+        let (tx, answers) = mpsc::channel();
+        let service = FetchService::start(client, backends, FETCH_WORKERS, FETCH_QUEUE, move |f| {
+            // The explorer has quit when nobody receives: the answer is not wanted.
+            let _ = tx.send(f);
+        })?;
+        Ok(Self { service, tickets: HashMap::new(), answers })
+    }
+
+    /// How the app names the stores: their kinds, each once (`jaeger`, `jaeger, tempo`).
+    pub fn stores(&self) -> String {
+        let mut names: Vec<&str> = Vec::new();
+        for b in self.service.backends() {
+            if !names.contains(&b.kind.name()) {
+                names.push(b.kind.name());
+            }
+        }
+        names.join(", ")
+    }
+
+    /// Queues a fetch of `trace` for `app`; a full queue is a failure the app shows.
+    pub fn request(&mut self, app: &mut App<'_>, trace: TraceId) {
+        match self.service.try_request(trace) {
+            Ok(ticket) => {
+                self.tickets.insert(trace, ticket);
+            }
+            Err(busy) => app.fetch_failed(trace, false, &format!("{}: {busy}", self.stores())),
+        }
+    }
+
+    pub fn cancel(&mut self, trace: TraceId) {
+        if let Some(ticket) = self.tickets.remove(&trace) {
+            self.service.cancel(ticket);
+        }
+    }
+
+    /// An answer that has come, if any; never waits.
+    pub fn try_answer(&mut self) -> Option<Fetched> {
+        while let Ok(answer) = self.answers.try_recv() {
+            if self.wanted(&answer) {
+                return Some(answer);
+            }
+        }
+        None
+    }
+
+    /// Waits up to `timeout` for an answer (for tests, which have no frames to draw meanwhile).
+    pub fn wait_answer(&mut self, timeout: Duration) -> Option<Fetched> {
+        let deadline = Instant::now() + timeout;
+        while let Ok(answer) = self.answers.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if self.wanted(&answer) {
+                return Some(answer);
+            }
+        }
+        None
+    }
+
+    /// Whether `answer` is for a fetch still asked for. One cancelled after its worker had sent
+    /// the answer is dropped here, so a cancelled trace never joins the index.
+    fn wanted(&mut self, answer: &Fetched) -> bool {
+        if self.tickets.get(&answer.trace) == Some(&answer.ticket) {
+            self.tickets.remove(&answer.trace);
+            return true;
+        }
+        false
+    }
+
+    /// Hands the app's `Fetch`/`CancelFetch` effects to the service (leaving the others), as
+    /// the event loop does before each frame.
+    pub fn run_effects(&mut self, app: &mut App<'_>) {
+        let effects = std::mem::take(&mut app.effects);
+        let mut kept = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Fetch(trace) => self.request(app, trace),
+                Effect::CancelFetch(trace) => self.cancel(trace),
+                other => kept.push(other),
+            }
+        }
+        app.effects.splice(0..0, kept);
+    }
+}
+
+/// One answer taken in between two frames: a trace goes into the index through `Index::extend`
+/// (the path live batches take: `App::park`, extend, `Parked::resume`) and the app is told it
+/// arrived; a failure only goes to the app. Two steps, so the index is borrowed mutably only
+/// while it grows: `let taken = take_fetched(&mut index, answer); app = taken.resume(parked, &index)`.
+pub fn take_fetched(index: &mut Index, answer: Fetched) -> Taken {
+    let outcome = match answer.result {
+        Ok(ds) => {
+            let from = ds.files.first().map(|f| f.path.clone()).unwrap_or_default();
+            Ok((index.extend(ds), from))
+        }
+        Err(e) => Err((e.is_not_found(), e.to_string())),
+    };
+    Taken { trace: answer.trace, outcome }
+}
+
+/// A fetched answer applied to the index, for the app to hear of (`take_fetched`).
+pub struct Taken {
+    trace: TraceId,
+    /// The growth and where the trace came from, or whether it was not found and why.
+    outcome: Result<(Growth, String), (bool, String)>,
+}
+
+impl Taken {
+    pub fn resume(self, parked: Parked, index: &Index) -> App<'_> {
+        match self.outcome {
+            Ok((growth, from)) => {
+                let mut app = parked.resume(index, &growth);
+                app.fetch_arrived(self.trace, &from);
+                app
+            }
+            Err((not_found, reason)) => {
+                let mut app = parked.resume(index, &Growth::default());
+                app.fetch_failed(self.trace, not_found, &reason);
+                app
+            }
+        }
+    }
+}
+
 impl Session {
-    /// The explorer over an index that grows: between frames, the batches that arrived are
-    /// merged and applied with `Index::extend` (`App::park` / `Parked::resume`). Input is polled
-    /// every `LIVE_TICK`, so the explorer never waits on a source. Haystacks are built on the UI
-    /// thread (a worker cannot borrow an index that grows).
+    /// The explorer over an index that grows: between frames, the batches that arrived from
+    /// `source` (`weft listen`, `--follow`) are merged and applied with `Index::extend`
+    /// (`App::park` / `Parked::resume`), and so are the traces `fetcher` brought from the
+    /// `--backend` stores. Input is polled every `LIVE_TICK` while anything may arrive, so the
+    /// explorer never waits on a source; with only stores and nothing in flight it waits for
+    /// input alone. Haystacks are built on the UI thread (a worker cannot borrow an index that
+    /// grows).
     pub fn explore_live(
         &mut self,
         mut index: Index,
-        source: &LiveSource,
+        source: Option<&LiveSource>,
+        mut fetcher: Option<Fetcher>,
+        open: OpenAt,
         skipped_files: usize,
     ) -> anyhow::Result<()> {
         let terminal = &mut self.terminal;
         writing(|| terminal.clear()).context("drawing")?;
         event::poll(Duration::ZERO).context("reading terminal input")?;
-        let mut app = App::new(&index, OpenAt::default());
+        let mut app = App::new(&index, open);
         app.skipped_files = skipped_files;
-        app.live = Some(crate::app::live::Live::default());
+        if source.is_some() {
+            app.live = Some(crate::app::live::Live::default());
+        }
+        if let Some(f) = &fetcher {
+            app.remote = Some(crate::app::fetch::Remote::new(f.stores()));
+        }
         let size = terminal.size().context("reading the terminal size")?;
         app.resize(size.width, size.height);
         let no_color = crate::ui::theme::no_color_requested();
         let mut meter = (Instant::now(), 0u64);
-        let mut connected = true;
-        let frame = |terminal: &mut ratatui::DefaultTerminal, app: &mut App<'_>| -> anyhow::Result<()> {
-            run_effects(app, None)?;
+        let mut connected = source.is_some();
+        // One frame: effects, drawing, input. Live, input is polled so batches are not held up.
+        let frame = |terminal: &mut ratatui::DefaultTerminal,
+                     app: &mut App<'_>,
+                     fetcher: Option<&mut Fetcher>|
+         -> anyhow::Result<()> {
+            run_effects(app, None, fetcher)?;
             draw(terminal, app, no_color)?;
             debug_panic_after_first_frame();
-            if event::poll(LIVE_TICK).context("reading terminal input")? {
+            // With only stores and nothing in flight, nothing arrives unasked: wait for input.
+            let waits = source.is_none() && !app.is_fetching();
+            if waits || event::poll(LIVE_TICK).context("reading terminal input")? {
                 handle_event(app, event::read().context("reading terminal input")?);
             }
             Ok(())
         };
         while !app.quit {
-            frame(terminal, &mut app)?;
+            frame(terminal, &mut app, fetcher.as_mut())?;
+            if let Some(f) = fetcher.as_mut() {
+                for _ in 0..FETCHED_PER_FRAME {
+                    let Some(answer) = f.try_answer() else { break };
+                    let parked = app.park();
+                    let taken = take_fetched(&mut index, answer);
+                    app = taken.resume(parked, &index);
+                }
+            }
+            let Some(source) = source else { continue };
             let mut merged: Option<crate::model::Dataset> = None;
             for _ in 0..LIVE_BATCHES_PER_FRAME {
                 if !connected {
@@ -512,8 +691,9 @@ impl Session {
                 app = parked.resume(&index, &growth);
             }
             if index.span_count() as u64 > source.max_spans {
-                // The rebuild runs beside the UI, which keeps drawing the old index (no batch is
-                // taken meanwhile: they wait in the bounded queue, and so do their senders).
+                // The rebuild runs beside the UI, which keeps drawing the old index (no batch or
+                // fetched trace is taken meanwhile: batches wait in the bounded queue, and so do
+                // their senders).
                 let (gone, evicted) = index.oldest_beyond(source.keep_after_dropping());
                 app.live.get_or_insert_default().dropping = true;
                 let rebuilt = std::thread::scope(|scope| -> anyhow::Result<Index> {
@@ -522,7 +702,7 @@ impl Session {
                         .spawn_scoped(scope, || index.without(&gone))
                         .context("starting to drop the oldest traces")?;
                     while !job.is_finished() {
-                        frame(terminal, &mut app)?;
+                        frame(terminal, &mut app, fetcher.as_mut())?;
                     }
                     job.join().map_err(|_| anyhow::anyhow!("dropping the oldest traces failed"))
                 })?;
@@ -537,7 +717,7 @@ impl Session {
                 meter = (Instant::now(), live.received);
             }
         }
-        run_effects(&mut app, None)
+        run_effects(&mut app, None, fetcher.as_mut())
     }
 }
 
@@ -546,5 +726,26 @@ mod tests {
     #[test]
     fn osc52_wraps_base64_text() {
         assert_eq!(super::osc52("ab c"), "\x1b]52;c;YWIgYw==\x07");
+    }
+
+    /// An answer the service had already sent when its fetch was cancelled is dropped, and so is
+    /// one for an earlier request of the same trace.
+    #[test]
+    fn answers_to_cancelled_fetches_are_dropped() {
+        use super::*;
+        let client = backend::Client::new(Duration::from_secs(1), Vec::new());
+        let store = backend::address::parse("zipkin+http://127.0.0.1:1").expect("a store").backend;
+        let mut fetcher = Fetcher::start(client, vec![store]).expect("starts");
+        let answer = |ticket| Fetched {
+            ticket: Ticket(ticket),
+            trace: TraceId(1),
+            result: Err(backend::FetchError::Cancelled { url: "u".into() }),
+        };
+        fetcher.tickets.insert(TraceId(1), Ticket(7));
+        assert!(!fetcher.wanted(&answer(6)), "an older request's answer");
+        assert!(fetcher.wanted(&answer(7)));
+        fetcher.tickets.insert(TraceId(1), Ticket(8));
+        fetcher.cancel(TraceId(1));
+        assert!(!fetcher.wanted(&answer(8)), "cancelled after it was sent");
     }
 }

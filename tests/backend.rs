@@ -7,9 +7,13 @@
 //!   the test with the reason; nothing skips.
 //! - Error cases the real server cannot be made to give (401/403, 5xx, a slow answer, a body that
 //!   does not parse) come from a deliberately broken local HTTP server.
+//! - The explorer fetching on demand (`mod explorer`): the app driven as `tui`'s event loop drives
+//!   it (keys from the binding table, `tui::Fetcher`, `tui::take_fetched`), against the real
+//!   Jaeger and the broken server.
 //! - Tempo is AGPL and cannot be built here; its answers are written by hand to its documented HTTP
 //!   API (`/api/v2/traces/<id>` → `{"trace": …}`, `/api/traces/<id>` → `{"batches": …}` with
-//!   base64 ids, `/api/search` → `{"traces": [{"traceID": …}]}`; grafana/tempo
+//!   base64 ids, `/api/search` → `{"traces": [{"traceID": …}]}`, and both trace endpoints as
+//!   protobuf when asked with `Accept: application/protobuf`; grafana/tempo
 //!   `docs/sources/tempo/api_docs/_index.md`), no Tempo code or test data is used.
 
 use assert_cmd::Command;
@@ -456,6 +460,21 @@ struct Broken {
 }
 
 fn broken(answer: impl Fn(&str) -> (u16, String, Duration) + Send + Sync + 'static) -> Broken {
+    broken_bytes(move |head| {
+        let (status, body, delay) = answer(head);
+        Reply { status, body: body.into_bytes(), content_type: None, delay }
+    })
+}
+
+/// What `broken_bytes` answers: any bytes, with a content type if given.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    content_type: Option<&'static str>,
+    delay: Duration,
+}
+
+fn broken_bytes(answer: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Broken {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -472,7 +491,7 @@ fn broken(answer: impl Fn(&str) -> (u16, String, Duration) + Send + Sync + 'stat
     Broken { base, seen }
 }
 
-fn serve(mut stream: TcpStream, answer: &dyn Fn(&str) -> (u16, String, Duration), log: &Mutex<Vec<String>>) {
+fn serve(mut stream: TcpStream, answer: &dyn Fn(&str) -> Reply, log: &Mutex<Vec<String>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut head = String::new();
     loop {
@@ -483,13 +502,15 @@ fn serve(mut stream: TcpStream, answer: &dyn Fn(&str) -> (u16, String, Duration)
         head.push_str(&line);
     }
     log.lock().unwrap().push(head.clone());
-    let (status, body, delay) = answer(&head);
+    let Reply { status, body, content_type, delay } = answer(&head);
     std::thread::sleep(delay);
+    let content_type = content_type.map_or(String::new(), |t| format!("content-type: {t}\r\n"));
     let _ = write!(
         stream,
-        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} X\r\n{content_type}content-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
     );
+    let _ = stream.write_all(&body);
 }
 
 /// A proxy to Jaeger at `target` that answers 404 for `/api/v3/…`, as a Jaeger before api_v3 does.
@@ -632,6 +653,92 @@ fn tempo_answers_as_documented_are_read_by_the_otlp_loader() {
     );
 }
 
+/// A protobuf length-delimited field: tag, length, bytes.
+fn proto_field(field: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2];
+    let mut n = bytes.len();
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// Tempo asked for protobuf (`Accept: application/protobuf`, as its API documents for both trace
+/// endpoints) gives it: `/api/v2/traces/<id>` a `TraceByIDResponse` whose `trace` (field 1, the
+/// first of the v2 JSON's keys) is an OTLP `Trace`, `/api/traces/<id>` the `Trace` itself. The
+/// trace here is the scatter-gather sample's checkout trace written by weft's OTLP protobuf
+/// writer; the response wraps it behind a metrics field (field 2, skipped). Both read as the file
+/// does; a cut answer is one error line naming the URL and the byte.
+#[test]
+fn tempo_protobuf_answers_are_read_by_the_otlp_protobuf_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("checkout.otlp.pb");
+    let sample = repo("sample-traces/scatter-gather.otlp.json");
+    run(&[
+        "export",
+        sample.to_str().unwrap(),
+        "--trace",
+        CHECKOUT,
+        "--to",
+        "otlp-proto",
+        "-o",
+        proto.to_str().unwrap(),
+    ]);
+    let trace = std::fs::read(&proto).unwrap();
+    let metrics = proto_field(2, &[0x08, 0xd2, 0x09]);
+    let wrapped = [metrics, proto_field(1, &trace)].concat();
+    let expected = info(&[proto.to_str().unwrap()]);
+    for v2 in [true, false] {
+        let (wrapped, trace) = (wrapped.clone(), trace.clone());
+        let server = broken_bytes(move |head| {
+            let path = head.split(' ').nth(1).unwrap_or("/");
+            let protobuf = head.to_ascii_lowercase().contains("accept: application/protobuf\r\n");
+            let body = match path.strip_suffix(CHECKOUT) {
+                Some("/api/v2/traces/") if v2 && protobuf => wrapped.clone(),
+                Some("/api/traces/") if protobuf => trace.clone(),
+                _ => {
+                    return Reply {
+                        status: 404,
+                        body: Vec::new(),
+                        content_type: None,
+                        delay: Duration::ZERO,
+                    };
+                }
+            };
+            Reply { status: 200, body, content_type: Some("application/protobuf"), delay: Duration::ZERO }
+        });
+        let store = format!("tempo+{}", server.base);
+        assert_eq!(info(&[&store, "--trace", CHECKOUT]), expected, "v2={v2}");
+    }
+
+    // Cut: the response's own field 1 overruns it. Corrupt inside the trace: the OTLP reader's
+    // offset counts from the start of the answer (metrics 5 bytes, then the field's 3-byte head).
+    let cut = wrapped[..wrapped.len() - 7].to_vec();
+    let mut corrupt = wrapped.clone();
+    corrupt[8] = 0xff;
+    for (body, expected) in [
+        (
+            cut,
+            "byte 5: expected a Tempo TraceByIDResponse: field 1 claims 15524 bytes but only 15517 are left",
+        ),
+        (corrupt, "byte 8: no valid otlp-proto records (1 skipped; first: TracesData: expected a field tag"),
+    ] {
+        let server = broken_bytes(move |_| Reply {
+            status: 200,
+            body: body.clone(),
+            content_type: Some("application/x-protobuf"),
+            delay: Duration::ZERO,
+        });
+        let err = fails(&["info", &format!("tempo+{}", server.base), "--trace", CHECKOUT], 1);
+        let url = format!("{}/api/v2/traces/{CHECKOUT}", server.base);
+        assert!(err.starts_with(&format!("error: {url}: ")) && err.contains(expected), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
 #[test]
 fn zipkin_ui_pages_name_the_store_and_the_trace() {
     let server = broken(|head| {
@@ -645,4 +752,254 @@ fn zipkin_ui_pages_name_the_store_and_the_trace() {
     let page = format!("{}/base/zipkin/traces/00f067aa0ba902b7", server.base);
     let out = tree(&[&page]);
     assert!(out.contains("web: get"), "{out}");
+}
+
+// ---- The explorer fetching on demand (`--backend`): the app driven as `tui` drives it ----
+
+mod explorer {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use weft::app::action::Action;
+    use weft::app::fetch::{Availability, Remote};
+    use weft::app::keymap::{Context, key_for};
+    use weft::app::{App, OpenAt};
+    use weft::index::Index;
+    use weft::model::{SpanId, TraceId};
+    use weft::tui::{Fetcher, take_fetched};
+
+    fn press(app: &mut App<'_>, ctx: Context, action: Action) {
+        app.handle_key(key_for(ctx, action).expect("bound"));
+    }
+
+    fn id(hex: &str) -> TraceId {
+        TraceId::from_hex(hex).unwrap()
+    }
+
+    fn fetcher_for(store: &str, timeout: Duration) -> Fetcher {
+        let backend = weft::backend::address::parse(store).unwrap().backend;
+        Fetcher::start(weft::backend::Client::new(timeout, Vec::new()), vec![backend]).unwrap()
+    }
+
+    fn index_of(paths: &[PathBuf]) -> Index {
+        Index::build(weft::load::load_paths_with(paths, &weft::load::Options::default()).unwrap().dataset)
+    }
+
+    /// The app opened on `span` of `trace`, with the stores of `fetcher`, at 80×24.
+    fn open<'a>(index: &'a Index, fetcher: &Fetcher, trace: &str, span: u64) -> App<'a> {
+        let s = index.find_span(id(trace), SpanId(span)).expect("span loaded");
+        let mut app = App::new(index, OpenAt { trace: None, span: Some(s) });
+        app.resize(80, 24);
+        app.remote = Some(Remote::new(fetcher.stores()));
+        app
+    }
+
+    /// Enter on the `row`th link of the selected span's Links tab.
+    fn enter_on_link(app: &mut App<'_>, row: usize) {
+        press(app, Context::Trace, Action::ShowLinks);
+        for _ in 0..row {
+            press(app, Context::Move, Action::SelectNext);
+        }
+        press(app, Context::Links, Action::JumpToLink);
+    }
+
+    /// The last line of a frame of `app` at 80×24.
+    fn footer(app: &App<'_>) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|f| weft::ui::render(f, app)).unwrap();
+        let buf = terminal.backend().buffer();
+        (0..80).map(|x| buf[(x, 23)].symbol().to_owned()).collect::<String>().trim_end().to_owned()
+    }
+
+    /// What the event loop does before a frame and between frames: the app's fetches go to the
+    /// service, and each answer (waited for here, as there are no frames) goes through
+    /// `take_fetched`, i.e. `Index::extend` and the app.
+    macro_rules! answers {
+        ($app:ident, $index:ident, $fetcher:ident, $n:expr) => {
+            $fetcher.run_effects(&mut $app);
+            for _ in 0..$n {
+                let answer = $fetcher.wait_answer(Duration::from_secs(30)).expect("an answer");
+                let parked = $app.park();
+                let taken = take_fetched(&mut $index, answer);
+                $app = taken.resume(parked, &$index);
+            }
+        };
+    }
+
+    const GATHER: u64 = 0x5a5cfeb4b79c187c;
+    const SHARD_0: &str = "1c584a6c84c271072739cdb772aae44e";
+    const SHARD_1: &str = "86d5bd4ca236445fab2a5861257b5ffd";
+    const NOWHERE: &str = "feed0000000000000000000000000001";
+
+    /// The checkout trace alone in a file, the rest of its flow only in the real Jaeger: Enter
+    /// follows a link into a shard trace Jaeger holds, Backspace comes back; Esc cancels; a
+    /// trace Jaeger does not have is marked and not asked for again; `f` fetches the rest; a
+    /// stopped store is one footer line naming the URL.
+    #[test]
+    fn follows_links_into_traces_only_the_real_jaeger_holds() {
+        let jaeger = Jaeger::start();
+        let sample = repo("sample-traces/scatter-gather.otlp.json");
+        let shards = [SHARD_0, SHARD_1, SHARD_2, "60b14039bed326948a88d4cc2a5f5f30"];
+        jaeger.feed(&sample, &shards);
+        let dir = tempfile::tempdir().unwrap();
+        let checkout = dir.path().join("checkout.json");
+        run(&["export", sample.to_str().unwrap(), "--trace", CHECKOUT, "-o", checkout.to_str().unwrap()]);
+        let dangling = dir.path().join("dangling.json");
+        std::fs::write(
+            &dangling,
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"ab000000000000000000000000000001","spanId":"0000000000000001","name":"retry","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000001000000","links":[{{"traceId":"{NOWHERE}","spanId":"0000000000000002"}}]}}]}}]}}]}}"#
+            ),
+        )
+        .unwrap();
+        let mut index = index_of(&[checkout, dangling]);
+        let mut fetcher = fetcher_for(&jaeger.store(), Duration::from_secs(10));
+        assert_eq!(fetcher.stores(), "jaeger");
+        let mut app = open(&index, &fetcher, CHECKOUT, GATHER);
+        assert_eq!(app.index.traces().len(), 2);
+
+        // Nothing linked is loaded yet: `L` says so, and what `f` would fetch.
+        press(&mut app, Context::Trace, Action::ShowLinkedTraces);
+        assert_eq!(
+            app.status.as_deref(),
+            Some("no other loaded trace is linked to this one; f fetches the 4 missing")
+        );
+
+        // Enter on the first link: shard 0, which only Jaeger holds.
+        enter_on_link(&mut app, 0);
+        assert!(app.is_fetching());
+        assert!(
+            footer(&app).starts_with("fetching 1c584a6c… from jaeger  Esc cancel fetch"),
+            "{}",
+            footer(&app)
+        );
+        answers!(app, index, fetcher, 1);
+        let target = app.index.find_span(id(SHARD_0), SpanId(0x914fe63b1b48c7f2)).expect("shard 0 fetched");
+        let tv = app.trace_view().expect("a trace is open");
+        assert_eq!(tv.selected_span(app.index), target, "the view jumped to the link's target");
+        let status = app.status.clone().unwrap_or_default();
+        assert!(status.starts_with("fetched 1c584a6c… (12 spans) from http://127.0.0.1:"), "{status}");
+        assert!(footer(&app).starts_with("fetched 1c584a6c…"));
+        // The shard links back to the checkout: that backlink resolved as it arrived.
+        let checkout_t = app.index.find_trace(id(CHECKOUT)).unwrap();
+        let shard_t = app.index.find_trace(id(SHARD_0)).unwrap();
+        let joined = app.index.linked_traces(checkout_t).find(|tl| tl.other == shard_t).expect("linked");
+        assert_eq!((joined.out, joined.r#in), (1, 1), "one link each way");
+        press(&mut app, Context::Global, Action::GoBack);
+        let tv = app.trace_view().expect("back");
+        assert_eq!(
+            app.index.span(tv.selected_span(app.index)).span_id,
+            SpanId(GATHER),
+            "Backspace comes back"
+        );
+
+        // Enter on shard 1, then Esc at once: nothing arrives, nothing is added.
+        enter_on_link(&mut app, 1);
+        press(&mut app, Context::Fetching, Action::CancelFetch);
+        assert_eq!(app.status.as_deref(), Some("cancelled fetching 86d5bd4c…"));
+        fetcher.run_effects(&mut app);
+        assert!(fetcher.wait_answer(Duration::from_secs(3)).is_none(), "a cancelled fetch delivers nothing");
+        assert!(!app.is_fetching() && app.index.find_trace(id(SHARD_1)).is_none());
+
+        // `f`: the three shards still missing, in one go.
+        press(&mut app, Context::Global, Action::GoUp);
+        assert!(footer(&app).contains("f fetch 3 missing"), "{}", footer(&app));
+        press(&mut app, Context::Trace, Action::FetchMissing);
+        answers!(app, index, fetcher, 3);
+        assert_eq!(app.status.as_deref(), Some("fetched 3 of 3 traces from jaeger"));
+        assert_eq!(app.index.traces().len(), 6);
+        assert_eq!(app.unresolved, 1, "only the link into the trace Jaeger lacks");
+
+        // A trace Jaeger does not have: marked, said so, not asked again.
+        let retry = app.index.find_span(id("ab000000000000000000000000000001"), SpanId(1)).unwrap();
+        app.jump_to_span(retry);
+        enter_on_link(&mut app, 0);
+        answers!(app, index, fetcher, 1);
+        let status = app.status.clone().unwrap_or_default();
+        assert!(status.starts_with("trace feed0000… is not in jaeger: http://127.0.0.1:"), "{status}");
+        assert!(status.ends_with(&format!("trace {NOWHERE} not found")), "{status}");
+        assert_eq!(app.remote.as_ref().unwrap().availability(id(NOWHERE)), Availability::Absent);
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|f| weft::ui::render(f, &app)).unwrap();
+        let screen = format!("{:?}", terminal.backend());
+        assert!(screen.contains("↗ to   not in jaeger"), "{screen}");
+        press(&mut app, Context::Links, Action::JumpToLink);
+        assert!(app.effects.is_empty(), "not asked again");
+        assert!(app.status.as_deref().is_some_and(|s| s.starts_with("trace feed0000… is not in jaeger")));
+        assert_eq!(app.index.traces().len(), 6);
+    }
+
+    /// A consumer span linking to six traces, each of which the broken store answers its own
+    /// way: found, 401, 503, a body that is not Zipkin JSON, too slow; and a store nobody
+    /// listens on. Each failure is one footer line naming the URL; the trace fetched first stays.
+    #[test]
+    fn each_fetch_failure_is_one_footer_line_naming_the_url() {
+        let server = broken(|head| {
+            let path = head.split(' ').nth(1).unwrap_or("");
+            let found = r#"[{"traceId":"0000000000000001","id":"000000000000000a","name":"produce","timestamp":1700000000000000,"duration":5,"localEndpoint":{"serviceName":"shop"}}]"#;
+            match path.rsplit('/').next().unwrap_or("") {
+                "0000000000000001" => (200, found.to_owned(), Duration::ZERO),
+                "0000000000000002" => (401, String::new(), Duration::ZERO),
+                "0000000000000003" => (503, "upstream\nconnect error\x1b[2J".to_owned(), Duration::ZERO),
+                "0000000000000004" => (200, "<html>login</html>".to_owned(), Duration::ZERO),
+                _ => (200, "[]".to_owned(), Duration::from_secs(3)),
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("consumer.json");
+        let links: Vec<String> =
+            (1..=5).map(|n| format!(r#"{{"traceId":"{n:032x}","spanId":"{:016x}"}}"#, 0xa)).collect();
+        std::fs::write(
+            &file,
+            format!(
+                r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"c0000000000000000000000000000001","spanId":"0000000000000001","name":"consume","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000001000000","links":[{}]}}]}}]}}]}}"#,
+                links.join(",")
+            ),
+        )
+        .unwrap();
+        let mut index = index_of(&[file]);
+        let mut fetcher = fetcher_for(&format!("zipkin+{}", server.base), Duration::from_secs(1));
+        let consumer = "c0000000000000000000000000000001";
+        let mut app = open(&index, &fetcher, consumer, 1);
+
+        enter_on_link(&mut app, 0);
+        answers!(app, index, fetcher, 1);
+        assert!(app.index.find_trace(TraceId(1)).is_some(), "{:?}", app.status);
+        press(&mut app, Context::Global, Action::GoBack);
+
+        let url = |n: usize| format!("{}/api/v2/trace/{n:016x}", server.base);
+        let cases = [
+            (2, "HTTP 401: not allowed (pass credentials with --header 'Authorization: …')"),
+            (3, "HTTP 503: upstream connect error\\x1b[2J"),
+            (4, "expected zipkin-json: expected a JSON array of Zipkin spans"),
+            (5, "no answer within 1 s (raise --timeout)"),
+        ];
+        for (row, expected) in cases {
+            enter_on_link(&mut app, row - 1);
+            answers!(app, index, fetcher, 1);
+            let status = app.status.clone().unwrap_or_default();
+            assert!(status.starts_with(&url(row)), "{row}: {status}");
+            assert!(status.contains(expected), "{row}: expected {expected:?} in {status}");
+            assert!(!status.chars().any(char::is_control), "{row}: {status:?}");
+            assert!(footer(&app).starts_with(&status[..40]), "{row}: {}", footer(&app));
+            assert_eq!(app.index.traces().len(), 2, "{row}: the trace fetched first stays");
+            assert_eq!(
+                app.remote.as_ref().unwrap().availability(TraceId(row as u128)),
+                Availability::Fetchable,
+                "{row}: a failure is not a trace the store lacks; it can be asked again"
+            );
+        }
+
+        let mut nobody =
+            fetcher_for(&format!("jaeger+http://127.0.0.1:{}", free_port()), Duration::from_secs(5));
+        app.remote = Some(Remote::new(nobody.stores()));
+        enter_on_link(&mut app, 1);
+        answers!(app, index, nobody, 1);
+        let status = app.status.clone().unwrap_or_default();
+        assert!(
+            status.starts_with("http://127.0.0.1:") && status.contains("cannot reach the trace store"),
+            "{status}"
+        );
+        assert_eq!(app.index.traces().len(), 2);
+    }
 }

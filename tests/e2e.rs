@@ -630,3 +630,100 @@ fn follow_shows_lines_appended_to_a_json_lines_file() {
     assert_eq!(s.wait_exit(), 0);
     assert_restored(&s);
 }
+
+/// A trace store for one trace: answers every request with the Zipkin v2 JSON of trace
+/// dead0000…0003, the one the fixture's consumer links to and does not hold, and counts requests.
+fn zipkin_with_the_dangling_trace() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("zipkin+http://{}", listener.local_addr().expect("addr"));
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&asked);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().map_while(Result::ok) {
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && !line.ends_with("\r\n\r\n") {}
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let body = r#"[{"traceId":"dead0000000000000000000000000003","id":"000000000000beef","name":"publish late","timestamp":1700000000000000,"duration":1000,"localEndpoint":{"serviceName":"mailer"}}]"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, asked)
+}
+
+/// `--backend`: the dangling link says it can be fetched; Enter fetches it (the UI keeps
+/// drawing), jumps to the span in the fetched trace, and Backspace comes back.
+#[test]
+fn enter_fetches_a_trace_only_the_store_holds_and_backspace_comes_back() {
+    let (store, asked) = zipkin_with_the_dangling_trace();
+    let mut s = Session::start(&[FIXTURE, "--trace", CONSUMER, "--span", "c1", "--backend", &store]);
+    s.wait_for("the consumer span in the header", |s| {
+        s.row(0).contains("trace c0ffee00… › worker consume batch")
+    });
+    s.send(b"3");
+    s.wait_for_text("↗ to   fetch: zipkin   trace dead0000…");
+    // The dangling link is the third row.
+    s.send(b"jj\r");
+    s.wait_for("the fetched span in the header, after a breadcrumb", |s| {
+        s.row(0).contains("worker consume batch → trace dead0000… › mailer publish late")
+    });
+    s.wait_for_text("fetched dead0000… (1 span) from http://127.0.0.1:");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    s.send(b"\x7f");
+    s.wait_for("back at the consumer", |s| {
+        let top = s.row(0);
+        top.contains("trace c0ffee00… › worker consume batch") && !top.contains("→")
+    });
+    // Resolved now: the Links tab shows where it leads.
+    s.wait_for_text("↗ to   trace dead0000  mailer publish late");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+}
+
+/// `weft listen --backend`: a received span's link into a trace only the store holds is fetched
+/// with Enter, in the same loop that takes the received batches.
+#[test]
+fn listen_with_a_backend_fetches_what_received_spans_link_to() {
+    let (store, asked) = zipkin_with_the_dangling_trace();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let save = dir.path().join("live.otlp.jsonl");
+    let any = "127.0.0.1:0";
+    let mut s = Session::start(&[
+        "listen",
+        "--otlp-grpc",
+        "off",
+        "--otlp-http",
+        any,
+        "--zipkin",
+        "off",
+        "--datadog",
+        "off",
+        "--save",
+        save.to_str().expect("utf-8 temp path"),
+        "--backend",
+        &store,
+    ]);
+    s.wait_for_text("live · 0 spans");
+    let http = listening(&s.raw, "otlp-http").expect("the otlp-http listening line");
+    let consumer = "c0ffee00000000000000000000000043";
+    let link = Some(("dead0000000000000000000000000003", "000000000000beef"));
+    assert_eq!(post_otlp(&http, &otlp_span(consumer, "00000000000000c1", "consume live", link)), 200);
+    s.wait_for_text("consume live");
+    s.send(b"\r");
+    s.send(b"3");
+    s.wait_for_text("↗ to   fetch: zipkin");
+    s.send(b"\r");
+    s.wait_for_text("mailer publish late");
+    s.wait_for_text("live · 1 span ");
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 1);
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert_restored(&s);
+}

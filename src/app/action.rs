@@ -103,4 +103,9 @@ actions! {
     ConfirmInput,
     /// Delete the last typed character.
     DeleteChar,
+    /// Fetch the traces linked from those in view that are not loaded, from the `--backend`
+    /// stores.
+    FetchMissing,
+    /// Cancel the fetches in flight.
+    CancelFetch,
 }

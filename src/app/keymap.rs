@@ -32,6 +32,8 @@ pub enum Context {
     Input,
     /// The loading screen, before the explorer opens (`tui::wait_for_load`).
     Loading,
+    /// A trace is being fetched from a `--backend` store (before every other context).
+    Fetching,
 }
 
 impl Context {
@@ -49,6 +51,7 @@ impl Context {
         Context::Stitch,
         Context::Input,
         Context::Loading,
+        Context::Fetching,
     ];
 
     pub fn title(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Context {
             Context::Stitch => "Stitched timeline",
             Context::Input => "Typing a search or filter",
             Context::Loading => "Loading screen",
+            Context::Fetching => "While fetching from a trace store (--backend)",
         }
     }
 }
@@ -360,7 +364,23 @@ pub const BINDINGS: &[Binding] = &[
         "collapse or expand the span or trace block",
         Hint::None,
     ),
+    bind(
+        C::Stitch,
+        &[Key::ch('f')],
+        Action::FetchMissing,
+        "fetch missing",
+        "fetch the open trace's linked traces that are not loaded (--backend)",
+        Hint::High,
+    ),
     bind(C::Flow, &[Key::new(K::Enter)], Action::OpenTrace, "open", "open the selected trace", Hint::High),
+    bind(
+        C::Flow,
+        &[Key::ch('f')],
+        Action::FetchMissing,
+        "fetch missing",
+        "fetch the traces linked from those shown that are not loaded (--backend)",
+        Hint::High,
+    ),
     bind(
         C::Flow,
         &[Key::ch('y')],
@@ -368,6 +388,14 @@ pub const BINDINGS: &[Binding] = &[
         "copy ids",
         "copy the selected trace's id and its root span's id (OSC 52)",
         Hint::Low,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('f')],
+        Action::FetchMissing,
+        "fetch missing",
+        "fetch this trace's linked traces that are not loaded (--backend)",
+        Hint::High,
     ),
     bind(C::Trace, &[Key::ch('n')], Action::NextMatch, "next", "next search match", Hint::Low),
     bind(C::Trace, &[Key::ch('N')], Action::PrevMatch, "prev", "previous search match", Hint::Low),
@@ -497,6 +525,14 @@ pub const BINDINGS: &[Binding] = &[
         "cancel",
         "cancel the load and quit (again: quit without waiting for the load to stop)",
         Hint::Always,
+    ),
+    bind(
+        C::Fetching,
+        &[Key::new(K::Esc)],
+        Action::CancelFetch,
+        "cancel fetch",
+        "cancel the fetch (what arrived stays)",
+        Hint::High,
     ),
 ];
 

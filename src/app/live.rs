@@ -90,6 +90,7 @@ impl Parked {
             app.reopen(&snap, if touched { None } else { Some(search) });
         }
         app.clamp_scrolls();
+        app.refresh_missing();
         app
     }
 }
@@ -224,6 +225,7 @@ impl App<'_> {
             skipped_files,
             unresolved,
             live,
+            remote,
             pos_of,
             shapes,
             haystacks,
@@ -245,6 +247,7 @@ impl App<'_> {
             skipped_files,
             unresolved,
             live,
+            remote,
             pos_of,
             shapes,
             haystacks,

@@ -7,6 +7,7 @@ pub mod action;
 pub mod copy;
 pub mod critical;
 pub mod detail;
+pub mod fetch;
 pub mod flow;
 pub mod history;
 pub mod keymap;
@@ -62,6 +63,11 @@ pub enum Effect {
     /// Build trace `t`'s search text off the UI thread; the result comes back through
     /// `App::deliver_haystack` (or, if the worker is gone, `App::stop_building_in_background`).
     BuildHaystack(TraceIdx),
+    /// Fetch this trace from the `--backend` stores; the answer comes back through
+    /// `App::fetch_arrived` (after `Index::extend`) or `App::fetch_failed`.
+    Fetch(crate::model::TraceId),
+    /// Forget the fetch of this trace: its answer, if any, is dropped.
+    CancelFetch(crate::model::TraceId),
 }
 
 /// What is drawn over the body, if anything. Overlays take the keys first.
@@ -115,6 +121,8 @@ pub struct App<'a> {
     pub unresolved: usize,
     /// Set while data arrives (`weft listen`, `--follow`): what the header counts.
     pub live: Option<live::Live>,
+    /// Set when there are trace stores to fetch missing traces from (`--backend`).
+    pub remote: Option<fetch::Remote>,
     /// Each span's position in its trace's waterfall order.
     pos_of: Vec<u32>,
     /// Shapes of traces that are not open, kept so reopening one is free.
@@ -193,6 +201,7 @@ impl<'a> App<'a> {
             skipped_files: 0,
             unresolved: index.unresolved_links().count(),
             live: None,
+            remote: None,
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),
@@ -245,8 +254,17 @@ impl<'a> App<'a> {
         }
     }
 
-    /// Binding contexts in lookup order, most specific first.
+    /// Binding contexts in lookup order, most specific first. While a fetch is in flight its
+    /// context comes first (`Esc` cancels it), except while typing.
     pub fn contexts(&self) -> Vec<Context> {
+        let mut contexts = self.view_contexts();
+        if self.is_fetching() && contexts.first() != Some(&Context::Input) {
+            contexts.insert(0, Context::Fetching);
+        }
+        contexts
+    }
+
+    fn view_contexts(&self) -> Vec<Context> {
         match &self.overlay {
             Overlay::Help { .. } | Overlay::Value { .. } => return vec![Context::Move, Context::Global],
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
@@ -277,6 +295,7 @@ impl<'a> App<'a> {
         for key in keymap::as_typed(&self.contexts(), key) {
             self.press(key);
         }
+        self.refresh_missing();
     }
 
     /// One key, as `handle_key` hands it on.
@@ -355,6 +374,8 @@ impl<'a> App<'a> {
             Action::ShowValue => self.show_value(),
             Action::ConfirmInput => self.confirm_input(),
             Action::DeleteChar => self.delete_char(),
+            Action::FetchMissing => self.fetch_missing(),
+            Action::CancelFetch => self.cancel_fetch(),
         }
     }
 
@@ -387,6 +408,11 @@ impl<'a> App<'a> {
     /// Left click at (x, y): selects the row under it; a click on a link row jumps, a click on
     /// the selected trace opens it, a click on a tab shows it, a click on a span's ▸/▾ toggles it.
     pub fn click(&mut self, x: u16, y: u16) {
+        self.click_at(x, y);
+        self.refresh_missing();
+    }
+
+    fn click_at(&mut self, x: u16, y: u16) {
         self.status = None;
         let at = Position { x, y };
         let areas = self.areas();
@@ -839,7 +865,7 @@ impl<'a> App<'a> {
         let Some(t) = self.trace_view().map(|tv| tv.trace) else { return };
         let fv = FlowView::build(self.index, t);
         if fv.rows.len() <= 1 {
-            self.status = Some("no other loaded trace is linked to this one".into());
+            self.say_nothing_linked();
             return;
         }
         self.overlay = Overlay::Flow(Box::new(fv));
@@ -932,7 +958,7 @@ impl<'a> App<'a> {
         let Some(tv) = self.trace_view() else { return };
         let (t, selected) = (tv.trace, tv.selected_span(index));
         if !index.linked_traces(t).any(|tl| tl.other != t) {
-            self.status = Some("no other loaded trace is linked to this one".into());
+            self.say_nothing_linked();
             return;
         }
         let known_shape = |x: TraceIdx| {
@@ -1060,10 +1086,7 @@ impl<'a> App<'a> {
                     link.trace_id.short(8)
                 ));
             }
-            End::Missing { trace: None } => {
-                self.status =
-                    Some(format!("trace {} is not loaded (no span of it is in the files)", link.trace_id));
-            }
+            End::Missing { trace: None } => self.fetch_link_target(row),
             End::Pointer => {
                 self.status = Some("a span pointer names a resource, not a span; nothing to jump to".into());
             }

@@ -8,7 +8,7 @@ use super::*;
 pub(super) fn copied(app: &App<'_>) -> Option<String> {
     app.effects.iter().rev().find_map(|e| match e {
         Effect::Copy(text) => Some(text.clone()),
-        Effect::BuildHaystack(_) => None,
+        Effect::BuildHaystack(_) | Effect::Fetch(_) | Effect::CancelFetch(_) => None,
     })
 }
 
@@ -18,7 +18,7 @@ fn haystack_requests(app: &App<'_>) -> Vec<TraceIdx> {
         .iter()
         .filter_map(|e| match e {
             Effect::BuildHaystack(t) => Some(*t),
-            Effect::Copy(_) => None,
+            Effect::Copy(_) | Effect::Fetch(_) | Effect::CancelFetch(_) => None,
         })
         .collect()
 }

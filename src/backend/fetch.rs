@@ -25,26 +25,36 @@ pub enum Found {
     Ids(Vec<TraceId>),
 }
 
-/// The endpoints that return one trace, most preferred first, with the format each returns.
-/// A 404 from one moves on to the next (an older server lacks the newer API); a 404 from the last
-/// means the store does not have the trace.
-fn trace_endpoints(kind: Kind, id: TraceId) -> Vec<(String, Format)> {
+/// What a Tempo endpoint answers when asked for protobuf (`Accept: application/protobuf`, which
+/// its API documents for both trace endpoints): the OTLP trace, wrapped or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protobuf {
+    /// `/api/v2/traces`: a `TraceByIDResponse` holding the trace.
+    Wrapped,
+    /// `/api/traces`: the trace itself (its `batches`, wire-identical to OTLP `TracesData`).
+    Bare,
+}
+
+/// The endpoints that return one trace, most preferred first, with the format each returns (as
+/// JSON) and, where the store can answer protobuf, how. A 404 from one moves on to the next (an
+/// older server lacks the newer API); a 404 from the last means the store does not have the trace.
+fn trace_endpoints(kind: Kind, id: TraceId) -> Vec<(String, Format, Option<Protobuf>)> {
     let hex = id.to_string();
     match kind {
         Kind::Jaeger => {
             vec![
-                (format!("/api/v3/traces/{hex}"), Format::OtlpJson),
-                (format!("/api/traces/{hex}"), Format::JaegerJson),
+                (format!("/api/v3/traces/{hex}"), Format::OtlpJson, None),
+                (format!("/api/traces/{hex}"), Format::JaegerJson, None),
             ]
         }
         Kind::Tempo => {
             vec![
-                (format!("/api/v2/traces/{hex}"), Format::OtlpJson),
-                (format!("/api/traces/{hex}"), Format::OtlpJson),
+                (format!("/api/v2/traces/{hex}"), Format::OtlpJson, Some(Protobuf::Wrapped)),
+                (format!("/api/traces/{hex}"), Format::OtlpJson, Some(Protobuf::Bare)),
             ]
         }
         // Zipkin stores a 64-bit id as 16 digits; with its default strict matching only that form finds it.
-        Kind::Zipkin => vec![(format!("/api/v2/trace/{}", zipkin_id(id)), Format::ZipkinJson)],
+        Kind::Zipkin => vec![(format!("/api/v2/trace/{}", zipkin_id(id)), Format::ZipkinJson, None)],
     }
 }
 
@@ -56,9 +66,14 @@ fn zipkin_id(id: TraceId) -> String {
 pub fn trace(client: &Client, backend: &Backend, id: TraceId) -> Result<Dataset, FetchError> {
     let endpoints = trace_endpoints(backend.kind, id);
     let mut last_url = String::new();
-    for (path, format) in endpoints {
+    for (path, format, protobuf) in endpoints {
         let url = format!("{}{path}", backend.base);
-        let answer = client.get(&url)?;
+        let answer = match protobuf {
+            // Protobuf is half the bytes and has no base64 ids; a server that cannot give it
+            // answers JSON, which the content type tells.
+            Some(_) => client.get_as(&url, "application/protobuf")?,
+            None => client.get(&url)?,
+        };
         if answer.status == 404 || answer.status == 405 || answer.status == 501 {
             last_url = url;
             continue;
@@ -66,7 +81,10 @@ pub fn trace(client: &Client, backend: &Backend, id: TraceId) -> Result<Dataset,
         if !answer.is_success() {
             return Err(answer.into_error(&url));
         }
-        let ds = read(&answer.body, &url, format)?;
+        let ds = match protobuf.filter(|_| answer.protobuf) {
+            Some(wrapping) => read_protobuf(&answer.body, &url, wrapping)?,
+            None => read(&answer.body, &url, format)?,
+        };
         if ds.spans.iter().all(|s| s.trace_id != id) {
             // Jaeger's v1 API answers an unknown id with 200 and no data on some storages.
             return Err(FetchError::NotFound { url, trace: id });
@@ -86,6 +104,26 @@ fn read(body: &[u8], url: &str, format: Format) -> Result<Dataset, FetchError> {
         }
         Err(e) => Err(FetchError::Body(e).with_expected(format.name())),
     }
+}
+
+/// Reads a Tempo trace answered as protobuf with the OTLP protobuf loader; error offsets count
+/// from the start of the answer.
+fn read_protobuf(body: &[u8], url: &str, wrapping: Protobuf) -> Result<Dataset, FetchError> {
+    let (trace, at) = match wrapping {
+        Protobuf::Bare => (body, 0),
+        Protobuf::Wrapped => load::otlp_proto::tempo_trace(body, url).map_err(FetchError::Body)?,
+    };
+    if trace.is_empty() {
+        // No spans: the caller says the trace was not found.
+        return Ok(Dataset::new());
+    }
+    let options = load::Options { forced: Some(Format::OtlpProto), workers: 1, progress: None };
+    load::load_slice(trace, url, &options).map_err(|mut e| {
+        if let crate::model::Location::Offset(o) = &mut e.at {
+            *o += at as u64;
+        }
+        FetchError::Body(e)
+    })
 }
 
 /// Runs `search` on `backend`: Jaeger `/api/v3/traces` (OTLP JSON; `/api/traces` on servers
@@ -285,7 +323,7 @@ mod tests {
     #[test]
     fn endpoints_follow_each_stores_preference() {
         let id = TraceId(0x1234);
-        let paths = |k| trace_endpoints(k, id).into_iter().map(|(p, _)| p).collect::<Vec<_>>();
+        let paths = |k| trace_endpoints(k, id).into_iter().map(|(p, _, _)| p).collect::<Vec<_>>();
         assert_eq!(
             paths(Kind::Jaeger),
             [

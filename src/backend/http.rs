@@ -19,6 +19,9 @@ const DETAIL_CHARS: usize = 200;
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+    /// Whether the server said the body is protobuf (`Content-Type: application/protobuf`, or
+    /// `application/x-protobuf`).
+    pub protobuf: bool,
 }
 
 impl Answer {
@@ -70,19 +73,29 @@ impl Client {
     /// GETs `url` asking for JSON. Any status comes back as an `Answer`; only a failure to get
     /// one (connect, TLS, timeout, a cut-off body) is an error.
     pub fn get(&self, url: &str) -> Result<Answer, FetchError> {
-        let mut request = self.agent.get(url).header("Accept", "application/json");
+        self.get_as(url, "application/json")
+    }
+
+    /// GETs `url` with `Accept: accept`; the answer says what the server sent.
+    pub fn get_as(&self, url: &str, accept: &str) -> Result<Answer, FetchError> {
+        let mut request = self.agent.get(url).header("Accept", accept);
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
         let response = request.call().map_err(|e| self.error(url, e))?;
         let status = response.status().as_u16();
+        let protobuf = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("protobuf"));
         let body = response
             .into_body()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
             .map_err(|e| self.error(url, e))?;
-        Ok(Answer { status, body })
+        Ok(Answer { status, body, protobuf })
     }
 
     fn error(&self, url: &str, e: ureq::Error) -> FetchError {
@@ -151,11 +164,11 @@ mod tests {
     #[test]
     fn error_statuses_quote_the_start_of_the_body() {
         let long = "x".repeat(500);
-        let e = Answer { status: 500, body: long.into_bytes() }.into_error("http://h/a");
+        let e = Answer { status: 500, body: long.into_bytes(), protobuf: false }.into_error("http://h/a");
         let text = e.to_string();
         assert!(text.starts_with("http://h/a: HTTP 500: xxx"), "{text}");
         assert!(text.ends_with("x…") && text.len() < 260, "{text}");
-        let e = Answer { status: 401, body: Vec::new() }.into_error("http://h/a");
+        let e = Answer { status: 401, body: Vec::new(), protobuf: false }.into_error("http://h/a");
         assert_eq!(
             e.to_string(),
             "http://h/a: HTTP 401: not allowed (pass credentials with --header 'Authorization: …')"

@@ -32,6 +32,8 @@ pub struct ListenArgs {
     /// ids); past it, the oldest traces are dropped first. The save file keeps everything.
     #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_spans: u64,
+    #[command(flatten)]
+    pub fetch: super::FetchArgs,
 }
 
 /// A receiver's address, or none (`off`).

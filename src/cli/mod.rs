@@ -194,10 +194,8 @@ pub struct TreeArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Trace stores")]
 pub struct StoreArgs {
-    /// A trace store to fetch from, as when given as PATH (repeatable; the first that has a trace
-    /// wins).
-    #[arg(long = "backend", value_name = "URL")]
-    pub backends: Vec<String>,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     /// Follow span links: fetch every trace reachable from the chosen ones, breadth-first, each
     /// once. With `export`, also write that whole linked set of --trace.
     #[arg(long)]
@@ -217,6 +215,18 @@ pub struct StoreArgs {
     /// With --service: the most traces to find per store.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
+}
+
+/// Where to fetch traces from and how: shared by the commands that read stores and by
+/// `weft listen`, whose explorer fetches the traces its links lead to.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Trace stores")]
+pub struct FetchArgs {
+    /// A trace store to fetch from, as when given as PATH (repeatable; the first that has a trace
+    /// wins). In the explorer, links into traces that are not loaded are fetched from it on
+    /// demand.
+    #[arg(long = "backend", value_name = "URL")]
+    pub backends: Vec<String>,
     /// An HTTP header sent with every request, e.g. 'X-Scope-OrgID: acme' or 'Authorization:
     /// Bearer …' (repeatable; also WEFT_HEADERS, one header per line).
     #[arg(

@@ -1,8 +1,8 @@
 //! PATHs and `StoreArgs` → the files to load and the `backend::Plan` for the trace stores among
 //! them. Every mistake is a `UsageError` (exit 2) that says what was expected.
 
-use super::StoreArgs;
 use super::ids::UsageError;
+use super::{FetchArgs, StoreArgs};
 use crate::backend::{self, Plan, Search};
 use crate::model::TraceId;
 use std::path::PathBuf;
@@ -45,7 +45,7 @@ pub fn inputs(paths: &[PathBuf], traces: &[String], store: &StoreArgs) -> Result
             files.push(p.clone());
         }
     }
-    for text in urls.chain(store.backends.iter().map(String::as_str)) {
+    for text in urls.chain(store.fetch.backends.iter().map(String::as_str)) {
         let target = backend::address::parse(text).map_err(UsageError)?;
         wanted.extend(target.trace);
         if !backends.contains(&target.backend) {
@@ -62,7 +62,13 @@ pub fn inputs(paths: &[PathBuf], traces: &[String], store: &StoreArgs) -> Result
         return Ok(Inputs { files, plan: None });
     }
     for text in traces {
-        wanted.push(full_trace_id(text)?);
+        match full_trace_id(text) {
+            Ok(id) => wanted.push(id),
+            // Beside files a prefix only selects among what they hold (`weft FILE --trace 1f0f
+            // --backend URL` opens the explorer there, fetching on demand).
+            Err(_) if !files.is_empty() => {}
+            Err(e) => return Err(e),
+        }
     }
     let search = store.service.clone().map(|service| Search {
         service,
@@ -79,13 +85,32 @@ pub fn inputs(paths: &[PathBuf], traces: &[String], store: &StoreArgs) -> Result
     }
     let plan = Plan {
         backends,
-        client: backend::Client::new(store.timeout, store.headers.clone()),
+        client: store.fetch.client(),
         traces: wanted,
         search,
         linked: store.linked,
         max_traces: store.max_traces,
     };
     Ok(Inputs { files, plan: Some(plan) })
+}
+
+impl FetchArgs {
+    /// The HTTP client for `--timeout` and `--header`.
+    pub fn client(&self) -> backend::Client {
+        backend::Client::new(self.timeout, self.headers.clone())
+    }
+
+    /// The `--backend` stores, each once, in order (`weft listen`'s explorer fetches from them).
+    pub fn stores(&self) -> Result<Vec<backend::Backend>, UsageError> {
+        let mut stores = Vec::new();
+        for text in &self.backends {
+            let store = backend::address::parse(text).map_err(UsageError)?.backend;
+            if !stores.contains(&store) {
+                stores.push(store);
+            }
+        }
+        Ok(stores)
+    }
 }
 
 /// A trace id to fetch must be whole: 16 or 32 hex digits (a prefix names nothing to a store).
@@ -131,6 +156,33 @@ mod tests {
         assert!(err(&["gopher+http://h", "--trace", "1"]).contains("unknown trace store 'gopher'"));
         let files = run(&["a.json", "--trace", "1", "--trace", "2"]).unwrap();
         assert!(files.selected(&["1".into(), "2".into()]).unwrap_err().0.contains("--trace names one trace"));
+    }
+
+    #[test]
+    fn listen_takes_stores_to_fetch_from_each_once() {
+        let listen = |args: &[&str]| {
+            let all = ["weft", "listen"].into_iter().chain(args.iter().copied());
+            match Cli::try_parse_from(all).unwrap().command {
+                Some(crate::cli::Command::Listen(l)) => l.fetch.stores(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let page = "http://j:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736";
+        let stores = listen(&["--backend", "jaeger+http://j:16686", "--backend", page]).unwrap();
+        assert_eq!(stores.iter().map(ToString::to_string).collect::<Vec<_>>(), ["jaeger+http://j:16686"]);
+        assert!(listen(&[]).unwrap().is_empty());
+        assert!(
+            listen(&["--backend", "gopher+http://h"]).unwrap_err().0.contains("unknown trace store 'gopher'")
+        );
+    }
+
+    #[test]
+    fn beside_files_a_trace_prefix_selects_and_is_not_fetched() {
+        let got = run(&["a.json", "--trace", "1f0f", "--backend", "jaeger+http://j:16686"]).unwrap();
+        assert_eq!(got.plan.map(|p| p.traces), Some(Vec::new()));
+        assert!(
+            run(&["jaeger+http://j:16686", "--trace", "1f0f"]).unwrap_err().0.contains("give its full id")
+        );
     }
 
     #[test]

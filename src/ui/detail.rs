@@ -68,7 +68,7 @@ impl Widget for DetailPane<'_> {
                     let y = self.rows.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
                     super::links::draw_row(
                         buf,
-                        index,
+                        self.app,
                         row,
                         self.tv.trace,
                         (self.rows.x.saturating_add(1), y, self.rows.width.saturating_sub(1)),

@@ -4,6 +4,7 @@
 
 use super::draw::{put, width};
 use super::theme;
+use crate::app::action::Action;
 use crate::app::keymap::{self, Binding, Hint, Key};
 use crate::app::{App, Screen};
 use crate::text::escape_control;
@@ -37,7 +38,15 @@ pub fn hints(app: &App<'_>, width_cols: usize) -> Vec<String> {
             continue;
         }
         seen_actions.push(b.action);
-        candidates.push((b, hint_text(&key, b), order));
+        let text = match b.action {
+            // Only with a store to fetch from, and with the count: `f fetch 7 missing`.
+            Action::FetchMissing => match app.remote.as_ref().map_or(0, |r| r.missing_count()) {
+                0 => continue,
+                n => format!("{} fetch {n} missing", key.label()),
+            },
+            _ => hint_text(&key, b),
+        };
+        candidates.push((b, text, order));
     }
     // Keep the highest priorities that fit, then show them in table order with the
     // always-shown ones last.
@@ -92,6 +101,10 @@ impl Widget for Footer<'_> {
             x += put(buf, x, y, right.saturating_sub(x), &format!("  {counter}  "), theme::warn());
         }
 
+        // A fetch in flight stays in view until it ends, whatever else the footer says.
+        if let Some(progress) = app.remote.as_ref().and_then(|r| r.progress()) {
+            x += put(buf, x, y, right.saturating_sub(x), &format!("{progress}  "), theme::warn());
+        }
         if let Some(status) = &app.status {
             put(buf, x, y, right.saturating_sub(x), status, theme::warn());
             return;

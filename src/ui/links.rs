@@ -4,8 +4,11 @@
 
 use super::draw::put;
 use super::theme;
+use crate::app::App;
+use crate::app::fetch::{Availability, Remote};
 use crate::app::links::{Dir, LinkRow, Whereabouts, kind_label};
 use crate::index::{Index, TraceIdx};
+use crate::model::TraceId;
 use crate::text::{VALUE_DISPLAY_MAX, duration, escape_control, value_capped};
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
@@ -13,15 +16,26 @@ use ratatui::style::Style;
 const DIR_WIDTH: u16 = 7;
 const WHERE_WIDTH: u16 = 15;
 
-/// "where" column text for a row.
-pub fn where_label(index: &Index, w: Whereabouts) -> String {
-    match w {
-        Whereabouts::SameTrace => "same trace".to_owned(),
-        Whereabouts::OtherTrace(t) => format!("trace {}", index.trace(t).id.short(8)),
-        Whereabouts::MissingSpan(_) => "span not loaded".to_owned(),
-        Whereabouts::MissingTrace => "not loaded".to_owned(),
-        Whereabouts::Pointer => "pointer".to_owned(),
+/// "where" column text for a row; a trace that is not loaded says whether the stores
+/// (`--backend`) can give it.
+pub fn where_label(index: &Index, w: Whereabouts, fetch: Option<(&Remote, TraceId)>) -> String {
+    match (w, fetch) {
+        (Whereabouts::SameTrace, _) => "same trace".to_owned(),
+        (Whereabouts::OtherTrace(t), _) => format!("trace {}", index.trace(t).id.short(8)),
+        (Whereabouts::MissingSpan(_), _) => "span not loaded".to_owned(),
+        (Whereabouts::MissingTrace, None) => "not loaded".to_owned(),
+        (Whereabouts::MissingTrace, Some((remote, t))) => match remote.availability(t) {
+            Availability::Fetchable => format!("fetch: {}", store_word(remote)),
+            Availability::Fetching => "fetching…".to_owned(),
+            Availability::Absent => format!("not in {}", store_word(remote)),
+        },
+        (Whereabouts::Pointer, _) => "pointer".to_owned(),
     }
+}
+
+/// The stores, short enough for the "where" column: `jaeger`, or `stores` for several.
+fn store_word(remote: &Remote) -> &str {
+    if remote.stores.contains(',') { "stores" } else { &remote.stores }
 }
 
 /// The link's kind and attributes: `follows_from messaging.batch.index=0`.
@@ -41,7 +55,10 @@ fn link_meta(index: &Index, row: &LinkRow) -> String {
 }
 
 /// Draws `row` at (x, y) in `w` columns, as seen from a span of trace `from`.
-pub fn draw_row(buf: &mut Buffer, index: &Index, row: &LinkRow, from: TraceIdx, (x, y, w): (u16, u16, u16)) {
+pub fn draw_row(buf: &mut Buffer, app: &App<'_>, row: &LinkRow, from: TraceIdx, (x, y, w): (u16, u16, u16)) {
+    let index = app.index;
+    let link = row.link(index);
+    let fetch = app.remote.as_ref().map(|r| (r, link.trace_id));
     let right = x.saturating_add(w);
     let (dir_text, dir_style) = match row.dir {
         Dir::Out => ("↗ to", Style::new().fg(theme::LINK_OUT)),
@@ -50,14 +67,22 @@ pub fn draw_row(buf: &mut Buffer, index: &Index, row: &LinkRow, from: TraceIdx, 
     put(buf, x, y, DIR_WIDTH.min(w), dir_text, dir_style);
     let mut cx = x.saturating_add(DIR_WIDTH);
     let whereabouts = row.whereabouts(index, from);
+    let fetchable = fetch.is_some_and(|(r, t)| r.availability(t) != Availability::Absent);
     let where_style = match whereabouts {
+        Whereabouts::MissingTrace if fetchable => Style::new().fg(theme::LINK_OUT),
         Whereabouts::MissingSpan(_) | Whereabouts::MissingTrace => theme::warn(),
         Whereabouts::Pointer => theme::dim(),
         _ => Style::new(),
     };
-    put(buf, cx, y, WHERE_WIDTH.min(right.saturating_sub(cx)), &where_label(index, whereabouts), where_style);
+    put(
+        buf,
+        cx,
+        y,
+        WHERE_WIDTH.min(right.saturating_sub(cx)),
+        &where_label(index, whereabouts, fetch),
+        where_style,
+    );
     cx = cx.saturating_add(WHERE_WIDTH + 1);
-    let link = row.link(index);
     let mut rest = |text: &str, style: Style, cx: &mut u16| {
         let used = put(buf, *cx, y, right.saturating_sub(*cx), text, style);
         *cx = cx.saturating_add(used);
@@ -78,9 +103,16 @@ pub fn draw_row(buf: &mut Buffer, index: &Index, row: &LinkRow, from: TraceIdx, 
             rest(&timing, theme::dim(), &mut cx);
         }
         crate::app::links::End::Missing { trace } => {
+            // The "where" column names the store; this only says what to do.
+            let why = match fetch.map(|(r, t)| r.availability(t)) {
+                None => "trace not loaded",
+                Some(Availability::Fetchable) => "Enter fetches it",
+                Some(Availability::Fetching) => "being fetched",
+                Some(Availability::Absent) => "the store does not have it",
+            };
             let text = match trace {
                 Some(_) => format!("span {} (its trace is loaded)", link.span_id),
-                None => format!("trace {}… span {} (trace not loaded)", link.trace_id.short(8), link.span_id),
+                None => format!("trace {}… span {} ({why})", link.trace_id.short(8), link.span_id),
             };
             rest(&text, theme::warn(), &mut cx);
         }

@@ -35,7 +35,7 @@ impl Widget for Picker<'_> {
             let y = inner.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
             super::links::draw_row(
                 buf,
-                self.app.index,
+                self.app,
                 row,
                 tv.trace,
                 (inner.x.saturating_add(1), y, inner.width.saturating_sub(1)),

@@ -467,3 +467,39 @@ fn orphans_are_marked_in_the_waterfall() {
     assert!(row("lost-child").contains(&format!("{}svc lost-child", crate::ui::waterfall::ORPHAN_MARK)));
     assert!(!row("the-root").contains(crate::ui::waterfall::ORPHAN_MARK));
 }
+
+/// With a store (`--backend`), a link into a trace that is not loaded says where it can be
+/// fetched from; while it is fetched the row and the footer say so (with `Esc` to cancel), and a
+/// trace the store lacks stays marked.
+#[rstest]
+#[case::s80x24(80, 24)]
+#[case::s160x48(160, 48)]
+fn links_tab_marks_fetchable_fetching_and_absent_traces(#[case] w: u16, #[case] h: u16) {
+    use crate::app::fetch::Remote;
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, w, h);
+    app.remote = Some(Remote::new("jaeger"));
+    press(&mut app, Context::Trace, Action::ShowLinks);
+    press(&mut app, Context::Move, Action::SelectNext);
+    press(&mut app, Context::Move, Action::SelectNext);
+    let (t, shown) = screen(&app, w, h);
+    let row =
+        shown.iter().find(|l| l.contains("↗ to   fetch: jaeger")).expect("the dangling row is fetchable");
+    assert!(row.contains("trace dead0000… span 000000000000beef (Enter f"), "{row}");
+    if w >= 160 {
+        let footer = shown.last().expect("a footer");
+        assert!(footer.contains("f fetch 1 missing"), "the count of what f fetches: {footer}");
+    }
+    insta::assert_snapshot!(format!("links_fetchable_{w}x{h}"), t.backend());
+
+    press(&mut app, Context::Links, Action::JumpToLink);
+    let (_, shown) = screen(&app, w, h);
+    assert!(shown.iter().any(|l| l.contains("↗ to   fetching…")), "{shown:#?}");
+    let footer = shown.last().expect("a footer");
+    assert!(footer.starts_with("fetching dead0000… from jaeger  Esc cancel fetch"), "{footer}");
+
+    app.fetch_failed(testdata::DANGLING, true, "http://j/api/traces/dead: trace dead not found");
+    let (_, shown) = screen(&app, w, h);
+    assert!(shown.iter().any(|l| l.contains("↗ to   not in jaeger")), "{shown:#?}");
+    assert!(shown.last().is_some_and(|f| f.starts_with("trace dead0000… is not in jaeger")));
+}

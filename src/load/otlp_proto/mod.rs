@@ -347,6 +347,43 @@ impl Decoder {
     }
 }
 
+/// The OTLP trace inside Grafana Tempo's `TraceByIDResponse`, its `/api/v2/traces/<id>` answered
+/// as protobuf, and the offset where it starts in `input`. The trace is field 1, a `Trace`, whose
+/// own field 1 is the repeated `ResourceSpans` of `TracesData`, so `parse` reads it as is; the
+/// response's other fields (metrics, partial status, message) say nothing about spans and are
+/// skipped. Without field 1 the trace is empty.
+pub fn tempo_trace<'a>(input: &'a [u8], path: &str) -> Result<(&'a [u8], usize), LoadError> {
+    let mut fields = Fields::new(input, 0);
+    let mut trace: (&[u8], usize) = (&[], 0);
+    loop {
+        match fields.next_field() {
+            Ok(None) => return Ok(trace),
+            Ok(Some((1, Payload::Len(bytes, at)))) => trace = (bytes, at),
+            Ok(Some((1, other))) => {
+                let e = WireError {
+                    at: fields.offset(),
+                    kind: WireErrorKind::WrongType {
+                        expected: "the Trace message in field 1",
+                        found: other.wire_name(),
+                    },
+                };
+                return Err(tempo_error(path, &e));
+            }
+            Ok(Some(_)) => {}
+            Err((e, _)) => return Err(tempo_error(path, &e)),
+        }
+    }
+}
+
+fn tempo_error(path: &str, e: &WireError) -> LoadError {
+    LoadError::new(
+        path,
+        None,
+        Location::Offset(e.at as u64),
+        format!("expected a Tempo TraceByIDResponse: {e}"),
+    )
+}
+
 /// `parse_job` on one thread.
 pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
     let progress = super::Progress::new();

@@ -32,8 +32,51 @@ pub struct Parked {
     app: App<'static>,
     /// The open trace as it was: its snapshot and its collapsed spans by span (positions change
     /// when a trace gains spans), and its search.
-    open: Option<(TraceSnapshot, Vec<SpanIdx>, Search)>,
+    open: Option<(TraceSnapshot, Vec<SpanIdx>, SearchBySpan)>,
     links_before: usize,
+    /// Spans before the batch: those after it are the batch's.
+    spans_before: usize,
+}
+
+/// A search with its positions held as spans, so it survives its trace growing: the spans that
+/// matched still do, and only the new spans are searched.
+struct SearchBySpan {
+    search: Search,
+    matched: Vec<SpanIdx>,
+    current: Option<SpanIdx>,
+    anchor: SpanIdx,
+}
+
+impl SearchBySpan {
+    fn of(index: &Index, tv: &TraceView) -> Self {
+        let search = tv.search.clone();
+        let span = |p: u32| tv.span_at(index, p);
+        Self {
+            matched: search.matches.iter().map(|&p| span(p)).collect(),
+            current: search.current.and_then(|i| search.matches.get(i)).map(|&p| span(p)),
+            anchor: span(search.anchor),
+            search,
+        }
+    }
+
+    /// The search over trace `t` grown by the spans from `first_new` on.
+    fn regrown(self, index: &Index, t: TraceIdx, first_new: usize, pos_of: &[u32]) -> Search {
+        let SearchBySpan { mut search, matched, current, anchor } = self;
+        if search.query.is_empty() {
+            return search;
+        }
+        let pos = |s: SpanIdx| pos_of.get(s.get()).copied().unwrap_or(0);
+        let new: Vec<SpanIdx> =
+            index.trace_spans(t).iter().copied().filter(|s| s.get() >= first_new).collect();
+        let found = super::search::Haystack::of_spans(index, &new).find(&search.query);
+        let mut matches: Vec<u32> = matched.into_iter().map(pos).collect();
+        matches.extend(found.into_iter().filter_map(|i| new.get(i as usize)).map(|&s| pos(s)));
+        matches.sort_unstable();
+        search.current = current.and_then(|c| matches.binary_search(&pos(c)).ok());
+        search.anchor = pos(anchor);
+        search.matches = matches;
+        search
+    }
 }
 
 /// Stands in for the index while the real one grows.
@@ -50,17 +93,18 @@ impl<'a> App<'a> {
                 .filter(|(_, c)| **c)
                 .map(|(p, _)| tv.span_at(self.index, u32::try_from(p).unwrap_or(u32::MAX)))
                 .collect();
-            (tv.snapshot(self.index), collapsed, tv.search.clone())
+            (tv.snapshot(self.index), collapsed, SearchBySpan::of(self.index, tv))
         });
         let links_before = self.index.link_count();
-        Parked { app: self.rebind(&PARKED_INDEX), open, links_before }
+        let spans_before = self.index.span_count();
+        Parked { app: self.rebind(&PARKED_INDEX), open, links_before, spans_before }
     }
 }
 
 impl Parked {
     /// Takes back `index`, grown by `growth`, and brings every view up to date with it.
     pub fn resume<'b>(self, index: &'b Index, growth: &Growth) -> App<'b> {
-        let Parked { app, open, links_before } = self;
+        let Parked { app, open, links_before, spans_before } = self;
         let mut app = app.rebind(index);
         app.pos_of.resize(index.span_count(), 0);
         for &t in &growth.touched {
@@ -87,7 +131,12 @@ impl Parked {
         if let Some((mut snap, collapsed, search)) = open {
             snap.collapsed = collapsed.iter().map(|&s| app.pos_of(s)).collect();
             let touched = growth.touched.contains(&snap.trace);
-            app.reopen(&snap, if touched { None } else { Some(search) });
+            let search = if touched {
+                search.regrown(index, snap.trace, spans_before, &app.pos_of)
+            } else {
+                search.search
+            };
+            app.reopen(&snap, search);
         }
         app.clamp_scrolls();
         app.refresh_missing();
@@ -257,16 +306,14 @@ impl App<'_> {
         }
     }
 
-    /// Lays the open trace out again from `snap` (its links may have resolved, its spans grown),
-    /// keeping its search when the trace did not change.
-    fn reopen(&mut self, snap: &TraceSnapshot, search: Option<Search>) {
+    /// Lays the open trace out again from `snap` (its links may have resolved, its spans grown)
+    /// with `search`.
+    fn reopen(&mut self, snap: &TraceSnapshot, search: Search) {
         let Screen::Trace(old) = &self.screen else { return };
         let t: TraceIdx = old.trace;
         let shape = super::trace_view::Shape::build(self.index, t, &self.pos_of);
         let mut tv = TraceView::new(self.index, t, shape, Some(snap), &self.pos_of);
-        if let Some(search) = search {
-            tv.search = search;
-        }
+        tv.search = search;
         self.screen = Screen::Trace(Box::new(tv));
     }
 }
@@ -467,5 +514,39 @@ mod tests {
         assert_eq!(app.list.rows.len(), 1);
         let dropped = app.live.as_ref().map(|l| l.dropped);
         assert_eq!(dropped, Some(Evicted { traces: 2, spans: 6 }), "counts add up");
+    }
+
+    #[test]
+    fn a_search_in_a_trace_that_grows_keeps_its_matches_and_finds_the_new_spans() {
+        let mut index = Index::build(batch(&[
+            (A, 1, 0, "root", 0, None),
+            (A, 2, 1, "kafka send", 2, None),
+            (A, 3, 1, "db query", 3, None),
+            (A, 4, 1, "kafka ack", 4, None),
+        ]));
+        let a = index.find_trace(id(A)).expect("A");
+        let mut app = App::new(&index, OpenAt { trace: Some(a), span: None });
+        app.resize(100, 30);
+        press(&mut app, Context::Trace, Action::StartSearch);
+        for c in "kafka".chars() {
+            app.handle_key(crate::app::keymap::Key::ch(c));
+        }
+        press(&mut app, Context::Input, Action::ConfirmInput);
+        press(&mut app, Context::Trace, Action::NextMatch);
+        let current = |app: &App<'_>, index: &Index| {
+            let tv = app.trace_view().expect("open");
+            let m = tv.search.current.and_then(|i| tv.search.matches.get(i)).expect("a current match");
+            index.name(tv.span_at(index, *m)).to_owned()
+        };
+        assert_eq!(current(&app, &index), "kafka ack");
+
+        // One new match that starts first (every position moves) and one new span that does not match.
+        ingest!(app, index, batch(&[(A, 5, 1, "kafka poll", 1, None), (A, 6, 1, "db commit", 5, None)]));
+        let tv = app.trace_view().expect("still open");
+        assert_eq!(tv.search.query, "kafka", "the query stays");
+        let names: Vec<&str> = tv.search.matches.iter().map(|&p| index.name(tv.span_at(&index, p))).collect();
+        assert_eq!(names, ["kafka poll", "kafka send", "kafka ack"], "old matches moved, the new one found");
+        assert_eq!(current(&app, &index), "kafka ack", "the current match is the same span");
+        assert_eq!(tv.search.counter(), "3/3");
     }
 }

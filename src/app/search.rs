@@ -2,7 +2,7 @@
 //! text buffer holding every span's name, service, id and attribute values; a keystroke is then
 //! one SIMD substring scan (memchr's memmem) over that buffer, however many spans there are.
 
-use crate::index::{Index, TraceIdx};
+use crate::index::{Index, SpanIdx, TraceIdx};
 use crate::model::Value;
 use std::fmt::Write as _;
 
@@ -20,7 +20,11 @@ pub struct Haystack {
 
 impl Haystack {
     pub fn build(index: &Index, trace: TraceIdx) -> Self {
-        let spans = index.trace_spans(trace);
+        Self::of_spans(index, index.trace_spans(trace))
+    }
+
+    /// The search text of `spans`; `find` then answers indices into `spans`.
+    pub fn of_spans(index: &Index, spans: &[SpanIdx]) -> Self {
         let mut text = String::new();
         let mut ends = Vec::with_capacity(spans.len());
         let push = |text: &mut String, s: &str| {

@@ -29,8 +29,29 @@ pub(crate) const MAX_VALUE_DEPTH: u32 = 256;
 
 /// Writes `traces` (in that order of first appearance) as one OTLP JSON document.
 pub fn write(w: impl Write, index: &Index, traces: &[TraceIdx]) -> serde_json::Result<()> {
-    let doc = Document { index, groups: group(index, traces) };
-    serde_json::to_writer(w, &doc)
+    write_spans(w, &index.data, &group(&index.data, trace_spans(index, traces)))
+}
+
+/// Writes every span of `ds`, in its order, as one OTLP JSON document: what `weft listen`
+/// saves of each received batch, which needs no index to be written.
+pub fn write_dataset(w: impl Write, ds: &Dataset) -> serde_json::Result<()> {
+    let spans = (0..ds.spans.len()).map(|s| SpanIdx(u32::try_from(s).unwrap_or(u32::MAX)));
+    write_spans(w, ds, &group(ds, spans))
+}
+
+fn write_spans(w: impl Write, ds: &Dataset, groups: &[ResourceGroup]) -> serde_json::Result<()> {
+    serde_json::to_writer(w, &Document { ds, groups })
+}
+
+/// The spans of `traces`, trace after trace (out-of-range traces have none).
+pub(crate) fn trace_spans<'a>(
+    index: &'a Index,
+    traces: &'a [TraceIdx],
+) -> impl Iterator<Item = SpanIdx> + 'a {
+    traces
+        .iter()
+        .filter(|t| t.get() < index.traces().len())
+        .flat_map(|&t| index.trace_spans(t).iter().copied())
 }
 
 /// Spans of one resource (and service), split by scope, in first-seen order. Index 0 is "no
@@ -41,32 +62,23 @@ pub(crate) struct ResourceGroup {
     pub scopes: Vec<(ScopeIdx, Vec<SpanIdx>)>,
 }
 
-/// The spans of `traces` grouped as OTLP nests them: by resource and service, then by scope.
-pub(crate) fn group(index: &Index, traces: &[TraceIdx]) -> Vec<ResourceGroup> {
+/// `spans` of `ds` grouped as OTLP nests them: by resource and service, then by scope.
+pub(crate) fn group(ds: &Dataset, spans: impl Iterator<Item = SpanIdx>) -> Vec<ResourceGroup> {
     let mut groups: Vec<ResourceGroup> = Vec::new();
     let mut by_resource: FxHashMap<(u32, Sym), usize> = FxHashMap::default();
     let mut by_scope: FxHashMap<(usize, u32), usize> = FxHashMap::default();
-    for &t in traces {
-        if t.get() >= index.traces().len() {
-            continue;
-        }
-        for &s in index.trace_spans(t) {
-            let span = index.span(s);
-            let g = *by_resource.entry((span.resource.0, span.service)).or_insert_with(|| {
-                groups.push(ResourceGroup {
-                    resource: span.resource,
-                    service: span.service,
-                    scopes: Vec::new(),
-                });
-                groups.len() - 1
-            });
-            let scopes = &mut groups[g].scopes;
-            let i = *by_scope.entry((g, span.scope.0)).or_insert_with(|| {
-                scopes.push((span.scope, Vec::new()));
-                scopes.len() - 1
-            });
-            scopes[i].1.push(s);
-        }
+    for s in spans {
+        let Some(span) = ds.spans.get(s.get()) else { continue };
+        let g = *by_resource.entry((span.resource.0, span.service)).or_insert_with(|| {
+            groups.push(ResourceGroup { resource: span.resource, service: span.service, scopes: Vec::new() });
+            groups.len() - 1
+        });
+        let scopes = &mut groups[g].scopes;
+        let i = *by_scope.entry((g, span.scope.0)).or_insert_with(|| {
+            scopes.push((span.scope, Vec::new()));
+            scopes.len() - 1
+        });
+        scopes[i].1.push(s);
     }
     groups
 }
@@ -81,28 +93,28 @@ impl<T: Display> Serialize for Text<T> {
 }
 
 struct Document<'a> {
-    index: &'a Index,
-    groups: Vec<ResourceGroup>,
+    ds: &'a Dataset,
+    groups: &'a [ResourceGroup],
 }
 
 impl Serialize for Document<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(1))?;
         let list: Vec<ResourceSpansOut<'_>> =
-            self.groups.iter().map(|group| ResourceSpansOut { index: self.index, group }).collect();
+            self.groups.iter().map(|group| ResourceSpansOut { ds: self.ds, group }).collect();
         m.serialize_entry("resourceSpans", &list)?;
         m.end()
     }
 }
 
 struct ResourceSpansOut<'a> {
-    index: &'a Index,
+    ds: &'a Dataset,
     group: &'a ResourceGroup,
 }
 
 impl Serialize for ResourceSpansOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let ds = &self.index.data;
+        let ds = self.ds;
         let mut m = s.serialize_map(Some(2))?;
         let attrs =
             ResourceAttrs { ds, attrs: ds.resource(self.group.resource).attrs, service: self.group.service };
@@ -111,7 +123,7 @@ impl Serialize for ResourceSpansOut<'_> {
             .group
             .scopes
             .iter()
-            .map(|(scope, spans)| ScopeSpansOut { index: self.index, scope: *scope, spans })
+            .map(|(scope, spans)| ScopeSpansOut { ds, scope: *scope, spans })
             .collect();
         m.serialize_entry("scopeSpans", &scopes)?;
         m.end()
@@ -168,20 +180,21 @@ pub(crate) fn resource_attrs<'a>(
 }
 
 struct ScopeSpansOut<'a> {
-    index: &'a Index,
+    ds: &'a Dataset,
     scope: ScopeIdx,
     spans: &'a [SpanIdx],
 }
 
 impl Serialize for ScopeSpansOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let ds = &self.index.data;
+        let ds = self.ds;
         let mut m = s.serialize_map(None)?;
         // Index 0 is "no scope": writing `{}` would read back as a scope of its own.
         if self.scope != ScopeIdx::default() {
             m.serialize_entry("scope", &ScopeOut { ds, scope: self.scope })?;
         }
-        let spans = self.spans.iter().map(|&sp| SpanOut { ds, span: self.index.span(sp) });
+        let spans =
+            self.spans.iter().filter_map(|&sp| ds.spans.get(sp.get())).map(|span| SpanOut { ds, span });
         m.serialize_entry("spans", &Seq(std::cell::Cell::new(Some(spans))))?;
         m.end()
     }

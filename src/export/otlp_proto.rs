@@ -10,6 +10,7 @@
 
 use super::otlp_json::{
     MAX_VALUE_DEPTH, ResourceGroup, added_ref_type, group, kind_number, resource_attrs, status_number,
+    trace_spans,
 };
 use crate::index::{Index, TraceIdx};
 use crate::model::{Dataset, Link, REF_TYPE_KEY, ScopeIdx, Span, StatusCode, Value};
@@ -19,7 +20,7 @@ use std::io::{self, Write};
 /// Writes `traces` (in that order of first appearance) as one OTLP protobuf `TracesData`.
 pub fn write(mut w: impl Write, index: &Index, traces: &[TraceIdx]) -> io::Result<()> {
     let mut buf = Vec::new();
-    for g in group(index, traces) {
+    for g in group(&index.data, trace_spans(index, traces)) {
         buf.clear();
         message(&mut buf, 1, |b| resource_spans(b, index, &g));
         w.write_all(&buf)?;

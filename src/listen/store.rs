@@ -8,8 +8,6 @@
 //! Batches that queue up while a write is in progress are written together (one line, one flush),
 //! which keeps the per-request cost low under load without delaying any answer.
 
-use crate::cli::export;
-use crate::index::Index;
 use crate::model::{Dataset, TraceId};
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -123,8 +121,7 @@ impl Writer {
                 answers.push(batch.saved);
             }
             let ids: Vec<TraceId> = merged.spans.iter().map(|s| s.trace_id).collect();
-            let index = Index::build(merged);
-            let result = self.write(&index).map_err(|e| format!("saving the spans failed: {e}"));
+            let result = self.write(&merged).map_err(|e| format!("saving the spans failed: {e}"));
             if result.is_ok() {
                 self.counts.spans.fetch_add(ids.len() as u64, Ordering::Relaxed);
                 self.held.add(&ids, &self.counts);
@@ -136,20 +133,22 @@ impl Writer {
             // Saved and answered; now shown. Waiting here for a busy explorer is the back pressure.
             if result.is_ok()
                 && let Some(live) = &self.live
-                && live.send(index.data).is_err()
+                && live.send(merged).is_err()
             {
                 self.live = None;
             }
         }
     }
 
-    /// Appends `index`'s spans as one OTLP JSON line and flushes it to the file. A write that
-    /// fails midway (a full disk) is cut back off, so the file stays valid JSON Lines and a later
+    /// Appends `spans` as one OTLP JSON line and flushes it to the file. A write that fails
+    /// midway (a full disk) is cut back off, so the file stays valid JSON Lines and a later
     /// write that succeeds starts on a line of its own.
-    fn write(&mut self, index: &Index) -> io::Result<()> {
+    fn write(&mut self, spans: &Dataset) -> io::Result<()> {
         let end = self.out.get_ref().metadata()?.len();
-        let traces = export::select(index, None, false);
-        let written = export::write(&mut self.out, index, &traces).and_then(|()| self.out.flush());
+        let written = crate::export::otlp_json::write_dataset(&mut self.out, spans)
+            .map_err(io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"))
+            .and_then(|()| self.out.flush());
         if written.is_err() {
             // Drop what is still buffered (it was not written) and what was, past `end`.
             let fresh = BufWriter::new(self.out.get_ref().try_clone()?);

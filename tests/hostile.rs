@@ -280,7 +280,7 @@ fn assert_no_control(text: &str, what: &str) {
 fn take_copied(app: &mut App<'_>) -> Option<String> {
     std::mem::take(&mut app.effects).into_iter().rev().find_map(|e| match e {
         Effect::Copy(text) => Some(text),
-        Effect::BuildHaystack(_) => None,
+        Effect::BuildHaystack(_) | Effect::RunQuery(_) => None,
     })
 }
 

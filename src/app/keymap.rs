@@ -28,6 +28,8 @@ pub enum Context {
     Flow,
     /// The stitched timeline is open.
     Stitch,
+    /// The per-operation summary is open.
+    Summary,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
     /// The loading screen, before the explorer opens (`tui::wait_for_load`).
@@ -47,6 +49,7 @@ impl Context {
         Context::Picker,
         Context::Flow,
         Context::Stitch,
+        Context::Summary,
         Context::Input,
         Context::Loading,
     ];
@@ -63,6 +66,7 @@ impl Context {
             Context::Picker => "Link picker",
             Context::Flow => "Linked traces",
             Context::Stitch => "Stitched timeline",
+            Context::Summary => "Summary",
             Context::Input => "Typing a search or filter",
             Context::Loading => "Loading screen",
         }
@@ -228,7 +232,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Key::new(K::Esc)],
         Action::GoUp,
         "up",
-        "up: close overlay, search, details; trace → list",
+        "up: close overlay, search, query, focus, details; trace → list",
         Hint::Low,
     ),
     // Moving.
@@ -268,6 +272,14 @@ pub const BINDINGS: &[Binding] = &[
         "filter",
         "filter by service, name or trace id",
         Hint::High,
+    ),
+    bind(
+        C::TraceList,
+        &[Key::ch('F')],
+        Action::StartQuery,
+        "query",
+        "only traces with a span matching a query (duration>50ms error …)",
+        Hint::Low,
     ),
     bind(C::TraceList, &[Key::ch('s')], Action::CycleSort, "sort", "sort by the next column", Hint::High),
     bind(C::TraceList, &[Key::ch('r')], Action::ReverseSort, "reverse", "reverse the sort order", Hint::Low),
@@ -369,8 +381,50 @@ pub const BINDINGS: &[Binding] = &[
         "copy the selected trace's id and its root span's id (OSC 52)",
         Hint::Low,
     ),
-    bind(C::Trace, &[Key::ch('n')], Action::NextMatch, "next", "next search match", Hint::Low),
-    bind(C::Trace, &[Key::ch('N')], Action::PrevMatch, "prev", "previous search match", Hint::Low),
+    bind(
+        C::Trace,
+        &[Key::ch('F')],
+        Action::StartQuery,
+        "query",
+        "query spans (duration>50ms error …): only matches and their ancestors stay",
+        Hint::Low,
+    ),
+    bind(C::Trace, &[Key::ch('n')], Action::NextMatch, "next", "next search (or query) match", Hint::Low),
+    bind(C::Trace, &[Key::ch('N')], Action::PrevMatch, "prev", "previous search (or query) match", Hint::Low),
+    bind(
+        C::Trace,
+        &[Key::ch('e')],
+        Action::NextError,
+        "error",
+        "next error span (expands what hides it)",
+        Hint::Low,
+    ),
+    bind(C::Trace, &[Key::ch('E')], Action::PrevError, "prev error", "previous error span", Hint::None),
+    bind(
+        C::Trace,
+        &[Key::ch('z')],
+        Action::ToggleSpanFocus,
+        "focus",
+        "focus the selected span: its subtree is the whole view (again: leave)",
+        Hint::Low,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('S')],
+        Action::ShowSummary,
+        "summary",
+        "summary of the trace per operation: spans, errors, total and self time, p50, p99",
+        Hint::None,
+    ),
+    bind(C::Summary, &[Key::ch('s')], Action::CycleSort, "sort", "sort by the next column", Hint::High),
+    bind(
+        C::Summary,
+        &[Key::new(K::Enter)],
+        Action::FilterOperation,
+        "filter",
+        "show only this operation's spans in the waterfall",
+        Hint::High,
+    ),
     bind(
         C::Trace,
         &[Key::ch('1')],

@@ -115,6 +115,7 @@ impl App<'_> {
             background_min_spans,
             pending,
             remembered,
+            jobs,
         } = self;
         App {
             index,
@@ -136,6 +137,7 @@ impl App<'_> {
             background_min_spans,
             pending,
             remembered,
+            jobs,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod action;
 pub mod copy;
 pub mod critical;
 pub mod detail;
+pub mod filter;
 pub mod flow;
 pub mod history;
 pub mod keymap;
@@ -15,6 +16,7 @@ pub mod list;
 pub mod live;
 pub mod search;
 pub mod stitch;
+pub mod summary;
 pub mod trace_view;
 
 #[cfg(test)]
@@ -62,6 +64,8 @@ pub enum Effect {
     /// Build trace `t`'s search text off the UI thread; the result comes back through
     /// `App::deliver_haystack` (or, if the worker is gone, `App::stop_building_in_background`).
     BuildHaystack(TraceIdx),
+    /// Run a query off the UI thread; the result comes back through `App::deliver_query`.
+    RunQuery(filter::Job),
 }
 
 /// What is drawn over the body, if anything. Overlays take the keys first.
@@ -91,6 +95,8 @@ pub enum Overlay {
     Flow(Box<FlowView>),
     /// The open trace and its directly linked traces on one time axis (`T`).
     Stitch(Box<stitch::StitchView>),
+    /// The open trace's per-operation summary (`S`).
+    Summary(Box<summary::SummaryView>),
 }
 
 pub struct App<'a> {
@@ -129,6 +135,8 @@ pub struct App<'a> {
     /// How each trace looked when it was last left, so coming back by a link keeps its
     /// collapsed spans.
     remembered: FxHashMap<TraceIdx, TraceSnapshot>,
+    /// Query jobs issued so far: the id of the next one.
+    jobs: u64,
 }
 
 /// A selection move in any list.
@@ -193,6 +201,7 @@ impl<'a> App<'a> {
             background_min_spans: None,
             pending: FxHashSet::default(),
             remembered: FxHashMap::default(),
+            jobs: 0,
         };
         let traces = index.traces().len();
         let valid_span = open.span.filter(|s| s.get() < index.span_count());
@@ -234,8 +243,8 @@ impl<'a> App<'a> {
     /// Whether a search or filter is being typed (then printable keys are text).
     pub fn is_typing(&self) -> bool {
         match &self.screen {
-            Screen::List => self.list.editing,
-            Screen::Trace(tv) => tv.search.editing,
+            Screen::List => self.list.editing || self.list.prompt.editing,
+            Screen::Trace(tv) => tv.search.editing || tv.prompt.editing,
         }
     }
 
@@ -246,6 +255,7 @@ impl<'a> App<'a> {
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
             Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
             Overlay::Stitch(_) => return vec![Context::Stitch, Context::Move, Context::Global],
+            Overlay::Summary(_) => return vec![Context::Summary, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -338,8 +348,13 @@ impl<'a> App<'a> {
             Action::ToggleCriticalPath => self.toggle_critical(false),
             Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
-                self.list.sort = self.list.sort.next();
-                self.refresh_list();
+                if let Overlay::Summary(sv) = &mut self.overlay {
+                    sv.cycle_sort(self.index);
+                    self.clamp_scrolls();
+                } else {
+                    self.list.sort = self.list.sort.next();
+                    self.refresh_list();
+                }
             }
             Action::ReverseSort => {
                 self.list.reverse = !self.list.reverse;
@@ -349,6 +364,12 @@ impl<'a> App<'a> {
             Action::ShowValue => self.show_value(),
             Action::ConfirmInput => self.confirm_input(),
             Action::DeleteChar => self.delete_char(),
+            Action::StartQuery => self.start_query(),
+            Action::NextError => self.step_error(true),
+            Action::PrevError => self.step_error(false),
+            Action::ToggleSpanFocus => self.toggle_span_focus(),
+            Action::ShowSummary => self.show_summary(),
+            Action::FilterOperation => self.filter_operation(),
         }
     }
 
@@ -416,6 +437,18 @@ impl<'a> App<'a> {
                         }
                     }
                 } else if !areas.flow(fv.rows.len()).contains(at) {
+                    self.go_up();
+                }
+                return;
+            }
+            Overlay::Summary(sv) => {
+                let rows = areas.summary_rows(sv.rows.len());
+                if rows.contains(at) {
+                    let i = sv.scroll + usize::from(y - rows.y);
+                    if i < sv.rows.len() {
+                        sv.sel = i;
+                    }
+                } else if !areas.summary(sv.rows.len()).contains(at) {
                     self.go_up();
                 }
                 return;
@@ -500,6 +533,7 @@ impl<'a> App<'a> {
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
             (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
             (Overlay::Stitch(_), _) => a.stitch_rows().height,
+            (Overlay::Summary(sv), _) => a.summary_rows(sv.rows.len()).height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -535,6 +569,11 @@ impl<'a> App<'a> {
             Overlay::Stitch(sv) => {
                 let i = step(sv.sel, sv.rows.len(), m, page);
                 sv.set_sel(index, i, page);
+                return;
+            }
+            Overlay::Summary(sv) => {
+                sv.sel = step(sv.sel, sv.rows.len(), m, page);
+                sv.scroll = trace_view::scroll_to_show(sv.sel, sv.scroll, page, sv.rows.len());
                 return;
             }
             Overlay::None => {}
@@ -601,6 +640,10 @@ impl<'a> App<'a> {
                 fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
             }
             Overlay::Stitch(sv) => sv.follow(usize::from(a.stitch_rows().height)),
+            Overlay::Summary(sv) => {
+                let page = usize::from(a.summary_rows(sv.rows.len()).height);
+                sv.scroll = trace_view::scroll_to_show(sv.sel, sv.scroll, page, sv.rows.len());
+            }
             Overlay::None => {}
         }
     }
@@ -980,7 +1023,9 @@ impl<'a> App<'a> {
         }
         match &mut self.screen {
             Screen::List => {
-                if self.list.editing || !self.list.filter.is_empty() {
+                if self.list.prompt.editing || self.list.query.is_some() {
+                    self.clear_query(true);
+                } else if self.list.editing || !self.list.filter.is_empty() {
                     self.list.editing = false;
                     self.list.filter.clear();
                     self.refresh_list();
@@ -989,8 +1034,12 @@ impl<'a> App<'a> {
                 }
             }
             Screen::Trace(tv) => {
-                if tv.search.is_active() {
+                if tv.prompt.editing || (tv.filter.is_some() && !tv.search.is_active()) {
+                    self.clear_query(true);
+                } else if tv.search.is_active() {
                     tv.search = search::Search::default();
+                } else if tv.zoom.is_some() {
+                    self.toggle_span_focus();
                 } else if tv.focus == Pane::Details {
                     tv.focus = Pane::Waterfall;
                 } else {
@@ -1028,7 +1077,11 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) | Overlay::Stitch(_) => None,
+            Overlay::Help { .. }
+            | Overlay::Value { .. }
+            | Overlay::Flow(_)
+            | Overlay::Stitch(_)
+            | Overlay::Summary(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)
@@ -1082,6 +1135,10 @@ impl<'a> App<'a> {
     }
 
     fn type_char(&mut self, c: char) {
+        if let Some(prompt) = self.editing_prompt() {
+            prompt.text.push(c);
+            return self.run_prompt();
+        }
         match &mut self.screen {
             Screen::List => {
                 self.list.filter.push(c);
@@ -1095,6 +1152,10 @@ impl<'a> App<'a> {
     }
 
     fn delete_char(&mut self) {
+        if let Some(prompt) = self.editing_prompt() {
+            prompt.text.pop();
+            return self.run_prompt();
+        }
         match &mut self.screen {
             Screen::List => {
                 self.list.filter.pop();
@@ -1141,6 +1202,7 @@ impl<'a> App<'a> {
         if waiting {
             self.search_arrived();
         }
+        self.rerun_pending_query();
     }
 
     /// Whether some requested haystack has not been delivered yet.
@@ -1197,6 +1259,11 @@ impl<'a> App<'a> {
         let Screen::Trace(tv) = &mut self.screen else { return };
         let hay = self.haystacks.entry(tv.trace).or_insert_with(|| Haystack::build(index, tv.trace));
         tv.search.matches = hay.find(&tv.search.query);
+        // Only what the view can show (inside a focus, kept by a query) counts as a match.
+        if tv.zoom.is_some() || tv.filter.is_some() {
+            let matches = std::mem::take(&mut tv.search.matches);
+            tv.search.matches = matches.into_iter().filter(|&m| tv.can_show(m)).collect();
+        }
         tv.search.current = tv.search.first_from(tv.search.anchor);
         // No match (or an empty query): back to where typing started, as vim's incsearch does.
         let pos =
@@ -1213,6 +1280,11 @@ impl<'a> App<'a> {
     }
 
     fn confirm_input(&mut self) {
+        if let Some(prompt) = self.editing_prompt() {
+            // A query with an error stays open to be fixed; the view keeps the last good one.
+            prompt.editing = prompt.error.is_some();
+            return;
+        }
         match &mut self.screen {
             Screen::List => self.list.editing = false,
             Screen::Trace(tv) => {
@@ -1232,26 +1304,9 @@ impl<'a> App<'a> {
         match &mut self.screen {
             Screen::List => {}
             Screen::Trace(tv) => {
-                let mut changed = false;
-                for &m in &tv.search.matches {
-                    let mut s = tv.span_at(index, m);
-                    while let Some(p) = index.parent(s) {
-                        if let Some(c) = pos_of.get(p.get()).and_then(|&pp| tv.collapsed.get_mut(pp as usize))
-                        {
-                            if !*c {
-                                // Ancestors above an expanded one were handled by an earlier match
-                                // or are expanded too; stopping keeps this linear overall.
-                                break;
-                            }
-                            *c = false;
-                            changed = true;
-                        }
-                        s = p;
-                    }
-                }
-                if changed {
-                    tv.rebuild();
-                }
+                let matches = std::mem::take(&mut tv.search.matches);
+                tv.expand_to(index, &matches, pos_of);
+                tv.search.matches = matches;
                 let h = self.waterfall_height();
                 if let Some(tv) = self.tv_mut() {
                     tv.center_selection(h);
@@ -1264,6 +1319,9 @@ impl<'a> App<'a> {
         let Some(tv) = self.tv_mut() else {
             return self.move_selection(if forward { Move::Next } else { Move::Prev });
         };
+        if !tv.search.is_active() && tv.filter.is_some() {
+            return self.step_query_match(forward);
+        }
         let n = tv.search.matches.len();
         let trace = tv.trace;
         if n == 0 && !tv.search.query.is_empty() && self.pending.contains(&trace) {

@@ -196,6 +196,29 @@ impl App<'_> {
         }
     }
 
+    /// After the index grew (live): the applied query runs again over the open trace's new
+    /// layout; the prompt is then put back as it was (text being typed, error).
+    pub(super) fn rerun_query_after_growth(&mut self, prompt: Prompt, applied: Option<String>) {
+        let Screen::Trace(tv) = &mut self.screen else { return };
+        if let Some(text) = applied {
+            tv.prompt = Prompt { text, ..Prompt::default() };
+            self.run_prompt();
+        }
+        if let Screen::Trace(tv) = &mut self.screen {
+            tv.prompt = Prompt { pending: None, ..prompt };
+        }
+    }
+
+    /// After the index grew (live): the trace list's query runs again, so new traces are tested.
+    pub(super) fn rerun_list_query(&mut self) {
+        let Some(text) = self.list.query.as_ref().map(|q| q.text.clone()) else { return };
+        if let Found::Traces(traces) = (Job { id: 0, text: text.clone(), scope: Scope::List }).run(self.index)
+        {
+            self.list.query = Some(ListFilter { text, traces });
+            self.refresh_list();
+        }
+    }
+
     /// Whether a query job is running on the worker.
     pub fn queries_pending(&self) -> bool {
         self.list.prompt.pending.is_some() || self.trace_view().is_some_and(|tv| tv.prompt.pending.is_some())
@@ -632,6 +655,51 @@ mod tests {
         assert_eq!(f.text, "service=\"gateway\" name=\"gather\"");
         assert_eq!(f.matches.len(), 1);
         assert_eq!(selected(&app), testdata::span(&index, SCATTER, crate::app::testdata::GATHER));
+    }
+
+    #[test]
+    fn moving_never_leaves_what_the_focus_and_the_query_show() {
+        let index = testdata::errors_index();
+        let mut app = App::new(&index, OpenAt::default());
+        app.resize(80, 24);
+        let id = |app: &App<'_>| app.index.span(selected(app)).span_id.0;
+        // Focus on b: h on b stays on b (its parent is outside), collapse-all keeps b.
+        press(&mut app, Context::Move, Action::SelectNext);
+        press(&mut app, Context::Move, Action::SelectNext);
+        press(&mut app, Context::Move, Action::SelectNext);
+        assert_eq!(id(&app), 0x21);
+        press(&mut app, Context::Trace, Action::ToggleSpanFocus);
+        press(&mut app, Context::Waterfall, Action::Collapse);
+        press(&mut app, Context::Waterfall, Action::Collapse);
+        assert_eq!(id(&app), 0x21);
+        press(&mut app, Context::Waterfall, Action::CollapseAll);
+        assert_eq!((id(&app), tv(&app).visible.clone()), (0x21, vec![3]));
+        press(&mut app, Context::Global, Action::GoUp);
+        press(&mut app, Context::Waterfall, Action::ExpandAll);
+        // With a query keeping root > c > c1 only, l on the root goes to c, not to the hidden a.
+        press(&mut app, Context::Move, Action::SelectFirst);
+        press(&mut app, Context::Trace, Action::StartQuery);
+        type_text(&mut app, "name=c1");
+        press(&mut app, Context::Input, Action::ConfirmInput);
+        press(&mut app, Context::Move, Action::SelectFirst);
+        press(&mut app, Context::Waterfall, Action::Expand);
+        assert_eq!(id(&app), 0x31);
+    }
+
+    #[test]
+    fn a_jump_to_a_span_the_query_hides_shows_the_whole_trace() {
+        let index = testdata::links_index();
+        let mut app = open(&index, SCATTER);
+        press(&mut app, Context::Trace, Action::StartQuery);
+        type_text(&mut app, "name=gather");
+        press(&mut app, Context::Input, Action::ConfirmInput);
+        assert_eq!(tv(&app).visible, vec![0, 4]);
+        // gather links to the three shards in the same trace: a picker, then a jump.
+        press(&mut app, Context::Trace, Action::FollowLink);
+        press(&mut app, Context::Picker, Action::JumpToLink);
+        assert_eq!(selected(&app), testdata::span(&index, SCATTER, SpanId(0x51)));
+        assert!(tv(&app).filter.is_none());
+        assert!(tv(&app).visible.contains(&tv(&app).selected));
     }
 
     #[test]

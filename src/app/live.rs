@@ -5,6 +5,7 @@
 //! the list gains the new traces keeping its selection, the open trace is laid out again keeping
 //! its collapsed spans, selection, tab and scroll, and links resolved by the batch show at once.
 
+use super::filter::Prompt;
 use super::history::TraceSnapshot;
 use super::search::Search;
 use super::trace_view::TraceView;
@@ -29,10 +30,13 @@ pub struct Live {
 pub struct Parked {
     app: App<'static>,
     /// The open trace as it was: its snapshot and its collapsed spans by span (positions change
-    /// when a trace gains spans), and its search.
-    open: Option<(TraceSnapshot, Vec<SpanIdx>, Search)>,
+    /// when a trace gains spans), its search, its query prompt and the query applied.
+    open: Option<(TraceSnapshot, Vec<SpanIdx>, Search, OpenQuery)>,
     links_before: usize,
 }
+
+/// The open trace's query prompt, and the text of the query applied to it (if any).
+type OpenQuery = (Prompt, Option<String>);
 
 /// Stands in for the index while the real one grows.
 static PARKED_INDEX: LazyLock<Index> = LazyLock::new(|| Index::build(Dataset::new()));
@@ -48,7 +52,8 @@ impl<'a> App<'a> {
                 .filter(|(_, c)| **c)
                 .map(|(p, _)| tv.span_at(self.index, u32::try_from(p).unwrap_or(u32::MAX)))
                 .collect();
-            (tv.snapshot(self.index), collapsed, tv.search.clone())
+            let query = (tv.prompt.clone(), tv.filter.as_ref().map(|f| f.text.clone()));
+            (tv.snapshot(self.index), collapsed, tv.search.clone(), query)
         });
         let links_before = self.index.link_count();
         Parked { app: self.rebind(&PARKED_INDEX), open, links_before }
@@ -82,11 +87,13 @@ impl Parked {
         app.unresolved = app.unresolved.saturating_sub(growth.bound_links) + new_missing;
         app.skipped = index.data.files.iter().map(|f| f.skipped).sum();
         app.list.grown(index);
-        if let Some((mut snap, collapsed, search)) = open {
+        if let Some((mut snap, collapsed, search, (prompt, applied))) = open {
             snap.collapsed = collapsed.iter().map(|&s| app.pos_of(s)).collect();
             let touched = growth.touched.contains(&snap.trace);
             app.reopen(&snap, if touched { None } else { Some(search) });
+            app.rerun_query_after_growth(prompt, applied);
         }
+        app.rerun_list_query();
         app.clamp_scrolls();
         app
     }
@@ -210,6 +217,45 @@ mod tests {
             let growth = $index.extend($batch);
             $app = parked.resume(&$index, &growth);
         };
+    }
+
+    #[test]
+    fn queries_run_again_over_what_arrives() {
+        let mut index = Index::build(batch(&[
+            (A, 1, 0, "root", 0, None),
+            (A, 2, 1, "slow thing", 1, None),
+            (A, 3, 1, "other", 2, None),
+            (B, 9, 0, "quiet", 0, None),
+        ]));
+        let a = index.find_trace(id(A)).expect("A");
+        let mut app = App::new(&index, OpenAt { trace: Some(a), span: None });
+        app.resize(100, 30);
+        press(&mut app, Context::Trace, Action::StartQuery);
+        for c in "name~thing".chars() {
+            app.handle_key(crate::app::keymap::Key::ch(c));
+        }
+        press(&mut app, Context::Input, Action::ConfirmInput);
+        assert_eq!(app.trace_view().expect("open").visible.len(), 2);
+        // A second match arrives in the open trace, under the root: it is shown too.
+        ingest!(app, index, batch(&[(A, 4, 1, "another thing", 3, None)]));
+        let tv = app.trace_view().expect("open");
+        assert_eq!(tv.filter.as_ref().map(|f| f.matches.len()), Some(2));
+        assert_eq!(tv.visible.len(), 3, "root and both matches");
+        assert!(!app.is_typing() && tv.prompt.error.is_none());
+
+        // The list's query tests traces that arrive later.
+        press(&mut app, Context::Global, Action::GoUp);
+        press(&mut app, Context::Global, Action::GoUp);
+        assert!(matches!(app.screen, Screen::List));
+        press(&mut app, Context::TraceList, Action::StartQuery);
+        for c in "name~thing".chars() {
+            app.handle_key(crate::app::keymap::Key::ch(c));
+        }
+        assert_eq!(app.list.rows.len(), 1);
+        ingest!(app, index, batch(&[(C, 7, 0, "thing at last", 5, None)]));
+        let ids: Vec<TraceId> = app.list.rows.iter().map(|&t| index.trace(t).id).collect();
+        assert_eq!(ids, [id(A), id(C)]);
+        assert!(app.is_typing(), "still typing the list's query");
     }
 
     #[test]

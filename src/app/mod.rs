@@ -669,7 +669,10 @@ impl<'a> App<'a> {
             tv.set_collapsed(pos, true);
         } else if let Some(parent) = index.parent(tv.span_at(index, pos)) {
             let pp = pos_of.get(parent.get()).copied().unwrap_or(0);
-            tv.set_selected(index, pp);
+            // Not above the focused span.
+            if tv.can_show(pp) {
+                tv.set_selected(index, pp);
+            }
         }
         tv.follow_selection(h);
     }
@@ -686,7 +689,11 @@ impl<'a> App<'a> {
         if tv.is_collapsed(pos) {
             tv.set_collapsed(pos, false);
         } else if tv.shape.has_children(pos) {
-            tv.set_selected(index, pos + 1);
+            // The first child shown (a query may hide the first child).
+            let end = tv.shape.end.get(pos as usize).copied().unwrap_or(0);
+            if let Some(&next) = tv.visible.get(tv.sel_row() + 1).filter(|&&n| n < end) {
+                tv.set_selected(index, next);
+            }
         }
         tv.follow_selection(h);
     }
@@ -716,8 +723,11 @@ impl<'a> App<'a> {
         }
         tv.rebuild();
         if collapsed {
+            // Up to the topmost ancestor the view shows (the focused span, when there is one).
             let mut s = tv.selected_span(index);
-            while let Some(p) = index.parent(s) {
+            while let Some(p) =
+                index.parent(s).filter(|p| tv.can_show(pos_of.get(p.get()).copied().unwrap_or(0)))
+            {
                 s = p;
             }
             tv.set_selected(index, pos_of.get(s.get()).copied().unwrap_or(0));
@@ -830,6 +840,13 @@ impl<'a> App<'a> {
         let Screen::Trace(tv) = &mut self.screen else { return };
         if index.trace_of(s) != tv.trace {
             return;
+        }
+        if !tv.can_show(pos) {
+            // A jump to a span the focus or the query hides: show the whole trace again.
+            tv.zoom = None;
+            tv.filter = None;
+            tv.prompt = filter::Prompt::default();
+            tv.rebuild();
         }
         tv.reveal(index, pos, pos_of);
         tv.set_selected(index, pos);

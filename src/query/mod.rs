@@ -37,24 +37,13 @@ enum Leaf {
     Never,
     Service(Text),
     Name(Text),
-    Kind(u8),
-    Error,
-    Root,
-    Orphan,
-    Duration(Op, u64),
-    SelfTime(Op, u64),
-    LinksOut(Op, u64),
-    LinksIn(Op, u64),
-    LinkUnresolved,
-    Trace {
-        prefix: u128,
-        digits: u32,
-    },
     Has(Sym),
     Attr {
         key: Sym,
         test: ValueTest,
     },
+    /// A term that needs nothing looked up in the index (kind, error, durations, links, trace).
+    Plain(Term),
 }
 
 /// A string test on an interned field.
@@ -171,19 +160,10 @@ fn compile_term(term: &Term, index: &Index, uses_self: &mut bool) -> Leaf {
     match term {
         Term::Service { contains, text: t } => text(*contains, t).map_or(Leaf::Never, Leaf::Service),
         Term::Name { contains, text: t } => text(*contains, t).map_or(Leaf::Never, Leaf::Name),
-        Term::Kind(mask) => Leaf::Kind(*mask),
-        Term::Error => Leaf::Error,
-        Term::Root => Leaf::Root,
-        Term::Orphan => Leaf::Orphan,
-        Term::Duration(op, ns) => Leaf::Duration(*op, *ns),
-        Term::SelfTime(op, ns) => {
+        Term::SelfTime(..) => {
             *uses_self = true;
-            Leaf::SelfTime(*op, *ns)
+            Leaf::Plain(term.clone())
         }
-        Term::LinksOut(op, n) => Leaf::LinksOut(*op, *n),
-        Term::LinksIn(op, n) => Leaf::LinksIn(*op, *n),
-        Term::LinkUnresolved => Leaf::LinkUnresolved,
-        Term::Trace { prefix, digits } => Leaf::Trace { prefix: *prefix, digits: *digits },
         Term::Has(key) => sym(key).map_or(Leaf::Never, Leaf::Has),
         Term::Attr { key, op, value } => {
             let Some(key) = sym(key) else { return Leaf::Never };
@@ -200,6 +180,7 @@ fn compile_term(term: &Term, index: &Index, uses_self: &mut bool) -> Leaf {
             };
             Leaf::Attr { key, test }
         }
+        plain => Leaf::Plain(plain.clone()),
     }
 }
 
@@ -221,21 +202,25 @@ impl Leaf {
             Leaf::Never => false,
             Leaf::Service(t) => t.test(index, span.service),
             Leaf::Name(t) => t.test(index, span.name),
-            Leaf::Kind(mask) => mask & kind_bit(span.kind) != 0,
-            Leaf::Error => span.is_error(),
-            Leaf::Root => index.parent(s).is_none(),
-            Leaf::Orphan => index.is_orphan(s),
-            Leaf::Duration(op, ns) => op.compare(span.duration(), *ns),
-            Leaf::SelfTime(op, ns) => op.compare(self_time(index, s), *ns),
-            Leaf::LinksOut(op, n) => op.compare(index.links_out(s).len() as u64, *n),
-            Leaf::LinksIn(op, n) => op.compare(index.links_in(s).len() as u64, *n),
-            Leaf::LinkUnresolved => {
-                index.links_out(s).any(|l| matches!(index.link_target(l), LinkTarget::Missing { .. }))
-            }
-            Leaf::Trace { prefix, digits } => span.trace_id.0 >> (128 - 4 * digits) == *prefix,
             Leaf::Has(key) => attr_blocks(index, s).any(|b| index.data.attrs_of(b).any(|a| a.key == *key)),
             Leaf::Attr { key, test } => attr_blocks(index, s)
                 .any(|b| index.data.attrs_of(b).any(|a| a.key == *key && test.test(index, a.value))),
+            Leaf::Plain(term) => match term {
+                Term::Kind(mask) => mask & kind_bit(span.kind) != 0,
+                Term::Error => span.is_error(),
+                Term::Root => index.parent(s).is_none(),
+                Term::Orphan => index.is_orphan(s),
+                Term::Duration(op, ns) => op.compare(span.duration(), *ns),
+                Term::SelfTime(op, ns) => op.compare(self_time(index, s), *ns),
+                Term::LinksOut(op, n) => op.compare(index.links_out(s).len() as u64, *n),
+                Term::LinksIn(op, n) => op.compare(index.links_in(s).len() as u64, *n),
+                Term::LinkUnresolved => {
+                    index.links_out(s).any(|l| matches!(index.link_target(l), LinkTarget::Missing { .. }))
+                }
+                Term::Trace { prefix, digits } => span.trace_id.0 >> (128 - 4 * digits) == *prefix,
+                // Compiled into the leaves above, with their names looked up.
+                Term::Service { .. } | Term::Name { .. } | Term::Has(_) | Term::Attr { .. } => false,
+            },
         }
     }
 }

@@ -123,16 +123,19 @@ pub enum Expr {
     Term(Term),
 }
 
+/// Every kind, each with its bit in a `Term::Kind` mask (`kind_bit`).
+const KINDS: [SpanKind; 6] = [
+    SpanKind::Unspecified,
+    SpanKind::Internal,
+    SpanKind::Server,
+    SpanKind::Client,
+    SpanKind::Producer,
+    SpanKind::Consumer,
+];
+
 /// The bit of `kind` in a `Term::Kind` mask.
 pub fn kind_bit(kind: SpanKind) -> u8 {
-    1 << match kind {
-        SpanKind::Unspecified => 0,
-        SpanKind::Internal => 1,
-        SpanKind::Server => 2,
-        SpanKind::Client => 3,
-        SpanKind::Producer => 4,
-        SpanKind::Consumer => 5,
-    }
+    1 << KINDS.iter().position(|&k| k == kind).unwrap_or(0)
 }
 
 /// Nesting deeper than this is refused, so a hostile query cannot overflow the stack.

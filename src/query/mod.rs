@@ -83,7 +83,11 @@ impl Needle {
             // the haystack (other bytes can only match themselves).
             needle.is_empty() || hay.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
         } else {
-            hay.to_lowercase().contains(&self.0)
+            // Compared char by char through `to_lowercase`'s iterators: still no copy.
+            hay.char_indices().any(|(i, _)| {
+                let mut lower = hay[i..].chars().flat_map(char::to_lowercase);
+                self.0.chars().all(|n| lower.next() == Some(n))
+            })
         }
     }
 }

@@ -130,6 +130,8 @@ fn terms_test_what_they_name() {
     assert_eq!(run(&index, "service=nobody"), [0u64; 0], "a name never interned matches nothing");
     assert_eq!(run(&index, "name~ORDERS"), [0xa1, 0xb1]);
     assert_eq!(run(&index, "name~注文"), [0xc4]);
+    assert_eq!(run(&index, "name~文処理"), [0xc4], "a non-ASCII needle found past the start");
+    assert_eq!(run(&index, "name~処理X"), [0u64; 0]);
     assert_eq!(run(&index, "kind=producer|consumer"), [0xa2, 0xb2, BATCH.0]);
     assert_eq!(run(&index, "error"), [DB.0]);
     assert_eq!(run(&index, "root trace=c0ff"), [BATCH.0]);
@@ -170,6 +172,15 @@ fn self_time_subtracts_the_union_of_children_clipped_to_the_span() {
     let q = Query::new("self>=13ms trace=5ca7", &index).unwrap();
     assert!(q.uses_self_time());
     assert!(q.matches(&index, at(0x50)) && !q.matches(&index, at(GATHER.0)));
+}
+
+#[test]
+fn contains_ignores_case_beyond_ascii_without_copying() {
+    let n = Needle::new("ÜNÏ");
+    assert!(n.found_in("x ünïcödé") && n.found_in("ÜNÏ") && !n.found_in("un"));
+    assert!(Needle::new("ß").found_in("Straße") && !Needle::new("ss").found_in("Straße"));
+    assert!(Needle::new("ПРИВ").found_in("привет") && !Needle::new("прив").found_in("при"));
+    assert!(Needle::new("").found_in("") && Needle::new("A").found_in("xa"));
 }
 
 #[test]

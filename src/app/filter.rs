@@ -196,27 +196,47 @@ impl App<'_> {
         }
     }
 
-    /// After the index grew (live): the applied query runs again over the open trace's new
-    /// layout; the prompt is then put back as it was (text being typed, error).
-    pub(super) fn rerun_query_after_growth(&mut self, prompt: Prompt, applied: Option<String>) {
+    /// After the index grew (live): the open trace's query is put back; if the trace gained
+    /// spans (`touched`, its positions moved) it runs again over the new layout. The prompt is
+    /// then put back as it was (text being typed, error).
+    pub(super) fn restore_query_after_growth(
+        &mut self,
+        prompt: Prompt,
+        applied: Option<TraceFilter>,
+        touched: bool,
+    ) {
+        let index = self.index;
         let Screen::Trace(tv) = &mut self.screen else { return };
-        if let Some(text) = applied {
-            tv.prompt = Prompt { text, ..Prompt::default() };
-            self.run_prompt();
+        match applied {
+            Some(f) if touched => {
+                tv.prompt = Prompt { text: f.text, ..Prompt::default() };
+                self.run_prompt();
+            }
+            Some(f) => {
+                tv.filter = Some(f);
+                tv.rebuild();
+                tv.keep_selection_visible(index);
+            }
+            None => {}
         }
         if let Screen::Trace(tv) = &mut self.screen {
             tv.prompt = Prompt { pending: None, ..prompt };
         }
     }
 
-    /// After the index grew (live): the trace list's query runs again, so new traces are tested.
-    pub(super) fn rerun_list_query(&mut self) {
-        let Some(text) = self.list.query.as_ref().map(|q| q.text.clone()) else { return };
-        if let Found::Traces(traces) = (Job { id: 0, text: text.clone(), scope: Scope::List }).run(self.index)
-        {
-            self.list.query = Some(ListFilter { text, traces });
-            self.refresh_list();
+    /// After the index grew (live): the traces that gained spans (new ones included) are tested
+    /// against the list's query; the others keep their answer, so a batch costs what it touched.
+    pub(super) fn rerun_list_query(&mut self, touched: &[TraceIdx]) {
+        let index = self.index;
+        let Some(q) = self.list.query.as_mut() else { return };
+        let Ok(query) = Query::new(&q.text, index) else { return };
+        q.traces.resize(index.traces().len(), false);
+        for &t in touched {
+            if let Some(slot) = q.traces.get_mut(t.get()) {
+                *slot = index.trace_spans(t).iter().any(|&s| query.matches(index, s));
+            }
         }
+        self.refresh_list();
     }
 
     /// Whether a query job is running on the worker.

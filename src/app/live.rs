@@ -5,7 +5,7 @@
 //! the list gains the new traces keeping its selection, the open trace is laid out again keeping
 //! its collapsed spans, selection, tab and scroll, and links resolved by the batch show at once.
 
-use super::filter::Prompt;
+use super::filter::{Prompt, TraceFilter};
 use super::history::TraceSnapshot;
 use super::search::Search;
 use super::trace_view::TraceView;
@@ -35,8 +35,8 @@ pub struct Parked {
     links_before: usize,
 }
 
-/// The open trace's query prompt, and the text of the query applied to it (if any).
-type OpenQuery = (Prompt, Option<String>);
+/// The open trace's query prompt, and the query applied to it (if any).
+type OpenQuery = (Prompt, Option<TraceFilter>);
 
 /// Stands in for the index while the real one grows.
 static PARKED_INDEX: LazyLock<Index> = LazyLock::new(|| Index::build(Dataset::new()));
@@ -52,7 +52,7 @@ impl<'a> App<'a> {
                 .filter(|(_, c)| **c)
                 .map(|(p, _)| tv.span_at(self.index, u32::try_from(p).unwrap_or(u32::MAX)))
                 .collect();
-            let query = (tv.prompt.clone(), tv.filter.as_ref().map(|f| f.text.clone()));
+            let query = (tv.prompt.clone(), tv.filter.clone());
             (tv.snapshot(self.index), collapsed, tv.search.clone(), query)
         });
         let links_before = self.index.link_count();
@@ -91,9 +91,9 @@ impl Parked {
             snap.collapsed = collapsed.iter().map(|&s| app.pos_of(s)).collect();
             let touched = growth.touched.contains(&snap.trace);
             app.reopen(&snap, if touched { None } else { Some(search) });
-            app.rerun_query_after_growth(prompt, applied);
+            app.restore_query_after_growth(prompt, applied, touched);
         }
-        app.rerun_list_query();
+        app.rerun_list_query(&growth.touched);
         app.clamp_scrolls();
         app
     }
@@ -236,6 +236,10 @@ mod tests {
         }
         press(&mut app, Context::Input, Action::ConfirmInput);
         assert_eq!(app.trace_view().expect("open").visible.len(), 2);
+        // A batch for another trace leaves the open one's query as it was.
+        ingest!(app, index, batch(&[(B, 10, 9, "thing elsewhere", 1, None)]));
+        let tv = app.trace_view().expect("open");
+        assert_eq!((tv.filter.as_ref().map(|f| f.matches.clone()), tv.visible.len()), (Some(vec![1]), 2));
         // A second match arrives in the open trace, under the root: it is shown too.
         ingest!(app, index, batch(&[(A, 4, 1, "another thing", 3, None)]));
         let tv = app.trace_view().expect("open");
@@ -251,10 +255,10 @@ mod tests {
         for c in "name~thing".chars() {
             app.handle_key(crate::app::keymap::Key::ch(c));
         }
-        assert_eq!(app.list.rows.len(), 1);
-        ingest!(app, index, batch(&[(C, 7, 0, "thing at last", 5, None)]));
+        assert_eq!(app.list.rows.len(), 2, "A and B hold a thing");
+        ingest!(app, index, batch(&[(C, 7, 0, "thing at last", 5, None), (B, 11, 0, "quiet too", 2, None)]));
         let ids: Vec<TraceId> = app.list.rows.iter().map(|&t| index.trace(t).id).collect();
-        assert_eq!(ids, [id(A), id(C)]);
+        assert_eq!(ids, [id(A), id(B), id(C)], "the new trace is tested, the touched one still matches");
         assert!(app.is_typing(), "still typing the list's query");
     }
 

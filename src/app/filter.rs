@@ -561,6 +561,18 @@ mod tests {
         type_text(&mut app, " error");
         assert_eq!(app.list.prompt.error.as_deref(), Some("no trace has a matching span"));
         assert_eq!(app.list.rows.len(), 2);
+        // Opened from the narrowed list, a trace shows what matched.
+        for _ in 0.." error".len() {
+            press(&mut app, Context::Input, Action::DeleteChar);
+        }
+        assert!(app.list.prompt.error.is_none());
+        press(&mut app, Context::Input, Action::ConfirmInput);
+        press(&mut app, Context::TraceList, Action::OpenTrace);
+        assert_eq!(tv(&app).filter.as_ref().map(|f| f.text.as_str()), Some("kind=producer"));
+        assert_eq!(app.index.span(selected(&app)).kind, crate::model::SpanKind::Producer);
+        press(&mut app, Context::Global, Action::GoUp);
+        press(&mut app, Context::Global, Action::GoUp);
+        assert!(matches!(app.screen, Screen::List));
         app.handle_key(Key::new(KeyCode::Esc));
         assert_eq!(app.list.rows.len(), 4);
         assert!(app.list.query.is_none() && !app.is_typing());

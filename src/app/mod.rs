@@ -885,6 +885,12 @@ impl<'a> App<'a> {
     fn open_selected_trace(&mut self) {
         if let Some(t) = self.list.selected() {
             self.jump_to_trace(t);
+            // The list was narrowed by a query: the trace opens showing what matched.
+            if let Some(text) = self.list.query.as_ref().map(|q| q.text.clone())
+                && self.trace_view().is_some_and(|tv| tv.filter.is_none())
+            {
+                self.set_query(text);
+            }
         }
     }
 

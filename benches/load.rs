@@ -1,4 +1,4 @@
-//! Load + index per format at 10k, 100k and 1M spans. Inputs are generated in memory by `common`
+//! Load + index per format at 10k, 100k and 1M spans, and a query over all of them. Inputs are generated in memory by `common`
 //! and parsed from memory, so file reading is not measured here (`examples/loadbench.rs` measures
 //! it, against the floor; see README "Performance").
 //!
@@ -122,6 +122,26 @@ fn floor_serde_json(bencher: Bencher, n: usize) {
     bencher
         .counter(BytesCount::new(input.len()))
         .bench(|| serde_json::from_slice::<serde::de::IgnoredAny>(&input).expect("generated input is JSON"));
+}
+
+/// A query over every loaded span, as `weft spans --where` runs it (`cli::spans::select`: one
+/// compiled predicate per span, every span tested; the trace list's `F` stops at each trace's
+/// first match, so costs at most this), on a compacted index as the explorer holds at scale.
+/// Its terms touch names, services, kinds, durations, self time (a walk over each span's
+/// children) and a numeric attribute compare. The target: under 0.5 s at 1M spans.
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn query_all_spans(bencher: Bencher, n: usize) {
+    let input = common::otlp_json(spans(n), false);
+    let mut index =
+        Index::build(load_slice(&input, "bench.json", &Options::default()).expect("generated input loads"));
+    drop(input);
+    index.compact_strings();
+    let text = "(duration>500us http.response.status_code>=500) or (error service~PAY) \
+                or (self>900us kind=server) or name~\"order.created\"";
+    let query = weft::query::Query::new(text, &index).expect("the query parses");
+    let hits = weft::cli::spans::select(&index, None, Some(&query)).len();
+    assert!(hits > 0 && hits < n, "the query selects some spans: {hits} of {n}");
+    bencher.bench(|| weft::cli::spans::select(&index, None, Some(&query)));
 }
 
 /// Index building alone, on an OTLP dataset.

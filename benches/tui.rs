@@ -101,8 +101,9 @@ fn link_jump(bencher: Bencher) {
 
 /// The heaviest other keys on a 100,000-span trace linked to another one (key press + frame):
 /// `T` (the stitched timeline over both traces), `c` and `C` (critical path, within the trace
-/// and across links).
-#[divan::bench(args = [Action::ShowStitchedTimeline, Action::ToggleCriticalPath, Action::ToggleCrossCriticalPath], sample_count = 30, sample_size = 1)]
+/// and across links), `S` (the per-operation summary: self times and percentiles of every span),
+/// `e` (the next error span, counting the errors in view).
+#[divan::bench(args = [Action::ShowStitchedTimeline, Action::ToggleCriticalPath, Action::ToggleCrossCriticalPath, Action::ShowSummary, Action::NextError], sample_count = 30, sample_size = 1)]
 fn heavy_key(bencher: Bencher, action: Action) {
     let from = linking_span(&INDEX);
     let mut term = terminal();

@@ -14,6 +14,7 @@ pub mod intern;
 pub mod listen;
 pub mod load;
 pub mod model;
+pub mod query;
 pub mod samples;
 pub mod text;
 pub mod tui;

@@ -12,7 +12,7 @@ use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
 use weft::cli::listen::ListenArgs;
 use weft::cli::store::{self, Inputs};
-use weft::cli::{Cli, Command, export, generate, graph, human, info, links, tree};
+use weft::cli::{Cli, Command, export, generate, graph, human, info, links, spans, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
@@ -154,6 +154,40 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (index, _) = open(&inputs, forced)?;
             let sel = ids::resolve(&index, inputs.selected(&args.trace)?, None)?;
             with_stdout(|w| tree::write(w, &index, sel.trace))
+        }
+        Some(Command::Spans(args)) => {
+            spans::check(&args.query)?;
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let sel = ids::resolve(&index, inputs.selected(&args.trace)?, None)?;
+            let query = spans::compile(&args.query, &index)?;
+            let chosen = spans::select(&index, sel.trace, Some(&query));
+            with_stdout(|w| {
+                if args.json {
+                    spans::write_json(w, &index, &chosen)
+                } else {
+                    spans::write_text(w, &index, &chosen)
+                }
+            })
+        }
+        Some(Command::Stats(args)) => {
+            if let Some(q) = &args.query {
+                spans::check(q)?;
+            }
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let sel = ids::resolve(&index, inputs.selected(&args.trace)?, None)?;
+            let query = args.query.as_deref().map(|q| spans::compile(q, &index)).transpose()?;
+            let chosen = spans::select(&index, sel.trace, query.as_ref());
+            let stats =
+                weft::query::stats::Stats::compute(&index, chosen, spans::traces_ns(&index, sel.trace));
+            with_stdout(|w| {
+                if args.json {
+                    spans::write_stats_json(w, &index, &stats)
+                } else {
+                    spans::write_stats_text(w, &index, &stats)
+                }
+            })
         }
         Some(Command::Export(args)) => {
             let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;

@@ -10,6 +10,7 @@
 //! `Session::explore_live` applies the batches that arrived between frames.
 
 use crate::app::action::Action;
+use crate::app::filter::{Found, Job};
 use crate::app::keymap::{self, Context, Key};
 use crate::app::live::Parked;
 use crate::app::search::Haystack;
@@ -288,49 +289,67 @@ const BACKGROUND_MIN_SPANS: usize = 20_000;
 /// Longest wait for input while a haystack is being built, before checking whether it is done.
 const HAYSTACK_POLL: Duration = Duration::from_millis(15);
 
-/// A haystack the worker built, for the trace it names.
-type Built = (TraceIdx, Haystack);
+/// What the worker is asked to do.
+enum Work {
+    Haystack(TraceIdx),
+    Query(Job),
+}
 
-/// The explorer's side of the haystack worker: its thread starts with the first request, so
-/// small inputs (no trace large enough) never start one.
+/// What the worker hands back: a haystack for the trace it names, or a query's result.
+enum Done {
+    Haystack(TraceIdx, Haystack),
+    Query(u64, Found),
+}
+
+/// The explorer's side of the worker that builds haystacks and runs queries: its thread starts
+/// with the first request, so small inputs (no trace large enough) never start one.
 struct Worker<'scope, 'env> {
     scope: &'scope std::thread::Scope<'scope, 'env>,
     index: &'env Index,
     /// Requests to the running worker, and its results.
-    link: Option<(Sender<TraceIdx>, Receiver<Built>)>,
+    link: Option<(Sender<Work>, Receiver<Done>)>,
 }
 
 impl Worker<'_, '_> {
     /// Sends a request, starting the thread if needed; false if the worker is gone.
-    fn send(&mut self, t: TraceIdx) -> bool {
+    fn send(&mut self, work: Work) -> bool {
         let (requests, _) = self.link.get_or_insert_with(|| {
             let (requests, to_build) = mpsc::channel();
             let (built, results) = mpsc::channel();
             let index = self.index;
-            self.scope.spawn(move || haystack_worker(index, &to_build, &built));
+            self.scope.spawn(move || worker(index, &to_build, &built));
             (requests, results)
         });
-        requests.send(t).is_ok()
+        requests.send(work).is_ok()
     }
 }
 
-/// Builds the haystacks the explorer asks for until it hangs up. Requests that queued up while
-/// one was being built are served newest first: the trace opened last is the one in view.
-fn haystack_worker(index: &Index, requests: &Receiver<TraceIdx>, results: &Sender<Built>) {
-    let mut queue: Vec<TraceIdx> = Vec::new();
+/// Builds the haystacks and runs the queries the explorer asks for until it hangs up. Requests
+/// that queued up meanwhile are served newest first (the trace opened last is the one in view),
+/// and of several queries only the newest runs: the older ones' texts were typed over.
+fn worker(index: &Index, requests: &Receiver<Work>, results: &Sender<Done>) {
+    let mut queue: Vec<Work> = Vec::new();
     loop {
         if queue.is_empty() {
             match requests.recv() {
-                Ok(t) => queue.push(t),
+                Ok(w) => queue.push(w),
                 Err(_) => return,
             }
         }
-        while let Ok(t) = requests.try_recv() {
-            queue.retain(|&q| q != t);
-            queue.push(t);
+        while let Ok(w) = requests.try_recv() {
+            queue.retain(|q| match (q, &w) {
+                (Work::Haystack(a), Work::Haystack(b)) => a != b,
+                (Work::Query(_), Work::Query(_)) => false,
+                _ => true,
+            });
+            queue.push(w);
         }
-        let Some(t) = queue.pop() else { continue };
-        if results.send((t, Haystack::build(index, t))).is_err() {
+        let done = match queue.pop() {
+            Some(Work::Haystack(t)) => Done::Haystack(t, Haystack::build(index, t)),
+            Some(Work::Query(job)) => Done::Query(job.id, job.run(index)),
+            None => continue,
+        };
+        if results.send(done).is_err() {
             return;
         }
     }
@@ -358,11 +377,17 @@ fn run_effects(
             // Once the worker is found gone, `stop_building_in_background` has cleared what was
             // pending: the requests still in hand are dropped.
             Effect::BuildHaystack(t) if !app.quit && app.haystacks_pending() => {
-                if !worker.as_mut().is_some_and(|w| w.send(t)) {
+                if !worker.as_mut().is_some_and(|w| w.send(Work::Haystack(t))) {
                     app.stop_building_in_background();
                 }
             }
             Effect::BuildHaystack(_) => {}
+            Effect::RunQuery(job) if !app.quit => {
+                if !worker.as_mut().is_some_and(|w| w.send(Work::Query(job))) {
+                    app.stop_building_in_background();
+                }
+            }
+            Effect::RunQuery(_) => {}
         }
     }
     Ok(())
@@ -374,12 +399,16 @@ fn run_effects(
 fn next_event(app: &mut App<'_>, worker: &Worker<'_, '_>) -> anyhow::Result<Option<Event>> {
     loop {
         let results = match &worker.link {
-            Some((_, results)) if app.haystacks_pending() => results,
+            Some((_, results)) if app.haystacks_pending() || app.queries_pending() => results,
             _ => return event::read().context("reading terminal input").map(Some),
         };
         match results.try_recv() {
-            Ok((t, hay)) => {
+            Ok(Done::Haystack(t, hay)) => {
                 app.deliver_haystack(t, hay);
+                return Ok(None);
+            }
+            Ok(Done::Query(id, found)) => {
+                app.deliver_query(id, found);
                 return Ok(None);
             }
             Err(TryRecvError::Disconnected) => {

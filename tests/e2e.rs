@@ -301,6 +301,50 @@ fn sample_batch_consumer_links_to_its_producers() {
     assert_eq!(s.parser.screen().mouse_protocol_mode(), vt100::MouseProtocolMode::None);
 }
 
+#[test]
+fn query_error_stepping_focus_and_summary_in_a_real_terminal() {
+    let mut s = Session::start(&["sample-traces/scatter-gather.otlp.json", "--trace", "1f0fa39f"]);
+    s.wait_for("the checkout trace", |s| s.row(0).contains("trace 1f0fa39f… › checkout POST /checkout"));
+    // A bad query names its column and changes nothing.
+    s.send(b"Fduration>5xs");
+    s.wait_for_text("unknown unit `xs` at column 10");
+    s.wait_for_text("34 spans · 0 errors");
+    // Fixed, it keeps the spans over 50 ms and their ancestors.
+    s.send(b"\x7f\x7f0ms\r");
+    s.wait_for("the query's count in the header", |s| s.row(1).starts_with("F duration>50ms · "));
+    s.wait_for_text("of 34 spans");
+    s.send(b"n");
+    s.wait_for("the next match selected", |s| s.row(0).contains("› checkout CheckoutController.submit"));
+    // Focus, then leave it.
+    s.send(b"z");
+    s.wait_for("the focus in the breadcrumb", |s| s.row(0).contains("› focus "));
+    s.send(b"z");
+    s.wait_for("the focus left", |s| !s.row(0).contains("› focus "));
+    // Esc clears the query; the summary lists the trace's operations by self time.
+    s.send(b"\x1b");
+    s.wait_for("the query cleared", |s| s.row(1).starts_with("34 spans"));
+    s.send(b"S");
+    s.wait_for_text("summary of 1f0fa39f · 31 operations · sorted by self");
+    s.send(b"s");
+    s.wait_for_text("sorted by total");
+    s.send(b"\x1b");
+    s.wait_for("the summary closed", |s| !s.screen_text().contains("summary of"));
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+}
+
+#[test]
+fn e_lands_on_the_error_span_of_a_trace() {
+    let mut s = Session::start(&["sample-traces/scatter-gather.otlp.json", "--trace", "1d707c42"]);
+    s.wait_for("the shard trace", |s| s.row(0).contains("trace 1d707c42…"));
+    s.send(b"-e");
+    s.wait_for("the error span selected", |s| s.row(0).contains("› inventory-shard-2 SELECT inventory"));
+    s.wait_for_text("error 1 of 1");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
 /// A panic inside the explorer (forced by the debug-only `WEFT_DEBUG_PANIC=1` hook after the first
 /// frame) leaves the alternate screen, turns mouse capture off and shows the cursor before the
 /// panic message prints, so the message lands on the normal screen; the exit status says failure.

@@ -280,7 +280,7 @@ fn assert_no_control(text: &str, what: &str) {
 fn take_copied(app: &mut App<'_>) -> Option<String> {
     std::mem::take(&mut app.effects).into_iter().rev().find_map(|e| match e {
         Effect::Copy(text) => Some(text),
-        Effect::BuildHaystack(_) | Effect::Fetch(_) | Effect::CancelFetch(_) => None,
+        Effect::BuildHaystack(_) | Effect::Fetch(_) | Effect::CancelFetch(_) | Effect::RunQuery(_) => None,
     })
 }
 
@@ -303,6 +303,13 @@ fn draw_every_trace(index: &Index, what: &str) {
         let trace = TraceIdx(u32::try_from(t).expect("few traces"));
         let mut app = App::new(index, OpenAt { trace: Some(trace), span: None });
         app.resize(80, 24);
+        // The summary names every operation; focused on the root, the breadcrumb names it.
+        app.update(Action::ShowSummary);
+        check(&app, &mut terminal);
+        app.update(Action::GoUp);
+        app.update(Action::ToggleSpanFocus);
+        check(&app, &mut terminal);
+        app.update(Action::ToggleSpanFocus);
         for _ in 0..index.trace_spans(trace).len() {
             for action in [Action::ShowAttributes, Action::ShowEvents, Action::ShowLinks] {
                 app.update(action);

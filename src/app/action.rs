@@ -108,4 +108,17 @@ actions! {
     FetchMissing,
     /// Cancel the fetches in flight.
     CancelFetch,
+    /// Start typing a span query: in a trace only matching spans (and their ancestors) stay; in
+    /// the trace list only traces holding a matching span.
+    StartQuery,
+    /// Select the next error span in the open trace, expanding what hides it.
+    NextError,
+    /// Select the previous error span in the open trace.
+    PrevError,
+    /// Make the selected span's subtree the whole view (its own time axis), or leave that focus.
+    ToggleSpanFocus,
+    /// Show the per-operation summary (the `weft stats` table) of the open trace.
+    ShowSummary,
+    /// Filter the waterfall to the operation selected in the summary.
+    FilterOperation,
 }

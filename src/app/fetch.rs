@@ -55,6 +55,14 @@ pub enum Availability {
 }
 
 impl Remote {
+    /// The index was built again (`--max-spans` dropped old traces): link and trace indices were
+    /// renumbered, so a link waiting for its trace is no longer followed on arrival, and what `f`
+    /// would fetch is worked out again.
+    pub fn index_rebuilt(&mut self) {
+        self.follow = None;
+        self.missing_for = None;
+    }
+
     /// The app's view of stores named `stores` (e.g. `jaeger`), nothing asked yet.
     pub fn new(stores: impl Into<String>) -> Self {
         Self { stores: stores.into(), ..Self::default() }

@@ -22,6 +22,8 @@ pub struct TraceSnapshot {
     pub detail_scroll: usize,
     /// The critical path shown, if any: `Some(cross)` for `c` (false) or `C` (true).
     pub critical: Option<bool>,
+    /// The span focused with `z`, if any.
+    pub zoom: Option<SpanIdx>,
 }
 
 /// One place in the history.

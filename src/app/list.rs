@@ -70,6 +70,9 @@ pub struct ListView {
     pub reverse: bool,
     pub filter: String,
     pub editing: bool,
+    /// The `F` query prompt, and the query applied (only traces with a matching span listed).
+    pub prompt: super::filter::Prompt,
+    pub query: Option<super::filter::ListFilter>,
     /// Lowercase "trace id, services, root name" per trace, built on the first filter.
     haystacks: Vec<String>,
 }
@@ -102,6 +105,7 @@ impl ListView {
         self.rows = (0..index.traces().len())
             .map(|t| TraceIdx(u32::try_from(t).unwrap_or(u32::MAX)))
             .filter(|t| needle.is_empty() || self.haystacks.get(t.get()).is_some_and(|h| h.contains(&needle)))
+            .filter(|&t| self.query.as_ref().is_none_or(|q| q.keeps(t)))
             .collect();
         let key = self.sort;
         self.rows.sort_by(|&a, &b| compare(index, key, a, b).then(a.cmp(&b)));

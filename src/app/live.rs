@@ -5,6 +5,7 @@
 //! the list gains the new traces keeping its selection, the open trace is laid out again keeping
 //! its collapsed spans, selection, tab and scroll, and links resolved by the batch show at once.
 
+use super::filter::{Prompt, TraceFilter};
 use super::history::{Place, TraceSnapshot};
 use super::search::Search;
 use super::trace_view::TraceView;
@@ -31,8 +32,8 @@ pub struct Live {
 pub struct Parked {
     app: App<'static>,
     /// The open trace as it was: its snapshot and its collapsed spans by span (positions change
-    /// when a trace gains spans), and its search.
-    open: Option<(TraceSnapshot, Vec<SpanIdx>, SearchBySpan)>,
+    /// when a trace gains spans), its search, its query prompt and the query applied.
+    open: Option<(TraceSnapshot, Vec<SpanIdx>, SearchBySpan, OpenQuery)>,
     links_before: usize,
     /// Spans before the batch: those after it are the batch's.
     spans_before: usize,
@@ -79,6 +80,9 @@ impl SearchBySpan {
     }
 }
 
+/// The open trace's query prompt, and the query applied to it (if any).
+type OpenQuery = (Prompt, Option<TraceFilter>);
+
 /// Stands in for the index while the real one grows.
 static PARKED_INDEX: LazyLock<Index> = LazyLock::new(|| Index::build(Dataset::new()));
 
@@ -93,7 +97,8 @@ impl<'a> App<'a> {
                 .filter(|(_, c)| **c)
                 .map(|(p, _)| tv.span_at(self.index, u32::try_from(p).unwrap_or(u32::MAX)))
                 .collect();
-            (tv.snapshot(self.index), collapsed, SearchBySpan::of(self.index, tv))
+            let query = (tv.prompt.clone(), tv.filter.clone());
+            (tv.snapshot(self.index), collapsed, SearchBySpan::of(self.index, tv), query)
         });
         let links_before = self.index.link_count();
         let spans_before = self.index.span_count();
@@ -128,7 +133,7 @@ impl Parked {
         app.unresolved = app.unresolved.saturating_sub(growth.bound_links) + new_missing;
         app.skipped = index.data.files.iter().map(|f| f.skipped).sum();
         app.list.grown(index);
-        if let Some((mut snap, collapsed, search)) = open {
+        if let Some((mut snap, collapsed, search, (prompt, applied))) = open {
             snap.collapsed = collapsed.iter().map(|&s| app.pos_of(s)).collect();
             let touched = growth.touched.contains(&snap.trace);
             let search = if touched {
@@ -137,7 +142,9 @@ impl Parked {
                 search.search
             };
             app.reopen(&snap, search);
+            app.restore_query_after_growth(prompt, applied, touched);
         }
+        app.rerun_list_query(&growth.touched);
         app.clamp_scrolls();
         app.refresh_missing();
         app
@@ -150,6 +157,8 @@ impl Parked {
 pub struct ParkedById {
     app: App<'static>,
     here: PlaceById,
+    /// The open trace's query prompt and applied query: run again over the rebuilt trace.
+    query: Option<OpenQuery>,
     back: Vec<PlaceById>,
     forward: Vec<PlaceById>,
 }
@@ -163,6 +172,7 @@ enum PlaceById {
         trace: TraceId,
         selected: SpanId,
         collapsed: Vec<SpanId>,
+        zoom: Option<SpanId>,
     },
 }
 
@@ -181,6 +191,7 @@ impl PlaceById {
                     trace: index.trace(snap.trace).id,
                     selected: index.span(snap.selected).span_id,
                     collapsed: collapsed.collect(),
+                    zoom: snap.zoom.map(|s| index.span(s).span_id),
                     snap,
                 }
             }
@@ -193,9 +204,10 @@ impl PlaceById {
             Self::List(selected) => {
                 Some(Place::List { selected: selected.and_then(|t| index.find_trace(t)) })
             }
-            Self::Trace { mut snap, trace, selected, collapsed } => {
+            Self::Trace { mut snap, trace, selected, collapsed, zoom } => {
                 snap.trace = index.find_trace(trace)?;
                 snap.selected = index.find_span(trace, selected).unwrap_or(index.trace(snap.trace).root);
+                snap.zoom = zoom.and_then(|s| index.find_span(trace, s));
                 let pos = |s: SpanIdx| pos_of.get(s.get()).copied();
                 snap.collapsed =
                     collapsed.iter().filter_map(|&s| index.find_span(trace, s).and_then(pos)).collect();
@@ -213,7 +225,8 @@ impl<'a> App<'a> {
         let (back, forward) = self.history.take();
         let by_id = |places: Vec<Place>| places.into_iter().map(|p| PlaceById::of(index, p)).collect();
         let (back, forward) = (by_id(back), by_id(forward));
-        ParkedById { app: self.rebind(&PARKED_INDEX), here, back, forward }
+        let query = self.trace_view().map(|tv| (tv.prompt.clone(), tv.filter.clone()));
+        ParkedById { app: self.rebind(&PARKED_INDEX), here, query, back, forward }
     }
 }
 
@@ -221,7 +234,7 @@ impl ParkedById {
     /// Takes the rebuilt index, which forgot what `evicted` counts, and finds every place again;
     /// places whose trace was forgotten leave the history, and an open one falls back to the list.
     pub fn resume(self, index: &Index, evicted: Evicted) -> App<'_> {
-        let ParkedById { app, here, back, forward } = self;
+        let ParkedById { app, here, query, back, forward } = self;
         let mut app = app.rebind(index);
         app.pos_of = super::positions(index);
         app.shapes.clear();
@@ -248,6 +261,15 @@ impl ParkedById {
                     Some("the open trace was among the oldest, dropped under --max-spans".to_owned());
             }
         }
+        if let Some((prompt, applied)) = query {
+            app.restore_query_after_growth(prompt, applied, true);
+        }
+        let all: Vec<TraceIdx> = (0..index.traces().len()).map(|t| TraceIdx(t as u32)).collect();
+        app.rerun_list_query(&all);
+        if let Some(remote) = &mut app.remote {
+            remote.index_rebuilt();
+        }
+        app.refresh_missing();
         if matches!(overlay, Overlay::Help { .. } | Overlay::Value { .. }) {
             app.overlay = overlay;
         }
@@ -281,6 +303,7 @@ impl App<'_> {
             background_min_spans,
             pending,
             remembered,
+            jobs,
         } = self;
         App {
             index,
@@ -303,6 +326,7 @@ impl App<'_> {
             background_min_spans,
             pending,
             remembered,
+            jobs,
         }
     }
 
@@ -373,6 +397,49 @@ mod tests {
             let growth = $index.extend($batch);
             $app = parked.resume(&$index, &growth);
         };
+    }
+
+    #[test]
+    fn queries_run_again_over_what_arrives() {
+        let mut index = Index::build(batch(&[
+            (A, 1, 0, "root", 0, None),
+            (A, 2, 1, "slow thing", 1, None),
+            (A, 3, 1, "other", 2, None),
+            (B, 9, 0, "quiet", 0, None),
+        ]));
+        let a = index.find_trace(id(A)).expect("A");
+        let mut app = App::new(&index, OpenAt { trace: Some(a), span: None });
+        app.resize(100, 30);
+        press(&mut app, Context::Trace, Action::StartQuery);
+        for c in "name~thing".chars() {
+            app.handle_key(crate::app::keymap::Key::ch(c));
+        }
+        press(&mut app, Context::Input, Action::ConfirmInput);
+        assert_eq!(app.trace_view().expect("open").visible.len(), 2);
+        // A batch for another trace leaves the open one's query as it was.
+        ingest!(app, index, batch(&[(B, 10, 9, "thing elsewhere", 1, None)]));
+        let tv = app.trace_view().expect("open");
+        assert_eq!((tv.filter.as_ref().map(|f| f.matches.clone()), tv.visible.len()), (Some(vec![1]), 2));
+        // A second match arrives in the open trace, under the root: it is shown too.
+        ingest!(app, index, batch(&[(A, 4, 1, "another thing", 3, None)]));
+        let tv = app.trace_view().expect("open");
+        assert_eq!(tv.filter.as_ref().map(|f| f.matches.len()), Some(2));
+        assert_eq!(tv.visible.len(), 3, "root and both matches");
+        assert!(!app.is_typing() && tv.prompt.error.is_none());
+
+        // The list's query tests traces that arrive later.
+        press(&mut app, Context::Global, Action::GoUp);
+        press(&mut app, Context::Global, Action::GoUp);
+        assert!(matches!(app.screen, Screen::List));
+        press(&mut app, Context::TraceList, Action::StartQuery);
+        for c in "name~thing".chars() {
+            app.handle_key(crate::app::keymap::Key::ch(c));
+        }
+        assert_eq!(app.list.rows.len(), 2, "A and B hold a thing");
+        ingest!(app, index, batch(&[(C, 7, 0, "thing at last", 5, None), (B, 11, 0, "quiet too", 2, None)]));
+        let ids: Vec<TraceId> = app.list.rows.iter().map(|&t| index.trace(t).id).collect();
+        assert_eq!(ids, [id(A), id(B), id(C)], "the new trace is tested, the touched one still matches");
+        assert!(app.is_typing(), "still typing the list's query");
     }
 
     #[test]

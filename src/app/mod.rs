@@ -8,6 +8,7 @@ pub mod copy;
 pub mod critical;
 pub mod detail;
 pub mod fetch;
+pub mod filter;
 pub mod flow;
 pub mod history;
 pub mod keymap;
@@ -16,6 +17,7 @@ pub mod list;
 pub mod live;
 pub mod search;
 pub mod stitch;
+pub mod summary;
 pub mod trace_view;
 
 #[cfg(test)]
@@ -68,6 +70,8 @@ pub enum Effect {
     Fetch(crate::model::TraceId),
     /// Forget the fetch of this trace: its answer, if any, is dropped.
     CancelFetch(crate::model::TraceId),
+    /// Run a query off the UI thread; the result comes back through `App::deliver_query`.
+    RunQuery(filter::Job),
 }
 
 /// What is drawn over the body, if anything. Overlays take the keys first.
@@ -97,6 +101,8 @@ pub enum Overlay {
     Flow(Box<FlowView>),
     /// The open trace and its directly linked traces on one time axis (`T`).
     Stitch(Box<stitch::StitchView>),
+    /// The open trace's per-operation summary (`S`).
+    Summary(Box<summary::SummaryView>),
 }
 
 pub struct App<'a> {
@@ -137,6 +143,8 @@ pub struct App<'a> {
     /// How each trace looked when it was last left, so coming back by a link keeps its
     /// collapsed spans.
     remembered: FxHashMap<TraceIdx, TraceSnapshot>,
+    /// Query jobs issued so far: the id of the next one.
+    jobs: u64,
 }
 
 /// A selection move in any list.
@@ -208,6 +216,7 @@ impl<'a> App<'a> {
             background_min_spans: None,
             pending: FxHashSet::default(),
             remembered: FxHashMap::default(),
+            jobs: 0,
         };
         let traces = index.traces().len();
         let valid_span = open.span.filter(|s| s.get() < index.span_count());
@@ -249,8 +258,8 @@ impl<'a> App<'a> {
     /// Whether a search or filter is being typed (then printable keys are text).
     pub fn is_typing(&self) -> bool {
         match &self.screen {
-            Screen::List => self.list.editing,
-            Screen::Trace(tv) => tv.search.editing,
+            Screen::List => self.list.editing || self.list.prompt.editing,
+            Screen::Trace(tv) => tv.search.editing || tv.prompt.editing,
         }
     }
 
@@ -270,6 +279,7 @@ impl<'a> App<'a> {
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
             Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
             Overlay::Stitch(_) => return vec![Context::Stitch, Context::Move, Context::Global],
+            Overlay::Summary(_) => return vec![Context::Summary, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -363,8 +373,13 @@ impl<'a> App<'a> {
             Action::ToggleCriticalPath => self.toggle_critical(false),
             Action::ToggleCrossCriticalPath => self.toggle_critical(true),
             Action::CycleSort => {
-                self.list.sort = self.list.sort.next();
-                self.refresh_list();
+                if let Overlay::Summary(sv) = &mut self.overlay {
+                    sv.cycle_sort(self.index);
+                    self.clamp_scrolls();
+                } else {
+                    self.list.sort = self.list.sort.next();
+                    self.refresh_list();
+                }
             }
             Action::ReverseSort => {
                 self.list.reverse = !self.list.reverse;
@@ -376,6 +391,12 @@ impl<'a> App<'a> {
             Action::DeleteChar => self.delete_char(),
             Action::FetchMissing => self.fetch_missing(),
             Action::CancelFetch => self.cancel_fetch(),
+            Action::StartQuery => self.start_query(),
+            Action::NextError => self.step_error(true),
+            Action::PrevError => self.step_error(false),
+            Action::ToggleSpanFocus => self.toggle_span_focus(),
+            Action::ShowSummary => self.show_summary(),
+            Action::FilterOperation => self.filter_operation(),
         }
     }
 
@@ -448,6 +469,18 @@ impl<'a> App<'a> {
                         }
                     }
                 } else if !areas.flow(fv.rows.len()).contains(at) {
+                    self.go_up();
+                }
+                return;
+            }
+            Overlay::Summary(sv) => {
+                let rows = areas.summary_rows(sv.rows.len());
+                if rows.contains(at) {
+                    let i = sv.scroll + usize::from(y - rows.y);
+                    if i < sv.rows.len() {
+                        sv.sel = i;
+                    }
+                } else if !areas.summary(sv.rows.len()).contains(at) {
                     self.go_up();
                 }
                 return;
@@ -532,6 +565,7 @@ impl<'a> App<'a> {
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
             (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
             (Overlay::Stitch(_), _) => a.stitch_rows().height,
+            (Overlay::Summary(sv), _) => a.summary_rows(sv.rows.len()).height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -567,6 +601,11 @@ impl<'a> App<'a> {
             Overlay::Stitch(sv) => {
                 let i = step(sv.sel, sv.rows.len(), m, page);
                 sv.set_sel(index, i, page);
+                return;
+            }
+            Overlay::Summary(sv) => {
+                sv.sel = step(sv.sel, sv.rows.len(), m, page);
+                sv.scroll = trace_view::scroll_to_show(sv.sel, sv.scroll, page, sv.rows.len());
                 return;
             }
             Overlay::None => {}
@@ -633,6 +672,10 @@ impl<'a> App<'a> {
                 fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
             }
             Overlay::Stitch(sv) => sv.follow(usize::from(a.stitch_rows().height)),
+            Overlay::Summary(sv) => {
+                let page = usize::from(a.summary_rows(sv.rows.len()).height);
+                sv.scroll = trace_view::scroll_to_show(sv.sel, sv.scroll, page, sv.rows.len());
+            }
             Overlay::None => {}
         }
     }
@@ -658,7 +701,10 @@ impl<'a> App<'a> {
             tv.set_collapsed(pos, true);
         } else if let Some(parent) = index.parent(tv.span_at(index, pos)) {
             let pp = pos_of.get(parent.get()).copied().unwrap_or(0);
-            tv.set_selected(index, pp);
+            // Not above the focused span.
+            if tv.can_show(pp) {
+                tv.set_selected(index, pp);
+            }
         }
         tv.follow_selection(h);
     }
@@ -675,7 +721,11 @@ impl<'a> App<'a> {
         if tv.is_collapsed(pos) {
             tv.set_collapsed(pos, false);
         } else if tv.shape.has_children(pos) {
-            tv.set_selected(index, pos + 1);
+            // The first child shown (a query may hide the first child).
+            let end = tv.shape.end.get(pos as usize).copied().unwrap_or(0);
+            if let Some(&next) = tv.visible.get(tv.sel_row() + 1).filter(|&&n| n < end) {
+                tv.set_selected(index, next);
+            }
         }
         tv.follow_selection(h);
     }
@@ -705,8 +755,11 @@ impl<'a> App<'a> {
         }
         tv.rebuild();
         if collapsed {
+            // Up to the topmost ancestor the view shows (the focused span, when there is one).
             let mut s = tv.selected_span(index);
-            while let Some(p) = index.parent(s) {
+            while let Some(p) =
+                index.parent(s).filter(|p| tv.can_show(pos_of.get(p.get()).copied().unwrap_or(0)))
+            {
                 s = p;
             }
             tv.set_selected(index, pos_of.get(s.get()).copied().unwrap_or(0));
@@ -820,6 +873,13 @@ impl<'a> App<'a> {
         if index.trace_of(s) != tv.trace {
             return;
         }
+        if !tv.can_show(pos) {
+            // A jump to a span the focus or the query hides: show the whole trace again.
+            tv.zoom = None;
+            tv.filter = None;
+            tv.prompt = filter::Prompt::default();
+            tv.rebuild();
+        }
         tv.reveal(index, pos, pos_of);
         tv.set_selected(index, pos);
         tv.center_selection(h);
@@ -857,6 +917,12 @@ impl<'a> App<'a> {
     fn open_selected_trace(&mut self) {
         if let Some(t) = self.list.selected() {
             self.jump_to_trace(t);
+            // The list was narrowed by a query: the trace opens showing what matched.
+            if let Some(text) = self.list.query.as_ref().map(|q| q.text.clone())
+                && self.trace_view().is_some_and(|tv| tv.filter.is_none())
+            {
+                self.set_query(text);
+            }
         }
     }
 
@@ -1012,7 +1078,9 @@ impl<'a> App<'a> {
         }
         match &mut self.screen {
             Screen::List => {
-                if self.list.editing || !self.list.filter.is_empty() {
+                if self.list.prompt.editing || self.list.query.is_some() {
+                    self.clear_query(true);
+                } else if self.list.editing || !self.list.filter.is_empty() {
                     self.list.editing = false;
                     self.list.filter.clear();
                     self.refresh_list();
@@ -1021,8 +1089,12 @@ impl<'a> App<'a> {
                 }
             }
             Screen::Trace(tv) => {
-                if tv.search.is_active() {
+                if tv.prompt.editing || (tv.filter.is_some() && !tv.search.is_active()) {
+                    self.clear_query(true);
+                } else if tv.search.is_active() {
                     tv.search = search::Search::default();
+                } else if tv.zoom.is_some() {
+                    self.toggle_span_focus();
                 } else if tv.focus == Pane::Details {
                     tv.focus = Pane::Waterfall;
                 } else {
@@ -1060,7 +1132,11 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) | Overlay::Stitch(_) => None,
+            Overlay::Help { .. }
+            | Overlay::Value { .. }
+            | Overlay::Flow(_)
+            | Overlay::Stitch(_)
+            | Overlay::Summary(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)
@@ -1111,6 +1187,10 @@ impl<'a> App<'a> {
     }
 
     fn type_char(&mut self, c: char) {
+        if let Some(prompt) = self.editing_prompt() {
+            prompt.text.push(c);
+            return self.run_prompt();
+        }
         match &mut self.screen {
             Screen::List => {
                 self.list.filter.push(c);
@@ -1124,6 +1204,10 @@ impl<'a> App<'a> {
     }
 
     fn delete_char(&mut self) {
+        if let Some(prompt) = self.editing_prompt() {
+            prompt.text.pop();
+            return self.run_prompt();
+        }
         match &mut self.screen {
             Screen::List => {
                 self.list.filter.pop();
@@ -1170,6 +1254,7 @@ impl<'a> App<'a> {
         if waiting {
             self.search_arrived();
         }
+        self.rerun_pending_query();
     }
 
     /// Whether some requested haystack has not been delivered yet.
@@ -1226,6 +1311,11 @@ impl<'a> App<'a> {
         let Screen::Trace(tv) = &mut self.screen else { return };
         let hay = self.haystacks.entry(tv.trace).or_insert_with(|| Haystack::build(index, tv.trace));
         tv.search.matches = hay.find(&tv.search.query);
+        // Only what the view can show (inside a focus, kept by a query) counts as a match.
+        if tv.zoom.is_some() || tv.filter.is_some() {
+            let matches = std::mem::take(&mut tv.search.matches);
+            tv.search.matches = matches.into_iter().filter(|&m| tv.can_show(m)).collect();
+        }
         tv.search.current = tv.search.first_from(tv.search.anchor);
         // No match (or an empty query): back to where typing started, as vim's incsearch does.
         let pos =
@@ -1242,6 +1332,11 @@ impl<'a> App<'a> {
     }
 
     fn confirm_input(&mut self) {
+        if let Some(prompt) = self.editing_prompt() {
+            // A query with an error stays open to be fixed; the view keeps the last good one.
+            prompt.editing = prompt.error.is_some();
+            return;
+        }
         match &mut self.screen {
             Screen::List => self.list.editing = false,
             Screen::Trace(tv) => {
@@ -1261,26 +1356,9 @@ impl<'a> App<'a> {
         match &mut self.screen {
             Screen::List => {}
             Screen::Trace(tv) => {
-                let mut changed = false;
-                for &m in &tv.search.matches {
-                    let mut s = tv.span_at(index, m);
-                    while let Some(p) = index.parent(s) {
-                        if let Some(c) = pos_of.get(p.get()).and_then(|&pp| tv.collapsed.get_mut(pp as usize))
-                        {
-                            if !*c {
-                                // Ancestors above an expanded one were handled by an earlier match
-                                // or are expanded too; stopping keeps this linear overall.
-                                break;
-                            }
-                            *c = false;
-                            changed = true;
-                        }
-                        s = p;
-                    }
-                }
-                if changed {
-                    tv.rebuild();
-                }
+                let matches = std::mem::take(&mut tv.search.matches);
+                tv.expand_to(index, &matches, pos_of);
+                tv.search.matches = matches;
                 let h = self.waterfall_height();
                 if let Some(tv) = self.tv_mut() {
                     tv.center_selection(h);
@@ -1293,6 +1371,9 @@ impl<'a> App<'a> {
         let Some(tv) = self.tv_mut() else {
             return self.move_selection(if forward { Move::Next } else { Move::Prev });
         };
+        if !tv.search.is_active() && tv.filter.is_some() {
+            return self.step_query_match(forward);
+        }
         let n = tv.search.matches.len();
         let trace = tv.trace;
         if n == 0 && !tv.search.query.is_empty() && self.pending.contains(&trace) {

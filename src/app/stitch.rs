@@ -47,10 +47,32 @@ pub struct StitchView {
     /// The shared axis: earliest start and latest end of every block.
     pub start: u64,
     pub end: u64,
+    /// Idle stretches between the traces longer than a third of the axis, in time order: cut
+    /// out of the drawn axis (marked on the ruler), so traces minutes apart stay readable.
+    pub cuts: Vec<(u64, u64)>,
     /// Linked traces left out past `MAX_BLOCKS`.
     pub beyond: usize,
     /// Spans of the view at the other end of the selected span's links, sorted.
     pub partners: Vec<SpanIdx>,
+}
+
+/// The gaps between `intervals` (merged) longer than a third of `start..end`: nothing happens
+/// in them, and on a linear axis they would squeeze every trace into a few columns.
+fn idle_cuts(mut intervals: Vec<(u64, u64)>, start: u64, end: u64) -> Vec<(u64, u64)> {
+    let threshold = end.saturating_sub(start) / 3;
+    intervals.sort_unstable();
+    let mut cuts = Vec::new();
+    let mut reach: Option<u64> = None;
+    for (a, b) in intervals {
+        if let Some(r) = reach
+            && a > r
+            && a - r > threshold
+        {
+            cuts.push((r, a));
+        }
+        reach = Some(reach.map_or(b, |r| r.max(b)));
+    }
+    cuts
 }
 
 /// A block to build: its place in the view, its trace, and the shape if the caller had it.
@@ -182,6 +204,11 @@ impl StitchView {
         let blocks = build_blocks(index, jobs, pos_of, &in_view, PARALLEL_BLOCK_SPANS);
         let start = traces.iter().map(|&t| index.trace(t).start).min().unwrap_or(0);
         let end = traces.iter().map(|&t| index.trace(t).end).max().unwrap_or(start);
+        let cuts = idle_cuts(
+            traces.iter().map(|&t| (index.trace(t).start, index.trace(t).end)).collect(),
+            start,
+            end,
+        );
         let mut view = Self {
             root,
             blocks,
@@ -191,6 +218,7 @@ impl StitchView {
             scroll: 0,
             start,
             end,
+            cuts,
             beyond,
             partners: Vec::new(),
         };
@@ -384,6 +412,22 @@ impl StitchView {
         let c = self.is_collapsed(row);
         self.set_collapsed(index, row, !c);
         self.follow(height);
+    }
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::idle_cuts;
+
+    #[test]
+    fn only_gaps_longer_than_a_third_of_the_axis_are_cut() {
+        // 0..10 and 8..20 overlap; 20..100 is idle (80 of 130 > 1/3); 100..110, then 125..130
+        // (a 15 gap, under a third) stays.
+        let cuts = idle_cuts(vec![(100, 110), (0, 10), (8, 20), (125, 130)], 0, 130);
+        assert_eq!(cuts, vec![(20, 100)]);
+        assert!(idle_cuts(vec![(0, 10), (12, 30)], 0, 30).is_empty());
+        assert_eq!(idle_cuts(vec![(0, 1), (50, 51), (99, 100)], 0, 100), vec![(1, 50), (51, 99)]);
+        assert!(idle_cuts(Vec::new(), 0, 0).is_empty());
     }
 }
 

@@ -173,6 +173,31 @@ pub fn big_index(n: u64) -> Index {
     Index::build(b.ds)
 }
 
+/// One trace, `root` (0..100 ms) with three children `a`, `b`, `c` (at 10, 40, 70 ms, 20 ms
+/// each), each with a grandchild `a1`, `b1`, `c1`; `a1` and `c1` and `b` are errors. Span ids are
+/// 1 (root), then 0x10 * k + 1 for the children and 0x10 * k + 2 for the grandchildren.
+pub fn errors_index() -> Index {
+    let mut b = Builder { ds: Dataset::new() };
+    let t = P1;
+    let res = crate::model::ResourceIdx::default();
+    b.span(t, 1, 0, 0, 100, "api", "root", res);
+    for (k, name) in [(1u64, "a"), (2, "b"), (3, "c")] {
+        let start = 10 + (k - 1) * 30;
+        let child = b.span(t, 0x10 * k + 1, 1, start, start + 20, "api", name, res);
+        let grandchild =
+            b.span(t, 0x10 * k + 2, 0x10 * k + 1, start + 5, start + 15, "db", &format!("{name}1"), res);
+        if k == 2 {
+            b.ds.spans[child].status = StatusCode::Error;
+        } else {
+            b.ds.spans[grandchild].status = StatusCode::Error;
+        }
+    }
+    let mut file = FileInfo::new("errors.json", Format::OtlpJson);
+    file.spans = b.ds.spans.len();
+    b.ds.files.push(file);
+    Index::build(b.ds)
+}
+
 /// One span (trace `P1`, span `P1_ROOT`) with a short attribute and a `bytes`-long one.
 pub fn long_value_index(bytes: usize) -> Index {
     let mut b = Builder { ds: Dataset::new() };

@@ -8,7 +8,7 @@ use super::*;
 pub(super) fn copied(app: &App<'_>) -> Option<String> {
     app.effects.iter().rev().find_map(|e| match e {
         Effect::Copy(text) => Some(text.clone()),
-        Effect::BuildHaystack(_) | Effect::Fetch(_) | Effect::CancelFetch(_) => None,
+        Effect::BuildHaystack(_) | Effect::Fetch(_) | Effect::CancelFetch(_) | Effect::RunQuery(_) => None,
     })
 }
 
@@ -18,7 +18,7 @@ fn haystack_requests(app: &App<'_>) -> Vec<TraceIdx> {
         .iter()
         .filter_map(|e| match e {
             Effect::BuildHaystack(t) => Some(*t),
-            Effect::Copy(_) | Effect::Fetch(_) | Effect::CancelFetch(_) => None,
+            Effect::Copy(_) | Effect::Fetch(_) | Effect::CancelFetch(_) | Effect::RunQuery(_) => None,
         })
         .collect()
 }
@@ -31,18 +31,18 @@ fn open_at(index: &Index, trace: crate::model::TraceId, span: crate::model::Span
 }
 
 /// Presses the key the table binds to `action` in `ctx`, through the real lookup.
-fn press(app: &mut App<'_>, ctx: Context, action: Action) {
+pub(super) fn press(app: &mut App<'_>, ctx: Context, action: Action) {
     let key = key_for(ctx, action).unwrap_or_else(|| panic!("{action:?} is not bound in {ctx:?}"));
     app.handle_key(key);
 }
 
-fn type_text(app: &mut App<'_>, text: &str) {
+pub(super) fn type_text(app: &mut App<'_>, text: &str) {
     for c in text.chars() {
         app.handle_key(Key::ch(c));
     }
 }
 
-fn selected(app: &App<'_>) -> SpanIdx {
+pub(super) fn selected(app: &App<'_>) -> SpanIdx {
     app.trace_view().expect("a trace is open").selected_span(app.index)
 }
 

@@ -4,6 +4,7 @@
 //! Positions (`u32`) index the trace's spans in waterfall order (`Index::trace_spans`). Because
 //! that order is depth-first, a span's subtree is the contiguous range `pos..shape.end[pos]`.
 
+use super::filter::{Prompt, TraceFilter};
 use super::history::TraceSnapshot;
 use super::links::{LinkRow, link_rows};
 use super::search::Search;
@@ -116,6 +117,11 @@ pub struct TraceView {
     pub search: Search,
     /// The critical path, while it is shown (`c`/`C`).
     pub critical: Option<super::critical::CriticalView>,
+    /// The `F` query prompt, and the query applied (only its matches and their ancestors shown).
+    pub prompt: Prompt,
+    pub filter: Option<TraceFilter>,
+    /// The focused span's position (`z`): only its subtree is shown, on its own time axis.
+    pub zoom: Option<u32>,
 }
 
 impl TraceView {
@@ -142,6 +148,9 @@ impl TraceView {
             links: Vec::new(),
             search: Search::default(),
             critical: None,
+            prompt: Prompt::default(),
+            filter: None,
+            zoom: None,
         };
         if let Some(snap) = snap.filter(|s| s.trace == trace) {
             for &p in &snap.collapsed {
@@ -152,8 +161,10 @@ impl TraceView {
             tv.focus = snap.focus;
             tv.tab = snap.tab;
             tv.scroll = snap.scroll;
+            tv.zoom = snap.zoom.and_then(|z| pos_of.get(z.get()).copied()).filter(|&z| (z as usize) < n);
             tv.rebuild();
             let pos = pos_of.get(snap.selected.get()).copied().unwrap_or(0);
+            let pos = if tv.in_zoom(pos) { pos } else { tv.zoom.unwrap_or(0) };
             tv.set_selected(index, pos);
             tv.detail_sel = snap.detail_sel;
             tv.detail_scroll = snap.detail_scroll;
@@ -183,6 +194,7 @@ impl TraceView {
             detail_sel: self.detail_sel,
             detail_scroll: self.detail_scroll,
             critical: self.critical.as_ref().map(|c| c.cross),
+            zoom: self.zoom.map(|z| self.span_at(index, z)),
         }
     }
 
@@ -196,15 +208,50 @@ impl TraceView {
         self.span_at(index, self.selected)
     }
 
-    /// Recomputes `visible` from `collapsed`: O(spans), run only when collapsing changes.
+    /// The positions the view covers: the focused span's subtree, or the whole trace.
+    pub fn zoom_range(&self) -> std::ops::Range<u32> {
+        let n = u32::try_from(self.shape.len()).unwrap_or(u32::MAX);
+        match self.zoom {
+            Some(z) if z < n => z..self.shape.end.get(z as usize).copied().unwrap_or(n),
+            _ => 0..n,
+        }
+    }
+
+    pub fn in_zoom(&self, pos: u32) -> bool {
+        self.zoom_range().contains(&pos)
+    }
+
+    /// Whether `pos` can be shown at all (collapsing aside): inside the focused subtree and kept
+    /// by the applied query.
+    pub fn can_show(&self, pos: u32) -> bool {
+        self.in_zoom(pos) && self.filter.as_ref().is_none_or(|f| f.keeps(pos))
+    }
+
+    /// Recomputes `visible` from `collapsed`, the focus and the applied query: O(spans), run only
+    /// when one of them changes. A span the query does not keep has no match below it, so its
+    /// whole subtree is skipped.
     pub fn rebuild(&mut self) {
         self.visible.clear();
-        let n = self.shape.len();
-        let mut p = 0usize;
-        while p < n {
+        let range = self.zoom_range();
+        let mut p = range.start as usize;
+        while p < range.end as usize {
             let pos = u32::try_from(p).unwrap_or(u32::MAX);
+            let next = (self.shape.end[p] as usize).max(p + 1);
+            if self.filter.as_ref().is_some_and(|f| !f.keeps(pos)) {
+                p = next;
+                continue;
+            }
             self.visible.push(pos);
-            p = if self.collapsed[p] { (self.shape.end[p] as usize).max(p + 1) } else { p + 1 };
+            p = if self.collapsed[p] { next } else { p + 1 };
+        }
+    }
+
+    /// After `visible` shrank: moves the selection to the nearest row still shown.
+    pub fn keep_selection_visible(&mut self, index: &Index) {
+        if self.visible.binary_search(&self.selected).is_err()
+            && let Some(&pos) = self.visible.get(self.sel_row())
+        {
+            self.set_selected(index, pos);
         }
     }
 
@@ -243,6 +290,30 @@ impl TraceView {
             self.rebuild();
         }
         changed
+    }
+
+    /// Expands the collapsed ancestors of every position in `targets`; rebuilds `visible` if
+    /// anything changed.
+    pub fn expand_to(&mut self, index: &Index, targets: &[u32], pos_of: &[u32]) {
+        let mut changed = false;
+        for &m in targets {
+            let mut s = self.span_at(index, m);
+            while let Some(p) = index.parent(s) {
+                if let Some(c) = pos_of.get(p.get()).and_then(|&pp| self.collapsed.get_mut(pp as usize)) {
+                    if !*c {
+                        // Ancestors above an expanded one were handled by an earlier target or
+                        // are expanded too; stopping keeps this linear overall.
+                        break;
+                    }
+                    *c = false;
+                    changed = true;
+                }
+                s = p;
+            }
+        }
+        if changed {
+            self.rebuild();
+        }
     }
 
     /// Keeps the selected row on screen with the least scrolling.

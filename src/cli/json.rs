@@ -13,7 +13,7 @@ use std::fmt::Display;
 const MAX_VALUE_DEPTH: u32 = 256;
 
 /// Serializes through `Display` without an intermediate `String` (ids are `{:032x}`/`{:016x}`).
-struct Hex<T>(T);
+pub struct Hex<T>(pub T);
 
 impl<T: Display> Serialize for Hex<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -11,6 +11,7 @@ pub mod info;
 pub mod json;
 pub mod links;
 pub mod listen;
+pub mod spans;
 pub mod store;
 pub mod tree;
 
@@ -74,6 +75,12 @@ pub enum Command {
     /// The waterfall of each trace as indented text.
     #[command(after_help = EXIT_CODES)]
     Tree(TreeArgs),
+    /// The spans a query matches (`--where 'duration>50ms error'`), one per line or as JSON Lines.
+    #[command(after_help = QUERY_HELP)]
+    Spans(SpansArgs),
+    /// Per operation and per service: spans, errors, total and self time, max, p50, p99.
+    #[command(after_help = QUERY_HELP)]
+    Stats(StatsArgs),
     /// Write traces (one, its whole linked set, or all) as OTLP JSON or protobuf.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
@@ -93,6 +100,8 @@ impl Command {
             Self::Info(_) => "info",
             Self::Links(_) => "links",
             Self::Tree(_) => "tree",
+            Self::Spans(_) => "spans",
+            Self::Stats(_) => "stats",
             Self::Export(_) => "export",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",
@@ -100,6 +109,21 @@ impl Command {
         }
     }
 }
+
+/// The query language, after the help of the commands that take `--where`.
+const QUERY_HELP: &str = "\
+Query terms (separated by spaces: all must hold; `or` between terms; `not TERM` or `-TERM`;
+parentheses; values with spaces in double quotes):
+  service=NAME  service~TEXT  name=TEXT  name~TEXT     (~ is case-insensitive contains)
+  kind=server|client|producer|consumer|internal  error  root  orphan
+  duration>50ms  duration<=2s  self>10ms              (units ns, us, ms, s, m)
+  KEY=VALUE  KEY~TEXT  KEY  KEY>NUMBER                (span, resource and scope attributes)
+  links>0  linked_by>0  link_unresolved  trace=HEXPREFIX
+
+Exit codes:
+  0  success (also when nothing matches, or some records were skipped)
+  1  an input could not be loaded (missing, unreadable or malformed file), or another runtime error
+  2  usage error (bad option, a query that does not parse, unknown or ambiguous trace id)";
 
 /// Which trace and span to start from. IDs are hex in any case.
 #[derive(Debug, Default, Args)]
@@ -185,6 +209,44 @@ pub struct TreeArgs {
     /// full id of a trace to fetch (repeatable).
     #[arg(long, value_name = "ID")]
     pub trace: Vec<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SpansArgs {
+    /// Trace files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The query spans must match (see below).
+    #[arg(long = "where", value_name = "QUERY", required = true)]
+    pub query: String,
+    /// Only this trace (full id or unique prefix of at least 4 hex digits). With a trace store, the
+    /// full id of a trace to fetch (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub trace: Vec<String>,
+    /// Print JSON Lines, one span per line, instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Trace files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only this trace (full id or unique prefix of at least 4 hex digits). With a trace store, the
+    /// full id of a trace to fetch (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub trace: Vec<String>,
+    /// Only the spans this query matches (see below).
+    #[arg(long = "where", value_name = "QUERY")]
+    pub query: Option<String>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }

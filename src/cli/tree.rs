@@ -71,7 +71,7 @@ fn write_trace(w: &mut impl Write, index: &Index, t: TraceIdx) -> io::Result<()>
 }
 
 /// `  [error] ↗2 ↙1 [orphan: parent … not loaded]`, or empty.
-fn markers(index: &Index, s: SpanIdx) -> String {
+pub fn markers(index: &Index, s: SpanIdx) -> String {
     let span = index.span(s);
     let mut out = Vec::new();
     if span.is_error() {

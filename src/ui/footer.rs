@@ -73,7 +73,27 @@ impl Widget for Footer<'_> {
         let (mut x, y) = (area.x, area.y);
         let right = area.right();
 
-        // Search or filter state first.
+        // A query being typed (or refused) first: `F text█  12 of 3,402 spans`, or its error.
+        let prompt = match &app.screen {
+            Screen::List => &app.list.prompt,
+            Screen::Trace(tv) => &tv.prompt,
+        };
+        if prompt.editing || prompt.error.is_some() {
+            let text = format!("F {}", escape_control(&prompt.text));
+            x += put(buf, x, y, right.saturating_sub(x), &text, theme::title());
+            if prompt.editing {
+                x += put(buf, x, y, right.saturating_sub(x), "█", Style::new());
+            }
+            let (note, style) = match (&prompt.error, prompt.pending, app.query_counter()) {
+                (Some(e), _, _) => (escape_control(e).into_owned(), theme::error()),
+                (None, Some(_), _) => ("running…".to_owned(), theme::warn()),
+                (None, None, Some(counter)) => (counter, theme::warn()),
+                (None, None, None) => (String::new(), theme::warn()),
+            };
+            x += put(buf, x, y, right.saturating_sub(x), &format!("  {note}  "), style);
+        }
+
+        // Search or filter state next.
         let (query, editing, counter) = match &app.screen {
             Screen::List => (
                 &app.list.filter,

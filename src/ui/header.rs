@@ -98,7 +98,23 @@ impl Widget for Header<'_> {
 
         let current = match &app.screen {
             Screen::List => format!("weft · {} traces", index.traces().len()),
-            Screen::Trace(tv) => crumb(index, tv.trace, tv.selected_span(index), 8),
+            Screen::Trace(tv) => match tv.zoom.map(|z| tv.span_at(index, z)) {
+                // `trace a1b2c3d4… › focus orders POST /v1/orders › orders INSERT orders`
+                Some(z) => {
+                    let focus = crumb(index, tv.trace, z, 8).replacen(" › ", " › focus ", 1);
+                    let s = tv.selected_span(index);
+                    if s == z {
+                        focus
+                    } else {
+                        format!(
+                            "{focus} › {} {}",
+                            escape_control(index.service(s)),
+                            escape_control(index.name(s))
+                        )
+                    }
+                }
+                None => crumb(index, tv.trace, tv.selected_span(index), 8),
+            },
         };
         let trail = app.history.trail();
         let past: Vec<String> =
@@ -165,13 +181,29 @@ impl Widget for Header<'_> {
             Screen::Trace(tv) => tv.critical.as_ref(),
             Screen::List => None,
         };
-        let used = match critical {
+        let mut used = match critical {
             Some(c) => {
                 let text = format!("{} · ", c.summary());
                 put(buf, x, y, w, &text, theme::critical())
             }
             None => 0,
         };
+        // An applied query first: `F duration>50ms · 12 of 3,402 spans · `.
+        let query = match &app.screen {
+            Screen::List => app.list.query.as_ref().map(|q| q.text.as_str()),
+            Screen::Trace(tv) => tv.filter.as_ref().map(|f| f.text.as_str()),
+        };
+        if let (Some(text), Some(counter)) = (query, app.query_counter()) {
+            let text = format!("F {} · {counter} · ", escape_control(text));
+            used = used.saturating_add(put(
+                buf,
+                x.saturating_add(used),
+                y,
+                w.saturating_sub(used),
+                &text,
+                theme::title(),
+            ));
+        }
         put(buf, x.saturating_add(used), y, w.saturating_sub(used), &summary, Style::new());
     }
 }

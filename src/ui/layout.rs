@@ -125,6 +125,16 @@ impl Areas {
         }
     }
 
+    /// The summary overlay's frame: the same box as the linked-traces view.
+    pub fn summary(&self, rows: usize) -> Rect {
+        self.flow(rows)
+    }
+
+    /// The summary overlay's rows, below its column head.
+    pub fn summary_rows(&self, rows: usize) -> Rect {
+        self.flow_rows(rows)
+    }
+
     /// The help overlay's frame (border included).
     pub fn help(&self) -> Rect {
         centered(self.body, self.body.width.saturating_sub(4).min(100), self.body.height.saturating_sub(2))

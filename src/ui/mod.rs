@@ -25,6 +25,7 @@ pub mod links;
 pub mod loading;
 pub mod picker;
 pub mod stitch;
+pub mod summary;
 pub mod theme;
 pub mod too_small;
 pub mod trace_list;
@@ -82,6 +83,7 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
             picker::Picker { app, dir: *dir, rows, sel: *sel, scroll: *scroll }.render(a.body, buf);
         }
         Overlay::Flow(fv) => flow::LinkedTraces { app, view: fv }.render(a.body, buf),
+        Overlay::Summary(sv) => summary::Summary { app, view: sv }.render(a.body, buf),
         Overlay::Stitch(sv) => {
             stitch::StitchedTimeline { app, view: sv, head: a.stitch_head(), rows: a.stitch_rows() }
                 .render(a.body, buf);

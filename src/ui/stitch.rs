@@ -33,21 +33,86 @@ fn partner_style() -> Style {
     Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD)
 }
 
-/// Columns of the shared axis `[start, end)` in a bar `w` wide.
-struct Axis {
+/// Columns of the shared axis `[start, end)` in a bar `w` wide. Each idle stretch in `cuts`
+/// takes `cut_w` columns whatever its length; the rest of the time shares the other columns.
+struct Axis<'a> {
     start: u64,
-    total: u64,
+    end: u64,
     x: u16,
     w: u16,
+    cuts: &'a [(u64, u64)],
+    cut_w: u16,
 }
 
-impl Axis {
+/// `⋯ 3m08s ⋯`: how a cut is marked on the ruler; tighter forms when `room` is short.
+fn cut_label((a, b): (u64, u64), room: usize) -> String {
+    let d = duration(b.saturating_sub(a));
+    [format!("⋯ {d} ⋯"), format!("⋯{d}⋯"), "⋯".to_owned()]
+        .into_iter()
+        .find(|l| super::draw::width(l) <= room)
+        .unwrap_or_default()
+}
+
+impl<'a> Axis<'a> {
+    fn new(v: &'a StitchView, cols: &WaterfallCols) -> Self {
+        let (x, w) = cols.bar;
+        // As wide as the widest mark, but never more than a third of the bar for all of them.
+        let widest = v.cuts.iter().map(|&c| super::draw::width(&cut_label(c, usize::MAX))).max().unwrap_or(0);
+        let share = usize::from(w) * 2 / (5 * v.cuts.len()).max(1);
+        let cut_w = u16::try_from(widest.min(share).max(1)).unwrap_or(1);
+        let cuts = if v.cuts.is_empty() || usize::from(cut_w) * v.cuts.len() >= usize::from(w) {
+            &[][..]
+        } else {
+            &v.cuts[..]
+        };
+        Self { start: v.start, end: v.end.max(v.start), x, w, cuts, cut_w }
+    }
+
     fn col(&self, t: u64) -> u16 {
-        if self.total == 0 {
-            return 0;
+        let t = t.clamp(self.start, self.end);
+        let cut_cols = self.cut_w.saturating_mul(u16::try_from(self.cuts.len()).unwrap_or(u16::MAX));
+        let avail = u128::from(self.w.saturating_sub(cut_cols));
+        let kept = u128::from(self.end - self.start)
+            - self.cuts.iter().map(|&(a, b)| u128::from(b - a)).sum::<u128>();
+        // Time before `t` outside the cuts, and the cuts passed (or the one `t` is inside).
+        let mut before = u128::from(t - self.start);
+        let mut extra = 0u128;
+        for &(a, b) in self.cuts {
+            if t >= b {
+                before -= u128::from(b - a);
+                extra += u128::from(self.cut_w);
+            } else if t > a {
+                before -= u128::from(t - a);
+                extra += u128::from(t - a) * u128::from(self.cut_w) / u128::from(b - a);
+            }
         }
-        let off = u128::from(t.saturating_sub(self.start).min(self.total));
-        u16::try_from(off * u128::from(self.w) / u128::from(self.total)).unwrap_or(self.w)
+        let off = (before * avail).checked_div(kept).unwrap_or(0);
+        u16::try_from(off + extra).unwrap_or(self.w).min(self.w)
+    }
+
+    /// The ruler with cuts: `|offset` where each stretch of time starts, each cut's mark in its
+    /// columns, and the whole span of the axis at the right end.
+    fn ruler(&self, buf: &mut Buffer, y: u16) {
+        let style = theme::dim();
+        let total = duration(self.end - self.start);
+        let total_w = u16::try_from(super::draw::width(&total)).unwrap_or(self.w);
+        let limit = self.x.saturating_add(self.w).saturating_sub(total_w.saturating_add(1));
+        put(buf, self.x, y, self.w, &" ".repeat(usize::from(self.w)), Style::reset());
+        put_right(buf, self.x, y, self.w, &total, style);
+        let starts = std::iter::once(self.start).chain(self.cuts.iter().map(|&(_, b)| b));
+        for t in starts {
+            let label =
+                if t == self.start { "|0".to_owned() } else { format!("|+{}", duration(t - self.start)) };
+            let at = self.x.saturating_add(self.col(t));
+            let w = u16::try_from(super::draw::width(&label)).unwrap_or(self.w);
+            if at.saturating_add(w) <= limit {
+                put(buf, at, y, w, &label, style);
+            }
+        }
+        for &cut in self.cuts {
+            let at = self.x.saturating_add(self.col(cut.0));
+            put(buf, at, y, self.cut_w, &cut_label(cut, usize::from(self.cut_w)), theme::warn());
+        }
     }
 
     /// Draws `cell` from `t0` to `t1` (at least one cell).
@@ -77,7 +142,10 @@ impl Widget for StitchedTimeline<'_> {
             fill(buf, Rect { x: cols.tree.0, width: cols.tree.1, ..self.head }, Style::reset());
             put(buf, cols.tree.0, self.head.y, cols.tree.1, &title, theme::title());
         }
-        let axis = Axis { start: v.start, total, x: cols.bar.0, w: cols.bar.1 };
+        let axis = Axis::new(v, &cols);
+        if !axis.cuts.is_empty() && self.head.height > 0 {
+            axis.ruler(buf, self.head.y);
+        }
         let critical = self.app.trace_view().and_then(|tv| tv.critical.as_ref());
         let height = usize::from(self.rows.height);
         let start = v.scroll.min(v.rows.len());
@@ -293,6 +361,44 @@ mod tests {
             .iter()
             .find(|l| l.contains(needle))
             .unwrap_or_else(|| panic!("no line with {needle:?}:\n{}", lines.join("\n")))
+    }
+
+    #[rstest]
+    #[case::s80x24(80, 24, "⋯3m08s⋯")]
+    #[case::s200x50(200, 50, "⋯ 3m08s ⋯")]
+    fn an_idle_gap_between_linked_traces_is_cut_and_marked_on_the_ruler(
+        #[case] w: u16,
+        #[case] h: u16,
+        #[case] mark: &str,
+    ) {
+        let index = sample("event-sourcing.otlp.json");
+        let t = (0..index.traces().len())
+            .map(|i| crate::index::TraceIdx(i as u32))
+            .find(|&t| index.trace(t).id.short(8) == "a896f5a9")
+            .expect("the checkout trace");
+        let mut app = App::new(&index, OpenAt { trace: Some(t), span: None });
+        app.resize(w, h);
+        app.handle_key(key_for(Context::Trace, Action::ShowStitchedTimeline).expect("bound"));
+        let v = view(&app);
+        assert_eq!(v.cuts.len(), 1, "the two traces are minutes apart");
+        let (_, lines) = screen(&app, w, h);
+        let ruler = &lines[2];
+        assert!(ruler.contains(mark) && ruler.trim_end().ends_with("3m08s"), "{ruler}");
+        // Both traces' header bars get columns of their own, the later one after the mark.
+        let cols = crate::ui::layout::WaterfallCols::new(app.areas().stitch_rows());
+        let bar_of = |line: &str| {
+            let cells: Vec<char> = line.chars().skip(usize::from(cols.bar.0)).collect();
+            let first = cells.iter().position(|&c| c == '━').expect("a header bar");
+            (first, cells.iter().filter(|&&c| c == '━').count())
+        };
+        let headers: Vec<&String> = lines.iter().filter(|l| l.contains('━')).collect();
+        assert_eq!(headers.len(), 2, "{lines:#?}");
+        let (first, second) = (bar_of(headers[0]), bar_of(headers[1]));
+        let mark_at =
+            ruler.chars().skip(usize::from(cols.bar.0)).collect::<Vec<_>>().iter().position(|&c| c == '⋯');
+        assert_eq!(first.0, 0);
+        assert!(first.1 >= 2 && second.1 >= 2, "neither squeezed into a column: {first:?} {second:?}");
+        assert!(mark_at.is_some_and(|m| second.0 > m), "{ruler}\n{}", headers[1]);
     }
 
     #[rstest]

@@ -377,6 +377,8 @@ fn every_widget_renders_in_tiny_buffers(#[case] w: u16, #[case] h: u16) {
     super::trace_list::TraceList { app: &app, head: area, rows: area }.render(area, &mut buf);
     super::help::HelpOverlay { app: &app, scroll: 3 }.render(area, &mut buf);
     super::too_small::TooSmall.render(area, &mut buf);
+    let summary = crate::app::summary::SummaryView::build(&index, tv.trace);
+    super::summary::Summary { app: &app, view: &summary }.render(area, &mut buf);
     press(&mut app, Context::Trace, Action::FollowLink);
     if let Overlay::Picker { dir, rows, sel, scroll } = &app.overlay {
         super::picker::Picker { app: &app, dir: *dir, rows, sel: *sel, scroll: *scroll }
@@ -502,4 +504,107 @@ fn links_tab_marks_fetchable_fetching_and_absent_traces(#[case] w: u16, #[case] 
     let (_, shown) = screen(&app, w, h);
     assert!(shown.iter().any(|l| l.contains("↗ to   not in jaeger")), "{shown:#?}");
     assert!(shown.last().is_some_and(|f| f.starts_with("trace dead0000… is not in jaeger")));
+}
+
+fn type_text(app: &mut App<'_>, text: &str) {
+    for c in text.chars() {
+        app.handle_key(crate::app::keymap::Key::ch(c));
+    }
+}
+
+#[rstest]
+#[case::s80x24(80, 24)]
+#[case::s200x50(200, 50)]
+fn a_query_shows_its_count_in_the_header_and_dims_the_ancestors(#[case] w: u16, #[case] h: u16) {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, w, h);
+    press(&mut app, Context::Trace, Action::StartQuery);
+    type_text(&mut app, "service=postgres");
+    let (t, rows) = screen(&app, w, h);
+    assert!(rows[1].starts_with("F service=postgres · 1 of 5 spans · "), "{}", rows[1]);
+    let footer = &rows[usize::from(h) - 1];
+    assert!(footer.starts_with("F service=postgres█  1 of 5 spans"), "{footer}");
+    // Only the match and its ancestors are drawn; the ancestors' names are dimmed.
+    let body = &rows[3..];
+    assert!(body.iter().any(|l| l.contains("db query")));
+    assert!(!body.iter().any(|l| l.contains("注文") || l.contains("evil")), "{body:#?}");
+    let buf = t.backend().buffer();
+    let cell_of = |needle: &str| {
+        let y = rows.iter().position(|l| l.contains(needle)).expect("row shown");
+        let x = rows[y].find(needle).map(|b| rows[y][..b].chars().count()).expect("text");
+        buf[(u16::try_from(x).unwrap(), u16::try_from(y).unwrap())].clone()
+    };
+    assert_eq!(cell_of("consume batch").style().add_modifier, crate::ui::theme::dim().add_modifier);
+    assert_ne!(cell_of("db query").style(), cell_of("consume batch").style());
+    if w == 80 {
+        insta::assert_snapshot!(t.backend());
+    }
+}
+
+#[test]
+fn a_bad_query_shows_its_error_in_the_prompt() {
+    let (w, h) = (80, 24);
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, BATCH, w, h);
+    press(&mut app, Context::Trace, Action::StartQuery);
+    type_text(&mut app, "duration>5xs");
+    let (_, rows) = screen(&app, w, h);
+    let footer = &rows[usize::from(h) - 1];
+    assert!(footer.starts_with("F duration>5xs█  unknown unit `xs` at column 10"), "{footer}");
+    assert!(!rows[1].starts_with('F'), "nothing applied: {}", rows[1]);
+    for name in ["consume batch", "process item", "db query", "注文処理", "evil"] {
+        assert!(rows[3..].iter().any(|l| l.contains(name)), "{name} still shown: {rows:#?}");
+    }
+}
+
+#[rstest]
+#[case::s80x24(80, 24)]
+#[case::s200x50(200, 50)]
+fn focus_puts_the_subtree_on_its_own_time_axis_and_in_the_breadcrumb(#[case] w: u16, #[case] h: u16) {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, CONSUMER, ITEM, w, h);
+    press(&mut app, Context::Trace, Action::ToggleSpanFocus);
+    press(&mut app, Context::Move, Action::SelectNext);
+    let (_, rows) = screen(&app, w, h);
+    assert!(
+        rows[0].starts_with("trace c0ffee00… › focus worker process item › postgres db query"),
+        "{}",
+        rows[0]
+    );
+    // The ruler ends at the focused span's 15 ms, not the trace's 50 ms.
+    assert!(rows[2].contains("15.0ms") && !rows[2].contains("50.0ms"), "{}", rows[2]);
+    let shown: Vec<&String> =
+        rows[3..].iter().filter(|l| l.contains("worker") || l.contains("postgres")).collect();
+    assert!(shown.iter().any(|l| l.contains("process item")) && !shown.iter().any(|l| l.contains("consume")));
+    // The focused span's bar starts in the ruler's first column and spans it.
+    let bar_of = |needle: &str| rows[3..].iter().find(|l| l.contains(needle)).map(|l| l.matches('█').count());
+    let cols = crate::ui::layout::WaterfallCols::new(app.areas().waterfall_rows);
+    assert_eq!(bar_of("process item"), Some(usize::from(cols.bar.1)));
+}
+
+#[rstest]
+#[case::s80x24(80, 24)]
+#[case::s200x50(200, 50)]
+fn summary_overlay_lists_operations_by_self_time(#[case] w: u16, #[case] h: u16) {
+    let index = testdata::links_index();
+    let mut app = open_at(&index, crate::app::testdata::SCATTER, crate::app::testdata::GATHER, w, h);
+    press(&mut app, Context::Trace, Action::ShowSummary);
+    let (t, rows) = screen(&app, w, h);
+    let top = rows.iter().position(|l| l.contains("summary of 5ca77e00")).expect("title");
+    assert!(rows[top].contains("5 operations · sorted by self"), "{}", rows[top]);
+    let rows = rows[top..].to_vec();
+    let order = ["search shard-3", "search shard-2", "gateway search", "search shard-1", "gateway gather"];
+    let at: Vec<usize> = order.iter().map(|n| rows.iter().position(|l| l.contains(n)).expect(n)).collect();
+    assert!(at.windows(2).all(|p| p[0] < p[1]), "by self time: {rows:#?}");
+    let search = &rows[at[2]];
+    assert!(search.contains("13.0ms") && search.contains("40.0ms"), "self and total: {search}");
+    if w == 200 {
+        assert!(rows.iter().any(|l| l.contains("share") && l.contains("p50")), "every column when wide");
+    }
+    press(&mut app, Context::Summary, Action::CycleSort);
+    let (_, rows) = screen(&app, w, h);
+    assert!(rows.iter().any(|l| l.contains("sorted by total")));
+    if w == 80 {
+        insta::assert_snapshot!(t.backend());
+    }
 }

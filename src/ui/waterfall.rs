@@ -34,7 +34,12 @@ impl Widget for Waterfall<'_> {
         let index = self.app.index;
         let info = index.trace(self.tv.trace);
         let cols = WaterfallCols::new(self.rows);
-        draw_head(buf, self.head, &cols, info.duration());
+        // Focused on a span (`z`), the time axis is that span's.
+        let axis = match self.tv.zoom.map(|z| index.span(self.tv.span_at(index, z))) {
+            Some(z) => (z.start, z.duration()),
+            None => (info.start, info.duration()),
+        };
+        draw_head(buf, self.head, &cols, axis.1);
 
         let height = usize::from(self.rows.height);
         let start = self.tv.scroll.min(self.tv.visible.len());
@@ -42,7 +47,7 @@ impl Widget for Waterfall<'_> {
         let focused = self.tv.focus == Pane::Waterfall;
         for (i, &pos) in self.tv.visible[start..end].iter().enumerate() {
             let y = self.rows.y.saturating_add(u16::try_from(i).unwrap_or(u16::MAX));
-            draw_row(buf, index, self.tv, pos, y, &cols, (info.start, info.duration()));
+            draw_row(buf, index, self.tv, pos, y, &cols, axis);
             if pos == self.tv.selected {
                 fill(buf, Rect { y, height: 1, ..self.rows }, theme::selection(focused));
             }
@@ -158,9 +163,14 @@ fn draw_row(
         x += put(buf, x, y, right.saturating_sub(x), "! ", theme::error());
     }
     let service = index.service(s);
-    x += put(buf, x, y, right.saturating_sub(x), service, theme::service(service));
+    // With a query applied, the ancestors kept only to place the matches are dimmed.
+    let context_only = tv.filter.as_ref().is_some_and(|f| !f.is_match(pos));
+    let service_style = if context_only { theme::dim() } else { theme::service(service) };
+    x += put(buf, x, y, right.saturating_sub(x), service, service_style);
     x += put(buf, x, y, right.saturating_sub(x), " ", theme::dim());
-    let name_style = if tv.search.is_match(pos) {
+    let name_style = if context_only {
+        theme::dim()
+    } else if tv.search.is_match(pos) {
         theme::matched()
     } else if span.is_error() {
         ratatui::style::Style::new().fg(theme::ERROR)

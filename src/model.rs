@@ -551,6 +551,9 @@ pub mod span_flags {
     pub const SYNTHETIC_ID: u8 = 2;
     /// End was before start in the file; the duration was clamped to zero.
     pub const CLAMPED_END: u8 = 4;
+    /// The file gave no start time (a Zipkin span without `timestamp`): the loader placed the
+    /// span near its parent, and it does not count towards its trace's bounds.
+    pub const UNTIMED: u8 = 8;
 }
 
 /// One span. About 100 bytes; everything variable-sized lives in the `Dataset` arenas.

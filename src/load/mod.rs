@@ -486,6 +486,12 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
                 || has("\"resource_spans\"")
                 || has("\"scopeSpans\"")
                 || has("\"instrumentationLibrarySpans\"")
+                // The Collector's file exporter may write metrics and logs lines before the
+                // first trace line: OTLP all the same (the loader counts them).
+                || has("\"resourceMetrics\"")
+                || has("\"resourceLogs\"")
+                || has("\"resource_metrics\"")
+                || has("\"resource_logs\"")
             {
                 Some(Format::OtlpJson)
             } else if has("\"traceID\"") || has("\"operationName\"") {

@@ -698,8 +698,9 @@ fn binary_reads_stdin_and_lists_non_trace_files_in_folders() {
 #[test]
 fn binary_forced_format_reads_what_detection_cannot() {
     let dir = tempfile::tempdir().unwrap();
-    // The key that identifies OTLP comes after more than the sniffer's window of other text.
-    let doc = fixture_json().replacen('{', &format!(r#"{{"padding":"{}","#, "x".repeat(100_000)), 1);
+    // The key that identifies OTLP comes after more keys than the sniffer reads (4,096).
+    let padding: Vec<String> = (0..5000).map(|i| format!(r#""k{i}":0"#)).collect();
+    let doc = fixture_json().replacen('{', &format!(r#"{{"padding":{{{}}},"#, padding.join(",")), 1);
     let path = write(&dir, "t.json", &doc);
     weft().arg("info").arg(&path).assert().code(1).stderr(predicate::str::contains("--format"));
     let out =

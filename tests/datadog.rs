@@ -1023,3 +1023,20 @@ fn a_truncated_datadog_ui_file_is_an_error_with_its_line_and_column() {
     assert!(err.to_string().starts_with("ui.json:"), "{err}");
     assert!(err.to_string().contains("EOF while parsing"), "{err}");
 }
+
+/// Sniffing reads keys, not a byte window: the FASTAPI snapshot (dd-trace-py's test agent) with
+/// its first span's name made 165 KB long, so `trace_id` comes 165 KB into the file, is still
+/// told as Datadog JSON, and loads as `--format datadog-json` loads it.
+#[test]
+fn a_165_kb_name_before_the_deciding_key_does_not_hide_the_format() {
+    let mut doc = fixture_json(FASTAPI);
+    doc[0][0]["name"] = J::String("n".repeat(165 * 1024));
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    assert!(bytes.windows(10).position(|w| w == b"\"trace_id\"").unwrap() > 165 * 1024);
+    assert_eq!(load::sniff(&bytes), Some(Format::DatadogJson));
+    let sniffed = load_ok(bytes.clone(), "long-name.json", None);
+    let forced = load_ok(bytes, "long-name.json", Some(Format::DatadogJson));
+    assert_eq!(sniffed.files[0].format, Format::DatadogJson);
+    assert_eq!(sniffed.spans, forced.spans);
+    assert_eq!(sniffed.str(sniffed.spans[0].name).len(), 165 * 1024);
+}

@@ -16,10 +16,12 @@ pub mod otlp_proto;
 mod parallel;
 pub mod progress;
 mod sink;
+mod sniff;
 pub mod zipkin_json;
 
 pub use error::{LoadError, LoadErrorKind, located, location_at, offset_of};
 pub use progress::Progress;
+pub use sniff::sniff;
 
 use crate::model::{Dataset, Format, Location};
 use std::borrow::Cow;
@@ -458,75 +460,12 @@ fn max_decompressed() -> u64 {
         .unwrap_or(FALLBACK)
 }
 
-/// The first non-whitespace byte after an optional UTF-8 BOM, and its offset.
-fn first_significant(bytes: &[u8]) -> Option<(usize, u8)> {
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    bytes[start..].iter().position(|b| !b.is_ascii_whitespace()).map(|i| (start + i, bytes[start + i]))
-}
-
-/// How much of a JSON file the sniffer looks at; keys that decide the format appear early.
-const SNIFF_WINDOW: usize = 64 * 1024;
-
-/// Decides the format from content (FORMATS.md §0). `None` when nothing matches.
-pub fn sniff(bytes: &[u8]) -> Option<Format> {
-    // Binary OTLP first: its first byte can be 0x0A, which the JSON checks skip as whitespace.
-    if otlp_proto::sniff(bytes) {
-        return Some(Format::OtlpProto);
-    }
-    let (at, first) = first_significant(bytes)?;
-    let window = &bytes[at..bytes.len().min(at + SNIFF_WINDOW)];
-    let has = |key: &str| memchr::memmem::find(window, key.as_bytes()).is_some();
-    match first {
-        // A concatenation of span objects, or the Datadog UI's document: told by the keys of
-        // the first object, however long its values are.
-        b'{' if let Some(console) = console::sniff_object(&bytes[at..]) => Some(console),
-        b'{' if datadog::sniff_ui_json(&bytes[at..]) => Some(Format::DatadogUiJson),
-        b'{' | b'[' => {
-            if has("\"resourceSpans\"")
-                || has("\"resource_spans\"")
-                || has("\"scopeSpans\"")
-                || has("\"instrumentationLibrarySpans\"")
-                // The Collector's file exporter may write metrics and logs lines before the
-                // first trace line: OTLP all the same (the loader counts them).
-                || has("\"resourceMetrics\"")
-                || has("\"resourceLogs\"")
-                || has("\"resource_metrics\"")
-                || has("\"resource_logs\"")
-            {
-                Some(Format::OtlpJson)
-            } else if has("\"traceID\"") || has("\"operationName\"") {
-                Some(Format::JaegerJson)
-            } else if has("\"traceId\"") && (has("\"id\"") || has("\"localEndpoint\"")) {
-                Some(Format::ZipkinJson)
-            } else if has("\"trace_id\"") && has("\"span_id\"") {
-                Some(Format::DatadogJson)
-            } else {
-                None
-            }
-        }
-        0x90..=0x9f | 0xdc | 0xdd if at == 0 => datadog::sniff_msgpack(bytes),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod parallel_tests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sniffs_json_shapes_by_content() {
-        assert_eq!(sniff(b"\xEF\xBB\xBF {\"resourceSpans\":[]}"), Some(Format::OtlpJson));
-        assert_eq!(sniff(b"{\"result\":{\"resourceSpans\":[]}}"), Some(Format::OtlpJson));
-        assert_eq!(sniff(b"{\"batches\":[{\"instrumentationLibrarySpans\":[]}]}"), Some(Format::OtlpJson));
-        assert_eq!(sniff(b"{\"data\":[{\"traceID\":\"1\",\"spans\":[]}]}"), Some(Format::JaegerJson));
-        assert_eq!(sniff(b"[{\"traceId\":\"1\",\"id\":\"2\"}]"), Some(Format::ZipkinJson));
-        assert_eq!(sniff(b"[[{\"trace_id\":1,\"span_id\":2}]]"), Some(Format::DatadogJson));
-        assert_eq!(sniff(b"  \n"), None);
-        assert_eq!(sniff(b"hello"), None);
-    }
 
     #[test]
     fn a_file_whose_every_record_is_bad_is_an_error_at_the_first_bad_record() {

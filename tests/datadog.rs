@@ -511,15 +511,17 @@ fn json_that_is_not_utf8_is_an_error_worded_as_in_the_other_json_loaders() {
 fn json_ids_are_exact_to_two_to_the_64_and_negative_ids_reinterpret() {
     let text = r#"[[
         {"trace_id": 18446744073709551615, "span_id": 9223372036854775809, "parent_id": 0, "name": "a"},
-        {"trace_id": -1, "span_id": -9223372036854775807, "parent_id": 9223372036854775809, "name": "b"}
+        {"trace_id": -1, "span_id": -9223372036854775806, "parent_id": -9223372036854775807, "name": "b"}
     ]]"#;
     let ds = load_ok(text.as_bytes().to_vec(), "ids.json", None);
     assert_clean(&ds, "ids");
     assert_eq!(ds.spans[0].trace_id, TraceId(u128::from(u64::MAX)));
     assert_eq!(ds.spans[0].span_id, SpanId(9_223_372_036_854_775_809));
     assert_eq!(ds.spans[1].trace_id, TraceId(u128::from(u64::MAX)));
-    // -9223372036854775807 as 64 bits is 0x8000000000000001 = 9223372036854775809.
-    assert_eq!(ds.spans[1].span_id, SpanId(9_223_372_036_854_775_809));
+    // -9223372036854775806 as 64 bits is 0x8000000000000002; -9223372036854775807 is
+    // 0x8000000000000001 = 9223372036854775809, the first span's id.
+    assert_eq!(ds.spans[1].span_id, SpanId(9_223_372_036_854_775_810));
+    assert_eq!(ds.spans[1].parent_id, SpanId(9_223_372_036_854_775_809));
     let ix = Index::build(ds);
     assert_eq!(ix.traces().len(), 1);
     assert_eq!(ix.parent(SpanIdx(1)), Some(SpanIdx(0)));

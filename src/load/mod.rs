@@ -7,6 +7,7 @@
 
 pub mod console;
 pub mod datadog;
+mod dedupe;
 pub mod error;
 pub mod follow;
 pub mod jaeger_json;
@@ -365,6 +366,10 @@ pub(crate) fn parse_format(
         Format::PythonConsole | Format::GoStdouttrace => console::parse_job(bytes, path, format, job)?,
         Format::OtlpProto => otlp_proto::parse_job(bytes, path, job)?,
     };
+    // The OTLP readers de-duplicate themselves, placing each warning at the dropped copy.
+    if !matches!(format, Format::OtlpJson | Format::OtlpJsonLines | Format::OtlpProto) {
+        dedupe::dedupe_unlocated(&mut ds);
+    }
     // Parsers that report as they go have counted their bytes already; this covers the rest.
     if matches!(format, Format::DatadogJson | Format::DatadogUiJson) {
         ticker.step(bytes.len(), ds.spans.len());

@@ -230,7 +230,7 @@ write("otlp-jsonl-duplicate-span-links.jsonl", "".join(json.dumps(otlp([s]), sep
     span("1111111111111111", "a", links=[link("2222222222222222")]),
     span("1111111111111111", "b", links=[link("1111111111111111")]),
 ]))
-# Jaeger keeps both copies (flagged as duplicates); their references still resolve.
+# Jaeger keeps one copy with a warning, as every format does; the kept copy's references resolve.
 jspan = lambda sid, name, refs: {"traceID": T1, "spanID": sid, "operationName": name, "references": refs,
                                  "startTime": 1000, "duration": 10, "tags": [], "logs": [], "processID": "p1"}
 jref = lambda kind, sid: {"refType": kind, "traceID": T1, "spanID": sid}

@@ -17,7 +17,6 @@ use crate::model::{
     ScopeIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
-use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -41,7 +40,7 @@ use self::visit::*;
 #[cfg(test)]
 pub(crate) use self::plan::plan_is_used;
 // What the OTLP protobuf reader shares with this one.
-pub(crate) use self::context::{SpanParts, Syms, dedupe, link_kind, service_of, store_span};
+pub(crate) use self::context::{SpanParts, Syms, link_kind, service_of, store_span};
 pub(crate) use self::schema::MAX_VALUE_NESTING;
 pub(crate) use self::values::status_from_number;
 

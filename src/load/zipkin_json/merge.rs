@@ -15,16 +15,23 @@
 //! - A span still without a timestamp is flagged `UNTIMED` (the index leaves it out of its
 //!   trace's bounds) and drawn at its parent's start, else at its trace's earliest start.
 
+use crate::load::dedupe::Retried;
 use crate::model::{
     Attr, Dataset, Event, Link, Span, SpanId, SpanKind, StatusCode, TraceId, UNKNOWN_SERVICE, Value,
     span_flags,
 };
 use rustc_hash::FxHashMap;
 
-/// Runs every step above on `ds` (one file's spans, in file order).
+/// Runs every step above on `ds` (one file's spans, in file order, its `FileInfo` filed).
 pub(super) fn finish(ds: &mut Dataset) {
     join_trace_ids(ds);
-    merge_pieces(ds);
+    let copies = merge_pieces(ds);
+    if let Some(file) = ds.files.first_mut() {
+        // Exact copies are retries, reported as every format reports them (`load::dedupe`).
+        for c in copies {
+            file.warn(crate::model::Location::Unknown, c.to_string());
+        }
+    }
     for s in &mut ds.spans {
         // The loader leaves a span without `kind` unspecified so the merge can fill it in.
         if s.kind == SpanKind::Unspecified {
@@ -109,7 +116,8 @@ impl Endpoint {
 }
 
 /// Merges the pieces of each span and backfills `shared` and parents, as `Trace.merge` does.
-fn merge_pieces(ds: &mut Dataset) {
+/// Returns the pieces that were copies of the span they merged into (the same start and kind).
+fn merge_pieces(ds: &mut Dataset) -> Vec<Retried> {
     let mut first: FxHashMap<(TraceId, SpanId), u32> = FxHashMap::default();
     first.reserve(ds.spans.len());
     // Ids carried by more than one span, each with its spans in file order (rare).
@@ -122,12 +130,13 @@ fn merge_pieces(ds: &mut Dataset) {
         }
     }
     if groups.is_empty() {
-        return;
+        return Vec::new();
     }
     let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
     // File order, so the merged arenas are built the same way every time.
     groups.sort_unstable_by_key(|g| g[0]);
     let mut dropped = Vec::new();
+    let mut copies = Vec::new();
     for mut members in groups {
         sort_like_zipkin(ds, &mut members);
         let mut last: Option<usize> = None;
@@ -143,6 +152,10 @@ fn merge_pieces(ds: &mut Dataset) {
                 {
                     break;
                 }
+                let (a, b) = (&ds.spans[span], &ds.spans[next]);
+                if !a.has_flag(span_flags::UNTIMED) && !b.has_flag(span_flags::UNTIMED) && a.kind == b.kind {
+                    copies.push(Retried { index: next, trace_id: b.trace_id, span_id: b.span_id });
+                }
                 merge_into(ds, span, next);
                 dropped.push(next);
                 members.remove(i + 1);
@@ -156,6 +169,8 @@ fn merge_pieces(ds: &mut Dataset) {
     }
     dropped.sort_unstable();
     ds.remove_spans(&dropped);
+    copies.sort_unstable_by_key(|c| c.index);
+    copies
 }
 
 /// Where weft is more careful than Zipkin: pieces of one span do not disagree on their kind or

@@ -79,7 +79,7 @@ impl Ids {
 const ID_KEYS: [&str; 4] = ["trace_id", "span_id", "parent_id", "trace_id_high"];
 
 /// serde_json value → msgpack (v0.4 shape), ids as `ids` says, other integers compact, floats as
-/// float64. String values under `meta_struct` are written as bin.
+/// float64. String values under `meta_struct` are written as bin; decoded ones (maps) as maps.
 fn to_msgpack(v: &J, ids: Ids) -> Vec<u8> {
     let mut out = Vec::new();
     write_value(&mut out, v, None, ids);
@@ -126,7 +126,10 @@ fn write_value(out: &mut Vec<u8>, v: &J, key: Option<&str>, ids: Ids) {
                     e::write_map_len(out, entries.len() as u32).unwrap();
                     for (mk, mv) in entries {
                         e::write_str(out, mk).unwrap();
-                        e::write_bin(out, mv.as_str().unwrap().as_bytes()).unwrap();
+                        match mv.as_str() {
+                            Some(s) => e::write_bin(out, s.as_bytes()).unwrap(),
+                            None => write_value(out, mv, None, ids),
+                        }
                     }
                 } else {
                     write_value(out, x, Some(k), ids);
@@ -450,6 +453,32 @@ fn meta_struct_is_kept_as_base64_bytes() {
     let s = ds.spans.iter().find(|s| s.trace_id.0 as u64 == 0).unwrap();
     let Some(Value::Bytes(b)) = attr(&ds, s.attrs, "meta_struct.appsec") else { panic!("no meta_struct") };
     assert_eq!(ds.str(b), "AQJoaQ==");
+}
+
+/// `synthetic_meta_struct_decoded.json`: a span whose `meta_struct` is an object, as the test
+/// agent's snapshots hold it (an AppSec `_dd.stack` of frames), in JSON and in msgpack: kept as
+/// a map attribute, nothing dropped, no warning.
+#[test]
+fn decoded_meta_struct_is_kept_as_a_structured_attribute() {
+    let doc = fixture_json("synthetic_meta_struct_decoded.json");
+    for (form, ds, _) in all_forms(&doc) {
+        assert_clean(&ds, &form);
+        let s = &ds.spans[0];
+        let Some(Value::Map(stack)) = attr(&ds, s.attrs, "meta_struct._dd.stack") else {
+            panic!("{form}: no _dd.stack map: {:?}", attr(&ds, s.attrs, "meta_struct._dd.stack"))
+        };
+        let Some(Value::Array(exploits)) = ds.find_attr(stack, "exploit") else { panic!("{form}: exploit") };
+        let exploit: Vec<Value> = ds.values_of(exploits).collect();
+        assert_eq!(exploit.len(), 1, "{form}");
+        let Value::Map(first) = exploit[0] else { panic!("{form}: {:?}", exploit[0]) };
+        let Some(Value::Str(lang)) = ds.find_attr(first, "language") else { panic!("{form}: language") };
+        assert_eq!(ds.str(lang), "python");
+        let Some(Value::Array(frames)) = ds.find_attr(first, "frames") else { panic!("{form}: frames") };
+        let frames: Vec<Value> = ds.values_of(frames).collect();
+        let Value::Map(top) = frames[1] else { panic!("{form}") };
+        assert_eq!(ds.find_attr(top, "line"), Some(Value::Int(880)), "{form}");
+        assert!(matches!(attr(&ds, s.attrs, "meta_struct.appsec"), Some(Value::Map(_))), "{form}");
+    }
 }
 
 #[test]

@@ -51,6 +51,23 @@ const CORPUS: &[(&str, Format, Outcome)] = &[
     ("empty.json", Format::OtlpJson, Error { at: At::File, message: "file is empty" }),
     ("whitespace-only.json", Format::OtlpJson, Error { at: At::File, message: "file is empty" }),
     ("random-bytes.bin", Format::OtlpJson, Error { at: At::File, message: "not a trace file weft knows" }),
+    // Known formats weft does not read are named, not met with "missing traceID".
+    (
+        "jaeger-thrift-batch.json",
+        Format::JaegerJson,
+        Error { at: At::File, message: "looks like a Jaeger Thrift `Batch` as JSON" },
+    ),
+    (
+        "jaeger-api-v2-grpcurl.json",
+        Format::JaegerJson,
+        Error { at: At::File, message: "looks like Jaeger api_v2 protobuf JSON" },
+    ),
+    ("zipkin-v1.json", Format::ZipkinJson, Error { at: At::File, message: "looks like Zipkin v1 JSON" }),
+    (
+        "xray-segments.json",
+        Format::DatadogJson,
+        Error { at: At::File, message: "looks like AWS X-Ray segment documents" },
+    ),
     ("otlp-truncated.json", Format::OtlpJson, Error { at: At::Line, message: "EOF while parsing" }),
     (
         "otlp-truncated.json.gz",

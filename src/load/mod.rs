@@ -22,7 +22,7 @@ pub mod zipkin_json;
 
 pub use error::{LoadError, LoadErrorKind, located, location_at, offset_of};
 pub use progress::Progress;
-pub use sniff::sniff;
+pub use sniff::{LookAlike, look_alike, sniff};
 
 use crate::model::{Dataset, Format, Location};
 use std::borrow::Cow;
@@ -346,6 +346,11 @@ pub(crate) fn parse_format(
         None => sniff(bytes).ok_or_else(|| {
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 "file is empty".to_owned()
+            } else if let Some(like) = look_alike(bytes) {
+                format!(
+                    "looks like {}, which weft does not read; {} (or use --format to force one)",
+                    like.what, like.instead
+                )
             } else {
                 "not a trace file weft knows (expected OTLP JSON or protobuf, Jaeger JSON, Zipkin v2 JSON, \
                  Datadog msgpack/JSON or an OpenTelemetry SDK's console output); use --format to force one"

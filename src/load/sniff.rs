@@ -13,33 +13,49 @@ const MAX_KEYS: usize = 4096;
 /// only long runs of numbers or other non-key text).
 const MAX_SCAN: usize = 64 << 20;
 
-/// Decides the format from content. `None` when nothing matches.
+/// Decides the format from content. `None` when nothing matches, or when the input looks like a
+/// known format weft does not read (`look_alike` says which).
 pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    json_verdict(bytes).and_then(Result::ok).or_else(|| binary(bytes))
+}
+
+/// A trace format weft knows of but does not read, and what to do instead (FORMATS.md §12.3).
+pub struct LookAlike {
+    pub what: &'static str,
+    pub instead: &'static str,
+}
+
+/// What an input that `sniff` refuses looks like, when it is a known format weft does not read:
+/// for an error that names it rather than a misleading complaint about a missing field.
+pub fn look_alike(bytes: &[u8]) -> Option<LookAlike> {
+    json_verdict(bytes).and_then(Result::err)
+}
+
+/// The JSON verdict: `Ok(format)`, `Err(look-alike)`, or `None` (not JSON, or no match).
+fn json_verdict(bytes: &[u8]) -> Option<Result<Format, LookAlike>> {
     // Binary OTLP first: its first byte can be 0x0A, which the JSON checks skip as whitespace.
+    if otlp_proto::sniff(bytes) {
+        return None;
+    }
+    let (at, first) = first_significant(bytes)?;
+    let format = match first {
+        // A concatenation of span objects, or the Datadog UI's document: told by the keys of
+        // the first object, however long its values are.
+        b'{' if let Some(console) = console::sniff_object(&bytes[at..]) => console,
+        b'{' if datadog::sniff_ui_json(&bytes[at..]) => Format::DatadogUiJson,
+        b'{' | b'[' => return Seen::of(&bytes[at..]).verdict(),
+        _ => return None,
+    };
+    Some(Ok(format))
+}
+
+/// The binary formats: OTLP protobuf, Datadog msgpack.
+fn binary(bytes: &[u8]) -> Option<Format> {
     if otlp_proto::sniff(bytes) {
         return Some(Format::OtlpProto);
     }
-    let (at, first) = first_significant(bytes)?;
-    match first {
-        // A concatenation of span objects, or the Datadog UI's document: told by the keys of
-        // the first object, however long its values are.
-        b'{' if let Some(console) = console::sniff_object(&bytes[at..]) => Some(console),
-        b'{' if datadog::sniff_ui_json(&bytes[at..]) => Some(Format::DatadogUiJson),
-        b'{' | b'[' => {
-            let seen = Seen::of(&bytes[at..]);
-            if seen.any(OTLP) {
-                Some(Format::OtlpJson)
-            } else if seen.any(&[TRACE_ID_JAEGER, OPERATION_NAME]) {
-                Some(Format::JaegerJson)
-            } else if seen.has(TRACE_ID) && seen.any(&[ID, LOCAL_ENDPOINT]) {
-                Some(Format::ZipkinJson)
-            } else if seen.has(TRACE_ID_SNAKE) && seen.has(SPAN_ID_SNAKE) {
-                Some(Format::DatadogJson)
-            } else {
-                None
-            }
-        }
-        0x90..=0x9f | 0xdc | 0xdd if at == 0 => datadog::sniff_msgpack(bytes),
+    match first_significant(bytes)? {
+        (0, 0x90..=0x9f | 0xdc | 0xdd) => datadog::sniff_msgpack(bytes),
         _ => None,
     }
 }
@@ -58,6 +74,12 @@ const ID: usize = 3;
 const LOCAL_ENDPOINT: usize = 4;
 const TRACE_ID_SNAKE: usize = 5;
 const SPAN_ID_SNAKE: usize = 6;
+const TRACE_ID_LOW: usize = 15;
+const BINARY_ANNOTATIONS: usize = 16;
+const SPAN_ID_CAMEL: usize = 17;
+const SPAN_ID_JAEGER: usize = 18;
+const START_TIME_SNAKE: usize = 19;
+const SUBSEGMENTS: usize = 20;
 /// Any of these makes a file OTLP JSON: the trace envelopes (current, snake_case, Tempo's and
 /// pre-2022 names) and, since one Collector file exporter may write them before any trace
 /// line, the metrics and logs envelopes (the loader counts those).
@@ -78,7 +100,32 @@ const KEYS: &[&[u8]] = &[
     b"resource_metrics",
     b"resourceLogs",
     b"resource_logs",
+    b"traceIdLow",
+    b"binaryAnnotations",
+    b"spanId",
+    b"spanID",
+    b"start_time",
+    b"subsegments",
 ];
+
+const THRIFT: LookAlike = LookAlike {
+    what: "a Jaeger Thrift `Batch` as JSON (`traceIdLow`/`traceIdHigh`, `vType` tags)",
+    instead: "get the trace from the Jaeger query service (`/api/traces/ID`) or as OTLP",
+};
+const API_V2: LookAlike = LookAlike {
+    what: "Jaeger api_v2 protobuf JSON (grpcurl's output of `jaeger.api_v2.QueryService`: base64 ids, \
+           RFC 3339 times)",
+    instead: "ask the query service's HTTP API instead (`/api/traces/ID`, or `/api/v3/traces/ID` for OTLP)",
+};
+const ZIPKIN_V1: LookAlike = LookAlike {
+    what: "Zipkin v1 JSON (`binaryAnnotations`, endpoints on annotations)",
+    instead: "post it to a Zipkin server (or a Collector's zipkin receiver) and read it back as v2 \
+              (`/api/v2/trace/ID`)",
+};
+const XRAY: LookAlike = LookAlike {
+    what: "AWS X-Ray segment documents (`trace_id` 1-…, `start_time` in seconds, `subsegments`)",
+    instead: "export the traces from X-Ray through an OpenTelemetry Collector (awsxray receiver) as OTLP",
+};
 
 /// Which of `KEYS` occur among the first `MAX_KEYS` object keys of a JSON text.
 struct Seen(u32);
@@ -97,6 +144,30 @@ impl Seen {
         }
         Self(seen)
     }
+    /// The format the keys say (FORMATS.md §0), checking first for the formats that share keys
+    /// with one weft reads but that it does not read (§12.3).
+    fn verdict(&self) -> Option<Result<Format, LookAlike>> {
+        Some(if self.any(OTLP) {
+            Ok(Format::OtlpJson)
+        } else if self.has(TRACE_ID_LOW) {
+            Err(THRIFT)
+        } else if self.has(SPAN_ID_CAMEL) && self.has(OPERATION_NAME) && !self.has(SPAN_ID_JAEGER) {
+            Err(API_V2)
+        } else if self.any(&[TRACE_ID_JAEGER, OPERATION_NAME]) {
+            Ok(Format::JaegerJson)
+        } else if self.has(TRACE_ID) && self.has(BINARY_ANNOTATIONS) {
+            Err(ZIPKIN_V1)
+        } else if self.has(TRACE_ID) && self.any(&[ID, LOCAL_ENDPOINT]) {
+            Ok(Format::ZipkinJson)
+        } else if self.has(TRACE_ID_SNAKE) && self.has(SPAN_ID_SNAKE) {
+            Ok(Format::DatadogJson)
+        } else if self.has(SUBSEGMENTS) || (self.has(TRACE_ID_SNAKE) && self.has(START_TIME_SNAKE)) {
+            Err(XRAY)
+        } else {
+            return None;
+        })
+    }
+
     fn has(&self, key: usize) -> bool {
         self.0 & (1 << key) != 0
     }

@@ -619,3 +619,28 @@ proptest! {
         check_parse(zipkin_json::parse(&bytes, "m.json"), WHOLE_FILE_ERRORS)?;
     }
 }
+
+/// Many pieces of one span (hostile, or a long stream of late annotations) merge at once: the
+/// arenas hold each tag and annotation once, not once per merge step.
+#[test]
+fn many_pieces_of_one_span_merge_in_linear_space() {
+    let pieces = 20_000;
+    let mut doc = String::from(
+        r#"[{"traceId":"463ac35c9f6413ad","id":"00000000000000aa","kind":"SERVER","name":"busy","timestamp":1700000000000000,"duration":5,"localEndpoint":{"serviceName":"svc"}}"#,
+    );
+    for i in 0..pieces {
+        doc.push_str(&format!(
+            r#",{{"traceId":"463ac35c9f6413ad","id":"00000000000000aa","localEndpoint":{{"serviceName":"svc"}},"tags":{{"t{i}":"v"}},"annotations":[{{"timestamp":{},"value":"a{i}"}}]}}"#,
+            1_700_000_000_000_000u64 + i
+        ));
+    }
+    doc.push(']');
+    let started = std::time::Instant::now();
+    let ds = zipkin_json::parse(doc.as_bytes(), "pieces.json").unwrap();
+    assert_eq!(ds.spans.len(), 1);
+    let s = ds.spans[0];
+    assert_eq!((s.attrs.len as usize, s.events.len as usize), (pieces as usize, pieces as usize));
+    assert!(ds.attrs.len() < 3 * pieces as usize, "{} attributes in the arena", ds.attrs.len());
+    assert!(ds.events.len() < 3 * pieces as usize, "{} events in the arena", ds.events.len());
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+}

@@ -142,29 +142,37 @@ fn merge_pieces(ds: &mut Dataset) -> Vec<Retried> {
         let mut last: Option<usize> = None;
         let mut i = 0;
         while i < members.len() {
-            let span = members[i];
-            let mut endpoint = Endpoint::of(ds, span);
-            while let Some(&next) = members.get(i + 1) {
-                let shared = |s: usize| ds.spans[s].has_flag(span_flags::SHARED);
-                if shared(span) != shared(next)
-                    || !may_be_one(&ds.spans[span], &ds.spans[next])
+            let head = members[i];
+            // The pieces that merge into `head`: taken while each fits what is merged so far,
+            // then merged at once (pairwise merging would rebuild the arenas per piece).
+            let mut acc = ds.spans[head];
+            let mut endpoint = Endpoint::of(ds, head);
+            let mut run = i + 1;
+            while let Some(&next) = members.get(run) {
+                let piece = ds.spans[next];
+                if acc.has_flag(span_flags::SHARED) != piece.has_flag(span_flags::SHARED)
+                    || !may_be_one(&acc, &piece)
                     || !endpoint.try_merge(Endpoint::of(ds, next))
                 {
                     break;
                 }
-                let (a, b) = (&ds.spans[span], &ds.spans[next]);
-                if !a.has_flag(span_flags::UNTIMED) && !b.has_flag(span_flags::UNTIMED) && a.kind == b.kind {
-                    copies.push(Retried { index: next, trace_id: b.trace_id, span_id: b.span_id });
+                let timed = |s: &Span| !s.has_flag(span_flags::UNTIMED);
+                if timed(&acc) && timed(&piece) && acc.kind == piece.kind {
+                    copies.push(Retried { index: next, trace_id: piece.trace_id, span_id: piece.span_id });
                 }
-                merge_into(ds, span, next);
-                dropped.push(next);
-                members.remove(i + 1);
+                fold(ds, &mut acc, &piece);
+                run += 1;
+            }
+            if run > i + 1 {
+                merge_arenas(ds, &mut acc, &members[i..run]);
+                ds.spans[head] = acc;
+                dropped.extend_from_slice(&members[i + 1..run]);
             }
             if let Some(last) = last {
-                backfill_shared(ds, last, span);
+                backfill_shared(ds, last, head);
             }
-            last = Some(span);
-            i += 1;
+            last = Some(head);
+            i = run;
         }
     }
     dropped.sort_unstable();
@@ -183,30 +191,27 @@ fn may_be_one(a: &Span, b: &Span) -> bool {
 }
 
 /// Zipkin's `CLEANUP_COMPARATOR` within one id: unshared first, clients first among them, then
-/// pieces without a local endpoint, then by service name and address; ties keep file order.
+/// pieces without a local endpoint, then by service name; ties keep file order.
 fn sort_like_zipkin(ds: &Dataset, members: &mut [usize]) {
-    members.sort_by(|&a, &b| {
-        let rank = |i: usize| {
-            let s = &ds.spans[i];
-            (s.has_flag(span_flags::SHARED), s.kind != SpanKind::Client)
-        };
-        let (ea, eb) = (Endpoint::of(ds, a), Endpoint::of(ds, b));
-        rank(a).cmp(&rank(b)).then_with(|| (!ea.is_empty()).cmp(&!eb.is_empty())).then_with(|| {
-            // Zipkin sorts a missing name after any name.
-            let name = |e: &Endpoint| e.service.map(|v| ds.str(v));
-            match (name(&ea), name(&eb)) {
-                (Some(x), Some(y)) => x.cmp(y),
-                (x, y) => x.is_none().cmp(&y.is_none()),
-            }
-        })
+    // Stable: equal pieces keep file order.
+    members.sort_by_cached_key(|&i| {
+        let s = &ds.spans[i];
+        let endpoint = Endpoint::of(ds, i);
+        // Zipkin sorts a missing service name after any name.
+        let service = endpoint.service.map(|v| ds.str(v).to_owned());
+        (
+            s.has_flag(span_flags::SHARED),
+            s.kind != SpanKind::Client,
+            !endpoint.is_empty(),
+            service.is_none(),
+            service,
+        )
     });
 }
 
-/// `Span.Builder.merge`: fills what `into` lacks from `from`; `from`'s tags win, its annotations
-/// and links are added.
-fn merge_into(ds: &mut Dataset, into: usize, from: usize) {
-    let (a, b) = (ds.spans[into], ds.spans[from]);
-    let mut m = a;
+/// `Span.Builder.merge` for the span's own fields: fills what `m` lacks from the later piece `b`
+/// (its arenas are `merge_arenas`'s).
+fn fold(ds: &Dataset, m: &mut Span, b: &Span) {
     if m.parent_id.is_zero() {
         m.parent_id = b.parent_id;
     }
@@ -221,12 +226,13 @@ fn merge_into(ds: &mut Dataset, into: usize, from: usize) {
     }
     // Zipkin fills the timestamp and the duration separately.
     let timed = |s: &Span| !s.has_flag(span_flags::UNTIMED);
-    let start = if timed(&a) { a.start } else { b.start };
-    let duration = if a.duration() > 0 { a.duration() } else { b.duration() };
+    let start = if timed(m) || !timed(b) { m.start } else { b.start };
+    let duration = if m.duration() > 0 { m.duration() } else { b.duration() };
+    let untimed = !timed(m) && !timed(b);
     m.start = start;
     m.end = start.saturating_add(duration);
-    m.flags = (a.flags | b.flags) & !span_flags::UNTIMED;
-    if !timed(&a) && !timed(&b) {
+    m.flags = (m.flags | b.flags) & !span_flags::UNTIMED;
+    if untimed {
         m.flags |= span_flags::UNTIMED;
     }
     if b.is_error() || m.status == StatusCode::Unset {
@@ -238,27 +244,34 @@ fn merge_into(ds: &mut Dataset, into: usize, from: usize) {
         m.scope = b.scope;
     }
     m.w3c_flags |= b.w3c_flags;
+}
 
-    let mut attrs: Vec<Attr> = ds.attrs_of(b.attrs).collect();
-    let later: Vec<_> = attrs.iter().map(|x| x.key).collect();
-    attrs.splice(0..0, ds.attrs_of(a.attrs).filter(|x| !later.contains(&x.key)));
+/// The merged span's tags (a later piece's value wins), annotations (in time order, equal ones
+/// once, as Zipkin keeps them) and links (each target once), from all of `pieces` at once.
+fn merge_arenas(ds: &mut Dataset, m: &mut Span, pieces: &[usize]) {
+    let spans: Vec<Span> = pieces.iter().map(|&p| ds.spans[p]).collect();
+    let mut seen = rustc_hash::FxHashSet::default();
+    let mut attrs: Vec<Attr> = Vec::new();
+    for s in spans.iter().rev() {
+        let own: Vec<Attr> = ds.attrs_of(s.attrs).filter(|a| seen.insert(a.key)).collect();
+        attrs.extend(own.into_iter().rev());
+    }
+    attrs.reverse();
     m.attrs = ds.add_attrs(&attrs);
 
-    let mut events: Vec<Event> =
-        ds.events_of(a.events).iter().chain(ds.events_of(b.events)).copied().collect();
+    let mut events: Vec<Event> = spans.iter().flat_map(|s| ds.events_of(s.events)).copied().collect();
     events.sort_by_key(|e| e.time);
-    // Zipkin keeps one of equal annotations (the same time and value).
     events.dedup_by(|x, y| x.time == y.time && x.name == y.name && x.attrs.is_empty() && y.attrs.is_empty());
     m.events = ds.add_events(&events);
 
-    let mut links: Vec<Link> = ds.links_of(a.links).to_vec();
-    for l in ds.links_of(b.links) {
-        if !links.iter().any(|k| k.trace_id == l.trace_id && k.span_id == l.span_id) {
-            links.push(*l);
-        }
-    }
+    let mut targets = rustc_hash::FxHashSet::default();
+    let links: Vec<Link> = spans
+        .iter()
+        .flat_map(|s| ds.links_of(s.links))
+        .filter(|l| targets.insert((l.trace_id, l.span_id)))
+        .copied()
+        .collect();
     m.links = ds.add_links(&links);
-    ds.spans[into] = m;
 }
 
 /// Zipkin's repairs of a pair: a SERVER half next to a CLIENT half with its id is shared even

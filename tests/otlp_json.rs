@@ -611,10 +611,8 @@ fn mixed_signal_json_lines_load_the_traces_and_count_the_rest() {
         weft::model::OtherSignals { metrics: 602, log_records: 3 },
         "600 + 2 metrics, 2 + 1 log records"
     );
-    let notes: Vec<_> = file.warnings.iter().filter(|w| w.message.contains("other OpenTelemetry")).collect();
-    assert_eq!(notes.len(), 1, "{:?}", file.warnings);
-    assert_eq!(notes[0].at, Location::Line { line: 1, column: 3 }, "at the first other document's key");
-    assert!(notes[0].message.contains("602 metrics and 3 log records"), "{}", notes[0].message);
+    // Counted, not a problem with a record: no warning (stderr and `weft info` say it).
+    assert!(file.warnings.is_empty(), "{:?}", file.warnings);
     let ix = Index::build(ds);
     let t = "5b8efff798038103d269b633813fc60c";
     assert_eq!(ix.span_count(), 3);

@@ -97,8 +97,11 @@ impl<'a> Parser<'a> {
                     pos += stream.byte_offset();
                 }
                 Some(Err(e)) => {
-                    let at = self.cx.error_location(rest, &e);
-                    self.cx.file.skip(at, format!("line skipped: {}", crate::load::error::json_message(&e)));
+                    // Placed at the broken document's start; the parser noticed at `noticed`.
+                    let noticed = self.cx.error_location(rest, &e);
+                    let at = self.cx.location_of(rest);
+                    let why = crate::load::error::json_message(&e);
+                    self.cx.file.skip(at, format!("document skipped: {why} (at {noticed})"));
                     pos = json::next_document_line(text.as_bytes(), pos);
                 }
             }

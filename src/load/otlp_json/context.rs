@@ -48,9 +48,8 @@ pub(super) struct Ctx<'a> {
     pub(super) base64_warned: bool,
     /// A document had `resourceSpans` (or a wrapper of it): the file is OTLP even if empty.
     pub(super) recognised: bool,
-    /// Metrics and log records in the file's other documents, and where the first one starts.
+    /// Metrics and log records in the file's other documents.
     pub(super) signals: OtherSignals,
-    pub(super) signals_at: Option<usize>,
     /// The message of a Jaeger api_v3 `{"error": …}` response, if one was read.
     pub(super) api_error: Option<String>,
     pub(super) ticker: Ticker<'a>,
@@ -117,7 +116,6 @@ impl<'a> Ctx<'a> {
             base64_warned: false,
             recognised: false,
             signals: OtherSignals::default(),
-            signals_at: None,
             api_error: None,
             ticker: Ticker::for_job(job, 0),
             text: None,
@@ -143,7 +141,7 @@ impl<'a> Ctx<'a> {
 
     /// Takes in the next chunk's context (chunks are absorbed in file order).
     pub(super) fn absorb(&mut self, next: Ctx<'a>) {
-        let Ctx { ds, file, offsets, base64_warned, recognised, api_error, signals, signals_at, .. } = next;
+        let Ctx { ds, file, offsets, base64_warned, recognised, api_error, signals, .. } = next;
         self.ds.append(ds);
         self.offsets.extend(offsets);
         self.file.skipped += file.skipped;
@@ -158,7 +156,6 @@ impl<'a> Ctx<'a> {
         self.base64_warned |= base64_warned;
         self.recognised |= recognised;
         self.signals.add(signals);
-        self.signals_at = self.signals_at.or(signals_at);
         if api_error.is_some() {
             self.api_error = api_error;
         }
@@ -331,12 +328,6 @@ impl<'a> Ctx<'a> {
             self.warn_at(start, |_| repair);
         }
         self.offsets.push(start);
-    }
-
-    /// Counts another signal's records, read from the document key at `at`.
-    pub(super) fn other_signals(&mut self, at: usize, found: OtherSignals) {
-        self.signals.add(found);
-        self.signals_at.get_or_insert(at);
     }
 
     /// Drops repeated copies of one span (see `load::dedupe`), warning at each dropped copy.

@@ -197,11 +197,7 @@ fn finish(mut cx: Ctx<'_>, stats: DocStats, path: &str) -> Result<Dataset, LoadE
         return Err(LoadError::new(path, Some(Format::OtlpJson), Location::Unknown, message));
     }
     cx.file.format = if stats.docs > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
-    if let Some(at) = cx.signals_at {
-        cx.warn_at(at, |_| {
-            format!("the file also holds {signals} (other OpenTelemetry signals): counted, not loaded")
-        });
-    }
+    // Said on stderr and by `weft info` (`human::other_signals_note`), not as a repaired record.
     cx.file.other_signals = signals;
     cx.dedupe();
     let Ctx { mut ds, mut file, .. } = cx;

@@ -40,11 +40,11 @@ impl<'a> Body<'a> for Doc {
                 }
                 DocField::ResourceLogs => {
                     let n = signals::count_log_records(&mut map)?;
-                    cx.other_signals(at, OtherSignals { log_records: n, metrics: 0 });
+                    cx.signals.add(OtherSignals { log_records: n, metrics: 0 });
                 }
                 DocField::ResourceMetrics => {
                     let n = signals::count_metrics(&mut map)?;
-                    cx.other_signals(at, OtherSignals { metrics: n, log_records: 0 });
+                    cx.signals.add(OtherSignals { metrics: n, log_records: 0 });
                 }
                 DocField::Wrapper(name) => read(&mut map, cx, name, Doc)?,
                 DocField::Error => {

@@ -84,6 +84,7 @@ pub fn attribute_rows(index: &Index, s: SpanIdx) -> Vec<DetailRow> {
         (span.has_flag(span_flags::SHARED), "shared (server half of a client/server pair)"),
         (span.has_flag(span_flags::SYNTHETIC_ID), "id was invalid; a synthetic id was assigned"),
         (span.has_flag(span_flags::CLAMPED_END), "end was before start; duration clamped to 0"),
+        (span.has_flag(span_flags::UNTIMED), "untimed: the file gives no start; drawn at its parent's start"),
         (index.index_flags(s) & index_flags::CYCLE_CUT != 0, "parent cycle cut here"),
         (index.index_flags(s) & index_flags::DUPLICATE_ID != 0, "another span has the same id"),
     ];
@@ -203,6 +204,19 @@ mod tests {
         let index = testdata::links_index();
         let rows = attribute_rows(&index, testdata::span(&index, CONSUMER, DB));
         assert!(rows.iter().any(|r| r.kind == RowKind::Warning && r.value == "error: timeout"));
+    }
+
+    #[test]
+    fn an_untimed_span_says_so() {
+        let bytes = br#"[{"traceId":"463ac35c9f6413ad","id":"0000000000000001","name":"root","timestamp":1700000000000000,"duration":5},
+            {"traceId":"463ac35c9f6413ad","id":"0000000000000002","parentId":"0000000000000001","name":"late"}]"#;
+        let index = Index::build(crate::load::load_bytes(bytes.to_vec(), "z.json", None).expect("loads"));
+        let note = |s: u32| {
+            attribute_rows(&index, crate::index::SpanIdx(s))
+                .iter()
+                .any(|r| r.kind == RowKind::Warning && r.value.starts_with("untimed"))
+        };
+        assert!(!note(0) && note(1));
     }
 
     #[test]

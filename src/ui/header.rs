@@ -165,9 +165,13 @@ impl Widget for Header<'_> {
             Screen::Trace(tv) => {
                 let info = index.trace(tv.trace);
                 let linked = index.linked_traces(tv.trace).count();
+                // With a query applied, its `12 of 3,402 spans` (drawn first) already counts them.
+                let spans = match tv.filter {
+                    Some(_) => String::new(),
+                    None => format!("{} · ", plural(u64::from(info.spans), "span")),
+                };
                 format!(
-                    "{} · {} · links {}↗ {}↙ · {} · {} · trace {}",
-                    plural(u64::from(info.spans), "span"),
+                    "{spans}{} · links {}↗ {}↙ · {} · {} · trace {}",
                     plural(u64::from(info.errors), "error"),
                     info.links_out,
                     info.links_in,

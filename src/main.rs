@@ -12,7 +12,7 @@ use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
 use weft::cli::listen::ListenArgs;
 use weft::cli::store::{self, Inputs};
-use weft::cli::{Cli, Command, export, generate, graph, human, info, links, tree};
+use weft::cli::{Cli, Command, diff, export, generate, graph, human, info, links, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
@@ -154,6 +154,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (index, _) = open(&inputs, forced)?;
             let sel = ids::resolve(&index, inputs.selected(&args.trace)?, None)?;
             with_stdout(|w| tree::write(w, &index, sel.trace))
+        }
+        Some(Command::Diff(args)) => {
+            let [a, b] = args.trace.as_slice() else {
+                return Err(UsageError(format!(
+                    "diff compares two traces: give --trace A --trace B (got {} --trace)",
+                    args.trace.len()
+                ))
+                .into());
+            };
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let (a, b) = (ids::resolve_trace(&index, a)?, ids::resolve_trace(&index, b)?);
+            let diff = weft::index::diff::TraceDiff::build(&index, a, b);
+            with_stdout(|w| {
+                if args.json {
+                    diff::write_json(w, &index, &diff)
+                } else {
+                    diff::write_text(w, &index, &diff)
+                }
+            })
         }
         Some(Command::Export(args)) => {
             let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;

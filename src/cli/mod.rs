@@ -2,6 +2,7 @@
 //! parses them, loads and indexes the inputs, and hands the `Index` to one of the commands below
 //! (or to `tui::run`).
 
+pub mod diff;
 pub mod export;
 pub mod generate;
 pub mod graph;
@@ -74,6 +75,10 @@ pub enum Command {
     /// The waterfall of each trace as indented text.
     #[command(after_help = EXIT_CODES)]
     Tree(TreeArgs),
+    /// Compare two traces: spans aligned by their path of (service, name) from the root, with
+    /// duration changes and what only one of them has.
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
     /// Write traces (one, its whole linked set, or all) as OTLP JSON or protobuf.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
@@ -93,6 +98,7 @@ impl Command {
             Self::Info(_) => "info",
             Self::Links(_) => "links",
             Self::Tree(_) => "tree",
+            Self::Diff(_) => "diff",
             Self::Export(_) => "export",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",
@@ -142,6 +148,22 @@ pub struct LinksArgs {
     /// instead of the links themselves.
     #[arg(long, requires = "trace", conflicts_with = "span")]
     pub graph: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Trace files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The two traces, A then B, each once (full id or unique prefix of at least 4 hex digits;
+    /// with a trace store, full ids to fetch). Deltas are B − A.
+    #[arg(long, value_name = "ID", required = true)]
+    pub trace: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -7,6 +7,7 @@
 //! repaired (and flagged) while building, and links are never walked transitively here.
 
 pub mod critical_path;
+pub mod diff;
 mod evict;
 mod extend;
 pub mod flow;

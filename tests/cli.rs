@@ -407,9 +407,14 @@ fn weft() -> Command {
 
 #[test]
 fn help_of_every_command_documents_the_exit_codes() {
-    for args in
-        [&["--help"][..], &["info", "--help"], &["links", "--help"], &["tree", "--help"], &["help", "tree"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["info", "--help"],
+        &["links", "--help"],
+        &["tree", "--help"],
+        &["diff", "--help"],
+        &["help", "tree"],
+    ] {
         weft()
             .args(args)
             .assert()
@@ -822,7 +827,7 @@ fn man_prints_roff_pages_for_weft_and_each_command() {
     for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
         assert!(page.contains(section), "weft(1) lacks {section}");
     }
-    for sub in ["info", "links", "tree", "export", "completions", "man"] {
+    for sub in ["info", "links", "tree", "diff", "export", "completions", "man"] {
         assert!(page.contains(&format!("weft\\-{sub}(1)")), "weft(1) lacks weft-{sub}(1)");
     }
     assert!(page.contains("\\-\\-trace"), "the options are listed");

@@ -301,6 +301,35 @@ fn sample_batch_consumer_links_to_its_producers() {
     assert_eq!(s.parser.screen().mouse_protocol_mode(), vt100::MouseProtocolMode::None);
 }
 
+/// `m` marks a checkout in the list, `D` in another checkout shows the merged tree with the
+/// spans only the open one has (`+`) and the duration changes; Enter on a `+` row opens that
+/// span in its trace.
+#[test]
+fn mark_a_trace_then_diff_the_open_one_against_it() {
+    let mut s = Session::start(&["sample-traces/message-aggregation.otlp.json"]);
+    s.wait_for_text("weft · 12 traces");
+    s.send(b"/63cad1c1\r");
+    s.wait_for_text("filter “63cad1c1”: 1 of 12");
+    s.send(b"m");
+    s.wait_for_text("marked trace 63cad1c1: open another and press D to compare");
+    s.send(b"\x1b");
+    s.send(b"/f94e5f04\r");
+    s.wait_for_text("filter “f94e5f04”: 1 of 12");
+    s.send(b"\r");
+    s.wait_for("the other checkout", |s| s.row(0).contains("trace f94e5f04… › checkout POST /checkout"));
+    s.send(b"D");
+    s.wait_for_text("a 63cad1c1 → b f94e5f04 =13 -0 +4");
+    s.wait_for_text("  checkout POST /checkout                37.4ms   51.0ms  +13.6ms");
+    s.wait_for_text("+     checkout POST /v1/coupons/valid…            7.20ms          only in b");
+    s.send(b"jjjjjj\r");
+    s.wait_for("the coupon span in its trace", |s| {
+        s.row(0).contains("trace f94e5f04… › checkout POST /v1/coupons/validate")
+    });
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+}
+
 /// A panic inside the explorer (forced by the debug-only `WEFT_DEBUG_PANIC=1` hook after the first
 /// frame) leaves the alternate screen, turns mouse capture off and shows the cursor before the
 /// panic message prints, so the message lands on the normal screen; the exit status says failure.

@@ -108,4 +108,8 @@ actions! {
     FetchMissing,
     /// Cancel the fetches in flight.
     CancelFetch,
+    /// Remember the selected (or open) trace as the one to compare against.
+    MarkTrace,
+    /// Open the diff of the marked trace against the open one.
+    ShowDiff,
 }

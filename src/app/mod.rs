@@ -7,6 +7,7 @@ pub mod action;
 pub mod copy;
 pub mod critical;
 pub mod detail;
+pub mod diff;
 pub mod fetch;
 pub mod flow;
 pub mod history;
@@ -97,6 +98,8 @@ pub enum Overlay {
     Flow(Box<FlowView>),
     /// The open trace and its directly linked traces on one time axis (`T`).
     Stitch(Box<stitch::StitchView>),
+    /// The marked trace against the open one, span by span (`D`).
+    Diff(Box<diff::DiffView>),
 }
 
 pub struct App<'a> {
@@ -123,6 +126,9 @@ pub struct App<'a> {
     pub live: Option<live::Live>,
     /// Set when there are trace stores to fetch missing traces from (`--backend`).
     pub remote: Option<fetch::Remote>,
+    /// The trace `m` marked for `D` to compare against; by id, so dropping old traces while
+    /// live cannot leave it pointing at another trace.
+    pub marked: Option<crate::model::TraceId>,
     /// Each span's position in its trace's waterfall order.
     pos_of: Vec<u32>,
     /// Shapes of traces that are not open, kept so reopening one is free.
@@ -202,6 +208,7 @@ impl<'a> App<'a> {
             unresolved: index.unresolved_links().count(),
             live: None,
             remote: None,
+            marked: None,
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),
@@ -270,6 +277,7 @@ impl<'a> App<'a> {
             Overlay::Picker { .. } => return vec![Context::Picker, Context::Move, Context::Global],
             Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
             Overlay::Stitch(_) => return vec![Context::Stitch, Context::Move, Context::Global],
+            Overlay::Diff(_) => return vec![Context::Diff, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -354,6 +362,11 @@ impl<'a> App<'a> {
             Action::OpenTrace => match &self.overlay {
                 Overlay::Flow(_) => self.open_flow_selection(),
                 Overlay::Stitch(_) => self.open_stitch_selection(),
+                Overlay::Diff(dv) => {
+                    if let Some(s) = dv.selected_span() {
+                        self.jump_to_span(s);
+                    }
+                }
                 _ => self.open_selected_trace(),
             },
             Action::ShowLinkedTraces => self.show_linked_traces(),
@@ -376,6 +389,8 @@ impl<'a> App<'a> {
             Action::DeleteChar => self.delete_char(),
             Action::FetchMissing => self.fetch_missing(),
             Action::CancelFetch => self.cancel_fetch(),
+            Action::MarkTrace => self.mark_trace(),
+            Action::ShowDiff => self.show_diff(),
         }
     }
 
@@ -449,6 +464,20 @@ impl<'a> App<'a> {
                     }
                 } else if !areas.flow(fv.rows.len()).contains(at) {
                     self.go_up();
+                }
+                return;
+            }
+            Overlay::Diff(dv) => {
+                let rows = areas.diff_rows();
+                if rows.contains(at) {
+                    let i = dv.scroll + usize::from(y - rows.y);
+                    if i < dv.diff.rows.len() {
+                        if i == dv.sel {
+                            self.update(Action::OpenTrace);
+                        } else {
+                            dv.sel = i;
+                        }
+                    }
                 }
                 return;
             }
@@ -532,6 +561,7 @@ impl<'a> App<'a> {
             (Overlay::Picker { rows, .. }, _) => inner(a.picker(rows.len())).height,
             (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
             (Overlay::Stitch(_), _) => a.stitch_rows().height,
+            (Overlay::Diff(_), _) => a.diff_rows().height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -567,6 +597,11 @@ impl<'a> App<'a> {
             Overlay::Stitch(sv) => {
                 let i = step(sv.sel, sv.rows.len(), m, page);
                 sv.set_sel(index, i, page);
+                return;
+            }
+            Overlay::Diff(dv) => {
+                dv.sel = step(dv.sel, dv.diff.rows.len(), m, page);
+                dv.scroll = trace_view::scroll_to_show(dv.sel, dv.scroll, page, dv.diff.rows.len());
                 return;
             }
             Overlay::None => {}
@@ -633,6 +668,10 @@ impl<'a> App<'a> {
                 fv.scroll = trace_view::scroll_to_show(fv.sel, fv.scroll, page, fv.rows.len());
             }
             Overlay::Stitch(sv) => sv.follow(usize::from(a.stitch_rows().height)),
+            Overlay::Diff(dv) => {
+                let page = usize::from(a.diff_rows().height);
+                dv.scroll = trace_view::scroll_to_show(dv.sel, dv.scroll, page, dv.diff.rows.len());
+            }
             Overlay::None => {}
         }
     }
@@ -977,6 +1016,42 @@ impl<'a> App<'a> {
         self.jump_to_span(s);
     }
 
+    /// `m`: the trace selected in the list, or the open one, becomes the one `D` compares with.
+    fn mark_trace(&mut self) {
+        let t = match &self.screen {
+            Screen::List => self.list.selected(),
+            Screen::Trace(tv) => Some(tv.trace),
+        };
+        let Some(t) = t else { return };
+        let id = self.index.trace(t).id;
+        self.marked = Some(id);
+        self.status = Some(format!("marked trace {}: open another and press D to compare", id.short(8)));
+    }
+
+    /// `D`: the marked trace (A) against the open one (B).
+    fn show_diff(&mut self) {
+        let Some(b) = self.trace_view().map(|tv| tv.trace) else { return };
+        let a = match self.marked {
+            None => {
+                self.status = Some("no trace is marked: press m on a trace first".into());
+                return;
+            }
+            Some(id) => match self.index.find_trace(id) {
+                Some(a) => a,
+                None => {
+                    self.status = Some(format!("the marked trace {} is no longer loaded", id.short(8)));
+                    return;
+                }
+            },
+        };
+        if a == b {
+            self.status = Some("this is the marked trace: open another one to compare".into());
+            return;
+        }
+        self.overlay = Overlay::Diff(Box::new(diff::DiffView::build(self.index, a, b)));
+        self.clamp_scrolls();
+    }
+
     /// Enter in the linked-traces view: a recorded jump to the selected trace.
     fn open_flow_selection(&mut self) {
         let Overlay::Flow(fv) = &self.overlay else { return };
@@ -1060,7 +1135,11 @@ impl<'a> App<'a> {
     fn jump_to_selected_link(&mut self) {
         let row = match &self.overlay {
             Overlay::Picker { rows, sel, .. } => rows.get(*sel).copied(),
-            Overlay::Help { .. } | Overlay::Value { .. } | Overlay::Flow(_) | Overlay::Stitch(_) => None,
+            Overlay::Help { .. }
+            | Overlay::Value { .. }
+            | Overlay::Flow(_)
+            | Overlay::Stitch(_)
+            | Overlay::Diff(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)

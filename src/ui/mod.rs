@@ -15,6 +15,7 @@
 //! ```
 
 pub mod detail;
+pub mod diff;
 pub mod draw;
 pub mod flow;
 pub mod footer;
@@ -82,6 +83,10 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
             picker::Picker { app, dir: *dir, rows, sel: *sel, scroll: *scroll }.render(a.body, buf);
         }
         Overlay::Flow(fv) => flow::LinkedTraces { app, view: fv }.render(a.body, buf),
+        Overlay::Diff(dv) => {
+            diff::TraceDiffView { app, view: dv, head: a.diff_head(), rows: a.diff_rows() }
+                .render(a.body, buf);
+        }
         Overlay::Stitch(sv) => {
             stitch::StitchedTimeline { app, view: sv, head: a.stitch_head(), rows: a.stitch_rows() }
                 .render(a.body, buf);

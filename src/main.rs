@@ -487,7 +487,8 @@ fn debug_slow_load(progress: &load::Progress) {
     let _ = progress;
 }
 
-/// What `open` reports on stderr: records dropped inside files (with the first reasons) and
+/// What `open` reports on stderr: records dropped inside files (with the first reasons), the other
+/// signals (metrics, logs) files also hold, and
 /// files in folders that could not be loaded.
 fn skip_report(index: &Index, skipped_paths: &[LoadError]) -> Vec<String> {
     let mut lines = Vec::new();
@@ -496,6 +497,7 @@ fn skip_report(index: &Index, skipped_paths: &[LoadError]) -> Vec<String> {
             lines.push(human::skip_summary(file));
             lines.extend(human::first_skip_reasons(file).map(|reason| format!("  {reason}")));
         }
+        lines.extend(human::other_signals_note(file));
     }
     lines.extend(skipped_paths.iter().map(|e| format!("skipped file {e}")));
     lines

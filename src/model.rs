@@ -553,6 +553,9 @@ pub mod span_flags {
     pub const SYNTHETIC_ID: u8 = 2;
     /// End was before start in the file; the duration was clamped to zero.
     pub const CLAMPED_END: u8 = 4;
+    /// The file gave no start time (a Zipkin span without `timestamp`): the loader placed the
+    /// span near its parent, and it does not count towards its trace's bounds.
+    pub const UNTIMED: u8 = 8;
 }
 
 /// One span. About 100 bytes; everything variable-sized lives in the `Dataset` arenas.
@@ -721,6 +724,42 @@ pub struct FileInfo {
     /// Records dropped; each has a `Warning` with `skipped: true` (only the first few are kept).
     pub skipped: usize,
     pub warnings: Vec<Warning>,
+    /// What else the file holds besides traces.
+    pub other_signals: OtherSignals,
+}
+
+/// Records of OpenTelemetry signals other than traces found in a trace file (one Collector file
+/// exporter serving several pipelines writes them all into one file): counted, not loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OtherSignals {
+    /// Metrics (each with its data points) in `resourceMetrics` documents.
+    pub metrics: u64,
+    /// Log records in `resourceLogs` documents.
+    pub log_records: u64,
+}
+
+impl OtherSignals {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+    pub fn add(&mut self, other: Self) {
+        self.metrics += other.metrics;
+        self.log_records += other.log_records;
+    }
+}
+
+/// "3 metrics and 1 log record", naming only what is there.
+impl fmt::Display for OtherSignals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
+        let metrics = format!("{} metric{}", self.metrics, plural(self.metrics));
+        let logs = format!("{} log record{}", self.log_records, plural(self.log_records));
+        match (self.metrics, self.log_records) {
+            (0, _) => f.write_str(&logs),
+            (_, 0) => f.write_str(&metrics),
+            _ => write!(f, "{metrics} and {logs}"),
+        }
+    }
 }
 
 /// Keep at most this many warnings of each kind (dropped, repaired) per file; the counts stay exact.
@@ -728,7 +767,14 @@ pub const MAX_WARNINGS_PER_FILE: usize = 50;
 
 impl FileInfo {
     pub fn new(path: impl Into<String>, format: Format) -> Self {
-        Self { path: path.into(), format, spans: 0, skipped: 0, warnings: Vec::new() }
+        Self {
+            path: path.into(),
+            format,
+            spans: 0,
+            skipped: 0,
+            warnings: Vec::new(),
+            other_signals: OtherSignals::default(),
+        }
     }
     /// Records that a record was dropped.
     pub fn skip(&mut self, at: Location, message: impl Into<String>) {

@@ -275,6 +275,7 @@ fn info_json_has_the_contract_keys_and_values() {
         serde_json::json!([{
             "path": "mem.json", "format": "otlp-json", "spans": 6, "skipped": 1,
             "warnings": [{"skipped": true, "line": 7, "column": 3, "message": "span has no traceId"}],
+            "other_signals": {"metrics": 0, "log_records": 0},
         }])
     );
     let list = j["trace_list"].as_array().unwrap();
@@ -544,6 +545,7 @@ fn binary_info_json_matches_the_contract() {
     assert_eq!(j["files"][0]["path"], path.display().to_string());
     assert_eq!(j["files"][0]["format"], "otlp-json");
     assert_eq!((j["files"][0]["spans"].as_u64(), j["files"][0]["skipped"].as_u64()), (Some(6), Some(0)));
+    assert_eq!(j["files"][0]["other_signals"], serde_json::json!({"metrics": 0, "log_records": 0}));
     let a = &j["trace_list"][0];
     // The file's trace id was upper case; JSON ids are lower case, 32 digits.
     assert_eq!(a["trace_id"], format!("{TRACE_A:032x}"));
@@ -701,8 +703,9 @@ fn binary_reads_stdin_and_lists_non_trace_files_in_folders() {
 #[test]
 fn binary_forced_format_reads_what_detection_cannot() {
     let dir = tempfile::tempdir().unwrap();
-    // The key that identifies OTLP comes after more than the sniffer's window of other text.
-    let doc = fixture_json().replacen('{', &format!(r#"{{"padding":"{}","#, "x".repeat(100_000)), 1);
+    // The key that identifies OTLP comes after more keys than the sniffer reads (4,096).
+    let padding: Vec<String> = (0..5000).map(|i| format!(r#""k{i}":0"#)).collect();
+    let doc = fixture_json().replacen('{', &format!(r#"{{"padding":{{{}}},"#, padding.join(",")), 1);
     let path = write(&dir, "t.json", &doc);
     weft().arg("info").arg(&path).assert().code(1).stderr(predicate::str::contains("--format"));
     let out =
@@ -850,4 +853,21 @@ fn files_named_like_the_new_commands_still_open_when_written_as_paths() {
             .success()
             .stdout(predicate::str::contains("3 traces"));
     }
+}
+
+/// A Collector file holding metrics and logs beside traces: `info` says so in text (and on the
+/// explorer's stderr report) and counts them in `--json` (`other_signals`, an extension).
+#[test]
+fn info_reports_the_other_signals_a_file_holds() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/otlp-json/synthetic_mixed_signals.jsonl");
+    let out = stdout_of(weft().arg("info").arg(&path).arg("--json").assert().success());
+    let j: J = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["files"][0]["other_signals"], serde_json::json!({"metrics": 602, "log_records": 3}));
+    assert_eq!(j["spans"], 3);
+    let out = stdout_of(weft().arg("info").arg(&path).assert().success());
+    assert!(
+        out.contains("also holds 602 metrics and 3 log records (other OpenTelemetry signals; not loaded)"),
+        "{out}"
+    );
 }

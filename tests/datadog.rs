@@ -79,7 +79,7 @@ impl Ids {
 const ID_KEYS: [&str; 4] = ["trace_id", "span_id", "parent_id", "trace_id_high"];
 
 /// serde_json value → msgpack (v0.4 shape), ids as `ids` says, other integers compact, floats as
-/// float64. String values under `meta_struct` are written as bin.
+/// float64. String values under `meta_struct` are written as bin; decoded ones (maps) as maps.
 fn to_msgpack(v: &J, ids: Ids) -> Vec<u8> {
     let mut out = Vec::new();
     write_value(&mut out, v, None, ids);
@@ -126,7 +126,10 @@ fn write_value(out: &mut Vec<u8>, v: &J, key: Option<&str>, ids: Ids) {
                     e::write_map_len(out, entries.len() as u32).unwrap();
                     for (mk, mv) in entries {
                         e::write_str(out, mk).unwrap();
-                        e::write_bin(out, mv.as_str().unwrap().as_bytes()).unwrap();
+                        match mv.as_str() {
+                            Some(s) => e::write_bin(out, s.as_bytes()).unwrap(),
+                            None => write_value(out, mv, None, ids),
+                        }
                     }
                 } else {
                     write_value(out, x, Some(k), ids);
@@ -452,6 +455,32 @@ fn meta_struct_is_kept_as_base64_bytes() {
     assert_eq!(ds.str(b), "AQJoaQ==");
 }
 
+/// `synthetic_meta_struct_decoded.json`: a span whose `meta_struct` is an object, as the test
+/// agent's snapshots hold it (an AppSec `_dd.stack` of frames), in JSON and in msgpack: kept as
+/// a map attribute, nothing dropped, no warning.
+#[test]
+fn decoded_meta_struct_is_kept_as_a_structured_attribute() {
+    let doc = fixture_json("synthetic_meta_struct_decoded.json");
+    for (form, ds, _) in all_forms(&doc) {
+        assert_clean(&ds, &form);
+        let s = &ds.spans[0];
+        let Some(Value::Map(stack)) = attr(&ds, s.attrs, "meta_struct._dd.stack") else {
+            panic!("{form}: no _dd.stack map: {:?}", attr(&ds, s.attrs, "meta_struct._dd.stack"))
+        };
+        let Some(Value::Array(exploits)) = ds.find_attr(stack, "exploit") else { panic!("{form}: exploit") };
+        let exploit: Vec<Value> = ds.values_of(exploits).collect();
+        assert_eq!(exploit.len(), 1, "{form}");
+        let Value::Map(first) = exploit[0] else { panic!("{form}: {:?}", exploit[0]) };
+        let Some(Value::Str(lang)) = ds.find_attr(first, "language") else { panic!("{form}: language") };
+        assert_eq!(ds.str(lang), "python");
+        let Some(Value::Array(frames)) = ds.find_attr(first, "frames") else { panic!("{form}: frames") };
+        let frames: Vec<Value> = ds.values_of(frames).collect();
+        let Value::Map(top) = frames[1] else { panic!("{form}") };
+        assert_eq!(ds.find_attr(top, "line"), Some(Value::Int(880)), "{form}");
+        assert!(matches!(attr(&ds, s.attrs, "meta_struct.appsec"), Some(Value::Map(_))), "{form}");
+    }
+}
+
 #[test]
 fn truncated_meta_span_links_keep_the_complete_links_and_warn() {
     let mut doc = fixture_json(PUBSUB);
@@ -511,15 +540,17 @@ fn json_that_is_not_utf8_is_an_error_worded_as_in_the_other_json_loaders() {
 fn json_ids_are_exact_to_two_to_the_64_and_negative_ids_reinterpret() {
     let text = r#"[[
         {"trace_id": 18446744073709551615, "span_id": 9223372036854775809, "parent_id": 0, "name": "a"},
-        {"trace_id": -1, "span_id": -9223372036854775807, "parent_id": 9223372036854775809, "name": "b"}
+        {"trace_id": -1, "span_id": -9223372036854775806, "parent_id": -9223372036854775807, "name": "b"}
     ]]"#;
     let ds = load_ok(text.as_bytes().to_vec(), "ids.json", None);
     assert_clean(&ds, "ids");
     assert_eq!(ds.spans[0].trace_id, TraceId(u128::from(u64::MAX)));
     assert_eq!(ds.spans[0].span_id, SpanId(9_223_372_036_854_775_809));
     assert_eq!(ds.spans[1].trace_id, TraceId(u128::from(u64::MAX)));
-    // -9223372036854775807 as 64 bits is 0x8000000000000001 = 9223372036854775809.
-    assert_eq!(ds.spans[1].span_id, SpanId(9_223_372_036_854_775_809));
+    // -9223372036854775806 as 64 bits is 0x8000000000000002; -9223372036854775807 is
+    // 0x8000000000000001 = 9223372036854775809, the first span's id.
+    assert_eq!(ds.spans[1].span_id, SpanId(9_223_372_036_854_775_810));
+    assert_eq!(ds.spans[1].parent_id, SpanId(9_223_372_036_854_775_809));
     let ix = Index::build(ds);
     assert_eq!(ix.traces().len(), 1);
     assert_eq!(ix.parent(SpanIdx(1)), Some(SpanIdx(0)));
@@ -1022,4 +1053,21 @@ fn a_truncated_datadog_ui_file_is_an_error_with_its_line_and_column() {
     assert!(matches!(err.at, Location::Line { .. }), "{err}");
     assert!(err.to_string().starts_with("ui.json:"), "{err}");
     assert!(err.to_string().contains("EOF while parsing"), "{err}");
+}
+
+/// Sniffing reads keys, not a byte window: the FASTAPI snapshot (dd-trace-py's test agent) with
+/// its first span's name made 165 KB long, so `trace_id` comes 165 KB into the file, is still
+/// told as Datadog JSON, and loads as `--format datadog-json` loads it.
+#[test]
+fn a_165_kb_name_before_the_deciding_key_does_not_hide_the_format() {
+    let mut doc = fixture_json(FASTAPI);
+    doc[0][0]["name"] = J::String("n".repeat(165 * 1024));
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    assert!(bytes.windows(10).position(|w| w == b"\"trace_id\"").unwrap() > 165 * 1024);
+    assert_eq!(load::sniff(&bytes), Some(Format::DatadogJson));
+    let sniffed = load_ok(bytes.clone(), "long-name.json", None);
+    let forced = load_ok(bytes, "long-name.json", Some(Format::DatadogJson));
+    assert_eq!(sniffed.files[0].format, Format::DatadogJson);
+    assert_eq!(sniffed.spans, forced.spans);
+    assert_eq!(sniffed.str(sniffed.spans[0].name).len(), 165 * 1024);
 }

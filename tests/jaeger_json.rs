@@ -540,3 +540,81 @@ proptest! {
         check_parse(jaeger_json::parse(&bytes, "m.json"), WHOLE_FILE_ERRORS)?;
     }
 }
+
+// ---- storage documents (Elasticsearch / OpenSearch) ----
+
+/// Jaeger's own expected ES document (`es_01.json`, copied from its test fixtures): one span,
+/// `process` embedded, `startTimeMillis` beside `startTime`; sniffed and loaded whole.
+#[test]
+fn a_single_storage_document_loads_as_a_span() {
+    let ds =
+        load::load_bytes(read("jaeger_es_01.json"), "es_01.json", None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ds.files[0].format, Format::JaegerJson);
+    assert!(ds.files[0].warnings.is_empty(), "{:?}", ds.files[0].warnings);
+    let ix = Index::build(ds);
+    let s = span(&ix, "00000000000000010000000000000000", "0000000000000002");
+    assert_eq!(ix.name(s), "test-general-conversion");
+    assert_eq!(ix.service(s), "service-x");
+    assert_eq!(
+        resource_attr(&ix, s, "sdk.version").map(|v| ix.str(v_str(v)).to_owned()).as_deref(),
+        Some("1.2.1")
+    );
+    assert_eq!(ix.span(s).parent_id, sid("0000000000000003"));
+    assert_eq!(ix.span(s).start, 1_485_467_191_639_875_000);
+    assert_eq!(ix.span(s).status, StatusCode::Error);
+    assert_eq!(attr(&ix, s, "temperature"), Some(Value::Double(72.5)));
+    let kinds: Vec<LinkKind> = ix.links_out(s).map(|l| ix.link(l).kind).collect();
+    assert_eq!(kinds, [LinkKind::FollowsFrom, LinkKind::ChildOf], "the other references are links");
+    assert_eq!(ix.data.events_of(ix.span(s).events).len(), 2);
+}
+
+fn v_str(v: Value) -> weft::model::Sym {
+    match v {
+        Value::Str(s) => s,
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+/// The three spans of one trace as storage documents: the elevated `tag` maps (`@` for `.`)
+/// become typed attributes and span fields, `process.tag` resource attributes.
+fn assert_storage_trace(ix: &Index, what: &str) {
+    let t = "4bf92f3577b34da6a3ce929d0e0e4736";
+    assert_eq!(ix.span_count(), 3, "{what}");
+    let root = span(ix, t, "00f067aa0ba902b7");
+    let child = span(ix, t, "53995c3f42cd8ad8");
+    let later = span(ix, t, "7ae1d7c8c1c2a9b3");
+    assert_eq!(ix.parent(child), Some(root), "{what}");
+    assert_eq!(ix.parent(later), Some(child), "{what}: FOLLOWS_FROM alone is the parent");
+    assert_eq!(ix.span(root).kind, SpanKind::Server);
+    assert_eq!(str_attr(ix, root, "http.method").as_deref(), Some("GET"), "{what}");
+    assert_eq!(attr(ix, root, "http.status_code"), Some(Value::Int(200)), "{what}");
+    assert_eq!(attr(ix, root, "sampler.param"), Some(Value::Bool(true)), "{what}");
+    assert_eq!(attr(ix, child, "db.rows"), Some(Value::Int(7)), "{what}: int64 given as text");
+    assert_eq!(ix.service(child), "cart-db");
+    let pod = resource_attr(ix, child, "k8s.pod.name").map(|v| ix.str(v_str(v)).to_owned());
+    assert_eq!(pod.as_deref(), Some("cart-db-0"), "{what}");
+    assert_eq!(ix.span(root).start, 1_700_000_000_000_000_000);
+}
+
+#[test]
+fn an_elasticsearch_search_response_loads_its_hits() {
+    let name = "synthetic_es_search_response.json";
+    let ds = load::load_bytes(read(name), name, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ds.files[0].format, Format::JaegerJson);
+    assert_eq!(ds.files[0].skipped, 0, "the service document among the hits is not a span");
+    assert!(ds.files[0].warnings.is_empty(), "{:?}", ds.files[0].warnings);
+    assert_storage_trace(&Index::build(ds), "search response");
+}
+
+#[test]
+fn an_ndjson_dump_of_hits_bulk_pairs_and_bare_documents_loads() {
+    let name = "synthetic_es_dump.ndjson";
+    let ds = load::load_bytes(read(name), name, None).unwrap_or_else(|e| panic!("{e}"));
+    let file = &ds.files[0];
+    assert_eq!(file.format, Format::JaegerJson);
+    // The cut line is skipped with its place; the bulk action and the service document are not spans.
+    assert_eq!(file.skipped, 1, "{:?}", file.warnings);
+    assert!(file.warnings[0].message.starts_with("line skipped:"), "{:?}", file.warnings[0]);
+    assert!(matches!(file.warnings[0].at, Location::Line { .. }));
+    assert_storage_trace(&Index::build(ds), "dump");
+}

@@ -594,3 +594,49 @@ fn opentracing_ref_type_links_read_back_as_jaeger_reference_kinds() {
         assert_eq!(attrs, ["opentracing.ref_type"], "the attribute stays");
     }
 }
+
+// ---- other signals in the same file (one Collector file exporter for three pipelines) ----
+
+/// `synthetic_mixed_signals.jsonl`: a 90 KB metrics line first, then logs, traces, logs, traces,
+/// metrics. The trace lines load; the rest is counted and said, not dropped in silence.
+#[test]
+fn mixed_signal_json_lines_load_the_traces_and_count_the_rest() {
+    let name = "synthetic_mixed_signals.jsonl";
+    let ds = load_file(&fixture(name), None).unwrap_or_else(|e| panic!("{e}"));
+    let file = &ds.files[0];
+    assert_eq!(file.format, Format::OtlpJsonLines);
+    assert_eq!(file.skipped, 0);
+    assert_eq!(
+        file.other_signals,
+        weft::model::OtherSignals { metrics: 602, log_records: 3 },
+        "600 + 2 metrics, 2 + 1 log records"
+    );
+    let notes: Vec<_> = file.warnings.iter().filter(|w| w.message.contains("other OpenTelemetry")).collect();
+    assert_eq!(notes.len(), 1, "{:?}", file.warnings);
+    assert_eq!(notes[0].at, Location::Line { line: 1, column: 3 }, "at the first other document's key");
+    assert!(notes[0].message.contains("602 metrics and 3 log records"), "{}", notes[0].message);
+    let ix = Index::build(ds);
+    let t = "5b8efff798038103d269b633813fc60c";
+    assert_eq!(ix.span_count(), 3);
+    let sign = span(&ix, t, "eee19b7ec3c1b176");
+    let charge = span(&ix, t, "eee19b7ec3c1b175");
+    assert_eq!(ix.parent(sign), Some(charge));
+    assert_eq!(ix.parent(charge), Some(span(&ix, t, "eee19b7ec3c1b174")));
+}
+
+/// In a folder, a file holding only metrics and logs is listed as skipped with that reason, and
+/// the mixed file beside it loads.
+#[test]
+fn a_file_without_traces_in_a_folder_is_skipped_with_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["synthetic_mixed_signals.jsonl", "synthetic_metrics_and_logs_only.jsonl"] {
+        std::fs::copy(fixture(name), dir.path().join(name)).unwrap();
+    }
+    let loaded = load_paths(&[dir.path().to_path_buf()], None).unwrap();
+    assert_eq!(loaded.dataset.files.len(), 1);
+    assert_eq!(loaded.dataset.spans.len(), 3);
+    assert_eq!(loaded.skipped_paths.len(), 1);
+    let why = loaded.skipped_paths[0].to_string();
+    assert!(why.contains("synthetic_metrics_and_logs_only.jsonl"), "{why}");
+    assert!(why.contains("holds OpenTelemetry 2 metrics and 4 log records but no traces"), "{why}");
+}

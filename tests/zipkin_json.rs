@@ -24,6 +24,8 @@ const CLIENT: &str = "zipkin_benchmarks_zipkin2-client.json";
 const LINKS: &str = "synthetic_links.json";
 const BAD: &str = "synthetic_bad_spans.json";
 const TRUNCATED: &str = "synthetic_truncated.json";
+const FRAGMENTS: &str = "synthetic_fragments.json";
+const MIXED_IDS: &str = "synthetic_mixed_trace_ids.json";
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(format!("{DIR}/{name}")).unwrap()
@@ -484,15 +486,94 @@ fn bad_spans_are_skipped_with_position_and_good_ones_load() {
     );
     assert_eq!(ix.str(ev[1].name), "plain|text");
     assert!(ev[1].attrs.is_empty());
-    // No timestamp, no endpoint, kind only as a tag; otel.status_* as status.
+    // No timestamp, no endpoint, kind only as a tag; otel.status_* as status. Untimed: drawn at
+    // its parent's start, with its (absent) duration.
     let l = ix.span(last);
-    assert_eq!((l.start, l.end), (0, 0));
+    assert!(l.has_flag(span_flags::UNTIMED));
+    assert_eq!((l.start, l.end), (ix.span(first).start, ix.span(first).start));
     assert_eq!(ix.service(last), "unknown_service");
     assert_eq!(l.kind, SpanKind::Client);
     assert_eq!(l.status, StatusCode::Error);
     assert_eq!(l.status_message.map(|m| ix.str(m)), Some("quota"));
     assert!(ix.data.attrs_of(l.attrs).is_empty(), "all of its tags were consumed");
     assert_eq!(ix.span(bad_parent).kind, SpanKind::Internal);
+}
+
+// ---- pieces of one span, untimed spans, mixed 64/128-bit trace ids (Zipkin's Trace.merge) ----
+
+#[test]
+fn untimed_spans_do_not_stretch_the_trace_to_1970() {
+    let ix = index(FRAGMENTS);
+    assert_eq!(ix.traces().len(), 1);
+    let trace = &ix.traces()[0];
+    // The root's 50 ms, not 1970 → 2023.
+    assert_eq!(trace.start, 1_700_000_000_000_000_000);
+    assert_eq!(trace.end, 1_700_000_000_050_000_000);
+    // The span without timestamp keeps its 2 ms, drawn from its parent's start.
+    let cache = by_name(&ix, "cache lookup");
+    let c = ix.span(cache);
+    assert!(c.has_flag(span_flags::UNTIMED));
+    assert_eq!(ix.parent(cache), Some(half(&ix, "0000000000000002", true)));
+    assert_eq!(c.start, ix.span(half(&ix, "0000000000000002", true)).start);
+    assert_eq!(c.duration(), 2_000_000);
+    assert!(!ix.span(by_name(&ix, "get /")).has_flag(span_flags::UNTIMED));
+}
+
+#[test]
+fn kindless_fragments_merge_into_their_half_as_zipkin_does() {
+    let ds = parse(FRAGMENTS);
+    assert!(ds.files[0].warnings.is_empty(), "{:?}", ds.files[0].warnings);
+    // 8 records: two fragments merged into their halves.
+    assert_eq!(ds.spans.len(), 6);
+    let ix = Index::build(ds);
+    let id = "0000000000000002";
+    assert_eq!(with_id(&ix, id).len(), 2, "one client half and one server half");
+    let client = half(&ix, id, false);
+    let server = half(&ix, id, true);
+    assert_eq!(ix.parent(server), Some(client));
+    for s in [client, server] {
+        assert_eq!(ix.index_flags(s) & index_flags::DUPLICATE_ID, 0);
+    }
+    // The client piece (same endpoint, unshared) brought its tag and late annotation.
+    assert_eq!(ix.span(client).kind, SpanKind::Client);
+    assert_eq!(ix.span(client).start, 1_700_000_000_010_000_000);
+    assert_eq!(str_attr(&ix, client, "http.status_code").as_deref(), Some("200"));
+    let events: Vec<&str> =
+        ix.data.events_of(ix.span(client).events).iter().map(|e| ix.str(e.name)).collect();
+    assert_eq!(events, ["cs", "ws"]);
+    assert!(!ix.span(client).has_flag(span_flags::UNTIMED));
+    // The shared piece went to the server half: its error, not the client's.
+    assert_eq!(ix.span(server).status, StatusCode::Error);
+    assert_eq!(ix.span(server).status_message.map(|m| ix.str(m)), Some("db timeout"));
+    assert_eq!(ix.span(client).status, StatusCode::Unset);
+    assert_eq!(ix.service(server), "backend");
+    // A SERVER half without `shared` beside its CLIENT half is marked shared, as Zipkin does.
+    let auth = half(&ix, "0000000000000004", true);
+    assert_eq!(ix.service(auth), "auth");
+    assert_eq!(ix.parent(auth), Some(half(&ix, "0000000000000004", false)));
+    assert_eq!(assert_shared_pairs_nested(&ix), 2);
+}
+
+#[test]
+fn one_trace_with_64_and_128_bit_ids_is_one_trace_with_the_long_id() {
+    let ix = index(MIXED_IDS);
+    let long = tid("80f198ee56343ba864fe8b2a57d3eff7");
+    assert_eq!(ix.traces().len(), 2, "the order trace and the unrelated cron trace");
+    let root = by_name(&ix, "post /order");
+    let charge = by_name(&ix, "charge");
+    let sign = by_name(&ix, "sign");
+    for s in [root, charge, sign] {
+        assert_eq!(ix.span(s).trace_id, long);
+    }
+    assert_eq!(ix.parent(charge), Some(root));
+    assert_eq!(ix.parent(sign), Some(charge));
+    assert_eq!(ix.trace_spans(ix.trace_of(root)).len(), 3);
+    // A 64-bit id with no long form in the file stays as it is.
+    let cron = by_name(&ix, "cron");
+    assert_eq!(ix.span(cron).trace_id, tid("0000000000000abc"));
+    // A link naming the short form reaches the span under the long one.
+    let link = ix.links_out(cron).next().unwrap();
+    assert_eq!(ix.link_target(link), LinkTarget::Span(sign));
 }
 
 // ---- whole-file errors ----
@@ -537,4 +618,29 @@ proptest! {
         let bytes = m.apply(read(FIXTURES[which]));
         check_parse(zipkin_json::parse(&bytes, "m.json"), WHOLE_FILE_ERRORS)?;
     }
+}
+
+/// Many pieces of one span (hostile, or a long stream of late annotations) merge at once: the
+/// arenas hold each tag and annotation once, not once per merge step.
+#[test]
+fn many_pieces_of_one_span_merge_in_linear_space() {
+    let pieces = 20_000;
+    let mut doc = String::from(
+        r#"[{"traceId":"463ac35c9f6413ad","id":"00000000000000aa","kind":"SERVER","name":"busy","timestamp":1700000000000000,"duration":5,"localEndpoint":{"serviceName":"svc"}}"#,
+    );
+    for i in 0..pieces {
+        doc.push_str(&format!(
+            r#",{{"traceId":"463ac35c9f6413ad","id":"00000000000000aa","localEndpoint":{{"serviceName":"svc"}},"tags":{{"t{i}":"v"}},"annotations":[{{"timestamp":{},"value":"a{i}"}}]}}"#,
+            1_700_000_000_000_000u64 + i
+        ));
+    }
+    doc.push(']');
+    let started = std::time::Instant::now();
+    let ds = zipkin_json::parse(doc.as_bytes(), "pieces.json").unwrap();
+    assert_eq!(ds.spans.len(), 1);
+    let s = ds.spans[0];
+    assert_eq!((s.attrs.len as usize, s.events.len as usize), (pieces as usize, pieces as usize));
+    assert!(ds.attrs.len() < 3 * pieces as usize, "{} attributes in the arena", ds.attrs.len());
+    assert!(ds.events.len() < 3 * pieces as usize, "{} events in the arena", ds.events.len());
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
 }

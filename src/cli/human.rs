@@ -39,6 +39,17 @@ pub fn skip_summary(file: &FileInfo) -> String {
     format!("{}: skipped {} {noun}", escape_control(&file.path), file.skipped)
 }
 
+/// `PATH: also holds 3 metrics and 1 log record …` for a file with other signals, else `None`.
+pub fn other_signals_note(file: &FileInfo) -> Option<String> {
+    (!file.other_signals.is_empty()).then(|| {
+        format!(
+            "{}: also holds {} (other OpenTelemetry signals; not loaded)",
+            escape_control(&file.path),
+            file.other_signals
+        )
+    })
+}
+
 /// Nanoseconds since the epoch as `YYYY-MM-DD HH:MM:SS.mmmZ` (UTC, proleptic Gregorian).
 pub fn utc(ns: u64) -> String {
     format!("{}Z", crate::text::utc(ns, true))

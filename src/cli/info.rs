@@ -31,6 +31,9 @@ pub fn write_text(w: &mut impl Write, index: &Index, skipped_files: &[LoadError]
                 writeln!(w, "      {reason}")?;
             }
         }
+        if let Some(note) = super::human::other_signals_note(f) {
+            writeln!(w, "    {note}")?;
+        }
         let repaired = f.warnings.iter().filter(|x| !x.skipped).count();
         if repaired > 0 {
             let first = f.warnings.iter().filter(|x| !x.skipped).take(FIRST_REASONS);

@@ -272,12 +272,17 @@ struct FileJson<'a>(&'a crate::model::FileInfo);
 impl Serialize for FileJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let f = self.0;
-        let mut st = s.serialize_struct("File", 5)?;
+        let mut st = s.serialize_struct("File", 6)?;
         st.serialize_field("path", &f.path)?;
         st.serialize_field("format", f.format.name())?;
         st.serialize_field("spans", &f.spans)?;
         st.serialize_field("skipped", &f.skipped)?;
         st.serialize_field("warnings", &Warnings(&f.warnings))?;
+        let other = f.other_signals;
+        st.serialize_field(
+            "other_signals",
+            &serde_json::json!({"metrics": other.metrics, "log_records": other.log_records}),
+        )?;
         st.end()
     }
 }

@@ -535,8 +535,11 @@ impl TraceInfo {
             order.push(s);
             depth[s.get()] = d;
             let span = &data.spans[s.get()];
-            start = start.min(span.start);
-            end = end.max(span.end);
+            // A span the file gave no time does not stretch its trace (to 1970, say).
+            if !span.has_flag(crate::model::span_flags::UNTIMED) {
+                start = start.min(span.start);
+                end = end.max(span.end);
+            }
             errors += u32::from(span.is_error());
             let next = d.saturating_add(1);
             stack.extend(children.get(s.get()).iter().rev().map(|&c| (c, next)));
@@ -595,8 +598,10 @@ fn group_traces(spans: &[Span]) -> (Vec<(TraceId, u64)>, Vec<u32>) {
                 traces.push((s.trace_id, u64::MAX));
                 traces.len() as u32 - 1
             });
-            let slot = &mut traces[t as usize].1;
-            *slot = (*slot).min(s.start);
+            if !s.has_flag(crate::model::span_flags::UNTIMED) {
+                let slot = &mut traces[t as usize].1;
+                *slot = (*slot).min(s.start);
+            }
             t
         })
         .collect();

@@ -185,6 +185,20 @@ pub(crate) fn skip_whitespace(text: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// Where to resume after a broken document that starts at `pos`: the next line that begins with
+/// `{`. JSON Lines put every document at column 1, and a pretty-printed document's inner lines
+/// are indented, so this finds the next document in both without re-reading the broken one.
+pub(crate) fn next_document_line(input: &[u8], pos: usize) -> usize {
+    let mut at = pos;
+    while let Some(nl) = input.get(at..).and_then(|r| memchr::memchr(b'\n', r)) {
+        at += nl + 1;
+        if input.get(at) == Some(&b'{') {
+            return at;
+        }
+    }
+    input.len()
+}
+
 /// One JSON value of type `T` at `text[pos..until]` (the end bounds it) and where it ends;
 /// `None` when the text there is not a `T` (or not JSON).
 pub(crate) fn value_at<'a, T: Deserialize<'a>>(

@@ -7,6 +7,7 @@
 
 pub mod console;
 pub mod datadog;
+mod dedupe;
 pub mod error;
 pub mod follow;
 pub mod jaeger_json;
@@ -16,10 +17,12 @@ pub mod otlp_proto;
 mod parallel;
 pub mod progress;
 mod sink;
+mod sniff;
 pub mod zipkin_json;
 
 pub use error::{LoadError, LoadErrorKind, located, location_at, offset_of};
 pub use progress::Progress;
+pub use sniff::{LookAlike, look_alike, sniff};
 
 use crate::model::{Dataset, Format, Location};
 use std::borrow::Cow;
@@ -343,6 +346,11 @@ pub(crate) fn parse_format(
         None => sniff(bytes).ok_or_else(|| {
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 "file is empty".to_owned()
+            } else if let Some(like) = look_alike(bytes) {
+                format!(
+                    "looks like {}, which weft does not read; {} (or use --format to force one)",
+                    like.what, like.instead
+                )
             } else {
                 "not a trace file weft knows (expected OTLP JSON or protobuf, Jaeger JSON, Zipkin v2 JSON, \
                  Datadog msgpack/JSON or an OpenTelemetry SDK's console output); use --format to force one"
@@ -363,6 +371,10 @@ pub(crate) fn parse_format(
         Format::PythonConsole | Format::GoStdouttrace => console::parse_job(bytes, path, format, job)?,
         Format::OtlpProto => otlp_proto::parse_job(bytes, path, job)?,
     };
+    // The OTLP readers de-duplicate themselves, placing each warning at the dropped copy.
+    if !matches!(format, Format::OtlpJson | Format::OtlpJsonLines | Format::OtlpProto) {
+        dedupe::dedupe_unlocated(&mut ds);
+    }
     // Parsers that report as they go have counted their bytes already; this covers the rest.
     if matches!(format, Format::DatadogJson | Format::DatadogUiJson) {
         ticker.step(bytes.len(), ds.spans.len());
@@ -458,69 +470,12 @@ fn max_decompressed() -> u64 {
         .unwrap_or(FALLBACK)
 }
 
-/// The first non-whitespace byte after an optional UTF-8 BOM, and its offset.
-fn first_significant(bytes: &[u8]) -> Option<(usize, u8)> {
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    bytes[start..].iter().position(|b| !b.is_ascii_whitespace()).map(|i| (start + i, bytes[start + i]))
-}
-
-/// How much of a JSON file the sniffer looks at; keys that decide the format appear early.
-const SNIFF_WINDOW: usize = 64 * 1024;
-
-/// Decides the format from content (FORMATS.md §0). `None` when nothing matches.
-pub fn sniff(bytes: &[u8]) -> Option<Format> {
-    // Binary OTLP first: its first byte can be 0x0A, which the JSON checks skip as whitespace.
-    if otlp_proto::sniff(bytes) {
-        return Some(Format::OtlpProto);
-    }
-    let (at, first) = first_significant(bytes)?;
-    let window = &bytes[at..bytes.len().min(at + SNIFF_WINDOW)];
-    let has = |key: &str| memchr::memmem::find(window, key.as_bytes()).is_some();
-    match first {
-        // A concatenation of span objects, or the Datadog UI's document: told by the keys of
-        // the first object, however long its values are.
-        b'{' if let Some(console) = console::sniff_object(&bytes[at..]) => Some(console),
-        b'{' if datadog::sniff_ui_json(&bytes[at..]) => Some(Format::DatadogUiJson),
-        b'{' | b'[' => {
-            if has("\"resourceSpans\"")
-                || has("\"resource_spans\"")
-                || has("\"scopeSpans\"")
-                || has("\"instrumentationLibrarySpans\"")
-            {
-                Some(Format::OtlpJson)
-            } else if has("\"traceID\"") || has("\"operationName\"") {
-                Some(Format::JaegerJson)
-            } else if has("\"traceId\"") && (has("\"id\"") || has("\"localEndpoint\"")) {
-                Some(Format::ZipkinJson)
-            } else if has("\"trace_id\"") && has("\"span_id\"") {
-                Some(Format::DatadogJson)
-            } else {
-                None
-            }
-        }
-        0x90..=0x9f | 0xdc | 0xdd if at == 0 => datadog::sniff_msgpack(bytes),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod parallel_tests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sniffs_json_shapes_by_content() {
-        assert_eq!(sniff(b"\xEF\xBB\xBF {\"resourceSpans\":[]}"), Some(Format::OtlpJson));
-        assert_eq!(sniff(b"{\"result\":{\"resourceSpans\":[]}}"), Some(Format::OtlpJson));
-        assert_eq!(sniff(b"{\"batches\":[{\"instrumentationLibrarySpans\":[]}]}"), Some(Format::OtlpJson));
-        assert_eq!(sniff(b"{\"data\":[{\"traceID\":\"1\",\"spans\":[]}]}"), Some(Format::JaegerJson));
-        assert_eq!(sniff(b"[{\"traceId\":\"1\",\"id\":\"2\"}]"), Some(Format::ZipkinJson));
-        assert_eq!(sniff(b"[[{\"trace_id\":1,\"span_id\":2}]]"), Some(Format::DatadogJson));
-        assert_eq!(sniff(b"  \n"), None);
-        assert_eq!(sniff(b"hello"), None);
-    }
 
     #[test]
     fn a_file_whose_every_record_is_bad_is_an_error_at_the_first_bad_record() {

@@ -230,7 +230,7 @@ write("otlp-jsonl-duplicate-span-links.jsonl", "".join(json.dumps(otlp([s]), sep
     span("1111111111111111", "a", links=[link("2222222222222222")]),
     span("1111111111111111", "b", links=[link("1111111111111111")]),
 ]))
-# Jaeger keeps both copies (flagged as duplicates); their references still resolve.
+# Jaeger keeps one copy with a warning, as every format does; the kept copy's references resolve.
 jspan = lambda sid, name, refs: {"traceID": T1, "spanID": sid, "operationName": name, "references": refs,
                                  "startTime": 1000, "duration": 10, "tags": [], "logs": [], "processID": "p1"}
 jref = lambda kind, sid: {"refType": kind, "traceID": T1, "spanID": sid}
@@ -322,3 +322,35 @@ write("console-go-nan-in-one-span.json", b"\n".join(go))
 # The Datadog UI's document cut in half: one document, so a located error.
 ui = fixture("datadog-ui/ui_trace.json")
 write("datadog-ui-truncated.json", ui[:len(ui) // 2])
+
+
+# ---- Known formats weft does not read: each must be named in the error ---------------------
+# Shapes from FORMATS.md §12.3 (jaeger.thrift Batch, zipkin v1's API, grpcurl on Jaeger's api_v2
+# QueryService, AWS X-Ray segment documents); written here by hand, no real file at hand.
+
+# A Jaeger Thrift Batch serialised as JSON: signed i64 id halves, vType tags.
+write("jaeger-thrift-batch.json", dump({
+    "process": {"serviceName": "frontend", "tags": [{"key": "hostname", "vType": "STRING", "vStr": "web-1"}]},
+    "spans": [{"traceIdLow": 5208512171318403364, "traceIdHigh": 0, "spanId": 5208512171318403364,
+               "parentSpanId": 0, "operationName": "GET /", "references": [], "flags": 1,
+               "startTime": 1700000000000000, "duration": 1200,
+               "tags": [{"key": "span.kind", "vType": "STRING", "vStr": "server"}], "logs": []}]}))
+# Zipkin v1: binaryAnnotations, annotations carrying their endpoint.
+write("zipkin-v1.json", dump([{
+    "traceId": "48485a3953bb6124", "id": "48485a3953bb6124", "name": "get",
+    "timestamp": 1700000000000000, "duration": 1200,
+    "annotations": [{"timestamp": 1700000000000000, "value": "sr",
+                     "endpoint": {"serviceName": "frontend", "ipv4": "10.0.0.1"}}],
+    "binaryAnnotations": [{"key": "http.path", "value": "/",
+                           "endpoint": {"serviceName": "frontend", "ipv4": "10.0.0.1"}}]}]))
+# grpcurl's output of jaeger.api_v2.QueryService/GetTrace: base64 ids, RFC 3339 times.
+write("jaeger-api-v2-grpcurl.json", dump({"spans": [{
+    "traceId": "AAAAAAAAAABIhVo5U7thJA==", "spanId": "SIVaOVO7YSQ=", "operationName": "GET /",
+    "startTime": "2023-11-14T22:13:20Z", "duration": "0.001200s",
+    "tags": [{"key": "span.kind", "vStr": "server"}], "process": {"serviceName": "frontend"}}]}))
+# AWS X-Ray segment documents (what BatchGetTraces' Document strings hold).
+write("xray-segments.json", dump([{
+    "name": "frontend", "id": "70de5b6f19ff9a0a", "trace_id": "1-581cf771-a006649127e371903a2de979",
+    "start_time": 1478293361.271, "end_time": 1478293361.449,
+    "subsegments": [{"name": "db", "id": "70de5b6f19ff9a0b", "start_time": 1478293361.3,
+                     "end_time": 1478293361.4}]}]))

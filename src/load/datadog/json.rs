@@ -415,15 +415,26 @@ pub(super) fn feed<'a, I: SpanIdent, T: Nanos>(b: &mut Builder<'a>, span: JsonSp
         }
     }
     for (k, v) in span.meta_struct.iter().flat_map(|m| &m.0) {
-        // In JSON the bytes can only travel as text (base64); keep that text.
-        match serde_json::from_str::<Text<'_>>(v.get()) {
-            Ok(t) if v.get().starts_with('"') => {
+        let text = v.get();
+        if text.starts_with('"') {
+            // In JSON the bytes can only travel as text (base64); keep that text.
+            if let Ok(t) = serde_json::from_str::<Text<'_>>(text) {
                 let value = crate::model::Value::Bytes(b.sym_str(&t.0));
-                let key = b.sym_str(&format!("meta_struct.{}", k.0));
-                b.push_attr(Attr { key, value });
+                b.meta_struct_value(&k.0, value);
+                continue;
             }
-            _ => b.warn(at, format!("meta_struct `{}` is not a base64 string; dropped", k.0)),
+        } else if (text.starts_with('{') || text.starts_with('['))
+            // The test agent's snapshots hold the decoded structure.
+            && let Ok(tree) = serde_json::from_str::<serde_json::Value>(text)
+        {
+            let value = b.json_tree(&tree, 0);
+            b.meta_struct_value(&k.0, value);
+            continue;
         }
+        b.warn(
+            at,
+            format!("meta_struct `{}` is neither a base64 string nor an object or array; dropped", k.0),
+        );
     }
     for link in span.span_links.iter().flatten() {
         let mut attrs = b.take_tmp();

@@ -143,15 +143,8 @@ const MAX_ARRAY_DEPTH: u8 = 2;
 pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) -> Value {
     use serde_json::Value as J;
     match v {
-        J::Null => Value::Empty,
-        J::Bool(x) => Value::Bool(*x),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            // Past i64 the exact digits are kept as text (as the JSON loaders do), not a lossy double.
-            None if n.is_u64() => Value::Str(b.sym_str(&n.to_string())),
-            None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => Value::Str(b.sym_str(s)),
+        // Scalars read as everywhere in Datadog.
+        J::Null | J::Bool(_) | J::Number(_) | J::String(_) => b.json_tree(v, 0),
         J::Array(items) if depth < MAX_ARRAY_DEPTH => {
             let values: Vec<Value> = items.iter().map(|x| value_of(b, x, depth + 1)).collect();
             b.ds.add_array(&values)

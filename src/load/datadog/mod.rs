@@ -6,7 +6,8 @@
 //! - `trace_id` is the low 64 bits; `meta["_dd.p.tid"]` (16 hex) gives the high 64 bits for
 //!   every span of its chunk with the same low id, wherever in the chunk it sits.
 //! - `name` is the span name, `resource` the attribute `dd.span.Resource`, `type` the attribute
-//!   `dd.span.type`; `meta` are string attributes, `metrics` doubles, `meta_struct` opaque bytes.
+//!   `dd.span.type`; `meta` are string attributes, `metrics` doubles, `meta_struct` opaque bytes
+//!   (base64), or a map or array attribute when given decoded (test-agent snapshots).
 //! - `meta["span.kind"]` is the kind; `error != 0` is an error status whose message is
 //!   `error.message` (else `error.type`).
 //! - Native `span_links` and the JSON in `meta["_dd.span_links"]` become links, de-duplicated on
@@ -454,9 +455,50 @@ impl<'a> Builder<'a> {
 
     /// A `meta_struct` entry: msgpack-encoded bytes, kept opaque as base64.
     pub fn meta_struct(&mut self, key: &str, bytes: &[u8]) {
-        let key = self.sym_str(&format!("meta_struct.{key}"));
         let value = Value::Bytes(self.sym_str(&base64(bytes)));
+        self.meta_struct_value(key, value);
+    }
+
+    /// A `meta_struct` entry given decoded (the test agent's snapshots hold objects, not bytes),
+    /// kept as the structured value it is (`json_tree`, `msgpack::tree_value`).
+    pub fn meta_struct_value(&mut self, key: &str, value: Value) {
+        let key = self.sym_str(&format!("meta_struct.{key}"));
         self.s.attrs.push(Attr { key, value });
+    }
+
+    /// A JSON value as a model value, objects as maps and arrays as arrays, to
+    /// `MAX_VALUE_NESTING` levels (deeper values are kept as their JSON text).
+    pub fn json_tree(&mut self, v: &serde_json::Value, depth: usize) -> Value {
+        use serde_json::Value as J;
+        match v {
+            J::Null => Value::Empty,
+            J::Bool(x) => Value::Bool(*x),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                // Past i64 the exact digits are kept as text, as everywhere.
+                None if n.is_u64() => Value::Str(self.sym_str(&n.to_string())),
+                None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            J::String(s) => Value::Str(self.sym_str(s)),
+            _ if depth >= crate::load::otlp_json::MAX_VALUE_NESTING => {
+                Value::Str(self.sym_str(&v.to_string()))
+            }
+            J::Array(items) => {
+                let values: Vec<Value> = items.iter().map(|x| self.json_tree(x, depth + 1)).collect();
+                self.ds.add_array(&values)
+            }
+            J::Object(map) => {
+                // Nested maps go into the arena before the map that holds them.
+                let attrs: Vec<Attr> = map
+                    .iter()
+                    .map(|(k, x)| {
+                        let value = self.json_tree(x, depth + 1);
+                        Attr { key: self.sym_str(k), value }
+                    })
+                    .collect();
+                Value::Map(self.ds.add_attrs(&attrs))
+            }
+        }
     }
 
     /// A link from the current span. With `dedupe`, a link to a (trace, span) the span already

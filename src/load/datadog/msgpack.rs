@@ -409,22 +409,77 @@ fn metrics_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
     Ok(())
 }
 
-/// `meta_struct`: str → msgpack-encoded bytes, kept opaque as base64 (`Value::Bytes`).
+/// `meta_struct`: str → msgpack-encoded bytes, kept opaque as base64 (`Value::Bytes`), or the
+/// decoded structure itself (a map or array, as in a test-agent snapshot converted to msgpack),
+/// kept as a structured value.
 fn meta_struct_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
     let n = r.map_len_or_nil()?;
     for _ in 0..n {
         let key_at = r.pos();
         let key = text(r.str_bytes()?);
+        if is_container(r.peek()?) {
+            let value = tree_value(r, b, 0)?;
+            b.meta_struct_value(&key, value);
+            continue;
+        }
         match r.scalar()? {
             Scalar::Bin(bytes) | Scalar::Str(bytes) => b.meta_struct(&key, bytes),
             Scalar::Other(what) => {
                 r.skip()?;
-                b.warn(key_at, format!("meta_struct `{key}` is {what}, not bytes; dropped"));
+                b.warn(key_at, format!("meta_struct `{key}` is {what}, not bytes or a map; dropped"));
             }
-            _ => b.warn(key_at, format!("meta_struct `{key}` is not bytes; dropped")),
+            _ => b.warn(key_at, format!("meta_struct `{key}` is not bytes or a map; dropped")),
         }
     }
     Ok(())
+}
+
+fn is_container(m: Marker) -> bool {
+    matches!(
+        m,
+        Marker::FixMap(_)
+            | Marker::Map16
+            | Marker::Map32
+            | Marker::FixArray(_)
+            | Marker::Array16
+            | Marker::Array32
+    )
+}
+
+/// Any msgpack value as a model value: maps (string keys) as maps, arrays as arrays, to
+/// `MAX_VALUE_NESTING` levels; deeper containers and extensions are skipped and kept empty.
+fn tree_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: usize) -> Result<Value> {
+    let m = r.peek()?;
+    if !is_container(m) {
+        let s = r.scalar()?;
+        return Ok(match scalar_value(b, s) {
+            Some(v) => v,
+            None => {
+                r.skip()?;
+                Value::Empty
+            }
+        });
+    }
+    if depth >= crate::load::otlp_json::MAX_VALUE_NESTING {
+        r.skip()?;
+        return Ok(Value::Empty);
+    }
+    if matches!(m, Marker::FixArray(_) | Marker::Array16 | Marker::Array32) {
+        let n = r.array_len()?;
+        let mut values = Vec::with_capacity(r.capacity_for(n));
+        for _ in 0..n {
+            values.push(tree_value(r, b, depth + 1)?);
+        }
+        return Ok(b.ds.add_array(&values));
+    }
+    let n = r.map_len()?;
+    let mut attrs = Vec::with_capacity(r.capacity_for(n));
+    for _ in 0..n {
+        let key = b.sym_bytes(r.str_bytes()?);
+        let value = tree_value(r, b, depth + 1)?;
+        attrs.push(Attr { key, value });
+    }
+    Ok(Value::Map(b.ds.add_attrs(&attrs)))
 }
 
 /// One native `span_links` entry.

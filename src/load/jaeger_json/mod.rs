@@ -1,7 +1,9 @@
 //! Jaeger query-service / UI JSON → `Dataset` (FORMATS.md §2). One of the `load` parsers.
 //!
 //! Accepted shapes: `{"data":[trace…]}`, `{"data":{trace}}`, a bare trace object, a bare array of
-//! traces, and the anonymizer's bare array of spans that each embed their `process`.
+//! traces, and the anonymizer's bare array of spans that each embed their `process`; and Jaeger's
+//! Elasticsearch/OpenSearch span documents alone, in a `_search` response or in NDJSON dumps
+//! (`storage`).
 //!
 //! The file is read in two passes so that one bad span never sinks the file: the first pass checks
 //! the JSON syntax and cuts each span out as a borrowed `RawValue` (a syntax error is a
@@ -38,6 +40,7 @@ use serde_json::value::RawValue;
 
 mod runs;
 mod span;
+mod storage;
 
 use self::runs::*;
 use self::span::*;
@@ -94,10 +97,15 @@ pub(crate) fn two_pass(input: &[u8], text: &str, path: &str, job: &Job<'_>) -> R
                     .filter(|probe| probe.spans.is_some());
                 match probe {
                     Some(probe) => p.add_trace(&probe, &format!("[{i}]")),
+                    // Search hits (`_source`) are unwrapped; other items are spans.
+                    None if memchr::memmem::find(item.get().as_bytes(), b"\"_source\"").is_some()
+                        && p.add_document(item) => {}
                     None => p.add_span(item, &TraceCtx::default()),
                 }
             }
         }
+        // An NDJSON dump of storage documents.
+        Some(b'{') if storage::is_stream(text) => p.add_stream(text),
         Some(b'{') => {
             let top: TopProbe = serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
             match top.data {
@@ -124,12 +132,17 @@ pub(crate) fn two_pass(input: &[u8], text: &str, path: &str, job: &Job<'_>) -> R
                     p.add_trace(&probe, "trace");
                 }
                 Data::Absent => {
-                    return Err(LoadError::new(
-                        path,
-                        Some(FORMAT),
-                        Location::Unknown,
-                        "expected a Jaeger trace: an object with `data` or `spans`",
-                    ));
+                    let one: &RawValue =
+                        serde_json::from_str(text).map_err(|e| LoadError::json(path, FORMAT, &e))?;
+                    if !p.add_document(one) {
+                        return Err(LoadError::new(
+                            path,
+                            Some(FORMAT),
+                            Location::Unknown,
+                            "expected a Jaeger trace (an object with `data` or `spans`), a span document with \
+                             `traceID`, or an Elasticsearch/OpenSearch search response (`hits`)",
+                        ));
+                    }
                 }
             }
         }

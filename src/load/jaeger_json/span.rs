@@ -26,6 +26,10 @@ pub(super) struct WireSpan<'a> {
     pub(super) duration: Option<u64>,
     #[serde(default, borrow)]
     pub(super) tags: Option<Vec<WireKv<'a>>>,
+    /// Elevated tags of an Elasticsearch/OpenSearch document (`tags_as_fields`): `{key: value}`
+    /// with `.` in keys written as `@`.
+    #[serde(default, borrow)]
+    pub(super) tag: Option<Entries<'a, &'a RawValue>>,
     #[serde(default, borrow)]
     pub(super) logs: Option<Vec<WireLog<'a>>>,
     #[serde(rename = "processID", default, borrow)]
@@ -72,6 +76,9 @@ pub(super) struct WireProcess<'a> {
     pub(super) service_name: Option<Str<'a>>,
     #[serde(default, borrow)]
     pub(super) tags: Option<Vec<WireKv<'a>>>,
+    /// Elevated process tags, as the span's `tag`.
+    #[serde(default, borrow)]
+    pub(super) tag: Option<Entries<'a, &'a RawValue>>,
 }
 
 /// A resolved process: the service name and the resource it became.
@@ -224,6 +231,10 @@ impl<'a> Parser<'a> {
         for kv in wp.tags.iter().flatten() {
             let key = self.cx.sym(&kv.key);
             let value = self.tag_value(kv);
+            attrs.push(Attr { key, value });
+        }
+        for (key, value) in self.elevated(wp.tag.as_ref()) {
+            let key = self.cx.sym_str(&key);
             attrs.push(Attr { key, value });
         }
         let slice = self.cx.ds.add_attrs(&attrs);
@@ -413,30 +424,16 @@ impl<'a> Parser<'a> {
         attrs.clear();
         for kv in ws.tags.iter().flatten() {
             let value = self.tag_value(kv);
-            match (&*kv.key, value) {
-                ("span.kind", Value::Str(s)) => {
-                    if let Some(k) = SpanKind::from_name(self.cx.ds.str(s)) {
-                        out.kind = k;
-                        continue;
-                    }
-                }
-                // A bool, or the string "true"/"false" that older writers use.
-                ("error", Value::Bool(b)) => {
-                    out.error |= b;
-                    continue;
-                }
-                ("error", Value::Str(s)) => {
-                    if let Ok(b) = self.cx.ds.str(s).parse::<bool>() {
-                        out.error |= b;
-                        continue;
-                    }
-                }
-                // `take` keeps the tag when it is one of OTel's.
-                (key, Value::Str(s)) if out.otel.take(key, s, self.cx.ds.str(s)) => continue,
-                _ => {}
+            if !self.take_tag(&mut out, &kv.key, value) {
+                let key = self.cx.sym(&kv.key);
+                attrs.push(Attr { key, value });
             }
-            let key = self.cx.sym(&kv.key);
-            attrs.push(Attr { key, value });
+        }
+        for (key, value) in self.elevated(ws.tag.as_ref()) {
+            if !self.take_tag(&mut out, &key, value) {
+                let key = self.cx.sym_str(&key);
+                attrs.push(Attr { key, value });
+            }
         }
         // Span warnings first, then the trace's.
         let own = ws.warnings.as_deref().unwrap_or(&[]);
@@ -453,6 +450,43 @@ impl<'a> Parser<'a> {
         out.attrs = self.cx.ds.add_attrs(&attrs);
         self.cx.attrs = attrs;
         out
+    }
+
+    /// Whether a tag is one that maps to a span field (kind, error, OTel status, scope, trace
+    /// state), which it then sets; otherwise it is an attribute.
+    fn take_tag(&mut self, out: &mut SpanTags, key: &str, value: Value) -> bool {
+        match (key, value) {
+            ("span.kind", Value::Str(s)) => match SpanKind::from_name(self.cx.ds.str(s)) {
+                Some(k) => {
+                    out.kind = k;
+                    true
+                }
+                None => false,
+            },
+            // A bool, or the string "true"/"false" that older writers use.
+            ("error", Value::Bool(b)) => {
+                out.error |= b;
+                true
+            }
+            ("error", Value::Str(s)) => match self.cx.ds.str(s).parse::<bool>() {
+                Ok(b) => {
+                    out.error |= b;
+                    true
+                }
+                Err(_) => false,
+            },
+            // `take` keeps the tag when it is one of OTel's.
+            (key, Value::Str(s)) => out.otel.take(key, s, self.cx.ds.str(s)),
+            _ => false,
+        }
+    }
+
+    /// The elevated tags of a storage document (`tag` / `process.tag`): keys with Elasticsearch's
+    /// `@` back to `.` (a key that held a real `@` cannot be told apart), values typed by their
+    /// JSON type, as Jaeger's reader does.
+    fn elevated(&mut self, tag: Option<&Entries<'a, &'a RawValue>>) -> Vec<(String, Value)> {
+        let Some(tag) = tag else { return Vec::new() };
+        tag.0.iter().map(|(k, raw)| (k.replace('@', "."), self.cx.plain_value(scalar(raw), false))).collect()
     }
 
     pub(super) fn embedded_process(&mut self, trace_id: TraceId, raw: &'a RawValue) -> Option<Proc> {

@@ -1,5 +1,5 @@
 //! The state the OTLP JSON visitors share (`Ctx`): the dataset being filled, warnings located
-//! by line:col, marks to roll a broken document back, span validation and de-duplication.
+//! by line:col, marks to roll a broken document back, span validation.
 
 use super::*;
 
@@ -48,6 +48,9 @@ pub(super) struct Ctx<'a> {
     pub(super) base64_warned: bool,
     /// A document had `resourceSpans` (or a wrapper of it): the file is OTLP even if empty.
     pub(super) recognised: bool,
+    /// Metrics and log records in the file's other documents, and where the first one starts.
+    pub(super) signals: OtherSignals,
+    pub(super) signals_at: Option<usize>,
     /// The message of a Jaeger api_v3 `{"error": …}` response, if one was read.
     pub(super) api_error: Option<String>,
     pub(super) ticker: Ticker<'a>,
@@ -113,6 +116,8 @@ impl<'a> Ctx<'a> {
             locator: Locator::default(),
             base64_warned: false,
             recognised: false,
+            signals: OtherSignals::default(),
+            signals_at: None,
             api_error: None,
             ticker: Ticker::for_job(job, 0),
             text: None,
@@ -138,7 +143,7 @@ impl<'a> Ctx<'a> {
 
     /// Takes in the next chunk's context (chunks are absorbed in file order).
     pub(super) fn absorb(&mut self, next: Ctx<'a>) {
-        let Ctx { ds, file, offsets, base64_warned, recognised, api_error, .. } = next;
+        let Ctx { ds, file, offsets, base64_warned, recognised, api_error, signals, signals_at, .. } = next;
         self.ds.append(ds);
         self.offsets.extend(offsets);
         self.file.skipped += file.skipped;
@@ -152,6 +157,8 @@ impl<'a> Ctx<'a> {
         }
         self.base64_warned |= base64_warned;
         self.recognised |= recognised;
+        self.signals.add(signals);
+        self.signals_at = self.signals_at.or(signals_at);
         if api_error.is_some() {
             self.api_error = api_error;
         }
@@ -326,9 +333,15 @@ impl<'a> Ctx<'a> {
         self.offsets.push(start);
     }
 
-    /// Drops repeated copies of one span (see `dedupe`), warning at each dropped copy.
+    /// Counts another signal's records, read from the document key at `at`.
+    pub(super) fn other_signals(&mut self, at: usize, found: OtherSignals) {
+        self.signals.add(found);
+        self.signals_at.get_or_insert(at);
+    }
+
+    /// Drops repeated copies of one span (see `load::dedupe`), warning at each dropped copy.
     pub(super) fn dedupe(&mut self) {
-        for dropped in dedupe(&mut self.ds) {
+        for dropped in crate::load::dedupe::dedupe(&mut self.ds) {
             self.warn_at(self.offsets.get(dropped.index).copied().unwrap_or(0), |_| dropped.to_string());
         }
     }
@@ -409,58 +422,6 @@ pub(crate) fn store_span(ds: &mut Dataset, syms: &Syms, p: SpanParts) -> Option<
     span.links = p.links;
     ds.spans.push(span);
     repair
-}
-
-/// A repeated copy of a span that `dedupe` dropped: its index before the drop, and its ids.
-pub(crate) struct Retried {
-    pub index: usize,
-    trace_id: TraceId,
-    span_id: SpanId,
-}
-
-impl fmt::Display for Retried {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "span {}/{} appears more than once (an export retry?); kept the copy with the most \
-             attributes, events and links",
-            self.trace_id, self.span_id
-        )
-    }
-}
-
-/// Drops repeated copies of one span (SDK retries across JSON Lines batches or Collector
-/// messages), keeping the copy with the most attributes + events + links. Copies must also agree
-/// on kind and service: two halves of a Zipkin-style shared span (client and server, one id) are
-/// kept. Returns the dropped copies, in input order, to warn about.
-pub(crate) fn dedupe(ds: &mut Dataset) -> Vec<Retried> {
-    let n = ds.spans.len();
-    let mut dropped: Vec<Retried> = Vec::new();
-    if n < 2 {
-        return dropped;
-    }
-    let mut seen: FxHashMap<(TraceId, SpanId), usize> = FxHashMap::default();
-    seen.reserve(n);
-    for i in 0..n {
-        let s = ds.spans[i];
-        let first = *seen.entry((s.trace_id, s.span_id)).or_insert(i);
-        if first == i {
-            continue;
-        }
-        let kept = ds.spans[first];
-        if kept.kind != s.kind || kept.service != s.service {
-            continue;
-        }
-        let richness = |s: &Span| u64::from(s.attrs.len) + u64::from(s.events.len) + u64::from(s.links.len);
-        if richness(&s) > richness(&kept) {
-            ds.spans[first] = s;
-        }
-        dropped.push(Retried { index: i, trace_id: s.trace_id, span_id: s.span_id });
-    }
-    // The dropped copies' links (and a replaced first copy's) go with them.
-    let indices: Vec<usize> = dropped.iter().map(|d| d.index).collect();
-    ds.remove_spans(&indices);
-    dropped
 }
 
 /// The `{` that opens the object whose first key starts at `key`, or the key itself.

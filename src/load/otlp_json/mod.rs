@@ -13,11 +13,10 @@ use super::parallel::{self, Chunked};
 use super::progress::Ticker;
 use super::{Job, LoadError};
 use crate::model::{
-    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, Scope, ScopeIdx,
-    Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, OtherSignals, Scope,
+    ScopeIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
-use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -25,6 +24,7 @@ mod context;
 mod ids;
 mod plan;
 mod schema;
+mod signals;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -40,7 +40,7 @@ use self::visit::*;
 #[cfg(test)]
 pub(crate) use self::plan::plan_is_used;
 // What the OTLP protobuf reader shares with this one.
-pub(crate) use self::context::{SpanParts, Syms, dedupe, link_kind, service_of, store_span};
+pub(crate) use self::context::{SpanParts, Syms, link_kind, service_of, store_span};
 pub(crate) use self::schema::MAX_VALUE_NESTING;
 pub(crate) use self::values::status_from_number;
 
@@ -184,15 +184,25 @@ fn finish(mut cx: Ctx<'_>, stats: DocStats, path: &str) -> Result<Dataset, LoadE
     if let (0, Some((at, message))) = (stats.good, stats.first_error) {
         return Err(LoadError::new(path, Some(Format::OtlpJson), at, message));
     }
+    let signals = cx.signals;
     if !cx.recognised {
         let message = match cx.api_error.take() {
             Some(m) => format!("the file is an error response, not traces: {m}"),
+            None if !signals.is_empty() => {
+                format!("holds OpenTelemetry {signals} but no traces (weft reads traces only)")
+            }
             None if stats.docs == 0 => "file is empty".to_owned(),
             None => "no `resourceSpans` found; this does not look like OTLP JSON".to_owned(),
         };
         return Err(LoadError::new(path, Some(Format::OtlpJson), Location::Unknown, message));
     }
     cx.file.format = if stats.docs > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
+    if let Some(at) = cx.signals_at {
+        cx.warn_at(at, |_| {
+            format!("the file also holds {signals} (other OpenTelemetry signals): counted, not loaded")
+        });
+    }
+    cx.file.other_signals = signals;
     cx.dedupe();
     let Ctx { mut ds, mut file, .. } = cx;
     file.spans = ds.spans.len();

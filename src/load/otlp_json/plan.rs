@@ -196,16 +196,4 @@ pub(super) fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// Where to resume after a broken document that starts at `pos`: the next line that begins with
-/// `{`. JSON Lines put every document at column 1, and a pretty-printed document's inner lines
-/// are indented, so this finds the next document in both without re-reading the broken one.
-pub(super) fn next_document_line(input: &[u8], pos: usize) -> usize {
-    let mut at = pos;
-    while let Some(nl) = input.get(at..).and_then(|r| memchr::memchr(b'\n', r)) {
-        at += nl + 1;
-        if input.get(at) == Some(&b'{') {
-            return at;
-        }
-    }
-    input.len()
-}
+pub(super) use crate::load::json::next_document_line;

@@ -8,6 +8,8 @@ pub(super) struct Doc;
 
 pub(super) enum DocField {
     ResourceSpans,
+    ResourceLogs,
+    ResourceMetrics,
     Wrapper(&'static str),
     Error,
     Other,
@@ -21,6 +23,9 @@ impl<'a> Body<'a> for Doc {
         while let Some(f) = next_key(&mut map, cx, |k| match k {
             // `batches`: Tempo's /api/traces (FORMATS.md §5.2).
             "resourceSpans" | "resource_spans" | "batches" => DocField::ResourceSpans,
+            // The other signals one Collector file exporter may write beside traces: counted.
+            "resourceLogs" | "resource_logs" => DocField::ResourceLogs,
+            "resourceMetrics" | "resource_metrics" => DocField::ResourceMetrics,
             // `result`: Jaeger api_v3; `trace`: Tempo /api/v2/traces.
             "result" => DocField::Wrapper("result"),
             "trace" => DocField::Wrapper("trace"),
@@ -32,6 +37,14 @@ impl<'a> Body<'a> for Doc {
                 DocField::ResourceSpans => {
                     cx.recognised = true;
                     read(&mut map, cx, "resourceSpans", ResourceSpansList)?;
+                }
+                DocField::ResourceLogs => {
+                    let n = signals::count_log_records(&mut map)?;
+                    cx.other_signals(at, OtherSignals { log_records: n, metrics: 0 });
+                }
+                DocField::ResourceMetrics => {
+                    let n = signals::count_metrics(&mut map)?;
+                    cx.other_signals(at, OtherSignals { metrics: n, log_records: 0 });
                 }
                 DocField::Wrapper(name) => read(&mut map, cx, name, Doc)?,
                 DocField::Error => {

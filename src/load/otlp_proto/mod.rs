@@ -333,7 +333,7 @@ impl Decoder {
 
     /// Drops export retries, names the format and files the `FileInfo` in the dataset.
     fn finish(mut self) -> Dataset {
-        for dropped in otlp_json::dedupe(&mut self.ds) {
+        for dropped in super::dedupe::dedupe(&mut self.ds) {
             let at = self.offsets.get(dropped.index).copied().unwrap_or(0);
             self.warn(at, || dropped.to_string());
         }

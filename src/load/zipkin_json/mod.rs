@@ -11,7 +11,8 @@
 //! Mapping (beyond the obvious):
 //! - `kind` absent → internal; `localEndpoint.serviceName` absent → `unknown_service`.
 //! - `shared: true` → `span_flags::SHARED`. Both halves of a shared client/server pair are kept;
-//!   the index nests the server half under its client twin.
+//!   the index nests the server half under its client twin. Pieces of one half are merged, mixed
+//!   64/128-bit trace ids joined and spans without `timestamp` flagged `UNTIMED` (`merge`).
 //! - Endpoints → span attributes, with the keys the OpenTelemetry Collector's Zipkin receiver uses:
 //!   local `net.host.ip` (ipv4, else ipv6) and `net.host.port`; remote `peer.service`,
 //!   `net.peer.ip` and `net.peer.port`. Port 0 (unknown) is left out.
@@ -21,6 +22,8 @@
 //!   is absent), `otlp.link.N` = `tid|sid|tracestate|attrsJSON|dropped` (the Collector's link
 //!   encoding) and `link.N` = `<traceId>-<spanId>` (gentrace's), which become links.
 //! - Annotations → events; a value `name|attrsJSON|dropped` becomes a named event with attributes.
+
+mod merge;
 
 use super::json::{
     Ctx, Entries, OtelTags, Run, RunParser, Scalar, Str, first_byte, number, preview, read_runs, scalar,
@@ -60,7 +63,11 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 pub(crate) fn parse_job(input: &[u8], path: &str, job: &Job<'_>) -> Result<Dataset, LoadError> {
     let text = text_of(input, path, FORMAT)?;
     if let Some(merged) = parse_runs(input, text, path, job).and_then(|runs| runs.finished(path)) {
-        return merged.map(|run| run.parser.cx.finish());
+        return merged.map(|run| {
+            let mut ds = run.parser.cx.finish();
+            merge::finish(&mut ds);
+            ds
+        });
     }
     two_pass(input, text, path, job)
 }
@@ -101,7 +108,9 @@ pub(crate) fn two_pass(input: &[u8], text: &str, path: &str, job: &Job<'_>) -> R
         }
     }
     ticker.step(input.len(), p.cx.ds.spans.len());
-    Ok(p.cx.finish())
+    let mut ds = p.cx.finish();
+    merge::finish(&mut ds);
+    Ok(ds)
 }
 
 /// Decides where to cut a top-level array for `workers` threads, or `None` when it cannot be cut
@@ -366,7 +375,9 @@ impl<'a> Parser<'a> {
         let name = self.cx.sym_or_empty(ws.name.as_ref());
 
         let mut span = Span::new(trace_id, span_id, parent_id, start, end, name, service);
-        span.kind = kind.or(tags.kind).unwrap_or(SpanKind::Internal);
+        // Left unspecified until `merge::finish`, which fills it from another piece of the span
+        // or makes it internal.
+        span.kind = kind.or(tags.kind).unwrap_or(SpanKind::Unspecified);
         // Zipkin treats the mere presence of `error` as failure; its value says why, unless it is
         // empty or just "true" (OTel's exporters write that), which say nothing.
         (span.status, span.status_message) = match tags.error {
@@ -385,6 +396,10 @@ impl<'a> Parser<'a> {
         span.links = self.cx.ds.add_links(&tags.links);
         if ws.shared == Some(true) {
             span.flags |= span_flags::SHARED;
+        }
+        // Zipkin reads a zero timestamp as none.
+        if ws.timestamp.is_none_or(|t| t == 0) {
+            span.flags |= span_flags::UNTIMED;
         }
         self.cx.ds.spans.push(span);
     }

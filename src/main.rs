@@ -12,7 +12,7 @@ use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
 use weft::cli::listen::ListenArgs;
 use weft::cli::store::{self, Inputs};
-use weft::cli::{Cli, Command, diff, export, generate, graph, human, info, links, tree};
+use weft::cli::{Cli, Command, diff, export, generate, graph, human, info, links, logs, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
@@ -172,6 +172,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     diff::write_json(w, &index, &diff)
                 } else {
                     diff::write_text(w, &index, &diff)
+                }
+            })
+        }
+        Some(Command::Logs(args)) => {
+            let inputs = store::inputs(&args.paths, &args.select.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let sel =
+                ids::resolve(&index, inputs.selected(&args.select.trace)?, args.select.span.as_deref())?;
+            let chosen = logs::select(&index, sel);
+            with_stdout(|w| {
+                if args.json {
+                    logs::write_json(w, &index, &chosen)
+                } else {
+                    logs::write_text(w, &index, &chosen)
                 }
             })
         }

@@ -12,6 +12,7 @@ pub mod info;
 pub mod json;
 pub mod links;
 pub mod listen;
+pub mod logs;
 pub mod store;
 pub mod tree;
 
@@ -79,6 +80,9 @@ pub enum Command {
     /// duration changes and what only one of them has.
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
+    /// The log records read beside the traces (OTLP logs): all, a trace's or a span's.
+    #[command(after_help = EXIT_CODES)]
+    Logs(LogsArgs),
     /// Write traces (one, its whole linked set, or all) as OTLP JSON or protobuf.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
@@ -99,6 +103,7 @@ impl Command {
             Self::Links(_) => "links",
             Self::Tree(_) => "tree",
             Self::Diff(_) => "diff",
+            Self::Logs(_) => "logs",
             Self::Export(_) => "export",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",
@@ -162,6 +167,20 @@ pub struct DiffArgs {
     #[arg(long, value_name = "ID", required = true)]
     pub trace: Vec<String>,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Trace and log files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: Select,
+    /// Print JSON Lines, one record per line, instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

@@ -2,6 +2,9 @@
 //! terminal emulator (vt100), keys typed as a person would. Every wait is for text on the
 //! screen with a timeout; nothing sleeps blindly.
 
+#[path = "common/peers.rs"]
+mod peers;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -328,6 +331,35 @@ fn mark_a_trace_then_diff_the_open_one_against_it() {
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
     assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+}
+
+/// Logs written by the real OpenTelemetry Python SDK inside spans (tests/peers/logs_in_spans.py)
+/// show in the Logs tab of exactly their span, errors included, and the waterfall counts them.
+#[test]
+fn real_sdk_logs_show_in_the_logs_tab_of_their_span() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("traces-and-logs.jsonl");
+    let run = std::process::Command::new(peers::python())
+        .arg(peers::peers_dir().join("logs_in_spans.py"))
+        .arg(&file)
+        .output()
+        .expect("run the SDK script");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sdk: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let spans = sdk["spans"].as_object().expect("spans");
+    let charge =
+        spans.iter().find(|(_, name)| *name == "charge card").map(|(id, _)| id).expect("charge card");
+    let path = file.to_str().expect("utf-8 temp path");
+    let mut s = Session::start(&[path, "--span", charge]);
+    s.wait_for("the charge span", |s| s.row(0).contains("› checkout charge card"));
+    s.wait_for_text("≡2            checkout charge card");
+    s.send(b"4");
+    s.wait_for_text(" Logs 2 ");
+    s.wait_for_text("WARN card needs 3-D Secure");
+    s.wait_for_text("ERROR {message: card declined, code: 51, tags: [fraud, limit]}");
+    assert!(!s.screen_text().contains("checkout started"), "the root's record is not the child's");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
 }
 
 /// A panic inside the explorer (forced by the debug-only `WEFT_DEBUG_PANIC=1` hook after the first

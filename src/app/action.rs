@@ -112,4 +112,6 @@ actions! {
     MarkTrace,
     /// Open the diff of the marked trace against the open one.
     ShowDiff,
+    /// Show the Logs tab (and focus it).
+    ShowLogs,
 }

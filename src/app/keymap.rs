@@ -452,6 +452,7 @@ pub const BINDINGS: &[Binding] = &[
         "Links tab (and focus its first row)",
         Hint::High,
     ),
+    bind(C::Trace, &[Key::ch('4')], Action::ShowLogs, "logs", "Logs tab (and focus it)", Hint::Low),
     bind(C::Trace, &[Key::new(K::Tab)], Action::FocusNext, "pane", "focus the next pane", Hint::Low),
     bind(C::Trace, &[Key::new(K::BackTab)], Action::FocusPrev, "pane", "focus the previous pane", Hint::None),
     // Waterfall.

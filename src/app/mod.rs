@@ -357,6 +357,7 @@ impl<'a> App<'a> {
             Action::ShowAttributes => self.show_tab(Tab::Attributes),
             Action::ShowEvents => self.show_tab(Tab::Events),
             Action::ShowLinks => self.show_tab(Tab::Links),
+            Action::ShowLogs => self.show_tab(Tab::Logs),
             Action::PrevTab => self.cycle_tab(false),
             Action::NextTab => self.cycle_tab(true),
             Action::OpenTrace => match &self.overlay {
@@ -787,9 +788,13 @@ impl<'a> App<'a> {
             Tab::Attributes => detail::attribute_rows(index, span),
             Tab::Events => detail::event_rows(index, span),
             Tab::Links => return,
+            Tab::Logs => Vec::new(),
         };
-        let Some(row) = rows.get(tv.detail_sel) else { return };
-        let (title, text) = (row.key.clone(), row.value.clone());
+        let shown = match tv.tab {
+            Tab::Logs => detail::log_record_text(index, span, tv.detail_sel),
+            _ => rows.get(tv.detail_sel).map(|row| (row.key.clone(), row.value.clone())),
+        };
+        let Some((title, text)) = shown else { return };
         let width = usize::from(inner(self.areas().help()).width.saturating_sub(2));
         let lines = detail::wrap(&text, width);
         self.overlay = Overlay::Value { title, text, lines, scroll: 0 };

@@ -342,6 +342,7 @@ fn real_sdk_logs_show_in_the_logs_tab_of_their_span() {
     let run = std::process::Command::new(peers::python())
         .arg(peers::peers_dir().join("logs_in_spans.py"))
         .arg(&file)
+        .arg("json")
         .output()
         .expect("run the SDK script");
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));

@@ -1,10 +1,12 @@
-"""Logs written by the real OpenTelemetry Python SDK inside spans, for tests/logs.rs.
+"""Logs written by the real OpenTelemetry Python SDK inside spans, for tests/logs.rs and e2e.rs.
 
-Usage: python logs_in_spans.py OUT.jsonl
-Writes one OTLP JSON Lines file the way a Collector file exporter serving a traces and a logs
-pipeline does: the spans (encode_spans → MessageToJson) on one line, the log records (encode_logs
-→ MessageToJson) on the next. Prints, as JSON, what the SDK itself says it emitted (its in-memory
-exporters), for the test to compare with what weft reads back.
+Usage: python logs_in_spans.py OUT [json|proto]
+json (the default): one OTLP JSON Lines file OUT, the way a Collector file exporter serving a
+traces and a logs pipeline writes it: the spans (encode_spans → MessageToJson) on one line, the
+log records (encode_logs → MessageToJson) on the next.
+proto: the two protobuf messages as OTLP/HTTP bodies, OUT-spans.binpb and OUT-logs.binpb.
+Prints, as JSON, what the SDK itself says it emitted (its in-memory exporters), for the test to
+compare with what weft reads back.
 """
 
 import json
@@ -59,9 +61,15 @@ logger_provider.shutdown()
 
 finished_spans = spans.get_finished_spans()
 finished_logs = logs.get_finished_logs()
-with open(out, "w") as f:
-    for message in (encode_spans(finished_spans), encode_logs(finished_logs)):
-        f.write(json.dumps(json.loads(json_format.MessageToJson(message))) + "\n")
+messages = (encode_spans(finished_spans), encode_logs(finished_logs))
+if (sys.argv[2:] or ["json"])[0] == "proto":
+    for suffix, message in zip(("-spans.binpb", "-logs.binpb"), messages):
+        with open(out + suffix, "wb") as f:
+            f.write(message.SerializeToString())
+else:
+    with open(out, "w") as f:
+        for message in messages:
+            f.write(json.dumps(json.loads(json_format.MessageToJson(message))) + "\n")
 
 
 def hex_or_none(value, digits):

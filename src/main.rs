@@ -12,7 +12,7 @@ use weft::app::OpenAt;
 use weft::cli::ids::{self, Selection, UsageError};
 use weft::cli::listen::ListenArgs;
 use weft::cli::store::{self, Inputs};
-use weft::cli::{Cli, Command, export, generate, graph, human, info, links, spans, tree};
+use weft::cli::{Cli, Command, diff, export, generate, graph, human, info, links, logs, spans, tree};
 use weft::index::Index;
 use weft::load::{self, LoadError};
 use weft::model::{Dataset, Format};
@@ -186,6 +186,40 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     spans::write_stats_json(w, &index, &stats)
                 } else {
                     spans::write_stats_text(w, &index, &stats)
+                }
+            })
+        }
+        Some(Command::Diff(args)) => {
+            let [a, b] = args.trace.as_slice() else {
+                return Err(UsageError(format!(
+                    "diff compares two traces: give --trace A --trace B (got {} --trace)",
+                    args.trace.len()
+                ))
+                .into());
+            };
+            let inputs = store::inputs(&args.paths, &args.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let (a, b) = (ids::resolve_trace(&index, a)?, ids::resolve_trace(&index, b)?);
+            let diff = weft::index::diff::TraceDiff::build(&index, a, b);
+            with_stdout(|w| {
+                if args.json {
+                    diff::write_json(w, &index, &diff)
+                } else {
+                    diff::write_text(w, &index, &diff)
+                }
+            })
+        }
+        Some(Command::Logs(args)) => {
+            let inputs = store::inputs(&args.paths, &args.select.trace, &args.store)?;
+            let (index, _) = open(&inputs, forced)?;
+            let sel =
+                ids::resolve(&index, inputs.selected(&args.select.trace)?, args.select.span.as_deref())?;
+            let chosen = logs::select(&index, sel);
+            with_stdout(|w| {
+                if args.json {
+                    logs::write_json(w, &index, &chosen)
+                } else {
+                    logs::write_text(w, &index, &chosen)
                 }
             })
         }

@@ -462,6 +462,41 @@ pub struct AttrMark {
     wide: usize,
 }
 
+/// One OTLP log record. `trace_id`/`span_id` are zero when the record has none; the index
+/// attaches it to its span, else to its trace, else counts it as unattached.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogRecord {
+    /// `timeUnixNano`, or `observedTimeUnixNano` when that is absent (as OTLP says to read it).
+    pub time: u64,
+    pub trace_id: TraceId,
+    pub span_id: SpanId,
+    /// `SeverityNumber`: 0 unspecified, 1–4 trace, 5–8 debug, 9–12 info, 13–16 warn, 17–20
+    /// error, 21–24 fatal.
+    pub severity: u8,
+    pub severity_text: Option<Sym>,
+    pub body: Value,
+    pub attrs: Slice,
+    /// The resource's `service.name`.
+    pub service: Sym,
+    /// Which of `Dataset::files` it came from.
+    pub file: u16,
+}
+
+/// `SeverityNumber` from which a record counts as an error (ERROR, FATAL).
+pub const SEVERITY_ERROR: u8 = 17;
+
+impl LogRecord {
+    /// `ERROR2`-style short names for a severity number, as OTLP's enum spells them.
+    pub fn severity_name(severity: u8) -> &'static str {
+        const NAMES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+        match severity {
+            0 => "UNSPECIFIED",
+            1..=24 => NAMES[usize::from((severity - 1) / 4)],
+            _ => "UNKNOWN",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Event {
     pub time: u64,
@@ -724,17 +759,21 @@ pub struct FileInfo {
     /// Records dropped; each has a `Warning` with `skipped: true` (only the first few are kept).
     pub skipped: usize,
     pub warnings: Vec<Warning>,
-    /// What else the file holds besides traces.
+    /// Log records read from it.
+    pub logs: usize,
+    /// What else the file holds besides traces and logs.
     pub other_signals: OtherSignals,
 }
 
-/// Records of OpenTelemetry signals other than traces found in a trace file (one Collector file
-/// exporter serving several pipelines writes them all into one file): counted, not loaded.
+/// Records of OpenTelemetry signals other than traces and logs found in a trace file (one
+/// Collector file exporter serving several pipelines writes them all into one file): counted, not
+/// loaded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OtherSignals {
     /// Metrics (each with its data points) in `resourceMetrics` documents.
     pub metrics: u64,
-    /// Log records in `resourceLogs` documents.
+    /// Log records counted but not read. OTLP JSON logs are read into `Dataset::logs` now, so no
+    /// reader counts any; the field stays for the `other_signals` JSON contract.
     pub log_records: u64,
 }
 
@@ -773,6 +812,7 @@ impl FileInfo {
             spans: 0,
             skipped: 0,
             warnings: Vec::new(),
+            logs: 0,
             other_signals: OtherSignals::default(),
         }
     }
@@ -826,6 +866,8 @@ pub struct Dataset {
     pub resources: Vec<Resource>,
     pub scopes: Vec<Scope>,
     pub files: Vec<FileInfo>,
+    /// Log records read from the same inputs (OTLP logs), in input order.
+    pub logs: Vec<LogRecord>,
 }
 
 fn slice_at(start: usize, len: usize) -> Slice {
@@ -1125,6 +1167,7 @@ impl Dataset {
             && self.resources.len() <= 1
             && self.scopes.len() <= 1
             && self.files.is_empty()
+            && self.logs.is_empty()
             && self.strings.is_empty()
     }
 
@@ -1202,6 +1245,14 @@ impl Dataset {
             events: shift(s.events, event_base),
             links: shift(s.links, link_base),
             ..*s
+        }));
+        self.logs.extend(other.logs.iter().map(|l| LogRecord {
+            severity_text: map_opt(l.severity_text),
+            body: map_value(l.body),
+            attrs: shift(l.attrs, attr_base),
+            service: map(l.service),
+            file: l.file.saturating_add(file_base),
+            ..*l
         }));
         self.files.extend(other.files);
         syms

@@ -107,6 +107,12 @@ pub fn duration(ns: u64) -> String {
     }
 }
 
+/// `+1.2ms` / `-300µs` / `+0ns` for a signed offset or change.
+pub fn signed_duration(ns: i64) -> String {
+    let sign = if ns < 0 { '-' } else { '+' };
+    format!("{sign}{}", duration(ns.unsigned_abs()))
+}
+
 /// `2023-11-14 22:13:20.123` (with the date) or `22:13:20.123`, in UTC, from ns since the epoch.
 /// Every u64 of nanoseconds is a valid instant (up to the year 2554).
 pub fn utc(ns: u64, with_date: bool) -> String {

@@ -273,7 +273,7 @@ fn info_json_has_the_contract_keys_and_values() {
     assert_eq!(
         j["files"],
         serde_json::json!([{
-            "path": "mem.json", "format": "otlp-json", "spans": 6, "skipped": 1,
+            "path": "mem.json", "format": "otlp-json", "spans": 6, "logs": 0, "skipped": 1,
             "warnings": [{"skipped": true, "line": 7, "column": 3, "message": "span has no traceId"}],
             "other_signals": {"metrics": 0, "log_records": 0},
         }])
@@ -408,9 +408,14 @@ fn weft() -> Command {
 
 #[test]
 fn help_of_every_command_documents_the_exit_codes() {
-    for args in
-        [&["--help"][..], &["info", "--help"], &["links", "--help"], &["tree", "--help"], &["help", "tree"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["info", "--help"],
+        &["links", "--help"],
+        &["tree", "--help"],
+        &["diff", "--help"],
+        &["help", "tree"],
+    ] {
         weft()
             .args(args)
             .assert()
@@ -825,7 +830,7 @@ fn man_prints_roff_pages_for_weft_and_each_command() {
     for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
         assert!(page.contains(section), "weft(1) lacks {section}");
     }
-    for sub in ["info", "links", "tree", "export", "completions", "man"] {
+    for sub in ["info", "links", "tree", "diff", "logs", "export", "completions", "man"] {
         assert!(page.contains(&format!("weft\\-{sub}(1)")), "weft(1) lacks weft-{sub}(1)");
     }
     assert!(page.contains("\\-\\-trace"), "the options are listed");
@@ -850,17 +855,19 @@ fn files_named_like_the_new_commands_still_open_when_written_as_paths() {
     }
 }
 
-/// A Collector file holding metrics and logs beside traces: `info` says so in text (and on the
-/// explorer's stderr report) and counts them in `--json` (`other_signals`, an extension).
+/// A Collector file holding metrics and logs beside traces: the logs are read (`logs`), the
+/// metrics counted; `info` says so in text (and on the explorer's stderr report) and in `--json`
+/// (`other_signals`, an extension).
 #[test]
 fn info_reports_the_other_signals_a_file_holds() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/otlp-json/synthetic_mixed_signals.jsonl");
     let out = stdout_of(weft().arg("info").arg(&path).arg("--json").assert().success());
     let j: J = serde_json::from_str(&out).unwrap();
-    assert_eq!(j["files"][0]["other_signals"], serde_json::json!({"metrics": 602, "log_records": 3}));
+    assert_eq!(j["files"][0]["other_signals"], serde_json::json!({"metrics": 602, "log_records": 0}));
+    assert_eq!((j["files"][0]["logs"].as_u64(), j["logs"].as_u64()), (Some(3), Some(3)));
     assert_eq!(j["spans"], 3);
-    let note = "also holds 602 metrics and 3 log records (other OpenTelemetry signals; not loaded)";
+    let note = "also holds 602 metrics (other OpenTelemetry signals; not loaded)";
     let out =
         stdout_of(weft().arg("info").arg(&path).assert().success().stderr(predicate::str::contains(note)));
     assert!(out.contains(note), "{out}");

@@ -2,6 +2,9 @@
 //! terminal emulator (vt100), keys typed as a person would. Every wait is for text on the
 //! screen with a timeout; nothing sleeps blindly.
 
+#[path = "common/peers.rs"]
+mod peers;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -334,6 +337,35 @@ fn query_error_stepping_focus_and_summary_in_a_real_terminal() {
     assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
 }
 
+/// `m` marks a checkout in the list, `D` in another checkout shows the merged tree with the
+/// spans only the open one has (`+`) and the duration changes; Enter on a `+` row opens that
+/// span in its trace.
+#[test]
+fn mark_a_trace_then_diff_the_open_one_against_it() {
+    let mut s = Session::start(&["sample-traces/message-aggregation.otlp.json"]);
+    s.wait_for_text("weft · 12 traces");
+    s.send(b"/63cad1c1\r");
+    s.wait_for_text("filter “63cad1c1”: 1 of 12");
+    s.send(b"m");
+    s.wait_for_text("marked trace 63cad1c1: open another and press D to compare");
+    s.send(b"\x1b");
+    s.send(b"/f94e5f04\r");
+    s.wait_for_text("filter “f94e5f04”: 1 of 12");
+    s.send(b"\r");
+    s.wait_for("the other checkout", |s| s.row(0).contains("trace f94e5f04… › checkout POST /checkout"));
+    s.send(b"D");
+    s.wait_for_text("a 63cad1c1 → b f94e5f04 =13 -0 +4");
+    s.wait_for_text("  checkout POST /checkout                37.4ms   51.0ms  +13.6ms");
+    s.wait_for_text("+     checkout POST /v1/coupons/valid…            7.20ms          only in b");
+    s.send(b"jjjjjj\r");
+    s.wait_for("the coupon span in its trace", |s| {
+        s.row(0).contains("trace f94e5f04… › checkout POST /v1/coupons/validate")
+    });
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    assert!(!s.parser.screen().alternate_screen(), "alternate screen left");
+}
+
 #[test]
 fn e_lands_on_the_error_span_of_a_trace() {
     let mut s = Session::start(&["sample-traces/scatter-gather.otlp.json", "--trace", "1d707c42"]);
@@ -341,6 +373,36 @@ fn e_lands_on_the_error_span_of_a_trace() {
     s.send(b"-e");
     s.wait_for("the error span selected", |s| s.row(0).contains("› inventory-shard-2 SELECT inventory"));
     s.wait_for_text("error 1 of 1");
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+/// Logs written by the real OpenTelemetry Python SDK inside spans (tests/peers/logs_in_spans.py)
+/// show in the Logs tab of exactly their span, errors included, and the waterfall counts them.
+#[test]
+fn real_sdk_logs_show_in_the_logs_tab_of_their_span() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("traces-and-logs.jsonl");
+    let run = std::process::Command::new(peers::python())
+        .arg(peers::peers_dir().join("logs_in_spans.py"))
+        .arg(&file)
+        .arg("json")
+        .output()
+        .expect("run the SDK script");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let sdk: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let spans = sdk["spans"].as_object().expect("spans");
+    let charge =
+        spans.iter().find(|(_, name)| *name == "charge card").map(|(id, _)| id).expect("charge card");
+    let path = file.to_str().expect("utf-8 temp path");
+    let mut s = Session::start(&[path, "--span", charge]);
+    s.wait_for("the charge span", |s| s.row(0).contains("› checkout charge card"));
+    s.wait_for_text("≡2            checkout charge card");
+    s.send(b"4");
+    s.wait_for_text(" Logs 2 ");
+    s.wait_for_text("WARN card needs 3-D Secure");
+    s.wait_for_text("ERROR {message: card declined, code: 51, tags: [fraud, limit]}");
+    assert!(!s.screen_text().contains("checkout started"), "the root's record is not the child's");
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
 }

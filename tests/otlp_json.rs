@@ -598,7 +598,7 @@ fn opentracing_ref_type_links_read_back_as_jaeger_reference_kinds() {
 // ---- other signals in the same file (one Collector file exporter for three pipelines) ----
 
 /// `synthetic_mixed_signals.jsonl`: a 90 KB metrics line first, then logs, traces, logs, traces,
-/// metrics. The trace lines load; the rest is counted and said, not dropped in silence.
+/// metrics. The trace and log lines load; the metrics are counted and said, not dropped in silence.
 #[test]
 fn mixed_signal_json_lines_load_the_traces_and_count_the_rest() {
     let name = "synthetic_mixed_signals.jsonl";
@@ -608,9 +608,10 @@ fn mixed_signal_json_lines_load_the_traces_and_count_the_rest() {
     assert_eq!(file.skipped, 0);
     assert_eq!(
         file.other_signals,
-        weft::model::OtherSignals { metrics: 602, log_records: 3 },
-        "600 + 2 metrics, 2 + 1 log records"
+        weft::model::OtherSignals { metrics: 602, log_records: 0 },
+        "600 + 2 metrics; the log records are read"
     );
+    assert_eq!((file.logs, ds.logs.len()), (3, 3), "2 + 1 log records");
     // Counted, not a problem with a record: no warning (stderr and `weft info` say it).
     assert!(file.warnings.is_empty(), "{:?}", file.warnings);
     let ix = Index::build(ds);
@@ -622,19 +623,25 @@ fn mixed_signal_json_lines_load_the_traces_and_count_the_rest() {
     assert_eq!(ix.parent(charge), Some(span(&ix, t, "eee19b7ec3c1b174")));
 }
 
-/// In a folder, a file holding only metrics and logs is listed as skipped with that reason, and
-/// the mixed file beside it loads.
+/// In a folder, a file holding metrics and logs but no traces loads its logs (unattached: their
+/// traces are not there), and a file holding only metrics is listed as skipped with that reason.
 #[test]
-fn a_file_without_traces_in_a_folder_is_skipped_with_what_it_holds() {
+fn a_file_without_traces_in_a_folder_loads_its_logs_and_one_with_only_metrics_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["synthetic_mixed_signals.jsonl", "synthetic_metrics_and_logs_only.jsonl"] {
         std::fs::copy(fixture(name), dir.path().join(name)).unwrap();
     }
+    let both = std::fs::read_to_string(fixture("synthetic_metrics_and_logs_only.jsonl")).unwrap();
+    let metrics = both.lines().find(|l| l.contains("resourceMetrics")).unwrap();
+    std::fs::write(dir.path().join("metrics_only.jsonl"), format!("{metrics}\n")).unwrap();
     let loaded = load_paths(&[dir.path().to_path_buf()], None).unwrap();
-    assert_eq!(loaded.dataset.files.len(), 1);
+    assert_eq!(loaded.dataset.files.len(), 2);
     assert_eq!(loaded.dataset.spans.len(), 3);
+    assert_eq!(loaded.dataset.logs.len(), 3 + 4);
+    let logs_only = loaded.dataset.files.iter().find(|f| f.path.ends_with("logs_only.jsonl")).unwrap();
+    assert_eq!((logs_only.spans, logs_only.logs), (0, 4));
     assert_eq!(loaded.skipped_paths.len(), 1);
     let why = loaded.skipped_paths[0].to_string();
-    assert!(why.contains("synthetic_metrics_and_logs_only.jsonl"), "{why}");
-    assert!(why.contains("holds OpenTelemetry 2 metrics and 4 log records but no traces"), "{why}");
+    assert!(why.contains("metrics_only.jsonl"), "{why}");
+    assert!(why.contains("holds OpenTelemetry 2 metrics but no traces or logs"), "{why}");
 }

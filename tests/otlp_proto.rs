@@ -184,12 +184,15 @@ fn sniffing_tells_protobuf_traces_from_other_signals_and_text() {
     // A cut bare message is still recognised, so the load can say where it was cut.
     let request = bytes("sdk_request.binpb");
     assert_eq!(load::sniff(&request[..request.len() / 2]), Some(Format::OtlpProto));
-    // LogsData has the same envelope; its first record is a LogRecord (`09` time), not a span.
-    let log_record = [0x09, 1, 0, 0, 0, 0, 0, 0, 0];
-    let scope_logs = [&[0x12, log_record.len() as u8][..], &log_record].concat();
-    let resource_logs = [&[0x12, scope_logs.len() as u8][..], &scope_logs].concat();
-    let logs = [&[0x0a, resource_logs.len() as u8][..], &resource_logs].concat();
-    assert_eq!(load::sniff(&logs), None);
+    // LogsData has the same envelope; its first record is a LogRecord (`09` time), not a span:
+    // logs are read too. MetricsData's first record is a Metric (`0A` name), neither.
+    let envelope = |record: &[u8]| {
+        let scope = [&[0x12, record.len() as u8][..], record].concat();
+        let resource = [&[0x12, scope.len() as u8][..], &scope].concat();
+        [&[0x0a, resource.len() as u8][..], &resource].concat()
+    };
+    assert_eq!(load::sniff(&envelope(&[0x09, 1, 0, 0, 0, 0, 0, 0, 0])), Some(Format::OtlpProto));
+    assert_eq!(load::sniff(&envelope(&[0x0a, 3, b'c', b'p', b'u'])), None);
     assert_eq!(load::sniff(b"\n{\"resourceSpans\":[]}"), Some(Format::OtlpJson));
     assert_eq!(load::sniff(b"\x0a\x05hello"), None);
 }
@@ -230,4 +233,52 @@ fn every_prefix_and_every_flipped_byte_loads_or_fails_without_panicking() {
             check(load::load_bytes(bad, name, Some(Format::OtlpProto)));
         }
     }
+}
+
+/// A `LogsData` written field by field: the second record's severity is out of range, so it is
+/// skipped at its offset while the records around it load with their ids, severity and body;
+/// then the same bytes cut inside the last record keep the records before the cut.
+#[test]
+fn protobuf_log_records_load_and_a_bad_one_is_skipped_at_its_offset() {
+    let field = |n: u8, bytes: &[u8]| {
+        let mut out = vec![(n << 3) | 2];
+        let mut len = bytes.len();
+        while len >= 0x80 {
+            out.push((len as u8 & 0x7f) | 0x80);
+            len >>= 7;
+        }
+        out.push(len as u8);
+        [out, bytes.to_vec()].concat()
+    };
+    let record = |severity: u8, body: &str| {
+        let time = [&[0x09][..], &7u64.to_le_bytes()].concat();
+        let trace = field(9, &[0xab; 16]);
+        let span = field(10, &[0xcd; 8]);
+        let body = field(5, &field(1, body.as_bytes()));
+        [time, vec![0x10, severity], body, trace, span].concat()
+    };
+    let records: Vec<Vec<u8>> = vec![record(17, "first"), record(99, "bad"), record(9, "third")];
+    let scope = records.iter().map(|r| field(2, r)).collect::<Vec<_>>().concat();
+    let message = field(1, &field(2, &scope));
+    let ds = load::load_bytes(message.clone(), "logs.binpb", None).expect("loads");
+    let bodies: Vec<String> = ds.logs.iter().map(|r| weft::text::value(&ds, r.body)).collect();
+    assert_eq!(bodies, ["first", "third"]);
+    assert_eq!(
+        (ds.logs[0].severity, ds.logs[0].trace_id.0, ds.logs[0].span_id.0),
+        (17, u128::MAX / 255 * 0xab, u64::MAX / 255 * 0xcd)
+    );
+    assert_eq!((ds.files[0].logs, ds.files[0].skipped), (2, 1));
+    let bad = message.windows(3).position(|w| w == [0x10, 99, 0x2a]).expect("the bad record") as u64;
+    let warning = &ds.files[0].warnings[0];
+    assert!(warning.message.contains("severityNumber 99 is not 0-24"), "{}", warning.message);
+    // At the record's tag: before its 2-byte tag and length and its 9-byte time.
+    assert_eq!(warning.at, Location::Offset(bad - 11));
+
+    let cut = load::load_bytes(message[..message.len() - 3].to_vec(), "cut.binpb", None).expect("loads");
+    assert_eq!(cut.logs.len(), 1, "the third record was cut");
+    assert!(
+        cut.files[0].warnings.iter().any(|w| w.message.contains("log record")),
+        "{:?}",
+        cut.files[0].warnings
+    );
 }

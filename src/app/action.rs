@@ -121,4 +121,10 @@ actions! {
     ShowSummary,
     /// Filter the waterfall to the operation selected in the summary.
     FilterOperation,
+    /// Remember the selected (or open) trace as the one to compare against.
+    MarkTrace,
+    /// Open the diff of the marked trace against the open one.
+    ShowDiff,
+    /// Show the Logs tab (and focus it).
+    ShowLogs,
 }

@@ -1,17 +1,19 @@
-//! Text rows of the Attributes and Events tabs for one span, and the tab titles. Pure functions
+//! Text rows of the Attributes, Events and Logs tabs for one span, and the tab titles. Pure functions
 //! over the index: their cost depends on one span's attributes, never on the trace's size.
 //! Every string from the data is escaped here.
 
 use super::links;
 use super::trace_view::Tab;
 use crate::index::{Index, SpanIdx, index_flags};
-use crate::model::{Slice, span_flags};
-use crate::text::{VALUE_DISPLAY_MAX, duration, escape_control, value_capped};
+use crate::model::{LogRecord, SEVERITY_ERROR, Slice, span_flags};
+use crate::text::{VALUE_DISPLAY_MAX, duration, escape_control, utc, value_capped};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowKind {
-    /// A section title (`span`, `resource`, `scope …`, an event).
+    /// A section title (`span`, `resource`, `scope …`, an event, a log record).
     Heading,
+    /// The heading of a log record of severity ERROR or above.
+    AlertHeading,
     /// `key = value`.
     Field,
     /// A field that reports a problem (error status, repaired data).
@@ -135,12 +137,104 @@ pub fn event_rows(index: &Index, s: SpanIdx) -> Vec<DetailRow> {
     out
 }
 
+/// The records the Logs tab lists for span `s`, oldest first: its own, and on the trace's root
+/// also those that name only the trace.
+pub fn log_records(index: &Index, s: SpanIdx) -> Vec<u32> {
+    if s.get() >= index.span_count() {
+        return Vec::new();
+    }
+    let t = index.trace_of(s);
+    let mut records = index.span_logs(s).to_vec();
+    if index.trace(t).root == s && !index.trace_logs(t).is_empty() {
+        records.extend_from_slice(index.trace_logs(t));
+        records.sort_by_key(|&i| (index.data.logs[i as usize].time, i));
+    }
+    records
+}
+
+/// How many records `log_records` lists, without listing them (the waterfall's gutter).
+pub fn log_count(index: &Index, s: SpanIdx) -> usize {
+    if s.get() >= index.span_count() {
+        return 0;
+    }
+    let t = index.trace_of(s);
+    let trace_level = if index.trace(t).root == s { index.trace_logs(t).len() } else { 0 };
+    index.span_logs(s).len() + trace_level
+}
+
+/// `ERROR`, as the record says it, or the name of its severity number.
+fn severity_label(index: &Index, r: &LogRecord) -> String {
+    match r.severity_text {
+        Some(t) => escape_control(index.str(t)).into_owned(),
+        None => LogRecord::severity_name(r.severity).to_owned(),
+    }
+}
+
+/// The Logs tab: per record `+offset SEVERITY body` (offset from the trace's start; `(trace)`
+/// when the record names no span), then its attributes indented. Errors and above stand out.
+pub fn log_rows(index: &Index, s: SpanIdx) -> Vec<DetailRow> {
+    let mut out = Vec::new();
+    let records = log_records(index, s);
+    if records.is_empty() {
+        return out;
+    }
+    let start = index.trace(index.trace_of(s)).start;
+    for i in records {
+        let r = &index.data.logs[i as usize];
+        let offset = if r.time >= start {
+            format!("+{}", duration(r.time - start))
+        } else {
+            format!("-{}", duration(start - r.time))
+        };
+        let whose = if r.span_id == index.span(s).span_id { "" } else { " (trace)" };
+        let mut row = DetailRow::heading(format!("{offset} {}{whose}", severity_label(index, r)));
+        if r.severity >= SEVERITY_ERROR {
+            row.kind = RowKind::AlertHeading;
+        }
+        row.value = value_capped(&index.data, r.body, VALUE_DISPLAY_MAX);
+        out.push(row);
+        attr_rows(index, r.attrs, 1, &mut out);
+    }
+    out
+}
+
+/// The record the Logs tab's row `row` belongs to, in full for the value overlay: a title, and
+/// its time, severity, ids, service, body and attributes, one per line.
+pub fn log_record_text(index: &Index, s: SpanIdx, row: usize) -> Option<(String, String)> {
+    let records = log_records(index, s);
+    let mut at = 0;
+    let i = records.into_iter().find(|&i| {
+        at += 1 + index.data.logs[i as usize].attrs.len as usize;
+        row < at
+    })?;
+    let r = &index.data.logs[i as usize];
+    let ds = &index.data;
+    let id = |zero: bool, text: String| if zero { "none".to_owned() } else { text };
+    let mut lines = vec![
+        format!("time: {}", utc(r.time, true)),
+        format!("severity: {} ({})", severity_label(index, r), r.severity),
+        format!("service: {}", escape_control(ds.str(r.service))),
+        format!("trace id: {}", id(r.trace_id.is_zero(), r.trace_id.to_string())),
+        format!("span id: {}", id(r.span_id.0 == 0, r.span_id.to_string())),
+        format!("body: {}", value_capped(ds, r.body, VALUE_DISPLAY_MAX)),
+    ];
+    for a in ds.attrs_of(r.attrs) {
+        lines.push(format!(
+            "{}: {}",
+            escape_control(ds.str(a.key)),
+            value_capped(ds, a.value, VALUE_DISPLAY_MAX)
+        ));
+    }
+    Some((format!("log record, {}", severity_label(index, r)), lines.join("\\n")))
+}
+
 /// How many rows the tab has (what the selection moves over).
 pub fn row_count(index: &Index, s: SpanIdx, tab: Tab, links: &[links::LinkRow]) -> usize {
     match tab {
         Tab::Attributes => attribute_rows(index, s).len(),
         Tab::Events => event_rows(index, s).len(),
         Tab::Links => links.len(),
+        Tab::Logs => log_rows(index, s).len(),
     }
 }
 
@@ -157,6 +251,7 @@ pub fn tab_title(index: &Index, s: SpanIdx, tab: Tab) -> String {
             let (out, r#in) = links::counts(index, s);
             format!("Links {out}↗ {in}↙")
         }
+        Tab::Logs => format!("Logs {}", log_count(index, s)),
     }
 }
 

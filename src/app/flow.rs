@@ -2,6 +2,7 @@
 //! (depth-first, children in visiting order) with its box-drawing prefixes and start offsets,
 //! computed once in `App::update` when the view opens so drawing only reads them.
 
+use crate::index::diff::signed_delta;
 use crate::index::flow::Flow;
 use crate::index::{Index, TraceIdx};
 use rustc_hash::FxHashMap;
@@ -43,7 +44,7 @@ impl FlowView {
                 children.entry(p).or_default().push(i);
             }
         }
-        let root_start = i128::from(index.trace(root).start);
+        let root_start = index.trace(root).start;
         let mut rows = Vec::with_capacity(flow.nodes.len());
         // (node, the tree lines of its ancestors, whether it is its parent's last child).
         let mut stack: Vec<(usize, String, bool)> = Vec::new();
@@ -57,12 +58,7 @@ impl FlowView {
             } else {
                 format!("{lead}{}", if last { "└─ " } else { "├─ " })
             };
-            let start = i128::from(index.trace(n.trace).start);
-            let offset_ns = i64::try_from(start - root_start).unwrap_or(if start > root_start {
-                i64::MAX
-            } else {
-                i64::MIN
-            });
+            let offset_ns = signed_delta(root_start, index.trace(n.trace).start);
             rows.push(FlowRow {
                 trace: n.trace,
                 depth: n.depth,

@@ -30,6 +30,8 @@ pub enum Context {
     Stitch,
     /// The per-operation summary is open.
     Summary,
+    /// The diff of the marked trace against the open one is shown.
+    Diff,
     /// A search or filter is being typed. Other printable keys are typed into it.
     Input,
     /// The loading screen, before the explorer opens (`tui::wait_for_load`).
@@ -52,6 +54,7 @@ impl Context {
         Context::Flow,
         Context::Stitch,
         Context::Summary,
+        Context::Diff,
         Context::Input,
         Context::Loading,
         Context::Fetching,
@@ -70,6 +73,7 @@ impl Context {
             Context::Flow => "Linked traces",
             Context::Stitch => "Stitched timeline",
             Context::Summary => "Summary",
+            Context::Diff => "Trace diff",
             Context::Input => "Typing a search or filter",
             Context::Loading => "Loading screen",
             Context::Fetching => "While fetching from a trace store (--backend)",
@@ -287,6 +291,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(C::TraceList, &[Key::ch('s')], Action::CycleSort, "sort", "sort by the next column", Hint::High),
     bind(C::TraceList, &[Key::ch('r')], Action::ReverseSort, "reverse", "reverse the sort order", Hint::Low),
+    bind(
+        C::TraceList,
+        &[Key::ch('m')],
+        Action::MarkTrace,
+        "mark",
+        "mark the selected trace to compare with (D in another trace)",
+        Hint::Low,
+    ),
     // Any pane of a trace.
     bind(
         C::Trace,
@@ -384,6 +396,30 @@ pub const BINDINGS: &[Binding] = &[
         "fetch the open trace's linked traces that are not loaded (--backend)",
         Hint::High,
     ),
+    bind(
+        C::Trace,
+        &[Key::ch('m')],
+        Action::MarkTrace,
+        "mark",
+        "mark this trace to compare with (D in another trace)",
+        Hint::None,
+    ),
+    bind(
+        C::Trace,
+        &[Key::ch('D')],
+        Action::ShowDiff,
+        "diff",
+        "diff: the marked trace against this one, span by span",
+        Hint::None,
+    ),
+    bind(
+        C::Diff,
+        &[Key::new(K::Enter)],
+        Action::OpenTrace,
+        "open",
+        "open the selected span in its own trace (this one's if both have it)",
+        Hint::High,
+    ),
     bind(C::Flow, &[Key::new(K::Enter)], Action::OpenTrace, "open", "open the selected trace", Hint::High),
     bind(
         C::Flow,
@@ -470,6 +506,7 @@ pub const BINDINGS: &[Binding] = &[
         "Links tab (and focus its first row)",
         Hint::High,
     ),
+    bind(C::Trace, &[Key::ch('4')], Action::ShowLogs, "logs", "Logs tab (and focus it)", Hint::Low),
     bind(C::Trace, &[Key::new(K::Tab)], Action::FocusNext, "pane", "focus the next pane", Hint::Low),
     bind(C::Trace, &[Key::new(K::BackTab)], Action::FocusPrev, "pane", "focus the previous pane", Hint::None),
     // Waterfall.

@@ -7,6 +7,7 @@ pub mod action;
 pub mod copy;
 pub mod critical;
 pub mod detail;
+pub mod diff;
 pub mod fetch;
 pub mod filter;
 pub mod flow;
@@ -103,6 +104,8 @@ pub enum Overlay {
     Stitch(Box<stitch::StitchView>),
     /// The open trace's per-operation summary (`S`).
     Summary(Box<summary::SummaryView>),
+    /// The marked trace against the open one, span by span (`D`).
+    Diff(Box<diff::DiffView>),
 }
 
 pub struct App<'a> {
@@ -129,6 +132,9 @@ pub struct App<'a> {
     pub live: Option<live::Live>,
     /// Set when there are trace stores to fetch missing traces from (`--backend`).
     pub remote: Option<fetch::Remote>,
+    /// The trace `m` marked for `D` to compare against; by id, so dropping old traces while
+    /// live cannot leave it pointing at another trace.
+    pub marked: Option<crate::model::TraceId>,
     /// Each span's position in its trace's waterfall order.
     pos_of: Vec<u32>,
     /// Shapes of traces that are not open, kept so reopening one is free.
@@ -210,6 +216,7 @@ impl<'a> App<'a> {
             unresolved: index.unresolved_links().count(),
             live: None,
             remote: None,
+            marked: None,
             pos_of,
             shapes: FxHashMap::default(),
             haystacks: FxHashMap::default(),
@@ -280,6 +287,7 @@ impl<'a> App<'a> {
             Overlay::Flow(_) => return vec![Context::Flow, Context::Move, Context::Global],
             Overlay::Stitch(_) => return vec![Context::Stitch, Context::Move, Context::Global],
             Overlay::Summary(_) => return vec![Context::Summary, Context::Move, Context::Global],
+            Overlay::Diff(_) => return vec![Context::Diff, Context::Move, Context::Global],
             Overlay::None => {}
         }
         if self.is_typing() {
@@ -359,11 +367,17 @@ impl<'a> App<'a> {
             Action::ShowAttributes => self.show_tab(Tab::Attributes),
             Action::ShowEvents => self.show_tab(Tab::Events),
             Action::ShowLinks => self.show_tab(Tab::Links),
+            Action::ShowLogs => self.show_tab(Tab::Logs),
             Action::PrevTab => self.cycle_tab(false),
             Action::NextTab => self.cycle_tab(true),
             Action::OpenTrace => match &self.overlay {
                 Overlay::Flow(_) => self.open_flow_selection(),
                 Overlay::Stitch(_) => self.open_stitch_selection(),
+                Overlay::Diff(dv) => {
+                    if let Some(s) = dv.selected_span() {
+                        self.jump_to_span(s);
+                    }
+                }
                 _ => self.open_selected_trace(),
             },
             Action::ShowLinkedTraces => self.show_linked_traces(),
@@ -397,6 +411,8 @@ impl<'a> App<'a> {
             Action::ToggleSpanFocus => self.toggle_span_focus(),
             Action::ShowSummary => self.show_summary(),
             Action::FilterOperation => self.filter_operation(),
+            Action::MarkTrace => self.mark_trace(),
+            Action::ShowDiff => self.show_diff(),
         }
     }
 
@@ -485,6 +501,20 @@ impl<'a> App<'a> {
                 }
                 return;
             }
+            Overlay::Diff(dv) => {
+                let rows = areas.diff_rows();
+                if rows.contains(at) {
+                    let i = dv.scroll + usize::from(y - rows.y);
+                    if i < dv.diff.rows.len() {
+                        if i == dv.sel {
+                            self.update(Action::OpenTrace);
+                        } else {
+                            dv.sel = i;
+                        }
+                    }
+                }
+                return;
+            }
             Overlay::Stitch(sv) => {
                 let rows = areas.stitch_rows();
                 if rows.contains(at) {
@@ -566,6 +596,7 @@ impl<'a> App<'a> {
             (Overlay::Flow(fv), _) => a.flow_rows(fv.rows.len()).height,
             (Overlay::Stitch(_), _) => a.stitch_rows().height,
             (Overlay::Summary(sv), _) => a.summary_rows(sv.rows.len()).height,
+            (Overlay::Diff(_), _) => a.diff_rows().height,
             (Overlay::None, Screen::List) => a.list_rows.height,
             (Overlay::None, Screen::Trace(tv)) if tv.focus == Pane::Details => a.detail_rows.height,
             (Overlay::None, Screen::Trace(_)) => a.waterfall_rows.height,
@@ -606,6 +637,11 @@ impl<'a> App<'a> {
             Overlay::Summary(sv) => {
                 sv.sel = step(sv.sel, sv.rows.len(), m, page);
                 sv.scroll = trace_view::scroll_to_show(sv.sel, sv.scroll, page, sv.rows.len());
+                return;
+            }
+            Overlay::Diff(dv) => {
+                dv.sel = step(dv.sel, dv.diff.rows.len(), m, page);
+                dv.scroll = trace_view::scroll_to_show(dv.sel, dv.scroll, page, dv.diff.rows.len());
                 return;
             }
             Overlay::None => {}
@@ -675,6 +711,10 @@ impl<'a> App<'a> {
             Overlay::Summary(sv) => {
                 let page = usize::from(a.summary_rows(sv.rows.len()).height);
                 sv.scroll = trace_view::scroll_to_show(sv.sel, sv.scroll, page, sv.rows.len());
+            }
+            Overlay::Diff(dv) => {
+                let page = usize::from(a.diff_rows().height);
+                dv.scroll = trace_view::scroll_to_show(dv.sel, dv.scroll, page, dv.diff.rows.len());
             }
             Overlay::None => {}
         }
@@ -801,9 +841,13 @@ impl<'a> App<'a> {
             Tab::Attributes => detail::attribute_rows(index, span),
             Tab::Events => detail::event_rows(index, span),
             Tab::Links => return,
+            Tab::Logs => Vec::new(),
         };
-        let Some(row) = rows.get(tv.detail_sel) else { return };
-        let (title, text) = (row.key.clone(), row.value.clone());
+        let shown = match tv.tab {
+            Tab::Logs => detail::log_record_text(index, span, tv.detail_sel),
+            _ => rows.get(tv.detail_sel).map(|row| (row.key.clone(), row.value.clone())),
+        };
+        let Some((title, text)) = shown else { return };
         let width = usize::from(inner(self.areas().help()).width.saturating_sub(2));
         let lines = detail::wrap(&text, width);
         self.overlay = Overlay::Value { title, text, lines, scroll: 0 };
@@ -1043,6 +1087,42 @@ impl<'a> App<'a> {
         self.jump_to_span(s);
     }
 
+    /// `m`: the trace selected in the list, or the open one, becomes the one `D` compares with.
+    fn mark_trace(&mut self) {
+        let t = match &self.screen {
+            Screen::List => self.list.selected(),
+            Screen::Trace(tv) => Some(tv.trace),
+        };
+        let Some(t) = t else { return };
+        let id = self.index.trace(t).id;
+        self.marked = Some(id);
+        self.status = Some(format!("marked trace {}: open another and press D to compare", id.short(8)));
+    }
+
+    /// `D`: the marked trace (A) against the open one (B).
+    fn show_diff(&mut self) {
+        let Some(b) = self.trace_view().map(|tv| tv.trace) else { return };
+        let a = match self.marked {
+            None => {
+                self.status = Some("no trace is marked: press m on a trace first".into());
+                return;
+            }
+            Some(id) => match self.index.find_trace(id) {
+                Some(a) => a,
+                None => {
+                    self.status = Some(format!("the marked trace {} is no longer loaded", id.short(8)));
+                    return;
+                }
+            },
+        };
+        if a == b {
+            self.status = Some("this is the marked trace: open another one to compare".into());
+            return;
+        }
+        self.overlay = Overlay::Diff(Box::new(diff::DiffView::build(self.index, a, b)));
+        self.clamp_scrolls();
+    }
+
     /// Enter in the linked-traces view: a recorded jump to the selected trace.
     fn open_flow_selection(&mut self) {
         let Overlay::Flow(fv) = &self.overlay else { return };
@@ -1136,7 +1216,8 @@ impl<'a> App<'a> {
             | Overlay::Value { .. }
             | Overlay::Flow(_)
             | Overlay::Stitch(_)
-            | Overlay::Summary(_) => None,
+            | Overlay::Summary(_)
+            | Overlay::Diff(_) => None,
             Overlay::None => self
                 .trace_view()
                 .filter(|tv| tv.tab == Tab::Links)

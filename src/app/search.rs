@@ -1,5 +1,6 @@
 //! Incremental search inside one trace. Each trace gets, on its first search, one lowercase
-//! text buffer holding every span's name, service, id and attribute values; a keystroke is then
+//! text buffer holding every span's name, service, id, attribute values and the bodies of its
+//! log records; a keystroke is then
 //! one SIMD substring scan (memchr's memmem) over that buffer, however many spans there are.
 
 use crate::index::{Index, SpanIdx, TraceIdx};
@@ -43,8 +44,9 @@ impl Haystack {
             // Writing into a String cannot fail.
             let _ = write!(text, "{}", span.span_id);
             text.push(SEP);
-            for a in index.data.attrs_of(span.attrs) {
-                match a.value {
+            let bodies = index.span_logs(s).iter().map(|&i| index.data.logs[i as usize].body);
+            for value in index.data.attrs_of(span.attrs).map(|a| a.value).chain(bodies) {
+                match value {
                     Value::Str(v) => push(&mut text, index.str(v)),
                     Value::Empty => {}
                     other => push(&mut text, &crate::text::value(&index.data, other)),

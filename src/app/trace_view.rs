@@ -25,20 +25,22 @@ pub enum Tab {
     Attributes,
     Events,
     Links,
+    Logs,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Attributes, Tab::Events, Tab::Links];
+    pub const ALL: [Tab; 4] = [Tab::Attributes, Tab::Events, Tab::Links, Tab::Logs];
 
     pub fn next(self) -> Tab {
         match self {
             Tab::Attributes => Tab::Events,
             Tab::Events => Tab::Links,
-            Tab::Links => Tab::Attributes,
+            Tab::Links => Tab::Logs,
+            Tab::Logs => Tab::Attributes,
         }
     }
     pub fn prev(self) -> Tab {
-        self.next().next()
+        self.next().next().next()
     }
 }
 

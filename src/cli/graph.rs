@@ -6,7 +6,7 @@ use super::human::count;
 use super::json::root_of;
 use crate::index::flow::{Flow, FlowNode};
 use crate::index::{Index, TraceIdx};
-use crate::text::{duration, escape_control};
+use crate::text::{duration, escape_control, signed_duration};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use std::io::{self, Write};
 
@@ -15,14 +15,7 @@ const INDENT: usize = 2;
 
 /// Signed nanoseconds from the root trace's start to `t`'s start.
 fn offset_ns(index: &Index, root: TraceIdx, t: TraceIdx) -> i64 {
-    let (a, b) = (i128::from(index.trace(root).start), i128::from(index.trace(t).start));
-    i64::try_from(b - a).unwrap_or(if b > a { i64::MAX } else { i64::MIN })
-}
-
-/// `+1.2ms` / `-300µs` for a signed offset.
-pub fn signed_duration(ns: i64) -> String {
-    let sign = if ns < 0 { '-' } else { '+' };
-    format!("{sign}{}", duration(ns.unsigned_abs()))
+    crate::index::diff::signed_delta(index.trace(root).start, index.trace(t).start)
 }
 
 /// Root `service: name` of a trace, escaped, or `(no root)`.

@@ -68,6 +68,12 @@ pub struct JsonAttrs<'a> {
     max_text: usize,
 }
 
+impl<'a> JsonValue<'a> {
+    pub fn new(ds: &'a Dataset, value: Value) -> Self {
+        Self { ds, value, depth: 0, max_text: usize::MAX }
+    }
+}
+
 impl<'a> JsonAttrs<'a> {
     pub fn new(ds: &'a Dataset, slice: Slice) -> Self {
         Self::capped(ds, slice, usize::MAX)
@@ -243,9 +249,10 @@ pub struct JsonInfo<'a> {
 impl Serialize for JsonInfo<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let index = self.index;
-        let mut st = s.serialize_struct("Info", 7)?;
+        let mut st = s.serialize_struct("Info", 8)?;
         st.serialize_field("traces", &index.traces().len())?;
         st.serialize_field("spans", &index.span_count())?;
+        st.serialize_field("logs", &index.data.logs.len())?;
         st.serialize_field("links", &Links(index))?;
         st.serialize_field("unresolved_links", &index.unresolved_links().count())?;
         st.serialize_field("files", &Files(&index.data))?;
@@ -272,10 +279,11 @@ struct FileJson<'a>(&'a crate::model::FileInfo);
 impl Serialize for FileJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let f = self.0;
-        let mut st = s.serialize_struct("File", 6)?;
+        let mut st = s.serialize_struct("File", 7)?;
         st.serialize_field("path", &f.path)?;
         st.serialize_field("format", f.format.name())?;
         st.serialize_field("spans", &f.spans)?;
+        st.serialize_field("logs", &f.logs)?;
         st.serialize_field("skipped", &f.skipped)?;
         st.serialize_field("warnings", &Warnings(&f.warnings))?;
         let other = f.other_signals;

@@ -2,6 +2,7 @@
 //! parses them, loads and indexes the inputs, and hands the `Index` to one of the commands below
 //! (or to `tui::run`).
 
+pub mod diff;
 pub mod export;
 pub mod generate;
 pub mod graph;
@@ -11,6 +12,7 @@ pub mod info;
 pub mod json;
 pub mod links;
 pub mod listen;
+pub mod logs;
 pub mod spans;
 pub mod store;
 pub mod tree;
@@ -81,6 +83,13 @@ pub enum Command {
     /// Per operation and per service: spans, errors, total and self time, max, p50, p99.
     #[command(after_help = QUERY_HELP)]
     Stats(StatsArgs),
+    /// Compare two traces: spans aligned by their path of (service, name) from the root, with
+    /// duration changes and what only one of them has.
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
+    /// The log records read beside the traces (OTLP logs): all, a trace's or a span's.
+    #[command(after_help = EXIT_CODES)]
+    Logs(LogsArgs),
     /// Write traces (one, its whole linked set, or all) as OTLP JSON or protobuf.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
@@ -102,6 +111,8 @@ impl Command {
             Self::Tree(_) => "tree",
             Self::Spans(_) => "spans",
             Self::Stats(_) => "stats",
+            Self::Diff(_) => "diff",
+            Self::Logs(_) => "logs",
             Self::Export(_) => "export",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",
@@ -166,6 +177,36 @@ pub struct LinksArgs {
     /// instead of the links themselves.
     #[arg(long, requires = "trace", conflicts_with = "span")]
     pub graph: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Trace files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The two traces, A then B, each once (full id or unique prefix of at least 4 hex digits;
+    /// with a trace store, full ids to fetch). Deltas are B − A.
+    #[arg(long, value_name = "ID", required = true)]
+    pub trace: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Trace and log files or folders; `-` reads stdin.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: Select,
+    /// Print JSON Lines, one record per line, instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -77,6 +77,7 @@ impl Index {
         batch.tile_links();
         let first_span = self.data.spans.len();
         let first_trace = self.traces.len();
+        let first_log = self.data.logs.len();
         let mut waiting = self.waiting.take().unwrap_or_else(|| Box::new(Waiting::of(self)));
         self.data.append(batch);
         let n = self.data.spans.len();
@@ -181,6 +182,7 @@ impl Index {
             self.lay_out(t, group.iter().map(|&(_, s)| s));
             growth.touched.push(t);
         }
+        self.attach_new_logs(first_log);
         self.compact_if_wasteful();
         growth.new_traces = first_trace as u32..self.traces.len() as u32;
         self.waiting = Some(waiting);
@@ -327,6 +329,7 @@ impl Index {
         if self.trace_links.wasteful() {
             self.trace_links.compact(self.traces.len());
         }
+        self.logs.compact_if_wasteful(n, self.traces.len());
     }
 }
 

@@ -7,10 +7,12 @@
 //! repaired (and flagged) while building, and links are never walked transitively here.
 
 pub mod critical_path;
+pub mod diff;
 mod evict;
 mod extend;
 pub mod flow;
 mod lists;
+pub mod logs;
 
 pub use evict::Evicted;
 pub use extend::Growth;
@@ -208,6 +210,8 @@ pub struct Index {
     groups: Groups,
     /// What is waiting for spans not loaded yet; made by the first `extend`.
     waiting: Option<Box<extend::Waiting>>,
+    /// Log records by span and by trace.
+    logs: logs::LogLinks,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -305,7 +309,7 @@ impl Index {
             trace_links.get_mut(t).sort_unstable_by_key(|s| s.0);
         }
 
-        Self {
+        let mut index = Self {
             data,
             traces,
             by_trace,
@@ -322,7 +326,10 @@ impl Index {
             trace_links,
             groups,
             waiting: None,
-        }
+            logs: logs::LogLinks::default(),
+        };
+        index.attach_logs();
+        index
     }
 
     /// Heap bytes the index holds besides its `Dataset` (capacities), for memory reports.
@@ -346,6 +353,7 @@ impl Index {
             + vec(&self.link_target)
             + self.links_in.heap_bytes()
             + self.trace_links.heap_bytes()
+            + self.logs.heap_bytes()
     }
 
     // ---- spans ----

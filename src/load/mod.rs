@@ -387,7 +387,7 @@ pub(crate) fn parse_format(
     }
     // Every record was bad: nothing was loaded, so the file as a whole failed (exit 1), and the
     // first reason says where.
-    if let Some(file) = ds.files.first().filter(|f| f.spans == 0 && f.skipped > 0) {
+    if let Some(file) = ds.files.first().filter(|f| f.spans == 0 && f.logs == 0 && f.skipped > 0) {
         let first = file.warnings.iter().find(|w| w.skipped);
         let (at, reason) =
             first.map_or((Location::Unknown, String::new()), |w| (w.at, format!("; first: {}", w.message)));

@@ -6,17 +6,28 @@
 //! the first marks the strings the kept spans use, so the new interner is filled in one go
 //! (each string added once, without a lookup) and the copy maps symbols through a flat table.
 
-use super::{Attr, Dataset, Event, Link, ResourceIdx, Scope, ScopeIdx, Slice, Span, Sym, TraceId, Value};
+use super::{
+    Attr, Dataset, Event, Link, LogRecord, ResourceIdx, Scope, ScopeIdx, Slice, Span, Sym, TraceId, Value,
+};
 use crate::intern::SymSet;
 use lasso::Key;
 
 impl Dataset {
     /// The spans of the traces `keep` says yes to, in their order, with their strings,
-    /// attributes, events, links, resources and scopes (and this dataset's file list).
+    /// attributes, events, links, resources and scopes (and this dataset's file list), and the
+    /// log records of those traces.
     pub fn retain_traces(&self, keep: impl Fn(TraceId) -> bool) -> Dataset {
         let kept: Vec<&Span> = self.spans.iter().filter(|s| keep(s.trace_id)).collect();
+        let logs: Vec<&LogRecord> = self.logs.iter().filter(|l| keep(l.trace_id)).collect();
         let mut used = Used { from: self, syms: SymSet::with_len(self.strings.len()) };
         kept.iter().for_each(|s| used.span(s));
+        for l in &logs {
+            for sym in [Some(l.service), l.severity_text].into_iter().flatten() {
+                used.syms.insert(sym);
+            }
+            used.value(l.body);
+            used.attrs(l.attrs);
+        }
         let (strings, syms) = self.strings.retain(&used.syms);
         let mut copy = Copy {
             from: self,
@@ -30,6 +41,16 @@ impl Dataset {
         for span in kept {
             let span = copy.span(span);
             copy.to.spans.push(span);
+        }
+        for l in logs {
+            let record = LogRecord {
+                severity_text: l.severity_text.map(|t| copy.sym(t)),
+                body: copy.value(l.body),
+                attrs: copy.attrs(l.attrs),
+                service: copy.sym(l.service),
+                ..*l
+            };
+            copy.to.logs.push(record);
         }
         copy.to
     }

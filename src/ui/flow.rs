@@ -27,13 +27,9 @@ pub struct LinkedTraces<'a> {
     pub view: &'a FlowView,
 }
 
-/// `+1.2ms`, `-300µs`.
+/// `+1.2ms`, `-300µs`; the open trace itself starts at `0`.
 fn signed(ns: i64) -> String {
-    if ns == 0 {
-        return "0".to_owned();
-    }
-    let sign = if ns < 0 { '-' } else { '+' };
-    format!("{sign}{}", duration(ns.unsigned_abs()))
+    if ns == 0 { "0".to_owned() } else { crate::text::signed_duration(ns) }
 }
 
 impl Widget for LinkedTraces<'_> {

@@ -97,6 +97,16 @@ impl Areas {
         self.list_rows
     }
 
+    /// The diff view's column head, over the whole body like the stitched timeline.
+    pub fn diff_head(&self) -> Rect {
+        self.list_head
+    }
+
+    /// The diff view's rows, below its head.
+    pub fn diff_rows(&self) -> Rect {
+        self.list_rows
+    }
+
     /// The link picker's frame (border included) for `rows` entries.
     pub fn picker(&self, rows: usize) -> Rect {
         let width = self.body.width.saturating_sub(4).min(110);

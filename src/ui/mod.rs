@@ -15,6 +15,7 @@
 //! ```
 
 pub mod detail;
+pub mod diff;
 pub mod draw;
 pub mod flow;
 pub mod footer;
@@ -84,6 +85,10 @@ pub fn draw(app: &App<'_>, area: Rect, buf: &mut Buffer) {
         }
         Overlay::Flow(fv) => flow::LinkedTraces { app, view: fv }.render(a.body, buf),
         Overlay::Summary(sv) => summary::Summary { app, view: sv }.render(a.body, buf),
+        Overlay::Diff(dv) => {
+            diff::TraceDiffView { app, view: dv, head: a.diff_head(), rows: a.diff_rows() }
+                .render(a.body, buf);
+        }
         Overlay::Stitch(sv) => {
             stitch::StitchedTimeline { app, view: sv, head: a.stitch_head(), rows: a.stitch_rows() }
                 .render(a.body, buf);

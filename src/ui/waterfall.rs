@@ -8,6 +8,7 @@ use super::theme;
 use crate::app::App;
 use crate::app::trace_view::{Pane, TraceView};
 use crate::index::Index;
+use crate::model::SEVERITY_ERROR;
 use crate::text::duration;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -18,6 +19,15 @@ pub const ORPHAN_MARK: &str = "⊘ ";
 
 /// Gutter mark of a span on the critical path (in the gutter's last column).
 pub const CRITICAL_MARK: &str = "◆";
+
+/// On a bar, where a log record of the span happened; `LOG_ERROR_MARK` for ERROR and above.
+pub const LOG_MARK: &str = "•";
+pub const LOG_ERROR_MARK: &str = "×";
+/// Before the count of a span's log records in the gutter.
+pub const LOG_COUNT_MARK: &str = "≡";
+/// Records of one span looked at for bar marks per frame: past this the gutter still counts
+/// them all, so a span with a million records costs no more to draw than one with a thousand.
+const MAX_LOG_MARKS: usize = 1000;
 
 /// Minimum columns between two ruler labels.
 const RULER_GAP: u16 = 12;
@@ -104,6 +114,15 @@ fn draw_gutter(buf: &mut Buffer, index: &Index, tv: &TraceView, pos: u32, y: u16
             &format!("↙{}", count(r#in)),
             ratatui::style::Style::new().fg(theme::LINK_IN),
         );
+    }
+    let logs = crate::app::detail::log_count(index, s);
+    if logs > 0 {
+        let gap = u16::from(used > 0);
+        let mut records = index.span_logs(s).iter().take(MAX_LOG_MARKS);
+        let error = records.any(|&i| index.data.logs[i as usize].severity >= SEVERITY_ERROR);
+        let style = if error { theme::error() } else { theme::dim() };
+        let text = format!("{LOG_COUNT_MARK}{}", count(logs));
+        used += gap + put(buf, x.saturating_add(used + gap), y, w.saturating_sub(used + gap), &text, style);
     }
     if tv.is_collapsed(pos) {
         let p = pos as usize;
@@ -214,6 +233,24 @@ fn draw_row(
     };
     let bar = cell.repeat(usize::from(c1 - c0));
     put(buf, bx.saturating_add(c0), y, c1 - c0, &bar, style);
+    // Log records where they happened: errors and above as `×` in the error colour, drawn last
+    // so they win a cell they share with other records.
+    let logs = index.span_logs(s);
+    let logs = &logs[..logs.len().min(MAX_LOG_MARKS)];
+    for error in [false, true] {
+        for r in logs.iter().map(|&i| &index.data.logs[i as usize]) {
+            if (r.severity >= SEVERITY_ERROR) != error {
+                continue;
+            }
+            let c = scale(r.time).min(bw - 1);
+            let (mark, style) = if error {
+                (LOG_ERROR_MARK, theme::error().add_modifier(ratatui::style::Modifier::BOLD))
+            } else {
+                (LOG_MARK, ratatui::style::Style::new().fg(ratatui::style::Color::White))
+            };
+            put(buf, bx.saturating_add(c), y, 1, mark, style);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use super::parallel::{self, Chunked};
 use super::progress::Ticker;
 use super::{Job, LoadError};
 use crate::model::{
-    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, OtherSignals, Scope,
-    ScopeIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, LogRecord,
+    OtherSignals, Scope, ScopeIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value,
+    span_flags,
 };
 use base64::Engine as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -22,6 +23,7 @@ use std::fmt;
 
 mod context;
 mod ids;
+mod logs;
 mod plan;
 mod schema;
 mod signals;
@@ -189,7 +191,7 @@ fn finish(mut cx: Ctx<'_>, stats: DocStats, path: &str) -> Result<Dataset, LoadE
         let message = match cx.api_error.take() {
             Some(m) => format!("the file is an error response, not traces: {m}"),
             None if !signals.is_empty() => {
-                format!("holds OpenTelemetry {signals} but no traces (weft reads traces only)")
+                format!("holds OpenTelemetry {signals} but no traces or logs (weft reads traces and logs)")
             }
             None if stats.docs == 0 => "file is empty".to_owned(),
             None => "no `resourceSpans` found; this does not look like OTLP JSON".to_owned(),
@@ -202,6 +204,7 @@ fn finish(mut cx: Ctx<'_>, stats: DocStats, path: &str) -> Result<Dataset, LoadE
     cx.dedupe();
     let Ctx { mut ds, mut file, .. } = cx;
     file.spans = ds.spans.len();
+    file.logs = ds.logs.len();
     ds.files.push(file);
     Ok(ds)
 }

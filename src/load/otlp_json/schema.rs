@@ -23,7 +23,8 @@ impl<'a> Body<'a> for Doc {
         while let Some(f) = next_key(&mut map, cx, |k| match k {
             // `batches`: Tempo's /api/traces (FORMATS.md §5.2).
             "resourceSpans" | "resource_spans" | "batches" => DocField::ResourceSpans,
-            // The other signals one Collector file exporter may write beside traces: counted.
+            // The other signals one Collector file exporter may write beside traces: logs are
+            // read, metrics counted.
             "resourceLogs" | "resource_logs" => DocField::ResourceLogs,
             "resourceMetrics" | "resource_metrics" => DocField::ResourceMetrics,
             // `result`: Jaeger api_v3; `trace`: Tempo /api/v2/traces.
@@ -39,8 +40,8 @@ impl<'a> Body<'a> for Doc {
                     read(&mut map, cx, "resourceSpans", ResourceSpansList)?;
                 }
                 DocField::ResourceLogs => {
-                    let n = signals::count_log_records(&mut map)?;
-                    cx.signals.add(OtherSignals { log_records: n, metrics: 0 });
+                    cx.recognised = true;
+                    read(&mut map, cx, "resourceLogs", logs::ResourceLogsList)?;
                 }
                 DocField::ResourceMetrics => {
                     let n = signals::count_metrics(&mut map)?;

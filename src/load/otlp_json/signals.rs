@@ -1,22 +1,14 @@
 //! The other OpenTelemetry signals in an OTLP JSON file: one Collector file exporter serving the
 //! traces, metrics and logs pipelines writes all three into one file, a line each, in any order.
-//! The trace lines are loaded; `resourceMetrics` and `resourceLogs` documents are counted here
-//! (`FileInfo::other_signals`) so that none goes unmentioned. A logs reader takes the
-//! `resourceLogs` branch of `schema::Doc` over from `count_log_records`.
+//! The trace and log lines are loaded (`logs.rs` reads the logs); `resourceMetrics` documents are
+//! counted here (`FileInfo::other_signals`) so that none goes unmentioned.
 
 use super::*;
 
-/// The keys under which each level of a logs document lists the next (current, snake_case and
+/// The keys under which each level of a metrics document lists the next (current, snake_case and
 /// pre-1.0 names, FORMATS.md §13).
-const LOG_LEVELS: &[&[&str]] =
-    &[&["scopeLogs", "scope_logs", "instrumentationLibraryLogs"], &["logRecords", "log_records", "logs"]];
 const METRIC_LEVELS: &[&[&str]] =
     &[&["scopeMetrics", "scope_metrics", "instrumentationLibraryMetrics"], &["metrics"]];
-
-/// The log records of a `resourceLogs` value (an array of ResourceLogs).
-pub(super) fn count_log_records<'a, A: MapAccess<'a>>(map: &mut A) -> Result<u64, A::Error> {
-    map.next_value_seed(CountAt(LOG_LEVELS))
-}
 
 /// The metrics of a `resourceMetrics` value (an array of ResourceMetrics).
 pub(super) fn count_metrics<'a, A: MapAccess<'a>>(map: &mut A) -> Result<u64, A::Error> {
@@ -98,11 +90,10 @@ mod tests {
     }
 
     #[test]
-    fn counts_records_under_every_name_and_nothing_in_wrong_types() {
-        let logs = r#"[{"scopeLogs":[{"logRecords":[{},{}]},{"log_records":[1]}]},
-                       {"instrumentationLibraryLogs":[{"logs":[{"body":{}}]}]},
-                       {"scopeLogs":"oops"},{"scopeLogs":[{"logRecords":{"a":[1,2]}}]}, 7]"#;
-        assert_eq!(count(LOG_LEVELS, logs), 4);
+    fn counts_metrics_under_every_name_and_nothing_in_wrong_types() {
+        let old = r#"[{"instrumentationLibraryMetrics":[{"metrics":[{},{}]}]},{"scopeMetrics":"oops"},
+                      {"scope_metrics":[{"metrics":{"a":[1,2]}}]}, 7]"#;
+        assert_eq!(count(METRIC_LEVELS, old), 2);
         let metrics =
             r#"[{"resource":{},"scopeMetrics":[{"metrics":[{"name":"a","gauge":{"dataPoints":[{},{}]}}]}]}]"#;
         assert_eq!(count(METRIC_LEVELS, metrics), 1);

@@ -17,6 +17,8 @@ use crate::model::{
 };
 use base64::Engine as _;
 
+mod logs;
+
 /// What a record cut short (or a corrupt one between records) says.
 pub(super) fn cut_message(what: &str, e: &WireError) -> String {
     format!("{what}: {e}; kept what came before it")

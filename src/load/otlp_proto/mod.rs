@@ -1,5 +1,6 @@
 //! OTLP protobuf bytes → `Dataset` (FORMATS.md §5.1, §8, §9): one `TracesData` /
-//! `ExportTraceServiceRequest` message (the two are wire-identical), or the OpenTelemetry
+//! `ExportTraceServiceRequest` message (the two are wire-identical) or `LogsData` /
+//! `ExportLogsServiceRequest` (logs, `decode/logs.rs`), or the OpenTelemetry
 //! Collector file exporter's stream of messages, each preceded by its length as a 4-byte
 //! big-endian u32 (`exporter/fileexporter` `file_writer.go`, `exportMessageAsBuffer`). A framed
 //! message may itself be zstd-compressed (`compression: zstd` compresses each message on its own,
@@ -32,9 +33,9 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// Bytes of the big-endian length before each framed message.
 const FRAME_HEADER: usize = 4;
 
-/// Whether `bytes` look like OTLP protobuf traces, framed or not (FORMATS.md §8.3).
+/// Whether `bytes` look like OTLP protobuf traces or logs, framed or not (FORMATS.md §8.3).
 pub fn sniff(bytes: &[u8]) -> bool {
-    is_framed(bytes) || is_bare_traces(bytes)
+    is_framed(bytes) || is_bare(bytes, starts_with_span) || is_bare(bytes, starts_with_log_record)
 }
 
 /// The Collector's framing: a big-endian length whose first byte is 0 (messages under 16 MiB;
@@ -51,10 +52,11 @@ fn frame_len(bytes: &[u8]) -> u32 {
     bytes.get(..FRAME_HEADER).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_be_bytes)
 }
 
-/// A bare message: field-1 records that fill the input (the last may be cut short), and a first
-/// span that starts with a 16-byte trace id then an 8-byte span id. The span check tells traces
-/// from logs, metrics and profiles, whose envelopes are numbered the same (§8.3).
-fn is_bare_traces(bytes: &[u8]) -> bool {
+/// A bare message: field-1 records that fill the input (the last may be cut short), whose first
+/// non-empty record `looks` right: a span that starts with a 16-byte trace id then an 8-byte span
+/// id, or a log record. That check tells traces from logs, metrics and profiles, whose envelopes
+/// are numbered the same (§8.3).
+fn is_bare(bytes: &[u8], looks: fn(&[u8]) -> bool) -> bool {
     if bytes.first() != Some(&0x0a) {
         return false;
     }
@@ -63,29 +65,50 @@ fn is_bare_traces(bytes: &[u8]) -> bool {
         return false;
     }
     let partial = problem.and_then(|(_, p)| p).map(|(b, _)| b);
-    records.iter().map(|&(b, _)| b).chain(partial).take(SNIFF_RECORDS).any(starts_with_span)
+    records.iter().map(|&(b, _)| b).chain(partial).take(SNIFF_RECORDS).any(looks)
 }
 
 /// How many `ResourceSpans` records the sniffer looks into for a span (empty ones are legal).
 const SNIFF_RECORDS: usize = 16;
 
+/// The first length-delimited field numbered one of `want` (as far as the bytes go).
+fn first_len_field<'a>(buf: &'a [u8], want: &[u32]) -> Option<&'a [u8]> {
+    let mut fields = Fields::new(buf, 0);
+    loop {
+        match fields.next_field() {
+            Ok(Some((n, Payload::Len(b, _)))) if want.contains(&n) => return Some(b),
+            Ok(Some(_)) => {}
+            Ok(None) | Err((_, None)) => return None,
+            Err((_, Some(t))) => return want.contains(&t.field).then_some(t.partial),
+        }
+    }
+}
+
 /// Whether the first span in the first `ScopeSpans` of a `ResourceSpans` starts `0A 10 <16
 /// bytes> 12 08` (as far as the bytes go).
 fn starts_with_span(resource_spans: &[u8]) -> bool {
-    fn first_len_field<'a>(buf: &'a [u8], want: &[u32]) -> Option<&'a [u8]> {
-        let mut fields = Fields::new(buf, 0);
-        loop {
-            match fields.next_field() {
-                Ok(Some((n, Payload::Len(b, _)))) if want.contains(&n) => return Some(b),
-                Ok(Some(_)) => {}
-                Ok(None) | Err((_, None)) => return None,
-                Err((_, Some(t))) => return want.contains(&t.field).then_some(t.partial),
-            }
-        }
-    }
     let Some(scope_spans) = first_len_field(resource_spans, &[2, 1000]) else { return false };
     let Some(span) = first_len_field(scope_spans, &[2]) else { return false };
     span.starts_with(&[0x0a, 0x10]) && span.get(18..20).is_none_or(|b| b == [0x12, 0x08])
+}
+
+/// The tags a `LogRecord`'s fields start with (field number and wire type): time (1, fixed64),
+/// severity number (2, varint), severity text (3), body (5), attributes (6), dropped attributes
+/// count (7, varint), flags (8, fixed32), trace id (9), span id (10), observed time (11,
+/// fixed64), event name (12). A span's first byte is `0A` (its trace id), never one of these.
+const LOG_RECORD_TAGS: &[u8] = &[0x09, 0x10, 0x1a, 0x2a, 0x32, 0x38, 0x45, 0x4a, 0x52, 0x59, 0x62];
+
+/// Whether the first record in the first `ScopeLogs` of a `ResourceLogs` starts like a
+/// `LogRecord`.
+fn starts_with_log_record(resource_logs: &[u8]) -> bool {
+    let Some(scope_logs) = first_len_field(resource_logs, &[2, 1000]) else { return false };
+    let Some(record) = first_len_field(scope_logs, &[2]) else { return false };
+    record.first().is_some_and(|b| LOG_RECORD_TAGS.contains(b))
+}
+
+/// Whether a protobuf message holds logs rather than traces.
+fn is_logs_message(message: &[u8]) -> bool {
+    is_bare(message, starts_with_log_record)
 }
 
 /// The length-delimited field-1 records of a message, with their offsets, and the problem that
@@ -117,8 +140,9 @@ fn split(buf: &[u8], base: usize) -> (Vec<(&[u8], usize)>, Option<(WireError, Op
 
 /// One piece of work, in input order.
 enum Unit<'a> {
-    /// A `ResourceSpans` record of a bare message; `cut` when the input ended inside it.
-    ResourceSpans { bytes: &'a [u8], at: usize, cut: bool },
+    /// A `ResourceSpans` (or, with `logs`, `ResourceLogs`) record of a bare message; `cut` when
+    /// the input ended inside it.
+    Resource { bytes: &'a [u8], at: usize, cut: bool, logs: bool },
     /// A framed message (its payload and where its length prefix is); `cut` when the input
     /// ended inside it.
     Message { payload: &'a [u8], payload_at: usize, frame_at: usize, cut: bool },
@@ -129,14 +153,14 @@ enum Unit<'a> {
 impl Unit<'_> {
     fn start(&self) -> usize {
         match self {
-            Self::ResourceSpans { at, .. } | Self::Problem { at, .. } => *at,
+            Self::Resource { at, .. } | Self::Problem { at, .. } => *at,
             Self::Message { frame_at, .. } => *frame_at,
         }
     }
 
     fn end(&self) -> usize {
         match self {
-            Self::ResourceSpans { bytes, at, .. } => at + bytes.len(),
+            Self::Resource { bytes, at, .. } => at + bytes.len(),
             Self::Message { payload, payload_at, .. } => payload_at + payload.len(),
             Self::Problem { at, .. } => *at,
         }
@@ -147,14 +171,16 @@ fn units(input: &[u8]) -> Vec<Unit<'_>> {
     if is_framed(input) {
         return frames(input);
     }
+    let logs = is_logs_message(input);
     let (records, problem) = split(input, 0);
     let mut units: Vec<Unit<'_>> =
-        records.into_iter().map(|(bytes, at)| Unit::ResourceSpans { bytes, at, cut: false }).collect();
+        records.into_iter().map(|(bytes, at)| Unit::Resource { bytes, at, cut: false, logs }).collect();
     if let Some((e, partial)) = problem {
         if let Some((bytes, at)) = partial {
-            units.push(Unit::ResourceSpans { bytes, at, cut: true });
+            units.push(Unit::Resource { bytes, at, cut: true, logs });
         }
-        units.push(Unit::Problem { at: e.at, message: decode::cut_message("TracesData", &e) });
+        let what = if logs { "LogsData" } else { "TracesData" };
+        units.push(Unit::Problem { at: e.at, message: decode::cut_message(what, &e) });
     }
     units
 }
@@ -256,14 +282,15 @@ impl parallel::Chunk for Part<'_> {
 impl Decoder {
     fn unit(&mut self, unit: &Unit<'_>, path: &str, limit: u64) {
         match *unit {
-            Unit::ResourceSpans { bytes, at, cut } => self.resource_spans(bytes, at, cut),
+            Unit::Resource { bytes, at, cut, logs: false } => self.resource_spans(bytes, at, cut),
+            Unit::Resource { bytes, at, cut, logs: true } => self.resource_logs(bytes, at, cut),
             Unit::Problem { at, ref message } => self.skip(at, || message.clone()),
             Unit::Message { payload, payload_at, frame_at, cut } => {
                 if cut {
                     // Only a protobuf message is read as far as it goes; the cut is reported
                     // by the `Problem` after it.
                     if payload.first() == Some(&0x0a) {
-                        self.traces_data(payload, payload_at, true);
+                        self.data(payload, payload_at, true);
                     }
                 } else if payload.starts_with(ZSTD_MAGIC) {
                     match super::decompress_at_most(payload, path, limit) {
@@ -282,7 +309,16 @@ impl Decoder {
         if payload.first() == Some(&b'{') {
             self.json_message(payload, frame_at, path);
         } else {
-            self.traces_data(payload, payload_at, false);
+            self.data(payload, payload_at, false);
+        }
+    }
+
+    /// A protobuf message: logs or traces, by what its first record holds.
+    fn data(&mut self, message: &[u8], at: usize, cut: bool) {
+        if is_logs_message(message) {
+            self.logs_data(message, at, cut);
+        } else {
+            self.traces_data(message, at, cut);
         }
     }
 
@@ -342,6 +378,7 @@ impl Decoder {
             self.file.format = Format::OtlpJsonLines;
         }
         self.file.spans = self.ds.spans.len();
+        self.file.logs = self.ds.logs.len();
         self.ds.files.push(self.file);
         self.ds
     }

@@ -3,10 +3,13 @@
 use libfuzzer_sys::fuzz_target;
 use weft::model::Format;
 
-/// OTLP JSON and JSON Lines are one loader that settles the exact form itself.
-fn same_family(a: Format, b: Format) -> bool {
-    use Format::{OtlpJson, OtlpJsonLines};
-    a == b || matches!((a, b), (OtlpJson | OtlpJsonLines, OtlpJson | OtlpJsonLines))
+/// OTLP JSON and JSON Lines are one loader that settles the exact form itself. The Collector's
+/// framed file (length-prefixed messages, each maybe zstd-compressed) is sniffed as `otlp-proto`
+/// by its framing whatever the messages hold; the loader names JSON messages as JSON.
+fn same_family(loaded: Format, sniffed: Format) -> bool {
+    use Format::{OtlpJson, OtlpJsonLines, OtlpProto};
+    loaded == sniffed
+        || matches!((loaded, sniffed), (OtlpJson | OtlpJsonLines, OtlpJson | OtlpJsonLines | OtlpProto))
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -231,3 +231,43 @@ fn every_prefix_and_every_flipped_byte_loads_or_fails_without_panicking() {
         }
     }
 }
+
+/// A length-delimited protobuf field (field numbers under 16).
+fn record(field: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2];
+    let mut len = bytes.len();
+    while len >= 0x80 {
+        out.push(len as u8 | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(bytes);
+    out
+}
+
+#[test]
+fn strings_that_are_not_utf8_are_repaired_and_noted_every_time_even_after_valid_repeats() {
+    // Only bytes new to the interner are checked: a valid name seen before is not checked
+    // again, but a bad one (stored repaired, so never found as it is) is noted each time.
+    let span = |id: u8, name: &[u8]| {
+        let attr = [record(1, b"key"), record(2, &record(1, name))].concat();
+        [record(1, &[id; 16]), record(2, &[id; 8]), record(5, name), record(9, &attr)].concat()
+    };
+    let spans = [span(1, b"ok"), span(2, b"bad\xff"), span(3, b"ok"), span(4, b"bad\xff")];
+    let scope_spans: Vec<u8> = spans.iter().flat_map(|s| record(2, s)).collect();
+    let message = record(1, &record(2, &scope_spans));
+    let ds = load::load_bytes(message, "utf8.binpb", Some(Format::OtlpProto)).unwrap();
+    let names: Vec<&str> = ds.spans.iter().map(|s| ds.str(s.name)).collect();
+    assert_eq!(names, ["ok", "bad\u{FFFD}", "ok", "bad\u{FFFD}"]);
+    let value = |s: &weft::model::Span| match ds.attrs_of(s.attrs).next().unwrap().value {
+        weft::model::Value::Str(sym) => ds.str(sym),
+        other => panic!("{other:?}"),
+    };
+    let values: Vec<&str> = ds.spans.iter().map(value).collect();
+    assert_eq!(values, names);
+    let notes: Vec<&str> = ds.files[0].warnings.iter().map(|w| w.message.as_str()).collect();
+    let name = "name: not valid UTF-8; shown with U+FFFD for the bad bytes";
+    let value = "stringValue: not valid UTF-8; shown with U+FFFD for the bad bytes";
+    assert_eq!(notes, [name, value, name, value]);
+    assert_eq!(ds.files[0].skipped, 0);
+}

@@ -39,7 +39,7 @@ type Faulty<T> = Result<T, Fault>;
 
 /// The next field of `fields` and the offset of its tag, with a truncated record as a fault
 /// (inside a span nothing of a cut record is kept).
-#[inline]
+#[inline(always)]
 fn next<'a>(fields: &mut Fields<'a>) -> Faulty<Option<(u32, Payload<'a>, usize)>> {
     let at = fields.offset();
     match fields.next_field() {

@@ -138,15 +138,17 @@ impl Writer {
         let mut group = Vec::with_capacity(GROUP);
         while rx.blocking_recv_many(&mut group, GROUP) > 0 {
             let result = self.write(&group).map_err(|e| format!("saving the spans failed: {e}"));
+            if result.is_ok() {
+                for batch in &group {
+                    let spans = &batch.encoded.dataset.spans;
+                    self.counts.spans.fetch_add(spans.len() as u64, Ordering::Relaxed);
+                    self.held.add(spans.iter().map(|s| s.trace_id), &self.counts);
+                }
+            }
             let mut merged = (result.is_ok() && self.live.is_some()).then(Dataset::new);
             for Batch { encoded, saved } in group.drain(..) {
                 // A sender that went away (disconnected) still had its spans saved.
                 let _ = saved.send(result.clone());
-                if result.is_ok() {
-                    let spans = &encoded.dataset.spans;
-                    self.counts.spans.fetch_add(spans.len() as u64, Ordering::Relaxed);
-                    self.held.add(spans.iter().map(|s| s.trace_id), &self.counts);
-                }
                 if let Some(merged) = &mut merged {
                     merged.append(encoded.dataset);
                 }

@@ -3,6 +3,9 @@
 //! in-process listener that decodes and saves them (to a temporary file, flushed before each
 //! answer, as in real use). divan reports spans/s; the README quotes the median.
 //!
+//! The save file is emptied before each sample (outside the timed part), so it never holds more
+//! than one sample's requests, and its folder is removed when the run ends.
+//!
 //! `cargo bench --bench listen`. Under `cargo test --all-targets` each benchmark runs once.
 
 mod common;
@@ -11,7 +14,7 @@ use divan::Bencher;
 use divan::counter::ItemsCount;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 use weft::index::{Index, TraceIdx};
 use weft::listen::grpc::{EXPORT, Raw};
 use weft::listen::{Config, Kind, Listener};
@@ -19,6 +22,11 @@ use weft::load::{Options, load_slice};
 
 fn main() {
     divan::main();
+    // A static is never dropped, so the listener's temp dir is removed here (the writer thread
+    // may still hold the file open; on Unix that only delays freeing its blocks to exit).
+    if let Some(running) = RUNNING.get() {
+        let _ = std::fs::remove_dir_all(running.dir.path());
+    }
 }
 
 /// Spans per request.
@@ -32,23 +40,36 @@ const CONNECTIONS: usize = 4;
 struct Running {
     http: SocketAddr,
     grpc: SocketAddr,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    save: std::path::PathBuf,
 }
 
-static RUNNING: LazyLock<Running> = LazyLock::new(|| {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let any = SocketAddr::from(([127, 0, 0, 1], 0));
-    let config = Config {
-        listeners: vec![(Kind::OtlpHttp, any), (Kind::OtlpGrpc, any)],
-        save: dir.path().join("bench.otlp.jsonl"),
-        max_spans: 1_000_000,
-        live: None,
-    };
-    let listener = Listener::start(&config).expect("the listener starts");
-    let (http, grpc) = (listener.addrs()[0].1, listener.addrs()[1].1);
-    std::thread::spawn(move || listener.serve(std::future::pending()));
-    Running { http, grpc, _dir: dir }
-});
+static RUNNING: OnceLock<Running> = OnceLock::new();
+
+fn running() -> &'static Running {
+    RUNNING.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let save = dir.path().join("bench.otlp.jsonl");
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let config = Config {
+            listeners: vec![(Kind::OtlpHttp, any), (Kind::OtlpGrpc, any)],
+            save: save.clone(),
+            max_spans: 1_000_000,
+            live: None,
+        };
+        let listener = Listener::start(&config).expect("the listener starts");
+        let (http, grpc) = (listener.addrs()[0].1, listener.addrs()[1].1);
+        std::thread::spawn(move || listener.serve(std::future::pending()));
+        Running { http, grpc, dir, save }
+    })
+}
+
+/// Empties the save file between samples (no request is in flight then, and the writer appends,
+/// so its next line starts the file again).
+fn empty_save_file() {
+    let file = std::fs::OpenOptions::new().write(true).open(&running().save).expect("the save file opens");
+    file.set_len(0).expect("the save file is emptied");
+}
 
 /// Distinct request bodies (different trace ids), sent in turn.
 static BODIES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
@@ -83,7 +104,7 @@ fn otlp_http_protobuf(bencher: Bencher) {
 #[divan::bench]
 fn otlp_grpc(bencher: Bencher) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
-    let url = format!("http://{}", RUNNING.grpc);
+    let url = format!("http://{}", running().grpc);
     let clients: Vec<_> = (0..CONNECTIONS)
         .map(|_| {
             runtime.block_on(async {
@@ -93,7 +114,7 @@ fn otlp_grpc(bencher: Bencher) {
         })
         .collect();
     let bodies: Vec<bytes::Bytes> = PROTO_BODIES.iter().map(|b| bytes::Bytes::from(b.clone())).collect();
-    bencher.counter(ItemsCount::new(BATCH * REQUESTS)).bench(|| {
+    bencher.counter(ItemsCount::new(BATCH * REQUESTS)).with_inputs(empty_save_file).bench_values(|()| {
         runtime.block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
             for (c, client) in clients.iter().enumerate() {
@@ -118,8 +139,8 @@ fn otlp_grpc(bencher: Bencher) {
 }
 
 fn http(bencher: Bencher, content_type: &'static str, bodies: &'static [Vec<u8>]) {
-    let addr = RUNNING.http;
-    bencher.counter(ItemsCount::new(BATCH * REQUESTS)).bench(|| {
+    let addr = running().http;
+    bencher.counter(ItemsCount::new(BATCH * REQUESTS)).with_inputs(empty_save_file).bench_values(|()| {
         std::thread::scope(|scope| {
             for c in 0..CONNECTIONS {
                 scope.spawn(move || {

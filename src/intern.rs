@@ -539,12 +539,19 @@ impl Interner {
     /// checked; invalid UTF-8 is repaired with U+FFFD, as the Datadog agent does.
     #[inline]
     pub fn get_or_intern_utf8(&mut self, bytes: &[u8]) -> Sym {
-        // simdutf8 checks long strings several times faster than std (same answer).
-        match self.intern_bytes(bytes, |b| simdutf8::basic::from_utf8(b).ok()) {
+        match self.get_or_intern_checked(bytes) {
             Some(sym) => sym,
             // The repaired text differs from `bytes`, so it has its own entry (maybe one already).
             None => self.get_or_intern(String::from_utf8_lossy(bytes)),
         }
+    }
+
+    /// Interns raw bytes that should be UTF-8, checking only bytes not seen before; `None` when
+    /// they are new and not UTF-8 (the caller repairs them, and can say so).
+    #[inline]
+    pub fn get_or_intern_checked(&mut self, bytes: &[u8]) -> Option<Sym> {
+        // simdutf8 checks long strings several times faster than std (same answer).
+        self.intern_bytes(bytes, |b| simdutf8::basic::from_utf8(b).ok())
     }
 
     /// The symbol of `s` if it was interned.

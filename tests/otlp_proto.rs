@@ -235,31 +235,34 @@ fn every_prefix_and_every_flipped_byte_loads_or_fails_without_panicking() {
     }
 }
 
+/// A length-delimited protobuf field (field numbers under 16).
+fn record(field: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2];
+    let mut len = bytes.len();
+    while len >= 0x80 {
+        out.push(len as u8 | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(bytes);
+    out
+}
+
 /// A `LogsData` written field by field: the second record's severity is out of range, so it is
 /// skipped at its offset while the records around it load with their ids, severity and body;
 /// then the same bytes cut inside the last record keep the records before the cut.
 #[test]
 fn protobuf_log_records_load_and_a_bad_one_is_skipped_at_its_offset() {
-    let field = |n: u8, bytes: &[u8]| {
-        let mut out = vec![(n << 3) | 2];
-        let mut len = bytes.len();
-        while len >= 0x80 {
-            out.push((len as u8 & 0x7f) | 0x80);
-            len >>= 7;
-        }
-        out.push(len as u8);
-        [out, bytes.to_vec()].concat()
-    };
-    let record = |severity: u8, body: &str| {
+    let log_record = |severity: u8, body: &str| {
         let time = [&[0x09][..], &7u64.to_le_bytes()].concat();
-        let trace = field(9, &[0xab; 16]);
-        let span = field(10, &[0xcd; 8]);
-        let body = field(5, &field(1, body.as_bytes()));
+        let trace = record(9, &[0xab; 16]);
+        let span = record(10, &[0xcd; 8]);
+        let body = record(5, &record(1, body.as_bytes()));
         [time, vec![0x10, severity], body, trace, span].concat()
     };
-    let records: Vec<Vec<u8>> = vec![record(17, "first"), record(99, "bad"), record(9, "third")];
-    let scope = records.iter().map(|r| field(2, r)).collect::<Vec<_>>().concat();
-    let message = field(1, &field(2, &scope));
+    let records: Vec<Vec<u8>> = vec![log_record(17, "first"), log_record(99, "bad"), log_record(9, "third")];
+    let scope = records.iter().map(|r| record(2, r)).collect::<Vec<_>>().concat();
+    let message = record(1, &record(2, &scope));
     let ds = load::load_bytes(message.clone(), "logs.binpb", None).expect("loads");
     let bodies: Vec<String> = ds.logs.iter().map(|r| weft::text::value(&ds, r.body)).collect();
     assert_eq!(bodies, ["first", "third"]);
@@ -281,4 +284,31 @@ fn protobuf_log_records_load_and_a_bad_one_is_skipped_at_its_offset() {
         "{:?}",
         cut.files[0].warnings
     );
+}
+
+#[test]
+fn strings_that_are_not_utf8_are_repaired_and_noted_every_time_even_after_valid_repeats() {
+    // Only bytes new to the interner are checked: a valid name seen before is not checked
+    // again, but a bad one (stored repaired, so never found as it is) is noted each time.
+    let span = |id: u8, name: &[u8]| {
+        let attr = [record(1, b"key"), record(2, &record(1, name))].concat();
+        [record(1, &[id; 16]), record(2, &[id; 8]), record(5, name), record(9, &attr)].concat()
+    };
+    let spans = [span(1, b"ok"), span(2, b"bad\xff"), span(3, b"ok"), span(4, b"bad\xff")];
+    let scope_spans: Vec<u8> = spans.iter().flat_map(|s| record(2, s)).collect();
+    let message = record(1, &record(2, &scope_spans));
+    let ds = load::load_bytes(message, "utf8.binpb", Some(Format::OtlpProto)).unwrap();
+    let names: Vec<&str> = ds.spans.iter().map(|s| ds.str(s.name)).collect();
+    assert_eq!(names, ["ok", "bad\u{FFFD}", "ok", "bad\u{FFFD}"]);
+    let value = |s: &weft::model::Span| match ds.attrs_of(s.attrs).next().unwrap().value {
+        weft::model::Value::Str(sym) => ds.str(sym),
+        other => panic!("{other:?}"),
+    };
+    let values: Vec<&str> = ds.spans.iter().map(value).collect();
+    assert_eq!(values, names);
+    let notes: Vec<&str> = ds.files[0].warnings.iter().map(|w| w.message.as_str()).collect();
+    let name = "name: not valid UTF-8; shown with U+FFFD for the bad bytes";
+    let value = "stringValue: not valid UTF-8; shown with U+FFFD for the bad bytes";
+    assert_eq!(notes, [name, value, name, value]);
+    assert_eq!(ds.files[0].skipped, 0);
 }

@@ -4,11 +4,12 @@
 //! ```text
 //! request ─▶ receiver (http.rs / grpc.rs) ─▶ decode: load::load_slice with the format forced
 //!                                            (the same decoders files go through)
+//!                                         ─▶ store::Encoded: the save file's line, serialised
 //!                                         ─▶ Store::save (store.rs): appended, flushed ─▶ answer
 //! ```
 //!
-//! The receivers run on a small tokio runtime; decoding runs on its blocking pool; one thread
-//! writes the file. Memory is bounded: at most `MAX_BODY` bytes per request, `IN_FLIGHT`
+//! The receivers run on a small tokio runtime; decoding, and serialising what the save file gets,
+//! run on its blocking pool; one thread appends to the file. Memory is bounded: at most `MAX_BODY` bytes per request, `IN_FLIGHT`
 //! requests decoded at once (others wait, and so do their senders), a bounded queue to the writer.
 
 pub mod grpc;
@@ -23,7 +24,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{NotSaved, Store};
+use store::{Encoded, NotSaved, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
@@ -165,17 +166,26 @@ impl Ingest {
             // An empty protobuf request, or a tracer probing the endpoint: nothing to save.
             return Ok(Accepted::default());
         }
-        let decoded = tokio::task::spawn_blocking(move || decode(&body, encoding, format))
-            .await
-            .map_err(|e| Refused::Unavailable(format!("decoding failed: {e}")))?;
-        let dataset = decoded?;
-        let file = dataset.files.first();
-        let accepted = Accepted {
-            rejected: file.map_or(0, |f| f.skipped),
-            reason: file.and_then(|f| f.warnings.iter().find(|w| w.skipped)).map(|w| w.message.clone()),
-        };
-        if !dataset.spans.is_empty() {
-            self.store.save(dataset).await.map_err(|NotSaved(why)| Refused::Unavailable(why))?;
+        // Decoded and serialised for the save file here, side by side with other requests.
+        let decoded = tokio::task::spawn_blocking(move || {
+            let dataset = decode(&body, encoding, format)?;
+            let file = dataset.files.first();
+            let accepted = Accepted {
+                rejected: file.map_or(0, |f| f.skipped),
+                reason: file.and_then(|f| f.warnings.iter().find(|w| w.skipped)).map(|w| w.message.clone()),
+            };
+            if dataset.spans.is_empty() {
+                return Ok((accepted, None));
+            }
+            let encoded = Encoded::new(dataset)
+                .map_err(|e| Refused::Unavailable(format!("saving the spans failed: {e}")))?;
+            Ok((accepted, Some(encoded)))
+        })
+        .await
+        .map_err(|e| Refused::Unavailable(format!("decoding failed: {e}")))?;
+        let (accepted, encoded) = decoded?;
+        if let Some(encoded) = encoded {
+            self.store.save(encoded).await.map_err(|NotSaved(why)| Refused::Unavailable(why))?;
         }
         Ok(accepted)
     }

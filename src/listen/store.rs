@@ -1,12 +1,14 @@
-//! Received spans → the save file, before the sender hears "accepted". One writer thread owns the
-//! file: receivers hand it decoded batches over a bounded channel, it appends them as OTLP JSON
-//! Lines (the same writer as `weft export`), flushes, and only then answers each batch, so an
-//! exporter that got a success never loses data to a weft that stops.
+//! Received spans → the save file, before the sender hears "accepted". Each request's spans are
+//! written as one OTLP JSON line (the same writer as `weft export`) on the request's own decoding
+//! task (`Encoded::new`), so requests are serialised side by side; one writer thread owns the
+//! file: receivers hand it encoded batches over a bounded channel, it appends their lines,
+//! flushes, and only then answers each batch, so an exporter that got a success never loses data
+//! to a weft that stops.
 //!
 //! With a live explorer, each written group of batches then goes to it over a bounded channel.
 //!
-//! Batches that queue up while a write is in progress are written together (one line, one flush),
-//! which keeps the per-request cost low under load without delaying any answer.
+//! Batches that queue up while a write is in progress are written together (one flush), which
+//! keeps the per-request cost low under load without delaying any answer.
 
 use crate::model::{Dataset, TraceId};
 use std::collections::VecDeque;
@@ -24,9 +26,30 @@ const GROUP: usize = 64;
 
 /// One decoded request, and where to say whether it was saved.
 struct Batch {
-    dataset: Dataset,
+    encoded: Encoded,
     saved: oneshot::Sender<Result<(), String>>,
 }
+
+/// A decoded request and the line the save file gets for it.
+#[derive(Debug)]
+pub struct Encoded {
+    dataset: Dataset,
+    /// `dataset` as OTLP JSON, newline included.
+    line: Vec<u8>,
+}
+
+impl Encoded {
+    /// Serialises `dataset` (on the caller's thread: the writer thread then only copies bytes).
+    pub fn new(dataset: Dataset) -> io::Result<Self> {
+        let mut line = Vec::with_capacity(dataset.spans.len() * LINE_BYTES_PER_SPAN);
+        crate::export::otlp_json::write_dataset(&mut line, &dataset)?;
+        line.push(b'\n');
+        Ok(Self { dataset, line })
+    }
+}
+
+/// About what a span of an SDK export takes as OTLP JSON; used only to pre-size a line.
+const LINE_BYTES_PER_SPAN: usize = 512;
 
 /// The receivers' side of the writer.
 #[derive(Clone, Debug)]
@@ -92,12 +115,12 @@ impl Store {
         Ok((Self { queue, counts }, thread))
     }
 
-    /// Saves `dataset`; returns once it is written to the file (in the kernel's hands, so it
+    /// Saves `encoded`; returns once it is written to the file (in the kernel's hands, so it
     /// survives weft being killed).
-    pub async fn save(&self, dataset: Dataset) -> Result<(), NotSaved> {
+    pub async fn save(&self, encoded: Encoded) -> Result<(), NotSaved> {
         let (saved, answer) = oneshot::channel();
         let closed = || NotSaved("weft is shutting down".to_owned());
-        self.queue.send(Batch { dataset, saved }).await.map_err(|_| closed())?;
+        self.queue.send(Batch { encoded, saved }).await.map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?.map_err(NotSaved)
     }
 }
@@ -114,24 +137,24 @@ impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Batch>) {
         let mut group = Vec::with_capacity(GROUP);
         while rx.blocking_recv_many(&mut group, GROUP) > 0 {
-            let mut answers = Vec::with_capacity(group.len());
-            let mut merged = Dataset::new();
-            for batch in group.drain(..) {
-                merged.append(batch.dataset);
-                answers.push(batch.saved);
-            }
-            let ids: Vec<TraceId> = merged.spans.iter().map(|s| s.trace_id).collect();
-            let result = self.write(&merged).map_err(|e| format!("saving the spans failed: {e}"));
+            let result = self.write(&group).map_err(|e| format!("saving the spans failed: {e}"));
             if result.is_ok() {
-                self.counts.spans.fetch_add(ids.len() as u64, Ordering::Relaxed);
-                self.held.add(&ids, &self.counts);
+                for batch in &group {
+                    let spans = &batch.encoded.dataset.spans;
+                    self.counts.spans.fetch_add(spans.len() as u64, Ordering::Relaxed);
+                    self.held.add(spans.iter().map(|s| s.trace_id), &self.counts);
+                }
             }
-            for answer in answers {
+            let mut merged = (result.is_ok() && self.live.is_some()).then(Dataset::new);
+            for Batch { encoded, saved } in group.drain(..) {
                 // A sender that went away (disconnected) still had its spans saved.
-                let _ = answer.send(result.clone());
+                let _ = saved.send(result.clone());
+                if let Some(merged) = &mut merged {
+                    merged.append(encoded.dataset);
+                }
             }
             // Saved and answered; now shown. Waiting here for a busy explorer is the back pressure.
-            if result.is_ok()
+            if let Some(merged) = merged
                 && let Some(live) = &self.live
                 && live.send(merged).is_err()
             {
@@ -140,14 +163,14 @@ impl Writer {
         }
     }
 
-    /// Appends `spans` as one OTLP JSON line and flushes it to the file. A write that fails
-    /// midway (a full disk) is cut back off, so the file stays valid JSON Lines and a later
-    /// write that succeeds starts on a line of its own.
-    fn write(&mut self, spans: &Dataset) -> io::Result<()> {
+    /// Appends the batches' lines and flushes them to the file. A write that fails midway (a
+    /// full disk) is cut back off, so the file stays valid JSON Lines and a later write that
+    /// succeeds starts on a line of its own.
+    fn write(&mut self, group: &[Batch]) -> io::Result<()> {
         let end = self.out.get_ref().metadata()?.len();
-        let written = crate::export::otlp_json::write_dataset(&mut self.out, spans)
-            .map_err(io::Error::from)
-            .and_then(|()| self.out.write_all(b"\n"))
+        let written = group
+            .iter()
+            .try_for_each(|batch| self.out.write_all(&batch.encoded.line))
             .and_then(|()| self.out.flush());
         if written.is_err() {
             // Drop what is still buffered (it was not written) and what was, past `end`.
@@ -174,8 +197,8 @@ impl Held {
         Self { max_spans, spans: 0, order: VecDeque::new(), by_id: rustc_hash::FxHashMap::default() }
     }
 
-    fn add(&mut self, ids: &[TraceId], counts: &Counts) {
-        for &id in ids {
+    fn add(&mut self, ids: impl IntoIterator<Item = TraceId>, counts: &Counts) {
+        for id in ids {
             let n = self.by_id.entry(id).or_insert_with(|| {
                 self.order.push_back(id);
                 counts.traces.fetch_add(1, Ordering::Relaxed);
@@ -203,9 +226,9 @@ mod tests {
         let counts = Counts::default();
         let mut held = Held::new(3);
         let (a, b, c) = (TraceId(1), TraceId(2), TraceId(3));
-        held.add(&[a, a, b], &counts);
+        held.add([a, a, b], &counts);
         assert_eq!(counts.evicted_traces.load(Ordering::Relaxed), 0);
-        held.add(&[c, c], &counts);
+        held.add([c, c], &counts);
         // 5 spans > 3: `a` (2 spans) goes; 3 left.
         assert_eq!(held.spans, 3);
         assert_eq!(held.order, [b, c]);

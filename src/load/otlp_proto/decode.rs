@@ -41,6 +41,7 @@ type Faulty<T> = Result<T, Fault>;
 
 /// The next field of `fields` and the offset of its tag, with a truncated record as a fault
 /// (inside a span nothing of a cut record is kept).
+#[inline(always)]
 fn next<'a>(fields: &mut Fields<'a>) -> Faulty<Option<(u32, Payload<'a>, usize)>> {
     let at = fields.offset();
     match fields.next_field() {
@@ -632,11 +633,13 @@ impl Decoder {
 
     /// A `string` field, interned. Go producers do not check UTF-8 (FORMATS.md §8.4), so a
     /// string that is not valid UTF-8 is kept with U+FFFD in place of the bad bytes, and noted.
+    /// Only bytes the interner has not seen are checked: a repeated key or value (most of them)
+    /// was valid the first time.
     fn text_field(&mut self, name: &str, p: Payload<'_>, at: usize) -> Faulty<Sym> {
         let (bytes, base) = len(name, p, at)?;
-        Ok(match simdutf8::basic::from_utf8(bytes) {
-            Ok(s) => self.ds.intern(s),
-            Err(_) => {
+        Ok(match self.ds.strings.get_or_intern_checked(bytes) {
+            Some(sym) => sym,
+            None => {
                 self.warn(base, || format!("{name}: not valid UTF-8; shown with U+FFFD for the bad bytes"));
                 let s = String::from_utf8_lossy(bytes);
                 self.ds.intern(&s)

@@ -96,7 +96,11 @@ impl<'a> Fields<'a> {
 
     /// The next field: its number and payload; `None` at the end of the message. On a
     /// length-delimited field that overruns the message, the error comes with what it had.
+    ///
+    /// Always inlined: returned through memory, the large result made every field a
+    /// store-forwarding stall in the caller (a third of the time of `key_value`, by perf).
     #[expect(clippy::type_complexity, reason = "the pair is only ever destructured by the caller")]
+    #[inline(always)]
     pub fn next_field(&mut self) -> Result<Option<(u32, Payload<'a>)>, (WireError, Option<Truncated<'a>>)> {
         if self.pos >= self.buf.len() {
             return Ok(None);
@@ -135,7 +139,19 @@ impl<'a> Fields<'a> {
         Ok(Some((field, payload)))
     }
 
+    /// Tags, lengths under 128 and small numbers take one byte: read those without the loop.
+    #[inline(always)]
     fn varint(&mut self, what: &'static str) -> Result<u64, WireError> {
+        match self.buf.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(u64::from(b))
+            }
+            _ => self.long_varint(what),
+        }
+    }
+
+    fn long_varint(&mut self, what: &'static str) -> Result<u64, WireError> {
         let at = self.offset();
         let mut value = 0u64;
         for i in 0..10 {

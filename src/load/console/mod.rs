@@ -14,9 +14,10 @@ mod go;
 mod python;
 
 use super::error::json_message;
-use super::json::{Ctx, Entries, Scalar, Str, scalar, skip_whitespace, text_of};
+use super::json::{Entries, Scalar, Str, scalar, skip_whitespace, text_of};
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
+use super::sink::Sink;
 use super::{Job, LoadError};
 use crate::model::{Attr, Dataset, Format, ResourceIdx, SERVICE_NAME_KEY, Sym, UNKNOWN_SERVICE, Value};
 use rustc_hash::FxHashMap;
@@ -107,14 +108,14 @@ fn parse_chunks<'a, 'p>(
 
 /// The per-input state both schemas fill.
 pub(super) struct Reader<'a> {
-    pub cx: Ctx<'a>,
+    pub cx: Sink<'a>,
     /// One resource per distinct resource text (the same process prints it on every span).
     resources: FxHashMap<Sym, ResourceIdx>,
 }
 
 impl<'a> Reader<'a> {
     fn new(input: &'a [u8], path: &str, format: Format, share: usize) -> Self {
-        Self { cx: Ctx::with_share(input, path, format, share), resources: FxHashMap::default() }
+        Self { cx: Sink::with_share(input, path, format, share), resources: FxHashMap::default() }
     }
 
     fn finish(self) -> Dataset {
@@ -198,9 +199,9 @@ impl<'a> Reader<'a> {
         raw: Option<&'a RawValue>,
         attrs: impl FnOnce(&mut Self, &'a RawValue) -> Vec<Attr>,
     ) -> (ResourceIdx, Sym) {
-        let unknown = self.cx.sym_str(UNKNOWN_SERVICE);
+        let unknown = self.cx.intern(UNKNOWN_SERVICE);
         let Some(raw) = raw else { return (ResourceIdx::default(), unknown) };
-        let key = self.cx.sym_input(raw.get());
+        let key = self.cx.intern(raw.get());
         let idx = match self.resources.get(&key) {
             Some(&idx) => idx,
             None => {
@@ -211,7 +212,7 @@ impl<'a> Reader<'a> {
                 idx
             }
         };
-        let service_key = self.cx.sym_str(SERVICE_NAME_KEY);
+        let service_key = self.cx.intern(SERVICE_NAME_KEY);
         let slice = self.cx.ds.resources.get(idx.0 as usize).map(|r| r.attrs).unwrap_or_default();
         let service = self.cx.ds.attrs_of(slice).find_map(|a| match a.value {
             Value::Str(s) if a.key == service_key => Some(s),
@@ -231,7 +232,7 @@ impl<'a> Reader<'a> {
                             items.into_iter().map(|v| self.plain_value(v, depth + 1)).collect();
                         self.cx.ds.add_array(&values)
                     }
-                    Err(_) => Value::Str(self.cx.sym_input(t)),
+                    Err(_) => Value::Str(self.cx.intern(t)),
                 }
             }
             other => self.cx.plain_value(other, false),
@@ -267,13 +268,9 @@ impl<'a> Reader<'a> {
     /// Start and end in ns; an end before the start is clamped to it, with a warning.
     pub fn times(&mut self, start: Option<u64>, end: Option<u64>, span_at: &str) -> (u64, u64, u8) {
         let start = start.unwrap_or(0);
-        let end = end.unwrap_or(start);
-        if end < start {
-            let at = self.cx.location_of(span_at);
-            self.cx.file.warn(at, "end time is before start time; duration set to 0");
-            return (start, start, crate::model::span_flags::CLAMPED_END);
-        }
-        (start, end, 0)
+        let at = crate::load::offset_of(self.cx.input, span_at);
+        let (end, flags) = self.cx.repair_end(at, start, end.unwrap_or(start));
+        (start, end, flags)
     }
 }
 

@@ -116,7 +116,7 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
         });
     let name = match &ps.name {
         Some(n) => r.cx.sym(n),
-        None => r.cx.sym_str(""),
+        None => r.cx.intern(""),
     };
     let kind = ps.kind.as_ref().map_or(SpanKind::Unspecified, |k| {
         let short = k.strip_prefix("SpanKind.").unwrap_or(k);
@@ -153,7 +153,7 @@ fn events<'a>(r: &mut Reader<'a>, events: &[PyEvent<'a>], span_at: &str) -> crat
         let time = r.time(e.timestamp.as_ref(), "event timestamp", span_at).unwrap_or(0);
         let name = match &e.name {
             Some(n) => r.cx.sym(n),
-            None => r.cx.sym_str(""),
+            None => r.cx.intern(""),
         };
         let attrs = r.plain_attrs(e.attributes.as_ref());
         let attrs = r.cx.ds.add_attrs(&attrs);
@@ -199,5 +199,5 @@ fn trace_state(r: &mut Reader<'_>, repr: Option<&Str<'_>>) -> Option<Sym> {
             Some(format!("{key}={value}"))
         })
         .collect();
-    (!pairs.is_empty()).then(|| r.cx.sym_str(&pairs.join(",")))
+    (!pairs.is_empty()).then(|| r.cx.intern(&pairs.join(",")))
 }

@@ -107,7 +107,7 @@ pub(super) struct TraceCtx<'a> {
 }
 
 pub(super) struct Parser<'a> {
-    pub(super) cx: Ctx<'a>,
+    pub(super) cx: Sink<'a>,
     /// Embedded processes already turned into resources, per trace, keyed by their JSON text.
     pub(super) procs: FxHashMap<(TraceId, &'a str), Proc>,
 }
@@ -115,7 +115,7 @@ pub(super) struct Parser<'a> {
 impl<'a> Parser<'a> {
     /// A parser for `share` bytes of `input` (all of it, or one part of a parallel parse).
     pub(super) fn new(input: &'a [u8], path: &str, share: usize) -> Self {
-        Self { cx: Ctx::with_share(input, path, FORMAT, share), procs: FxHashMap::default() }
+        Self { cx: Sink::with_share(input, path, FORMAT, share), procs: FxHashMap::default() }
     }
 
     /// The traces of one part of `data`, with their indices there, reporting each to `ticker`
@@ -224,9 +224,9 @@ impl<'a> Parser<'a> {
         };
         let service = match &wp.service_name {
             Some(s) if !s.is_empty() => self.cx.sym(s),
-            _ => self.cx.sym_str(UNKNOWN_SERVICE),
+            _ => self.cx.intern(UNKNOWN_SERVICE),
         };
-        let key = self.cx.sym_str(SERVICE_NAME_KEY);
+        let key = self.cx.intern(SERVICE_NAME_KEY);
         let mut attrs = vec![Attr { key, value: Value::Str(service) }];
         for kv in wp.tags.iter().flatten() {
             let key = self.cx.sym(&kv.key);
@@ -234,7 +234,7 @@ impl<'a> Parser<'a> {
             attrs.push(Attr { key, value });
         }
         for (key, value) in self.elevated(wp.tag.as_ref()) {
-            let key = self.cx.sym_str(&key);
+            let key = self.cx.intern(&key);
             attrs.push(Attr { key, value });
         }
         let slice = self.cx.ds.add_attrs(&attrs);
@@ -414,7 +414,7 @@ impl<'a> Parser<'a> {
         };
         let at = self.cx.location_of(span_at);
         self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
-        (self.cx.sym_str(UNKNOWN_SERVICE), ResourceIdx::default())
+        (self.cx.intern(UNKNOWN_SERVICE), ResourceIdx::default())
     }
 
     /// Tags → attributes, minus those that map to span fields; plus the `warnings`.
@@ -431,7 +431,7 @@ impl<'a> Parser<'a> {
         }
         for (key, value) in self.elevated(ws.tag.as_ref()) {
             if !self.take_tag(&mut out, &key, value) {
-                let key = self.cx.sym_str(&key);
+                let key = self.cx.intern(&key);
                 attrs.push(Attr { key, value });
             }
         }
@@ -443,7 +443,7 @@ impl<'a> Parser<'a> {
                 values.push(Value::Str(self.cx.sym(w)));
             }
             values.extend(tcx.warnings.iter().map(|&s| Value::Str(s)));
-            let key = self.cx.sym_str(WARNINGS_KEY);
+            let key = self.cx.intern(WARNINGS_KEY);
             let value = self.cx.ds.add_array(&values);
             attrs.push(Attr { key, value });
         }
@@ -526,7 +526,7 @@ impl<'a> Parser<'a> {
                 let key = self.cx.sym(&kv.key);
                 attrs.push(Attr { key, value });
             }
-            let name = name.unwrap_or_else(|| self.cx.sym_str("log"));
+            let name = name.unwrap_or_else(|| self.cx.intern("log"));
             let time = self.cx.time_us(log.timestamp, span_at);
             events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
         }

@@ -10,12 +10,14 @@ use crate::model::{
 };
 use rustc_hash::FxHashMap;
 use std::cell::Cell;
+use std::fmt::Display;
 use std::hash::Hash;
 
-/// How a format names a place in its input: line:col in text.
+/// How a format names a place in its input: line:col in text, a byte offset in binary input.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Positions {
     Lines,
+    Offsets,
 }
 
 /// Input bytes a format spends per span, per attribute, per distinct string and per byte of
@@ -87,6 +89,7 @@ impl<'a> Sink<'a> {
     /// Where byte `offset` of the input is, in this format's terms.
     pub fn locate(&self, offset: usize) -> Location {
         match self.positions {
+            Positions::Offsets => Location::Offset(offset as u64),
             Positions::Lines => {
                 let mut locator = self.locator.get();
                 let at = locator.at(self.input, offset);
@@ -125,7 +128,7 @@ impl<'a> Sink<'a> {
 
     /// The one time repair: an end before its start becomes the start, with the one warning
     /// (at byte `offset`) and the span flag that marks it. Returns the end and the flags to set.
-    pub fn repair_end(&mut self, offset: usize, start: u64, end: u64) -> (u64, u8) {
+    pub fn repair_end<T: Copy + Ord + Display>(&mut self, offset: usize, start: T, end: T) -> (T, u8) {
         if end >= start {
             return (end, 0);
         }
@@ -164,7 +167,7 @@ impl<'a> Sink<'a> {
 }
 
 /// The one wording of the one time repair, whatever the format calls its fields.
-pub(crate) fn end_before_start(start: u64, end: u64) -> String {
+pub(crate) fn end_before_start(start: impl Display, end: impl Display) -> String {
     format!("end {end} ns is before start {start} ns; duration set to 0")
 }
 
@@ -357,5 +360,9 @@ mod tests {
         assert_eq!(sink.file.warnings.len(), 1);
         assert_eq!(sink.file.warnings[0].at, Location::Line { line: 2, column: 3 });
         assert_eq!(sink.file.warnings[0].message, "end 4000 ns is before start 5000 ns; duration set to 0");
+        let mut binary = Sink::new(input, "t.bin", Format::OtlpProto, Positions::Offsets, 0, &sizing);
+        assert_eq!(binary.repair_end(7, 2i64, -1), (2, span_flags::CLAMPED_END));
+        assert_eq!(binary.file.warnings[0].at, Location::Offset(7));
+        assert_eq!(binary.file.warnings[0].message, "end -1 ns is before start 2 ns; duration set to 0");
     }
 }

@@ -349,7 +349,7 @@ fn error_location(input: &[u8], part: &str, e: &serde_json::Error) -> crate::mod
     if e.line() == 0 {
         return crate::model::Location::Unknown;
     }
-    super::location_at(input, error_offset(input, part, e))
+    crate::load::location_at(input, error_offset(input, part, e))
 }
 
 /// An id as a span map writes it: its low 64 bits and, for a 128-bit trace id, the high ones.

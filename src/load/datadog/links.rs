@@ -147,7 +147,7 @@ pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) ->
         J::Null | J::Bool(_) | J::Number(_) | J::String(_) => b.json_tree(v, 0),
         J::Array(items) if depth < MAX_ARRAY_DEPTH => {
             let values: Vec<Value> = items.iter().map(|x| value_of(b, x, depth + 1)).collect();
-            b.ds.add_array(&values)
+            b.sink.ds.add_array(&values)
         }
         J::Object(map) => {
             if let Some(J::String(s)) = map.get("int_value")
@@ -163,7 +163,7 @@ pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) ->
             match map.get("array_value") {
                 Some(J::Object(arr)) => match arr.get("values") {
                     Some(values) => value_of(b, values, depth),
-                    None => b.ds.add_array(&[]),
+                    None => b.sink.ds.add_array(&[]),
                 },
                 Some(values @ J::Array(_)) => value_of(b, values, depth),
                 _ => Value::Str(b.sym_str(&v.to_string())),

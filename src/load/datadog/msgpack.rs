@@ -470,7 +470,7 @@ fn tree_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: usize) -> Resu
         for _ in 0..n {
             values.push(tree_value(r, b, depth + 1)?);
         }
-        return Ok(b.ds.add_array(&values));
+        return Ok(b.sink.ds.add_array(&values));
     }
     let n = r.map_len()?;
     let mut attrs = Vec::with_capacity(r.capacity_for(n));
@@ -479,7 +479,7 @@ fn tree_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: usize) -> Resu
         let value = tree_value(r, b, depth + 1)?;
         attrs.push(Attr { key, value });
     }
-    Ok(Value::Map(b.ds.add_attrs(&attrs)))
+    Ok(Value::Map(b.sink.ds.add_attrs(&attrs)))
 }
 
 /// One native `span_links` entry.
@@ -602,7 +602,7 @@ fn any_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: u8) -> Result<V
                         r.skip()?;
                     }
                 }
-                out = b.ds.add_array(&values);
+                out = b.sink.ds.add_array(&values);
             }
             _ => r.skip()?,
         }

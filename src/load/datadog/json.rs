@@ -419,7 +419,7 @@ pub(super) fn feed<'a, I: SpanIdent, T: Nanos>(b: &mut Builder<'a>, span: JsonSp
         if text.starts_with('"') {
             // In JSON the bytes can only travel as text (base64); keep that text.
             if let Ok(t) = serde_json::from_str::<Text<'_>>(text) {
-                let value = crate::model::Value::Bytes(b.sym_str(&t.0));
+                let value = crate::model::Value::Bytes(b.sink.intern(&t.0));
                 b.meta_struct_value(&k.0, value);
                 continue;
             }

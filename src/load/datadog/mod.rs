@@ -281,7 +281,7 @@ impl<'a> Builder<'a> {
     pub fn sym(&mut self, s: &Cow<'a, str>) -> Sym {
         match s {
             Cow::Borrowed(b) => self.sym_bytes(b.as_bytes()),
-            Cow::Owned(o) => self.sink.ds.intern(o),
+            Cow::Owned(o) => self.sink.intern(o),
         }
     }
 
@@ -290,11 +290,6 @@ impl<'a> Builder<'a> {
     #[inline]
     pub fn sym_bytes(&mut self, bytes: &'a [u8]) -> Sym {
         self.sink.ds.strings.get_or_intern_utf8(bytes)
-    }
-
-    /// Interns text that is not borrowed from the input (JSON inside meta, repaired text).
-    pub fn sym_str(&mut self, s: &str) -> Sym {
-        self.sink.ds.intern(s)
     }
 
     /// A spare attribute vector for a nested block; give it back with `put_tmp`.
@@ -428,14 +423,14 @@ impl<'a> Builder<'a> {
 
     /// A `meta_struct` entry: msgpack-encoded bytes, kept opaque as base64.
     pub fn meta_struct(&mut self, key: &str, bytes: &[u8]) {
-        let value = Value::Bytes(self.sym_str(&base64(bytes)));
+        let value = Value::Bytes(self.sink.intern(&base64(bytes)));
         self.meta_struct_value(key, value);
     }
 
     /// A `meta_struct` entry given decoded (the test agent's snapshots hold objects, not bytes),
     /// kept as the structured value it is (`json_tree`, `msgpack::tree_value`).
     pub fn meta_struct_value(&mut self, key: &str, value: Value) {
-        let key = self.sym_str(&format!("meta_struct.{key}"));
+        let key = self.sink.intern(&format!("meta_struct.{key}"));
         self.s.attrs.push(Attr { key, value });
     }
 
@@ -449,12 +444,12 @@ impl<'a> Builder<'a> {
             J::Number(n) => match n.as_i64() {
                 Some(i) => Value::Int(i),
                 // Past i64 the exact digits are kept as text, as everywhere.
-                None if n.is_u64() => Value::Str(self.sym_str(&n.to_string())),
+                None if n.is_u64() => Value::Str(self.sink.intern(&n.to_string())),
                 None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
             },
-            J::String(s) => Value::Str(self.sym_str(s)),
+            J::String(s) => Value::Str(self.sink.intern(s)),
             _ if depth >= crate::load::otlp_json::MAX_VALUE_NESTING => {
-                Value::Str(self.sym_str(&v.to_string()))
+                Value::Str(self.sink.intern(&v.to_string()))
             }
             J::Array(items) => {
                 let values: Vec<Value> = items.iter().map(|x| self.json_tree(x, depth + 1)).collect();
@@ -466,7 +461,7 @@ impl<'a> Builder<'a> {
                     .iter()
                     .map(|(k, x)| {
                         let value = self.json_tree(x, depth + 1);
-                        Attr { key: self.sym_str(k), value }
+                        Attr { key: self.sink.intern(k), value }
                     })
                     .collect();
                 Value::Map(self.sink.ds.add_attrs(&attrs))

@@ -70,11 +70,11 @@ fn number_f64(n: Number) -> Option<f64> {
 fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
     Some(match s {
         Scalar::Str(bytes) => Value::Str(b.sym_bytes(bytes)),
-        Scalar::Bin(bytes) => Value::Bytes(b.sym_str(&super::base64(bytes))),
+        Scalar::Bin(bytes) => Value::Bytes(b.sink.intern(&super::base64(bytes))),
         Scalar::Bool(v) => Value::Bool(v),
         // Past i64 the exact digits are kept as text (as the JSON loaders do), not a lossy double.
         Scalar::Num(Number::U(v)) => {
-            i64::try_from(v).map_or_else(|_| Value::Str(b.sym_str(&v.to_string())), Value::Int)
+            i64::try_from(v).map_or_else(|_| Value::Str(b.sink.intern(&v.to_string())), Value::Int)
         }
         Scalar::Num(Number::I(v)) => Value::Int(v),
         Scalar::Num(Number::F(v)) => Value::Double(v),
@@ -559,7 +559,7 @@ fn event_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
             _ => r.skip()?,
         }
     }
-    let name = name.unwrap_or_else(|| b.sym_str(""));
+    let name = name.unwrap_or_else(|| b.sink.intern(""));
     b.add_event(time, name, &attrs);
     b.put_tmp(attrs);
     Ok(())

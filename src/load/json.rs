@@ -388,8 +388,8 @@ impl<'a> Sink<'a> {
     pub fn time_us(&mut self, us: Option<u64>, span_at: &str) -> u64 {
         let us = us.unwrap_or(0);
         us.checked_mul(1000).unwrap_or_else(|| {
-            let at = self.location_of(span_at);
-            self.file.warn(at, format!("time {us} µs overflows nanoseconds since 1970; clamped"));
+            let at = self.text_offset(span_at);
+            self.warn_at(at, |_| format!("time {us} µs overflows nanoseconds since 1970; clamped"));
             u64::MAX
         })
     }
@@ -400,32 +400,32 @@ impl<'a> Sink<'a> {
         self.file.keeps(true) || self.file.keeps(false)
     }
 
-    /// Where `part` (borrowed from the input) starts.
-    pub fn location_of(&self, part: &str) -> Location {
-        if !self.wants_location() {
-            return Location::Unknown;
-        }
-        self.locate(crate::load::offset_of(self.input, part))
+    /// The byte offset where `part` (borrowed from the input) starts.
+    pub fn text_offset(&self, part: &str) -> usize {
+        crate::load::offset_of(self.input, part)
     }
 
     /// Where a parsed string starts, or where `fallback` (borrowed from the input) starts when
     /// the string was unescaped into a copy.
-    pub fn location_of_str(&self, s: &Str<'a>, fallback: &str) -> Location {
-        if !self.wants_location() {
-            return Location::Unknown;
-        }
+    pub fn str_offset(&self, s: &Str<'a>, fallback: &str) -> usize {
         match &s.0 {
             // The string sits inside its quotes; point at the opening quote.
-            Cow::Borrowed(b) => self.locate(crate::load::offset_of(self.input, b).saturating_sub(1)),
-            Cow::Owned(_) => self.location_of(fallback),
+            Cow::Borrowed(b) => self.text_offset(b).saturating_sub(1),
+            Cow::Owned(_) => self.text_offset(fallback),
         }
     }
 
-    /// The file position of a serde error raised while parsing `raw` (borrowed from the input).
+    /// The line:col of a serde error raised while parsing `raw` (borrowed from the input), for
+    /// quoting it in a message.
     pub fn error_location(&self, raw: &str, err: &serde_json::Error) -> Location {
         if !self.wants_location() {
             return Location::Unknown;
         }
+        self.locate(self.error_offset(raw, err))
+    }
+
+    /// The byte offset of a serde error raised while parsing `raw` (borrowed from the input).
+    pub fn error_offset(&self, raw: &str, err: &serde_json::Error) -> usize {
         let base = crate::load::offset_of(self.input, raw);
         let mut line_start = 0;
         if err.line() > 1 {
@@ -437,7 +437,7 @@ impl<'a> Sink<'a> {
             }
         }
         let within = (line_start + err.column().saturating_sub(1)).min(raw.len());
-        self.locate(base.saturating_add(within))
+        base.saturating_add(within)
     }
 
     /// Parses a required trace id; on failure records the span as skipped and returns `None`.
@@ -466,14 +466,13 @@ impl<'a> Sink<'a> {
 
     fn skip_bad_id(&mut self, s: Option<&Str<'a>>, field: &str, err: Option<IdError>, span_at: &str) {
         let (at, msg) = match (s, err) {
-            (None, _) => (self.location_of(span_at), format!("span skipped: missing {field}")),
-            (Some(s), Some(e)) => (
-                self.location_of_str(s, span_at),
-                format!("span skipped: bad {field} \"{}\": {e}", preview(s)),
-            ),
-            (Some(s), None) => (self.location_of_str(s, span_at), format!("span skipped: {field} is zero")),
+            (None, _) => (self.text_offset(span_at), format!("span skipped: missing {field}")),
+            (Some(s), Some(e)) => {
+                (self.str_offset(s, span_at), format!("span skipped: bad {field} \"{}\": {e}", preview(s)))
+            }
+            (Some(s), None) => (self.str_offset(s, span_at), format!("span skipped: {field} is zero")),
         };
-        self.file.skip(at, msg);
+        self.skip_at(at, |_| msg);
     }
 }
 

@@ -107,7 +107,7 @@ impl<'a> Sink<'a> {
     }
 
     /// Records a dropped record at byte `offset`.
-    pub fn skip_at(&mut self, offset: usize, message: impl FnOnce(&Self) -> String) {
+    pub fn skip_at<M: Into<String>>(&mut self, offset: usize, message: impl FnOnce(&Self) -> M) {
         if self.keeps(true) {
             let at = self.locate(offset);
             let message = message(self);
@@ -118,7 +118,7 @@ impl<'a> Sink<'a> {
     }
 
     /// Records a record kept but repaired at byte `offset`.
-    pub fn warn_at(&mut self, offset: usize, message: impl FnOnce(&Self) -> String) {
+    pub fn warn_at<M: Into<String>>(&mut self, offset: usize, message: impl FnOnce(&Self) -> M) {
         if self.keeps(false) {
             let at = self.locate(offset);
             let message = message(self);

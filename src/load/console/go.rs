@@ -126,8 +126,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     let Some(gs) = r.span::<GoSpan<'a>>(raw, "a span object as stdouttrace prints it") else { return };
     let span_at = raw.get();
     let Some(ctx) = gs.span_context.as_ref() else {
-        let at = r.cx.location_of(span_at);
-        r.cx.file.skip(at, "skipped: an object without `SpanContext` is not a span");
+        let at = r.cx.text_offset(span_at);
+        r.cx.skip_at(at, |_| "skipped: an object without `SpanContext` is not a span");
         return;
     };
     let Some(trace_id) = r.cx.trace_id(ctx.trace_id.as_ref(), "SpanContext.TraceID", span_at) else { return };
@@ -136,8 +136,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     let parent_id = match parent.and_then(|p| p.span_id.as_ref()) {
         None => SpanId(0),
         Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
-            let at = r.cx.location_of_str(p, span_at);
-            r.cx.file.warn(at, format!("Parent.SpanID ignored, span shown as a root: {e}"));
+            let at = r.cx.str_offset(p, span_at);
+            r.cx.warn_at(at, |_| format!("Parent.SpanID ignored, span shown as a root: {e}"));
             SpanId(0)
         }),
     };
@@ -220,7 +220,7 @@ fn links<'a>(r: &mut Reader<'a>, links: &[GoLink<'a>]) -> Slice {
         let Some((trace_id, span_id, ctx)) = ids else {
             let at = ctx
                 .and_then(|c| c.trace_id.as_ref())
-                .map_or(crate::model::Location::Unknown, |t| r.cx.location_of_str(t, ""));
+                .map_or(crate::model::Location::Unknown, |t| r.cx.locate(r.cx.str_offset(t, "")));
             r.cx.file.warn(at, "link dropped: its SpanContext has no valid TraceID and SpanID");
             continue;
         };

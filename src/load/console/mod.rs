@@ -155,8 +155,8 @@ impl<'a> Reader<'a> {
                     pos = skip_whitespace(bytes, pos + stream.byte_offset());
                 }
                 Some(Err(e)) if resync => {
-                    let at = self.cx.error_location(rest, &e);
-                    self.cx.file.skip(at, format!("span skipped: {}", json_message(&e)));
+                    let at = self.cx.error_offset(rest, &e);
+                    self.cx.skip_at(at, |_| format!("span skipped: {}", json_message(&e)));
                     let next = bytes.get(pos + 1..until).and_then(|b| memchr::memmem::find(b, OBJECT_START));
                     match next {
                         Some(i) => pos = pos + 1 + i + 1,
@@ -178,15 +178,15 @@ impl<'a> Reader<'a> {
     pub fn span<T: serde::Deserialize<'a>>(&mut self, raw: &'a RawValue, expected: &str) -> Option<T> {
         let text = raw.get();
         if !text.starts_with('{') {
-            let at = self.cx.location_of(text);
-            self.cx.file.skip(at, format!("skipped: expected {expected}"));
+            let at = self.cx.text_offset(text);
+            self.cx.skip_at(at, |_| format!("skipped: expected {expected}"));
             return None;
         }
         match serde_json::from_str::<T>(text) {
             Ok(span) => Some(span),
             Err(e) => {
-                let at = self.cx.error_location(text, &e);
-                self.cx.file.skip(at, format!("span skipped: {}", json_message(&e)));
+                let at = self.cx.error_offset(text, &e);
+                self.cx.skip_at(at, |_| format!("span skipped: {}", json_message(&e)));
                 None
             }
         }
@@ -257,9 +257,10 @@ impl<'a> Reader<'a> {
         match s.parse::<jiff::Timestamp>() {
             Ok(t) => u64::try_from(t.as_nanosecond()).ok(),
             Err(e) => {
-                let at = self.cx.location_of_str(s, span_at);
+                let at = self.cx.str_offset(s, span_at);
                 let text = super::json::preview(s);
-                self.cx.file.warn(at, format!("{field} \"{text}\" is not an RFC 3339 time ({e}); read as 0"));
+                self.cx
+                    .warn_at(at, |_| format!("{field} \"{text}\" is not an RFC 3339 time ({e}); read as 0"));
                 None
             }
         }

@@ -184,11 +184,10 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Err(e) => {
-                    let at = self.cx.error_location(raw.get(), &e);
-                    self.cx.file.warn(
-                        at,
-                        format!("{label}.processes ignored: {}", crate::load::error::json_message(&e)),
-                    );
+                    let at = self.cx.error_offset(raw.get(), &e);
+                    self.cx.warn_at(at, |_| {
+                        format!("{label}.processes ignored: {}", crate::load::error::json_message(&e))
+                    });
                 }
             }
         }
@@ -201,11 +200,10 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Err(e) => {
-                    let at = self.cx.error_location(raw.get(), &e);
-                    self.cx.file.warn(
-                        at,
-                        format!("{label}.warnings ignored: {}", crate::load::error::json_message(&e)),
-                    );
+                    let at = self.cx.error_offset(raw.get(), &e);
+                    self.cx.warn_at(at, |_| {
+                        format!("{label}.warnings ignored: {}", crate::load::error::json_message(&e))
+                    });
                 }
             }
         }
@@ -217,8 +215,8 @@ impl<'a> Parser<'a> {
         let wp: WireProcess<'a> = match serde_json::from_str(raw.get()) {
             Ok(p) => p,
             Err(e) => {
-                let at = self.cx.error_location(raw.get(), &e);
-                self.cx.file.warn(at, format!("process ignored: {}", crate::load::error::json_message(&e)));
+                let at = self.cx.error_offset(raw.get(), &e);
+                self.cx.warn_at(at, |_| format!("process ignored: {}", crate::load::error::json_message(&e)));
                 return None;
             }
         };
@@ -280,8 +278,8 @@ impl<'a> Parser<'a> {
         let ws: WireSpan<'a> = match serde_json::from_str(span_at) {
             Ok(s) => s,
             Err(e) => {
-                let at = self.cx.error_location(span_at, &e);
-                self.cx.file.skip(at, format!("span skipped: {}", crate::load::error::json_message(&e)));
+                let at = self.cx.error_offset(span_at, &e);
+                self.cx.skip_at(at, |_| format!("span skipped: {}", crate::load::error::json_message(&e)));
                 return;
             }
         };
@@ -302,8 +300,8 @@ impl<'a> Parser<'a> {
             match SpanId::from_hex(p) {
                 Ok(id) => parent_id = id,
                 Err(e) => {
-                    let at = self.cx.location_of_str(p, span_at);
-                    self.cx.file.warn(at, format!("parentSpanID \"{}\" ignored: {e}", preview(p)));
+                    let at = self.cx.str_offset(p, span_at);
+                    self.cx.warn_at(at, |_| format!("parentSpanID \"{}\" ignored: {e}", preview(p)));
                 }
             }
         }
@@ -381,15 +379,15 @@ impl<'a> Parser<'a> {
 
     pub(super) fn bad_reference(&mut self, r: &WireRef<'a>, span_at: &str) {
         let at = match &r.span_id {
-            Some(s) => self.cx.location_of_str(s, span_at),
-            None => self.cx.location_of(span_at),
+            Some(s) => self.cx.str_offset(s, span_at),
+            None => self.cx.text_offset(span_at),
         };
         let shown = format!(
             "{}/{}",
             preview(r.trace_id.as_deref().unwrap_or("")),
             preview(r.span_id.as_deref().unwrap_or(""))
         );
-        self.cx.file.warn(at, format!("reference to {shown} dropped: bad trace or span id"));
+        self.cx.warn_at(at, |_| format!("reference to {shown} dropped: bad trace or span id"));
     }
 
     /// The span's service and resource: its `processID` in the trace's `processes`, else its
@@ -412,8 +410,8 @@ impl<'a> Parser<'a> {
             Some(id) => format!("process \"{}\" not found", preview(id)),
             None => "span has no process".to_owned(),
         };
-        let at = self.cx.location_of(span_at);
-        self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
+        let at = self.cx.text_offset(span_at);
+        self.cx.warn_at(at, |_| format!("{why}; service set to {UNKNOWN_SERVICE}"));
         (self.cx.intern(UNKNOWN_SERVICE), ResourceIdx::default())
     }
 

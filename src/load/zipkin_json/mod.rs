@@ -322,8 +322,8 @@ impl<'a> Parser<'a> {
             match serde_json::from_str::<Vec<&RawValue>>(item.get()) {
                 Ok(spans) => spans.into_iter().for_each(|s| self.add_span(s)),
                 Err(e) => {
-                    let at = self.cx.error_location(item.get(), &e);
-                    self.cx.file.skip(at, format!("trace skipped: {}", super::error::json_message(&e)));
+                    let at = self.cx.error_offset(item.get(), &e);
+                    self.cx.skip_at(at, |_| format!("trace skipped: {}", super::error::json_message(&e)));
                 }
             }
         } else {
@@ -335,8 +335,8 @@ impl<'a> Parser<'a> {
         let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
             Ok(s) => s,
             Err(e) => {
-                let at = self.cx.error_location(raw.get(), &e);
-                self.cx.file.skip(at, format!("span skipped: {}", super::error::json_message(&e)));
+                let at = self.cx.error_offset(raw.get(), &e);
+                self.cx.skip_at(at, |_| format!("span skipped: {}", super::error::json_message(&e)));
                 return;
             }
         };
@@ -351,9 +351,9 @@ impl<'a> Parser<'a> {
         let parent_id = match &ws.parent_id {
             None => SpanId(0),
             Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
-                let at = self.cx.location_of_str(p, span_at);
+                let at = self.cx.str_offset(p, span_at);
                 let msg = format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p));
-                self.cx.file.warn(at, msg);
+                self.cx.warn_at(at, |_| msg);
                 SpanId(0)
             }),
         };
@@ -365,8 +365,8 @@ impl<'a> Parser<'a> {
         let resource = self.resource(service);
         let kind = ws.kind.as_ref().map(|k| {
             SpanKind::from_name(k).unwrap_or_else(|| {
-                let at = self.cx.location_of_str(k, span_at);
-                self.cx.file.warn(at, format!("unknown kind \"{}\" read as internal", preview(k)));
+                let at = self.cx.str_offset(k, span_at);
+                self.cx.warn_at(at, |_| format!("unknown kind \"{}\" read as internal", preview(k)));
                 SpanKind::Internal
             })
         });
@@ -441,8 +441,8 @@ impl<'a> Parser<'a> {
                                 continue;
                             }
                             Err(why) => {
-                                let at = self.cx.location_of_str(key, span_at);
-                                self.cx.file.warn(at, format!("tag {k} kept as an attribute: {why}"));
+                                let at = self.cx.str_offset(key, span_at);
+                                self.cx.warn_at(at, |_| format!("tag {k} kept as an attribute: {why}"));
                             }
                         }
                     } else if let Some(n) = link_index(k, "link.")

@@ -119,10 +119,7 @@ impl std::error::Error for LoadError {}
 /// Line and column (1-based, column in bytes) of a byte offset in a text input. Loaders compute
 /// this only when they report something, so the cost is paid per warning, not per record.
 pub fn location_at(input: &[u8], offset: usize) -> Location {
-    let before = &input[..offset.min(input.len())];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
-    Location::Line { line, column: before.len() - line_start + 1 }
+    crate::load::sink::Locator::default().at(input, offset)
 }
 
 /// Byte offset of `part` inside `input`, when `part` was borrowed from it (e.g. a

@@ -1,14 +1,13 @@
 //! The lenient JSON toolkit the text loaders share (Jaeger, Zipkin): borrowed strings, scalars
-//! read from raw text, ordered maps, array runs cut for threads, and the per-file context
-//! (interning, scopes, warnings and skips located by line:col).
+//! read from raw text, ordered maps, array runs cut for threads, and what they add to the
+//! `Sink` (text read as `Str`, µs times, ids, places named by borrowed text).
 
+use crate::load::Job;
+use crate::load::LoadError;
 use crate::load::parallel::{self, Chunked};
 use crate::load::progress::Ticker;
-use crate::load::{Job, LoadError, sink};
-use crate::model::{
-    Dataset, FileInfo, Format, IdError, Location, Scope, ScopeIdx, SpanId, StatusCode, Sym, TraceId, Value,
-};
-use rustc_hash::FxHashMap;
+use crate::load::sink::{Positions, Sink, Sizing};
+use crate::model::{Format, IdError, Location, ScopeIdx, SpanId, StatusCode, Sym, TraceId, Value};
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -331,90 +330,37 @@ pub(crate) fn first_byte(text: &str) -> Option<u8> {
 
 /// Input bytes per span, attribute and distinct string: below what Jaeger and Zipkin JSON
 /// exports spend (700–1400, 70–120 and 200–600 bytes in gentrace and the fixtures).
-const BYTES_PER_SPAN: usize = 1024;
-const BYTES_PER_ATTR: usize = 128;
-const BYTES_PER_DISTINCT_STRING: usize = 512;
+const SIZING: Sizing = Sizing { per_span: 1024, per_attr: 128, per_distinct_string: 512, per_string_byte: 8 };
 /// Zipkin spends fewer bytes on all three (a span is about half a Jaeger one, and every tag
 /// value is a string, numbers too): 696, 70 and 240 bytes in gentrace's files. The first run
 /// of a parallel parse is sized for the whole file, so the others merge into it without
 /// regrowing its arenas while theirs are still alive.
-const ZIPKIN_BYTES_PER_SPAN: usize = 640;
-const ZIPKIN_BYTES_PER_ATTR: usize = 64;
-const ZIPKIN_BYTES_PER_DISTINCT_STRING: usize = 224;
+const ZIPKIN_SIZING: Sizing =
+    Sizing { per_span: 640, per_attr: 64, per_distinct_string: 224, per_string_byte: 8 };
 
-/// Per-file state shared by both loaders.
-pub(crate) struct Ctx<'a> {
-    pub input: &'a [u8],
-    pub ds: Dataset,
-    pub file: FileInfo,
-    /// Scratch for one span's attributes, reused to avoid an allocation per span.
-    pub attrs: Vec<crate::model::Attr>,
-    scopes: FxHashMap<(Sym, Option<Sym>), ScopeIdx>,
-    /// The last located offset and its (line, line start): warnings come in file order, so
-    /// each lookup counts newlines only from the previous one.
-    last_line: std::cell::Cell<(usize, usize, usize)>,
-}
-
-impl<'a> Ctx<'a> {
-    /// A context for a part of `input` about `share` bytes long (a chunk parsed on its own
-    /// thread): its arenas are sized for that part, not for the whole input.
+/// What the text loaders (Jaeger, Zipkin, console exporters) add to the sink: text read as
+/// `Str`, scalars, µs times, ids, and places named by text borrowed from the input.
+impl<'a> Sink<'a> {
+    /// A sink for a part of `input` about `share` bytes long, sized for the format.
     pub fn with_share(input: &'a [u8], path: &str, format: Format, share: usize) -> Self {
-        // Size the arenas and the interner from the bytes present (low estimates, so a large
-        // file pays for fewer regrowths without reserving much it will not use).
-        let n = share.min(input.len());
-        let mut ds = Dataset::new();
-        let (per_span, per_attr, per_string) = match format {
-            Format::ZipkinJson => {
-                (ZIPKIN_BYTES_PER_SPAN, ZIPKIN_BYTES_PER_ATTR, ZIPKIN_BYTES_PER_DISTINCT_STRING)
-            }
-            _ => (BYTES_PER_SPAN, BYTES_PER_ATTR, BYTES_PER_DISTINCT_STRING),
-        };
-        ds.spans.reserve(n / per_span);
-        ds.attrs.reserve(n / per_attr);
-        ds.strings = crate::model::Interner::with_capacity(n / per_string, n / 8);
-        Self {
-            input,
-            ds,
-            file: FileInfo::new(path, format),
-            attrs: Vec::new(),
-            scopes: FxHashMap::default(),
-            last_line: std::cell::Cell::new((0, 1, 0)),
-        }
-    }
-
-    pub fn finish(mut self) -> Dataset {
-        self.file.spans = self.ds.spans.len();
-        self.ds.files.push(self.file);
-        self.ds
+        let sizing = if format == Format::ZipkinJson { &ZIPKIN_SIZING } else { &SIZING };
+        Sink::new(input, path, format, Positions::Lines, share, sizing)
     }
 
     /// Interns text read from the input.
     pub fn sym(&mut self, s: &Str<'a>) -> Sym {
         match &s.0 {
-            Cow::Borrowed(b) => self.sym_input(b),
+            Cow::Borrowed(b) => self.intern(b),
             Cow::Owned(o) => self.ds.intern(o),
         }
-    }
-
-    /// Interns text borrowed from the input. No cache of our own in front: the interner's
-    /// front cache already answers the strings that repeat without hashing them, and a
-    /// second hash of every unique value (most attribute values) cost more than it saved.
-    #[inline]
-    pub fn sym_input(&mut self, s: &'a str) -> Sym {
-        self.ds.intern(s)
     }
 
     /// Interns text read from the input, or "" for an absent field.
     pub fn sym_or_empty(&mut self, s: Option<&Str<'a>>) -> Sym {
         match s {
             Some(s) => self.sym(s),
-            None => self.sym_str(""),
+            None => self.intern(""),
         }
-    }
-
-    /// Interns other text (constants, text unescaped or decoded into a temporary).
-    pub fn sym_str(&mut self, s: &str) -> Sym {
-        self.ds.intern(s)
     }
 
     /// A scalar that is not a string, as a typed value. `float` forces numbers to doubles.
@@ -422,9 +368,9 @@ impl<'a> Ctx<'a> {
         match sc {
             Scalar::Null => Value::Empty,
             Scalar::Bool(b) => Value::Bool(b),
-            Scalar::Num(t) => number(t, float).unwrap_or_else(|| Value::Str(self.sym_input(t))),
+            Scalar::Num(t) => number(t, float).unwrap_or_else(|| Value::Str(self.intern(t))),
             Scalar::Str(s) => Value::Str(self.sym(&s)),
-            Scalar::Json(t) => Value::Str(self.sym_input(t)),
+            Scalar::Json(t) => Value::Str(self.intern(t)),
         }
     }
 
@@ -442,34 +388,10 @@ impl<'a> Ctx<'a> {
     pub fn time_us(&mut self, us: Option<u64>, span_at: &str) -> u64 {
         let us = us.unwrap_or(0);
         us.checked_mul(1000).unwrap_or_else(|| {
-            let at = self.location_of(span_at);
-            self.file.warn(at, format!("time {us} µs overflows nanoseconds since 1970; clamped"));
+            let at = self.text_offset(span_at);
+            self.warn_at(at, |_| format!("time {us} µs overflows nanoseconds since 1970; clamped"));
             u64::MAX
         })
-    }
-
-    /// Takes in the context of the next part of the file, parsed on another thread (parts
-    /// are absorbed in file order): its spans and arenas, its notes, and its scopes, which
-    /// become the same scope as an equal one already here, as in a sequential parse. Says where
-    /// the part went, for the caller's own shared entries.
-    pub fn absorb(&mut self, other: Ctx<'a>) -> sink::Appended {
-        let Ctx { ds, file, scopes, .. } = other;
-        let appended = sink::append(&mut self.ds, ds);
-        appended.share(&mut self.ds, &mut self.scopes, scopes);
-        self.file.skipped += file.skipped;
-        self.file.extend_warnings(file.warnings);
-        appended
-    }
-
-    /// A scope for (name, version), one per distinct pair; the default scope without a name.
-    pub fn scope(&mut self, name: Option<Sym>, version: Option<Sym>) -> ScopeIdx {
-        let Some(name) = name else { return ScopeIdx::default() };
-        if let Some(&s) = self.scopes.get(&(name, version)) {
-            return s;
-        }
-        let idx = self.ds.add_scope(Scope { name: Some(name), version, attrs: Default::default() });
-        self.scopes.insert((name, version), idx);
-        idx
     }
 
     /// False once the file keeps no more warnings of either kind; finding a line:col costs a
@@ -478,47 +400,32 @@ impl<'a> Ctx<'a> {
         self.file.keeps(true) || self.file.keeps(false)
     }
 
-    /// Where `part` (borrowed from the input) starts.
-    pub fn location_of(&self, part: &str) -> Location {
-        if !self.wants_location() {
-            return Location::Unknown;
-        }
-        self.locate(crate::load::offset_of(self.input, part))
-    }
-
-    /// Line and column of a byte offset, as `load::location_at` computes them.
-    fn locate(&self, offset: usize) -> Location {
-        let offset = offset.min(self.input.len());
-        let (from, mut line, mut line_start) = match self.last_line.get() {
-            (at, line, start) if at <= offset => (at, line, start),
-            _ => (0, 1, 0),
-        };
-        for nl in memchr::memchr_iter(b'\n', &self.input[from..offset]) {
-            line += 1;
-            line_start = from + nl + 1;
-        }
-        self.last_line.set((offset, line, line_start));
-        Location::Line { line, column: offset - line_start + 1 }
+    /// The byte offset where `part` (borrowed from the input) starts.
+    pub fn text_offset(&self, part: &str) -> usize {
+        crate::load::offset_of(self.input, part)
     }
 
     /// Where a parsed string starts, or where `fallback` (borrowed from the input) starts when
     /// the string was unescaped into a copy.
-    pub fn location_of_str(&self, s: &Str<'a>, fallback: &str) -> Location {
-        if !self.wants_location() {
-            return Location::Unknown;
-        }
+    pub fn str_offset(&self, s: &Str<'a>, fallback: &str) -> usize {
         match &s.0 {
             // The string sits inside its quotes; point at the opening quote.
-            Cow::Borrowed(b) => self.locate(crate::load::offset_of(self.input, b).saturating_sub(1)),
-            Cow::Owned(_) => self.location_of(fallback),
+            Cow::Borrowed(b) => self.text_offset(b).saturating_sub(1),
+            Cow::Owned(_) => self.text_offset(fallback),
         }
     }
 
-    /// The file position of a serde error raised while parsing `raw` (borrowed from the input).
+    /// The line:col of a serde error raised while parsing `raw` (borrowed from the input), for
+    /// quoting it in a message.
     pub fn error_location(&self, raw: &str, err: &serde_json::Error) -> Location {
         if !self.wants_location() {
             return Location::Unknown;
         }
+        self.locate(self.error_offset(raw, err))
+    }
+
+    /// The byte offset of a serde error raised while parsing `raw` (borrowed from the input).
+    pub fn error_offset(&self, raw: &str, err: &serde_json::Error) -> usize {
         let base = crate::load::offset_of(self.input, raw);
         let mut line_start = 0;
         if err.line() > 1 {
@@ -530,7 +437,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let within = (line_start + err.column().saturating_sub(1)).min(raw.len());
-        self.locate(base.saturating_add(within))
+        base.saturating_add(within)
     }
 
     /// Parses a required trace id; on failure records the span as skipped and returns `None`.
@@ -559,14 +466,13 @@ impl<'a> Ctx<'a> {
 
     fn skip_bad_id(&mut self, s: Option<&Str<'a>>, field: &str, err: Option<IdError>, span_at: &str) {
         let (at, msg) = match (s, err) {
-            (None, _) => (self.location_of(span_at), format!("span skipped: missing {field}")),
-            (Some(s), Some(e)) => (
-                self.location_of_str(s, span_at),
-                format!("span skipped: bad {field} \"{}\": {e}", preview(s)),
-            ),
-            (Some(s), None) => (self.location_of_str(s, span_at), format!("span skipped: {field} is zero")),
+            (None, _) => (self.text_offset(span_at), format!("span skipped: missing {field}")),
+            (Some(s), Some(e)) => {
+                (self.str_offset(s, span_at), format!("span skipped: bad {field} \"{}\": {e}", preview(s)))
+            }
+            (Some(s), None) => (self.str_offset(s, span_at), format!("span skipped: {field} is zero")),
         };
-        self.file.skip(at, msg);
+        self.skip_at(at, |_| msg);
     }
 }
 
@@ -609,7 +515,7 @@ impl OtelTags {
     }
 
     /// The scope these tags name.
-    pub fn scope(&self, cx: &mut Ctx<'_>) -> ScopeIdx {
+    pub fn scope(&self, cx: &mut Sink<'_>) -> ScopeIdx {
         cx.scope(self.scope.name.or(self.library.name), self.scope.version.or(self.library.version))
     }
 }
@@ -634,7 +540,7 @@ mod tests {
     fn span_and_event_times_that_overflow_are_clamped_with_one_warning_each() {
         let input = b"{\"timestamp\": 18446744073709551}";
         let text = std::str::from_utf8(input).unwrap();
-        let mut cx = Ctx::with_share(input, "z.json", Format::ZipkinJson, 0);
+        let mut cx = Sink::with_share(input, "z.json", Format::ZipkinJson, 0);
         assert_eq!(cx.time_us(Some(5), text), 5000);
         assert!(cx.file.warnings.is_empty());
         assert_eq!(cx.time_us(Some(u64::MAX / 100), text), u64::MAX, "an event time");

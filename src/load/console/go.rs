@@ -126,8 +126,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     let Some(gs) = r.span::<GoSpan<'a>>(raw, "a span object as stdouttrace prints it") else { return };
     let span_at = raw.get();
     let Some(ctx) = gs.span_context.as_ref() else {
-        let at = r.cx.location_of(span_at);
-        r.cx.file.skip(at, "skipped: an object without `SpanContext` is not a span");
+        let at = r.cx.text_offset(span_at);
+        r.cx.skip_at(at, |_| "skipped: an object without `SpanContext` is not a span");
         return;
     };
     let Some(trace_id) = r.cx.trace_id(ctx.trace_id.as_ref(), "SpanContext.TraceID", span_at) else { return };
@@ -136,8 +136,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     let parent_id = match parent.and_then(|p| p.span_id.as_ref()) {
         None => SpanId(0),
         Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
-            let at = r.cx.location_of_str(p, span_at);
-            r.cx.file.warn(at, format!("Parent.SpanID ignored, span shown as a root: {e}"));
+            let at = r.cx.str_offset(p, span_at);
+            r.cx.warn_at(at, |_| format!("Parent.SpanID ignored, span shown as a root: {e}"));
             SpanId(0)
         }),
     };
@@ -155,7 +155,7 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     let scope = r.cx.scope(scope_name, scope_version);
     let name = match &gs.name {
         Some(n) => r.cx.sym(n),
-        None => r.cx.sym_str(""),
+        None => r.cx.intern(""),
     };
     let attrs = typed_attrs(r, gs.attributes.as_deref().unwrap_or_default());
     let events = events(r, gs.events.as_deref().unwrap_or_default(), span_at);
@@ -189,7 +189,7 @@ fn w3c_flags(trace_flags: Option<&Str<'_>>, remote: Option<bool>) -> u32 {
 }
 
 fn trace_state(r: &mut Reader<'_>, ctx: &Context<'_>) -> Option<Sym> {
-    ctx.trace_state.as_ref().filter(|t| !t.is_empty()).map(|t| r.cx.sym_str(t))
+    ctx.trace_state.as_ref().filter(|t| !t.is_empty()).map(|t| r.cx.intern(t))
 }
 
 fn events<'a>(r: &mut Reader<'a>, events: &[GoEvent<'a>], span_at: &str) -> Slice {
@@ -198,7 +198,7 @@ fn events<'a>(r: &mut Reader<'a>, events: &[GoEvent<'a>], span_at: &str) -> Slic
         let time = r.time(e.time.as_ref(), "event Time", span_at).unwrap_or(0);
         let name = match &e.name {
             Some(n) => r.cx.sym(n),
-            None => r.cx.sym_str(""),
+            None => r.cx.intern(""),
         };
         let attrs = typed_attrs(r, e.attributes.as_deref().unwrap_or_default());
         let attrs = r.cx.ds.add_attrs(&attrs);
@@ -220,7 +220,7 @@ fn links<'a>(r: &mut Reader<'a>, links: &[GoLink<'a>]) -> Slice {
         let Some((trace_id, span_id, ctx)) = ids else {
             let at = ctx
                 .and_then(|c| c.trace_id.as_ref())
-                .map_or(crate::model::Location::Unknown, |t| r.cx.location_of_str(t, ""));
+                .map_or(crate::model::Location::Unknown, |t| r.cx.locate(r.cx.str_offset(t, "")));
             r.cx.file.warn(at, "link dropped: its SpanContext has no valid TraceID and SpanID");
             continue;
         };
@@ -256,7 +256,7 @@ fn typed_value<'a>(r: &mut Reader<'a>, v: &Typed<'a>, depth: u8) -> Value {
             other => r.cx.plain_value(other, false),
         },
         "EMPTY" => Value::Empty,
-        _ if depth >= MAX_VALUE_DEPTH => Value::Str(r.cx.sym_input(raw.get())),
+        _ if depth >= MAX_VALUE_DEPTH => Value::Str(r.cx.intern(raw.get())),
         "BOOLSLICE" | "INT64SLICE" | "FLOAT64SLICE" | "STRINGSLICE" => {
             let element = kind.trim_end_matches("SLICE");
             let items = serde_json::from_str::<Vec<&'a RawValue>>(raw.get()).unwrap_or_default();
@@ -280,9 +280,7 @@ fn typed_value<'a>(r: &mut Reader<'a>, v: &Typed<'a>, depth: u8) -> Value {
 /// A scalar of a known type; `FLOAT64` numbers stay doubles even when integral (`1` is 1.0).
 fn scalar_of<'a>(r: &mut Reader<'a>, raw: &'a RawValue, kind: &str) -> Value {
     match scalar(raw) {
-        Scalar::Num(t) if kind == "FLOAT64" => {
-            number(t, true).unwrap_or_else(|| Value::Str(r.cx.sym_input(t)))
-        }
+        Scalar::Num(t) if kind == "FLOAT64" => number(t, true).unwrap_or_else(|| Value::Str(r.cx.intern(t))),
         other => r.cx.plain_value(other, false),
     }
 }

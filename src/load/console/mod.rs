@@ -14,9 +14,10 @@ mod go;
 mod python;
 
 use super::error::json_message;
-use super::json::{Ctx, Entries, Scalar, Str, scalar, skip_whitespace, text_of};
+use super::json::{Entries, Scalar, Str, scalar, skip_whitespace, text_of};
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
+use super::sink::Sink;
 use super::{Job, LoadError};
 use crate::model::{Attr, Dataset, Format, ResourceIdx, SERVICE_NAME_KEY, Sym, UNKNOWN_SERVICE, Value};
 use rustc_hash::FxHashMap;
@@ -107,14 +108,14 @@ fn parse_chunks<'a, 'p>(
 
 /// The per-input state both schemas fill.
 pub(super) struct Reader<'a> {
-    pub cx: Ctx<'a>,
+    pub cx: Sink<'a>,
     /// One resource per distinct resource text (the same process prints it on every span).
     resources: FxHashMap<Sym, ResourceIdx>,
 }
 
 impl<'a> Reader<'a> {
     fn new(input: &'a [u8], path: &str, format: Format, share: usize) -> Self {
-        Self { cx: Ctx::with_share(input, path, format, share), resources: FxHashMap::default() }
+        Self { cx: Sink::with_share(input, path, format, share), resources: FxHashMap::default() }
     }
 
     fn finish(self) -> Dataset {
@@ -154,8 +155,8 @@ impl<'a> Reader<'a> {
                     pos = skip_whitespace(bytes, pos + stream.byte_offset());
                 }
                 Some(Err(e)) if resync => {
-                    let at = self.cx.error_location(rest, &e);
-                    self.cx.file.skip(at, format!("span skipped: {}", json_message(&e)));
+                    let at = self.cx.error_offset(rest, &e);
+                    self.cx.skip_at(at, |_| format!("span skipped: {}", json_message(&e)));
                     let next = bytes.get(pos + 1..until).and_then(|b| memchr::memmem::find(b, OBJECT_START));
                     match next {
                         Some(i) => pos = pos + 1 + i + 1,
@@ -177,15 +178,15 @@ impl<'a> Reader<'a> {
     pub fn span<T: serde::Deserialize<'a>>(&mut self, raw: &'a RawValue, expected: &str) -> Option<T> {
         let text = raw.get();
         if !text.starts_with('{') {
-            let at = self.cx.location_of(text);
-            self.cx.file.skip(at, format!("skipped: expected {expected}"));
+            let at = self.cx.text_offset(text);
+            self.cx.skip_at(at, |_| format!("skipped: expected {expected}"));
             return None;
         }
         match serde_json::from_str::<T>(text) {
             Ok(span) => Some(span),
             Err(e) => {
-                let at = self.cx.error_location(text, &e);
-                self.cx.file.skip(at, format!("span skipped: {}", json_message(&e)));
+                let at = self.cx.error_offset(text, &e);
+                self.cx.skip_at(at, |_| format!("span skipped: {}", json_message(&e)));
                 None
             }
         }
@@ -198,9 +199,9 @@ impl<'a> Reader<'a> {
         raw: Option<&'a RawValue>,
         attrs: impl FnOnce(&mut Self, &'a RawValue) -> Vec<Attr>,
     ) -> (ResourceIdx, Sym) {
-        let unknown = self.cx.sym_str(UNKNOWN_SERVICE);
+        let unknown = self.cx.intern(UNKNOWN_SERVICE);
         let Some(raw) = raw else { return (ResourceIdx::default(), unknown) };
-        let key = self.cx.sym_input(raw.get());
+        let key = self.cx.intern(raw.get());
         let idx = match self.resources.get(&key) {
             Some(&idx) => idx,
             None => {
@@ -211,7 +212,7 @@ impl<'a> Reader<'a> {
                 idx
             }
         };
-        let service_key = self.cx.sym_str(SERVICE_NAME_KEY);
+        let service_key = self.cx.intern(SERVICE_NAME_KEY);
         let slice = self.cx.ds.resources.get(idx.0 as usize).map(|r| r.attrs).unwrap_or_default();
         let service = self.cx.ds.attrs_of(slice).find_map(|a| match a.value {
             Value::Str(s) if a.key == service_key => Some(s),
@@ -231,7 +232,7 @@ impl<'a> Reader<'a> {
                             items.into_iter().map(|v| self.plain_value(v, depth + 1)).collect();
                         self.cx.ds.add_array(&values)
                     }
-                    Err(_) => Value::Str(self.cx.sym_input(t)),
+                    Err(_) => Value::Str(self.cx.intern(t)),
                 }
             }
             other => self.cx.plain_value(other, false),
@@ -256,9 +257,10 @@ impl<'a> Reader<'a> {
         match s.parse::<jiff::Timestamp>() {
             Ok(t) => u64::try_from(t.as_nanosecond()).ok(),
             Err(e) => {
-                let at = self.cx.location_of_str(s, span_at);
+                let at = self.cx.str_offset(s, span_at);
                 let text = super::json::preview(s);
-                self.cx.file.warn(at, format!("{field} \"{text}\" is not an RFC 3339 time ({e}); read as 0"));
+                self.cx
+                    .warn_at(at, |_| format!("{field} \"{text}\" is not an RFC 3339 time ({e}); read as 0"));
                 None
             }
         }
@@ -267,13 +269,9 @@ impl<'a> Reader<'a> {
     /// Start and end in ns; an end before the start is clamped to it, with a warning.
     pub fn times(&mut self, start: Option<u64>, end: Option<u64>, span_at: &str) -> (u64, u64, u8) {
         let start = start.unwrap_or(0);
-        let end = end.unwrap_or(start);
-        if end < start {
-            let at = self.cx.location_of(span_at);
-            self.cx.file.warn(at, "end time is before start time; duration set to 0");
-            return (start, start, crate::model::span_flags::CLAMPED_END);
-        }
-        (start, end, 0)
+        let at = crate::load::offset_of(self.cx.input, span_at);
+        let (end, flags) = self.cx.repair_end(at, start, end.unwrap_or(start));
+        (start, end, flags)
     }
 }
 

@@ -90,8 +90,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     };
     let span_at = raw.get();
     let Some(ctx) = ps.context.as_ref() else {
-        let at = r.cx.location_of(span_at);
-        r.cx.file.skip(at, "skipped: an object without `context` is not a span");
+        let at = r.cx.text_offset(span_at);
+        r.cx.skip_at(at, |_| "skipped: an object without `context` is not a span");
         return;
     };
     let trace = ctx.trace_id.as_ref().map(without_0x);
@@ -101,8 +101,8 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
     let parent_id = match ps.parent_id.as_ref().map(without_0x) {
         None => SpanId(0),
         Some(p) => SpanId::from_hex(&p).unwrap_or_else(|e| {
-            let at = r.cx.location_of_str(&p, span_at);
-            r.cx.file.warn(at, format!("parent_id ignored, span shown as a root: {e}"));
+            let at = r.cx.str_offset(&p, span_at);
+            r.cx.warn_at(at, |_| format!("parent_id ignored, span shown as a root: {e}"));
             SpanId(0)
         }),
     };
@@ -116,14 +116,15 @@ pub(super) fn add_span<'a>(r: &mut Reader<'a>, raw: &'a RawValue) {
         });
     let name = match &ps.name {
         Some(n) => r.cx.sym(n),
-        None => r.cx.sym_str(""),
+        None => r.cx.intern(""),
     };
     let kind = ps.kind.as_ref().map_or(SpanKind::Unspecified, |k| {
         let short = k.strip_prefix("SpanKind.").unwrap_or(k);
         SpanKind::from_name(short).unwrap_or_else(|| {
-            let at = r.cx.location_of_str(k, span_at);
-            r.cx.file
-                .warn(at, format!("unknown kind \"{}\" read as internal", crate::load::json::preview(k)));
+            let at = r.cx.str_offset(k, span_at);
+            r.cx.warn_at(at, |_| {
+                format!("unknown kind \"{}\" read as internal", crate::load::json::preview(k))
+            });
             SpanKind::Internal
         })
     });
@@ -153,7 +154,7 @@ fn events<'a>(r: &mut Reader<'a>, events: &[PyEvent<'a>], span_at: &str) -> crat
         let time = r.time(e.timestamp.as_ref(), "event timestamp", span_at).unwrap_or(0);
         let name = match &e.name {
             Some(n) => r.cx.sym(n),
-            None => r.cx.sym_str(""),
+            None => r.cx.intern(""),
         };
         let attrs = r.plain_attrs(e.attributes.as_ref());
         let attrs = r.cx.ds.add_attrs(&attrs);
@@ -175,7 +176,9 @@ fn links<'a>(r: &mut Reader<'a>, links: &[PyLink<'a>]) -> crate::model::Slice {
             Some((t, s))
         });
         let Some((trace_id, span_id)) = ids else {
-            let at = trace.as_ref().map_or(crate::model::Location::Unknown, |t| r.cx.location_of_str(t, ""));
+            let at = trace
+                .as_ref()
+                .map_or(crate::model::Location::Unknown, |t| r.cx.locate(r.cx.str_offset(t, "")));
             r.cx.file.warn(at, "link dropped: its context has no valid trace_id and span_id");
             continue;
         };
@@ -199,5 +202,5 @@ fn trace_state(r: &mut Reader<'_>, repr: Option<&Str<'_>>) -> Option<Sym> {
             Some(format!("{key}={value}"))
         })
         .collect();
-    (!pairs.is_empty()).then(|| r.cx.sym_str(&pairs.join(",")))
+    (!pairs.is_empty()).then(|| r.cx.intern(&pairs.join(",")))
 }

@@ -349,7 +349,7 @@ fn error_location(input: &[u8], part: &str, e: &serde_json::Error) -> crate::mod
     if e.line() == 0 {
         return crate::model::Location::Unknown;
     }
-    super::location_at(input, error_offset(input, part, e))
+    crate::load::location_at(input, error_offset(input, part, e))
 }
 
 /// An id as a span map writes it: its low 64 bits and, for a 128-bit trace id, the high ones.
@@ -419,7 +419,7 @@ pub(super) fn feed<'a, I: SpanIdent, T: Nanos>(b: &mut Builder<'a>, span: JsonSp
         if text.starts_with('"') {
             // In JSON the bytes can only travel as text (base64); keep that text.
             if let Ok(t) = serde_json::from_str::<Text<'_>>(text) {
-                let value = crate::model::Value::Bytes(b.sym_str(&t.0));
+                let value = crate::model::Value::Bytes(b.sink.intern(&t.0));
                 b.meta_struct_value(&k.0, value);
                 continue;
             }

@@ -45,8 +45,8 @@ fn parse_array<'x, T: Deserialize<'x>>(raw: &'x str, out: &mut Vec<T>) -> Result
 
 /// Keeps meta JSON that could not be read whole as a plain string attribute.
 fn keep_raw(b: &mut Builder<'_>, key: &str, raw: &str) {
-    let key = b.sym_str(key);
-    let value = Value::Str(b.sym_str(raw));
+    let key = b.sink.intern(key);
+    let value = Value::Str(b.sink.intern(raw));
     b.push_attr(Attr { key, value });
 }
 
@@ -91,11 +91,11 @@ pub(super) fn meta_links(b: &mut Builder<'_>, raw: &str, at: usize) {
         };
         let mut attrs = b.take_tmp();
         for (k, v) in link.attributes.iter().flat_map(|m| &m.0) {
-            let key = b.sym_str(&k.0);
+            let key = b.sink.intern(&k.0);
             let value = value_of(b, v, 0);
             attrs.push(Attr { key, value });
         }
-        let trace_state = link.tracestate.as_ref().filter(|t| !t.0.is_empty()).map(|t| b.sym_str(&t.0));
+        let trace_state = link.tracestate.as_ref().filter(|t| !t.0.is_empty()).map(|t| b.sink.intern(&t.0));
         b.add_link(trace, span, trace_state, super::w3c_flags(link.flags.0), &attrs, true);
         b.put_tmp(attrs);
     }
@@ -125,11 +125,11 @@ pub(super) fn meta_events(b: &mut Builder<'_>, raw: &str, at: usize) {
 pub(super) fn add_json_event(b: &mut Builder<'_>, event: &JsonEvent<'_>) {
     let mut attrs = b.take_tmp();
     for (k, v) in event.attributes.iter().flat_map(|m| &m.0) {
-        let key = b.sym_str(&k.0);
+        let key = b.sink.intern(&k.0);
         let value = value_of(b, v, 0);
         attrs.push(Attr { key, value });
     }
-    let name = b.sym_str(event.name.as_ref().map_or("", |t| &t.0));
+    let name = b.sink.intern(event.name.as_ref().map_or("", |t| &t.0));
     b.add_event(event.time_unix_nano.0, name, &attrs);
     b.put_tmp(attrs);
 }
@@ -147,7 +147,7 @@ pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) ->
         J::Null | J::Bool(_) | J::Number(_) | J::String(_) => b.json_tree(v, 0),
         J::Array(items) if depth < MAX_ARRAY_DEPTH => {
             let values: Vec<Value> = items.iter().map(|x| value_of(b, x, depth + 1)).collect();
-            b.ds.add_array(&values)
+            b.sink.ds.add_array(&values)
         }
         J::Object(map) => {
             if let Some(J::String(s)) = map.get("int_value")
@@ -163,12 +163,12 @@ pub(crate) fn value_of(b: &mut Builder<'_>, v: &serde_json::Value, depth: u8) ->
             match map.get("array_value") {
                 Some(J::Object(arr)) => match arr.get("values") {
                     Some(values) => value_of(b, values, depth),
-                    None => b.ds.add_array(&[]),
+                    None => b.sink.ds.add_array(&[]),
                 },
                 Some(values @ J::Array(_)) => value_of(b, values, depth),
-                _ => Value::Str(b.sym_str(&v.to_string())),
+                _ => Value::Str(b.sink.intern(&v.to_string())),
             }
         }
-        J::Array(_) => Value::Str(b.sym_str(&v.to_string())),
+        J::Array(_) => Value::Str(b.sink.intern(&v.to_string())),
     }
 }

@@ -25,10 +25,11 @@ mod ui_json;
 pub use ui_json::sniff as sniff_ui_json;
 
 use super::progress::Ticker;
-use super::{Job, LoadError, location_at, sink};
+use super::sink::{Positions, Sink, Sizing};
+use super::{Job, LoadError};
 use crate::model::{
-    Attr, AttrMark, Dataset, Event, FileInfo, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId,
-    SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
+    Attr, AttrMark, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, Span, SpanId, SpanKind,
+    StatusCode, Sym, TraceId, Value, span_flags,
 };
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -179,20 +180,15 @@ impl SpanState<'_> {
 /// Msgpack bytes per span, per attribute and per distinct string, on the low side of what
 /// gentrace's payloads show (about 800, 66 and 360), so the first guess is rarely too small;
 /// used only to pre-size.
-const BYTES_PER_SPAN: usize = 512;
-const BYTES_PER_ATTR: usize = 48;
-const BYTES_PER_DISTINCT_STRING: usize = 256;
+const SIZING: Sizing = Sizing { per_span: 512, per_attr: 48, per_distinct_string: 256, per_string_byte: 16 };
 
 /// Resource identity: service then `RES_META` values.
 type ResKey = [Option<Sym>; RES_META.len() + 1];
 
 /// Collects spans from any of the three decoders into a `Dataset`.
 pub(crate) struct Builder<'a> {
-    pub ds: Dataset,
+    pub sink: Sink<'a>,
     pub s: SpanState<'a>,
-    file: FileInfo,
-    format: Format,
-    input: &'a [u8],
     k: Keys,
     resources: FxHashMap<ResKey, ResourceIdx>,
     /// Spare attribute vectors for nested blocks (link and event attributes).
@@ -214,18 +210,13 @@ impl<'a> Builder<'a> {
     /// A builder for a parse of about `share` bytes of `input` (the whole input, or one range
     /// of its chunks when parsing in parallel).
     fn new(input: &'a [u8], path: &str, format: Format, job: &Job<'a>, share: usize) -> Self {
-        let mut ds = Dataset::new();
-        // Size the arenas and string tables from the input (bytes that are there, not counts the
-        // input claims), so large files do not pay for repeated growth. Only for msgpack: JSON
-        // spends several times more bytes per record, and its guesses would be far too large.
-        let n = if matches!(format, Format::DatadogJson | Format::DatadogUiJson) {
-            0
-        } else {
-            share.min(input.len())
-        };
-        ds.spans.reserve(n / BYTES_PER_SPAN);
-        ds.attrs.reserve(n / BYTES_PER_ATTR);
-        ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 16);
+        // The arenas are sized from the input only for msgpack: JSON spends several times more
+        // bytes per record, and its guesses would be far too large. Notes in JSON are placed by
+        // line:col, in msgpack by byte offset.
+        let json = matches!(format, Format::DatadogJson | Format::DatadogUiJson);
+        let (positions, share) = if json { (Positions::Lines, 0) } else { (Positions::Offsets, share) };
+        let mut sink = Sink::new(input, path, format, positions, share, &SIZING);
+        let ds = &mut sink.ds;
         let k = Keys {
             empty: ds.intern(""),
             resource: ds.intern("dd.span.Resource"),
@@ -237,11 +228,8 @@ impl<'a> Builder<'a> {
             res: RES_META.map(|key| ds.intern(key)),
         };
         Self {
-            ds,
+            sink,
             s: SpanState::default(),
-            file: FileInfo::new(path, format),
-            format,
-            input,
             k,
             resources: FxHashMap::default(),
             tmp: Vec::new(),
@@ -256,49 +244,34 @@ impl<'a> Builder<'a> {
     /// its spans and arenas, its notes, and its synthetic resources, which become the same
     /// resource as an equal one already here, as in a sequential parse.
     fn absorb(&mut self, other: Builder<'a>) {
-        let Builder { ds, file, resources, .. } = other;
-        let appended = sink::append(&mut self.ds, ds);
-        appended.share(&mut self.ds, &mut self.resources, resources);
-        self.file.skipped += file.skipped;
-        self.file.extend_warnings(file.warnings);
+        let Builder { sink, resources, .. } = other;
+        let appended = self.sink.absorb(sink);
+        appended.share(&mut self.sink.ds, &mut self.resources, resources);
     }
 
-    fn finish(mut self) -> Dataset {
-        self.file.spans = self.ds.spans.len();
-        self.ds.files.push(self.file);
-        self.ds
+    fn finish(self) -> Dataset {
+        self.sink.finish()
     }
 
     pub fn span_count(&self) -> usize {
-        self.ds.spans.len()
+        self.sink.ds.spans.len()
     }
 
     // ---- locations and notes ----
 
-    /// Where byte `at` of the input is, in the form this format reports. Line and column cost a
-    /// scan from the start, so they are computed only for notes the file will keep.
-    fn loc(&self, at: usize, skipped: bool) -> Location {
-        match self.format {
-            _ if !self.file.keeps(skipped) => Location::Unknown,
-            Format::DatadogJson | Format::DatadogUiJson => location_at(self.input, at),
-            _ => Location::Offset(at as u64),
-        }
-    }
-
     /// A record that was dropped.
     pub fn skip(&mut self, at: usize, msg: impl Into<String>) {
-        let loc = self.loc(at, true);
-        self.file.skip(loc, msg);
+        self.sink.skip_at(at, |_| msg.into());
     }
 
     /// Something kept but repaired or partly dropped.
     pub fn warn(&mut self, at: usize, msg: impl Into<String>) {
-        let loc = self.loc(at, false);
-        self.file.warn(loc, msg);
+        self.sink.warn_at(at, |_| msg.into());
     }
 
     fn mp_error(&self, e: &msgpack::Error) -> LoadError {
-        LoadError::new(&self.file.path, Some(self.format), Location::Offset(e.at as u64), e.to_string())
+        let file = &self.sink.file;
+        LoadError::new(&file.path, Some(file.format), Location::Offset(e.at as u64), e.to_string())
     }
 
     // ---- strings ----
@@ -308,7 +281,7 @@ impl<'a> Builder<'a> {
     pub fn sym(&mut self, s: &Cow<'a, str>) -> Sym {
         match s {
             Cow::Borrowed(b) => self.sym_bytes(b.as_bytes()),
-            Cow::Owned(o) => self.ds.intern(o),
+            Cow::Owned(o) => self.sink.intern(o),
         }
     }
 
@@ -316,12 +289,7 @@ impl<'a> Builder<'a> {
     /// as UTF-8 (and repaired, as the agent does, when they are not).
     #[inline]
     pub fn sym_bytes(&mut self, bytes: &'a [u8]) -> Sym {
-        self.ds.strings.get_or_intern_utf8(bytes)
-    }
-
-    /// Interns text that is not borrowed from the input (JSON inside meta, repaired text).
-    pub fn sym_str(&mut self, s: &str) -> Sym {
-        self.ds.intern(s)
+        self.sink.ds.strings.get_or_intern_utf8(bytes)
     }
 
     /// A spare attribute vector for a nested block; give it back with `put_tmp`.
@@ -336,7 +304,7 @@ impl<'a> Builder<'a> {
     // ---- chunks and spans ----
 
     pub fn begin_chunk(&mut self) {
-        self.chunk_first = self.ds.spans.len();
+        self.chunk_first = self.sink.ds.spans.len();
         self.chunk_tids.clear();
     }
 
@@ -346,7 +314,7 @@ impl<'a> Builder<'a> {
         if self.chunk_tids.is_empty() {
             return;
         }
-        for span in &mut self.ds.spans[self.chunk_first..] {
+        for span in &mut self.sink.ds.spans[self.chunk_first..] {
             if span.trace_id.0 >> 64 != 0 {
                 continue;
             }
@@ -359,12 +327,12 @@ impl<'a> Builder<'a> {
     }
 
     pub fn begin_span(&mut self) {
-        self.marks = self.ds.attr_mark();
+        self.marks = self.sink.ds.attr_mark();
     }
 
     /// Forgets a span that turned out to be bad, including nested blocks already stored.
     pub fn abort_span(&mut self) {
-        self.ds.rollback_attrs(self.marks);
+        self.sink.ds.rollback_attrs(self.marks);
         self.s.reset();
     }
 
@@ -455,14 +423,14 @@ impl<'a> Builder<'a> {
 
     /// A `meta_struct` entry: msgpack-encoded bytes, kept opaque as base64.
     pub fn meta_struct(&mut self, key: &str, bytes: &[u8]) {
-        let value = Value::Bytes(self.sym_str(&base64(bytes)));
+        let value = Value::Bytes(self.sink.intern(&base64(bytes)));
         self.meta_struct_value(key, value);
     }
 
     /// A `meta_struct` entry given decoded (the test agent's snapshots hold objects, not bytes),
     /// kept as the structured value it is (`json_tree`, `msgpack::tree_value`).
     pub fn meta_struct_value(&mut self, key: &str, value: Value) {
-        let key = self.sym_str(&format!("meta_struct.{key}"));
+        let key = self.sink.intern(&format!("meta_struct.{key}"));
         self.s.attrs.push(Attr { key, value });
     }
 
@@ -476,16 +444,16 @@ impl<'a> Builder<'a> {
             J::Number(n) => match n.as_i64() {
                 Some(i) => Value::Int(i),
                 // Past i64 the exact digits are kept as text, as everywhere.
-                None if n.is_u64() => Value::Str(self.sym_str(&n.to_string())),
+                None if n.is_u64() => Value::Str(self.sink.intern(&n.to_string())),
                 None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
             },
-            J::String(s) => Value::Str(self.sym_str(s)),
+            J::String(s) => Value::Str(self.sink.intern(s)),
             _ if depth >= crate::load::otlp_json::MAX_VALUE_NESTING => {
-                Value::Str(self.sym_str(&v.to_string()))
+                Value::Str(self.sink.intern(&v.to_string()))
             }
             J::Array(items) => {
                 let values: Vec<Value> = items.iter().map(|x| self.json_tree(x, depth + 1)).collect();
-                self.ds.add_array(&values)
+                self.sink.ds.add_array(&values)
             }
             J::Object(map) => {
                 // Nested maps go into the arena before the map that holds them.
@@ -493,10 +461,10 @@ impl<'a> Builder<'a> {
                     .iter()
                     .map(|(k, x)| {
                         let value = self.json_tree(x, depth + 1);
-                        Attr { key: self.sym_str(k), value }
+                        Attr { key: self.sink.intern(k), value }
                     })
                     .collect();
-                Value::Map(self.ds.add_attrs(&attrs))
+                Value::Map(self.sink.ds.add_attrs(&attrs))
             }
         }
     }
@@ -520,12 +488,12 @@ impl<'a> Builder<'a> {
                 && a.value == Value::Str(self.k.span_pointer)
         });
         let kind = if pointer { LinkKind::Pointer } else { LinkKind::Link };
-        let attrs = self.ds.add_attrs(attrs);
+        let attrs = self.sink.ds.add_attrs(attrs);
         self.s.links.push(Link { trace_id, span_id, trace_state, flags, kind, attrs });
     }
 
     pub fn add_event(&mut self, time: u64, name: Sym, attrs: &[Attr]) {
-        let attrs = self.ds.add_attrs(attrs);
+        let attrs = self.sink.ds.add_attrs(attrs);
         self.s.events.push(Event { time, name, attrs });
     }
 
@@ -553,15 +521,17 @@ impl<'a> Builder<'a> {
         } else {
             self.s.start
         };
-        let end = match Some(self.s.duration).filter(|&d| d >= 0).and_then(|d| start.checked_add(d)) {
-            Some(end) => end,
+        // A negative duration is an end before the start: the one repair. One past int64 is not.
+        let end = match start.checked_add(self.s.duration) {
+            Some(end) => {
+                let (end, repaired) = self.sink.repair_end(at, start, end);
+                flags |= repaired;
+                end
+            }
             None => {
                 flags |= span_flags::CLAMPED_END;
                 let d = self.s.duration;
-                self.warn(
-                    at,
-                    format!("duration {d} ns is negative or overflows int64 from the start; read as 0"),
-                );
+                self.warn(at, format!("duration {d} ns overflows int64 from the start; read as 0"));
                 start
             }
         };
@@ -586,10 +556,10 @@ impl<'a> Builder<'a> {
             span.status_message = self.s.error_message.or(self.s.error_type);
         }
         span.resource = resource;
-        span.attrs = self.ds.add_attrs(&self.s.attrs);
-        span.events = self.ds.add_events(&self.s.events);
-        span.links = self.ds.add_links(&self.s.links);
-        self.ds.spans.push(span);
+        span.attrs = self.sink.ds.add_attrs(&self.s.attrs);
+        span.events = self.sink.ds.add_events(&self.s.events);
+        span.links = self.sink.ds.add_links(&self.s.links);
+        self.sink.ds.spans.push(span);
         self.s.reset();
     }
 
@@ -607,8 +577,8 @@ impl<'a> Builder<'a> {
                 attrs.push(Attr { key: self.k.res[i], value: Value::Str(v) });
             }
         }
-        let slice = self.ds.add_attrs(&attrs);
-        let idx = self.ds.add_resource(slice);
+        let slice = self.sink.ds.add_attrs(&attrs);
+        let idx = self.sink.ds.add_resource(slice);
         self.resources.insert(key, idx);
         idx
     }

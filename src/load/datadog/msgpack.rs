@@ -70,11 +70,11 @@ fn number_f64(n: Number) -> Option<f64> {
 fn scalar_value<'a>(b: &mut Builder<'a>, s: Scalar<'a>) -> Option<Value> {
     Some(match s {
         Scalar::Str(bytes) => Value::Str(b.sym_bytes(bytes)),
-        Scalar::Bin(bytes) => Value::Bytes(b.sym_str(&super::base64(bytes))),
+        Scalar::Bin(bytes) => Value::Bytes(b.sink.intern(&super::base64(bytes))),
         Scalar::Bool(v) => Value::Bool(v),
         // Past i64 the exact digits are kept as text (as the JSON loaders do), not a lossy double.
         Scalar::Num(Number::U(v)) => {
-            i64::try_from(v).map_or_else(|_| Value::Str(b.sym_str(&v.to_string())), Value::Int)
+            i64::try_from(v).map_or_else(|_| Value::Str(b.sink.intern(&v.to_string())), Value::Int)
         }
         Scalar::Num(Number::I(v)) => Value::Int(v),
         Scalar::Num(Number::F(v)) => Value::Double(v),
@@ -470,7 +470,7 @@ fn tree_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: usize) -> Resu
         for _ in 0..n {
             values.push(tree_value(r, b, depth + 1)?);
         }
-        return Ok(b.ds.add_array(&values));
+        return Ok(b.sink.ds.add_array(&values));
     }
     let n = r.map_len()?;
     let mut attrs = Vec::with_capacity(r.capacity_for(n));
@@ -479,7 +479,7 @@ fn tree_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: usize) -> Resu
         let value = tree_value(r, b, depth + 1)?;
         attrs.push(Attr { key, value });
     }
-    Ok(Value::Map(b.ds.add_attrs(&attrs)))
+    Ok(Value::Map(b.sink.ds.add_attrs(&attrs)))
 }
 
 /// One native `span_links` entry.
@@ -559,7 +559,7 @@ fn event_v04<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>) -> Result<()> {
             _ => r.skip()?,
         }
     }
-    let name = name.unwrap_or_else(|| b.sym_str(""));
+    let name = name.unwrap_or_else(|| b.sink.intern(""));
     b.add_event(time, name, &attrs);
     b.put_tmp(attrs);
     Ok(())
@@ -602,7 +602,7 @@ fn any_value<'a>(r: &mut Reader<'a>, b: &mut Builder<'a>, depth: u8) -> Result<V
                         r.skip()?;
                     }
                 }
-                out = b.ds.add_array(&values);
+                out = b.sink.ds.add_array(&values);
             }
             _ => r.skip()?,
         }

@@ -23,11 +23,10 @@
 //! `otel.scope.*`/`otel.library.*` and `w3c.tracestate` are consumed into kind, status, scope and
 //! trace state. Span and trace `warnings` become the span attribute `jaeger.warnings`.
 
-use super::json::{
-    self, Ctx, Entries, Kind, OtelTags, RawList, Run, RunParser, Scalar, Str, preview, scalar,
-};
+use super::json::{self, Entries, Kind, OtelTags, RawList, Run, RunParser, Scalar, Str, preview, scalar};
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
+use super::sink::Sink;
 use super::{Job, LoadError};
 use crate::model::{
     Attr, Dataset, Event, Format, IdError, Link, LinkKind, Location, ResourceIdx, SERVICE_NAME_KEY, Slice,
@@ -58,7 +57,7 @@ pub fn parse(input: &[u8], path: &str) -> Result<Dataset, LoadError> {
 }
 
 /// `parse` with up to `job.workers` threads (each trace is independent), merged back in file
-/// order (`Ctx::absorb`).
+/// order (`Sink::absorb`).
 ///
 /// `{"data": [trace, …], …}` is read in runs of traces cut at checked boundaries (`plan`,
 /// `parse_runs`), one run per thread (one run for one thread), each trace in one pass

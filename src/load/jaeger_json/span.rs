@@ -107,7 +107,7 @@ pub(super) struct TraceCtx<'a> {
 }
 
 pub(super) struct Parser<'a> {
-    pub(super) cx: Ctx<'a>,
+    pub(super) cx: Sink<'a>,
     /// Embedded processes already turned into resources, per trace, keyed by their JSON text.
     pub(super) procs: FxHashMap<(TraceId, &'a str), Proc>,
 }
@@ -115,7 +115,7 @@ pub(super) struct Parser<'a> {
 impl<'a> Parser<'a> {
     /// A parser for `share` bytes of `input` (all of it, or one part of a parallel parse).
     pub(super) fn new(input: &'a [u8], path: &str, share: usize) -> Self {
-        Self { cx: Ctx::with_share(input, path, FORMAT, share), procs: FxHashMap::default() }
+        Self { cx: Sink::with_share(input, path, FORMAT, share), procs: FxHashMap::default() }
     }
 
     /// The traces of one part of `data`, with their indices there, reporting each to `ticker`
@@ -184,11 +184,10 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Err(e) => {
-                    let at = self.cx.error_location(raw.get(), &e);
-                    self.cx.file.warn(
-                        at,
-                        format!("{label}.processes ignored: {}", crate::load::error::json_message(&e)),
-                    );
+                    let at = self.cx.error_offset(raw.get(), &e);
+                    self.cx.warn_at(at, |_| {
+                        format!("{label}.processes ignored: {}", crate::load::error::json_message(&e))
+                    });
                 }
             }
         }
@@ -201,11 +200,10 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Err(e) => {
-                    let at = self.cx.error_location(raw.get(), &e);
-                    self.cx.file.warn(
-                        at,
-                        format!("{label}.warnings ignored: {}", crate::load::error::json_message(&e)),
-                    );
+                    let at = self.cx.error_offset(raw.get(), &e);
+                    self.cx.warn_at(at, |_| {
+                        format!("{label}.warnings ignored: {}", crate::load::error::json_message(&e))
+                    });
                 }
             }
         }
@@ -217,16 +215,16 @@ impl<'a> Parser<'a> {
         let wp: WireProcess<'a> = match serde_json::from_str(raw.get()) {
             Ok(p) => p,
             Err(e) => {
-                let at = self.cx.error_location(raw.get(), &e);
-                self.cx.file.warn(at, format!("process ignored: {}", crate::load::error::json_message(&e)));
+                let at = self.cx.error_offset(raw.get(), &e);
+                self.cx.warn_at(at, |_| format!("process ignored: {}", crate::load::error::json_message(&e)));
                 return None;
             }
         };
         let service = match &wp.service_name {
             Some(s) if !s.is_empty() => self.cx.sym(s),
-            _ => self.cx.sym_str(UNKNOWN_SERVICE),
+            _ => self.cx.intern(UNKNOWN_SERVICE),
         };
-        let key = self.cx.sym_str(SERVICE_NAME_KEY);
+        let key = self.cx.intern(SERVICE_NAME_KEY);
         let mut attrs = vec![Attr { key, value: Value::Str(service) }];
         for kv in wp.tags.iter().flatten() {
             let key = self.cx.sym(&kv.key);
@@ -234,7 +232,7 @@ impl<'a> Parser<'a> {
             attrs.push(Attr { key, value });
         }
         for (key, value) in self.elevated(wp.tag.as_ref()) {
-            let key = self.cx.sym_str(&key);
+            let key = self.cx.intern(&key);
             attrs.push(Attr { key, value });
         }
         let slice = self.cx.ds.add_attrs(&attrs);
@@ -280,8 +278,8 @@ impl<'a> Parser<'a> {
         let ws: WireSpan<'a> = match serde_json::from_str(span_at) {
             Ok(s) => s,
             Err(e) => {
-                let at = self.cx.error_location(span_at, &e);
-                self.cx.file.skip(at, format!("span skipped: {}", crate::load::error::json_message(&e)));
+                let at = self.cx.error_offset(span_at, &e);
+                self.cx.skip_at(at, |_| format!("span skipped: {}", crate::load::error::json_message(&e)));
                 return;
             }
         };
@@ -302,8 +300,8 @@ impl<'a> Parser<'a> {
             match SpanId::from_hex(p) {
                 Ok(id) => parent_id = id,
                 Err(e) => {
-                    let at = self.cx.location_of_str(p, span_at);
-                    self.cx.file.warn(at, format!("parentSpanID \"{}\" ignored: {e}", preview(p)));
+                    let at = self.cx.str_offset(p, span_at);
+                    self.cx.warn_at(at, |_| format!("parentSpanID \"{}\" ignored: {e}", preview(p)));
                 }
             }
         }
@@ -381,15 +379,15 @@ impl<'a> Parser<'a> {
 
     pub(super) fn bad_reference(&mut self, r: &WireRef<'a>, span_at: &str) {
         let at = match &r.span_id {
-            Some(s) => self.cx.location_of_str(s, span_at),
-            None => self.cx.location_of(span_at),
+            Some(s) => self.cx.str_offset(s, span_at),
+            None => self.cx.text_offset(span_at),
         };
         let shown = format!(
             "{}/{}",
             preview(r.trace_id.as_deref().unwrap_or("")),
             preview(r.span_id.as_deref().unwrap_or(""))
         );
-        self.cx.file.warn(at, format!("reference to {shown} dropped: bad trace or span id"));
+        self.cx.warn_at(at, |_| format!("reference to {shown} dropped: bad trace or span id"));
     }
 
     /// The span's service and resource: its `processID` in the trace's `processes`, else its
@@ -412,9 +410,9 @@ impl<'a> Parser<'a> {
             Some(id) => format!("process \"{}\" not found", preview(id)),
             None => "span has no process".to_owned(),
         };
-        let at = self.cx.location_of(span_at);
-        self.cx.file.warn(at, format!("{why}; service set to {UNKNOWN_SERVICE}"));
-        (self.cx.sym_str(UNKNOWN_SERVICE), ResourceIdx::default())
+        let at = self.cx.text_offset(span_at);
+        self.cx.warn_at(at, |_| format!("{why}; service set to {UNKNOWN_SERVICE}"));
+        (self.cx.intern(UNKNOWN_SERVICE), ResourceIdx::default())
     }
 
     /// Tags → attributes, minus those that map to span fields; plus the `warnings`.
@@ -431,7 +429,7 @@ impl<'a> Parser<'a> {
         }
         for (key, value) in self.elevated(ws.tag.as_ref()) {
             if !self.take_tag(&mut out, &key, value) {
-                let key = self.cx.sym_str(&key);
+                let key = self.cx.intern(&key);
                 attrs.push(Attr { key, value });
             }
         }
@@ -443,7 +441,7 @@ impl<'a> Parser<'a> {
                 values.push(Value::Str(self.cx.sym(w)));
             }
             values.extend(tcx.warnings.iter().map(|&s| Value::Str(s)));
-            let key = self.cx.sym_str(WARNINGS_KEY);
+            let key = self.cx.intern(WARNINGS_KEY);
             let value = self.cx.ds.add_array(&values);
             attrs.push(Attr { key, value });
         }
@@ -526,7 +524,7 @@ impl<'a> Parser<'a> {
                 let key = self.cx.sym(&kv.key);
                 attrs.push(Attr { key, value });
             }
-            let name = name.unwrap_or_else(|| self.cx.sym_str("log"));
+            let name = name.unwrap_or_else(|| self.cx.intern("log"));
             let time = self.cx.time_us(log.timestamp, span_at);
             events.push(Event { time, name, attrs: self.cx.ds.add_attrs(&attrs) });
         }

@@ -88,20 +88,19 @@ impl<'a> Parser<'a> {
                 Some(Ok(raw)) => {
                     // Reading resumes after this value (which `pos` never passes backwards).
                     if !self.add_document(raw) {
-                        let at = self.cx.location_of(raw.get());
-                        self.cx.file.skip(
-                            at,
-                            "document skipped: not a Jaeger span document, hit or search response".to_owned(),
-                        );
+                        let at = self.cx.text_offset(raw.get());
+                        self.cx.skip_at(at, |_| {
+                            "document skipped: not a Jaeger span document, hit or search response".to_owned()
+                        });
                     }
                     pos += stream.byte_offset();
                 }
                 Some(Err(e)) => {
                     // Placed at the broken document's start; the parser noticed at `noticed`.
                     let noticed = self.cx.error_location(rest, &e);
-                    let at = self.cx.location_of(rest);
+                    let at = self.cx.text_offset(rest);
                     let why = crate::load::error::json_message(&e);
-                    self.cx.file.skip(at, format!("document skipped: {why} (at {noticed})"));
+                    self.cx.skip_at(at, |_| format!("document skipped: {why} (at {noticed})"));
                     pos = json::next_document_line(text.as_bytes(), pos);
                 }
             }

@@ -1,5 +1,5 @@
-//! The state the OTLP JSON visitors share (`Ctx`): the dataset being filled, warnings located
-//! by line:col, marks to roll a broken document back, span validation.
+//! The state the OTLP JSON visitors share (`Ctx`): the sink being filled, marks to roll a broken
+//! document back, span validation.
 
 use super::*;
 
@@ -29,9 +29,7 @@ impl Syms {
 
 /// Everything the visitors share: the dataset being filled, the file's warnings and scratch space.
 pub(super) struct Ctx<'a> {
-    pub(super) input: &'a [u8],
-    pub(super) ds: Dataset,
-    pub(super) file: FileInfo,
+    pub(super) sink: Sink<'a>,
     pub(super) syms: Syms,
     /// Byte offset of the most recent object key borrowed from the input: records are located by
     /// their first key, which costs one store per key instead of tracking positions.
@@ -44,7 +42,6 @@ pub(super) struct Ctx<'a> {
     pub(super) value_pool: Vec<Vec<Value>>,
     pub(super) events: Vec<Event>,
     pub(super) links: Vec<Link>,
-    pub(super) locator: Locator,
     pub(super) base64_warned: bool,
     /// A document had `resourceSpans` (or a wrapper of it): the file is OTLP even if empty.
     pub(super) recognised: bool,
@@ -61,9 +58,7 @@ pub(super) struct Ctx<'a> {
 
 /// Input bytes per span, per attribute and per distinct string, on the low side of what
 /// OTLP JSON exports take (gentrace: about 1200, 110 and 630); used only to pre-size.
-pub(super) const BYTES_PER_SPAN: usize = 2048;
-pub(super) const BYTES_PER_ATTR: usize = 160;
-pub(super) const BYTES_PER_DISTINCT_STRING: usize = 512;
+const SIZING: Sizing = Sizing { per_span: 2048, per_attr: 160, per_distinct_string: 512, per_string_byte: 8 };
 
 pub(super) const BASE64_NOTE: &str =
     "ids are base64, not hex (Tempo or pre-2021 OTLP JSON); decoded them as base64";
@@ -91,19 +86,10 @@ pub(super) struct ArenaMarks {
 impl<'a> Ctx<'a> {
     /// A context for parsing about `share` bytes of `input` (all of it, or one chunk).
     pub(super) fn new(input: &'a [u8], path: &str, job: &Job<'a>, share: usize) -> Self {
-        let mut ds = Dataset::new();
-        // Size the arenas and the interner from the bytes present (estimates on the low side
-        // of what OTLP JSON spends per record), so a large file does not keep regrowing them;
-        // growing the interner's table would hash every string again.
-        let n = share.min(input.len());
-        ds.spans.reserve(n / BYTES_PER_SPAN);
-        ds.attrs.reserve(n / BYTES_PER_ATTR);
-        ds.strings = crate::model::Interner::with_capacity(n / BYTES_PER_DISTINCT_STRING, n / 8);
-        let syms = Syms::new(&mut ds);
+        let mut sink = Sink::new(input, path, Format::OtlpJson, Positions::Lines, share, &SIZING);
+        let syms = Syms::new(&mut sink.ds);
         Self {
-            input,
-            ds,
-            file: FileInfo::new(path, Format::OtlpJson),
+            sink,
             syms,
             last_key: 0,
             fault: None,
@@ -112,7 +98,6 @@ impl<'a> Ctx<'a> {
             value_pool: Vec::new(),
             events: Vec::new(),
             links: Vec::new(),
-            locator: Locator::default(),
             base64_warned: false,
             recognised: false,
             signals: OtherSignals::default(),
@@ -127,6 +112,7 @@ impl<'a> Ctx<'a> {
     /// without serde_json checking each one again.
     pub(super) fn check_text(&mut self, from: usize, until: usize) {
         self.text = self
+            .sink
             .input
             .get(from..until)
             .and_then(|bytes| simdutf8::basic::from_utf8(bytes).ok())
@@ -141,17 +127,19 @@ impl<'a> Ctx<'a> {
 
     /// Takes in the next chunk's context (chunks are absorbed in file order).
     pub(super) fn absorb(&mut self, next: Ctx<'a>) {
-        let Ctx { ds, file, offsets, base64_warned, recognised, api_error, signals, .. } = next;
-        self.ds.append(ds);
+        let Ctx {
+            sink: Sink { ds, file, .. }, offsets, base64_warned, recognised, api_error, signals, ..
+        } = next;
+        self.sink.ds.append(ds);
         self.offsets.extend(offsets);
-        self.file.skipped += file.skipped;
+        self.sink.file.skipped += file.skipped;
         // A sequential pass notes base64 ids once per file, at the first.
         let repeat = self.base64_warned && base64_warned;
         for w in file.warnings {
             if repeat && w.message == BASE64_NOTE {
                 continue;
             }
-            self.file.extend_warnings([w]);
+            self.sink.file.extend_warnings([w]);
         }
         self.base64_warned |= base64_warned;
         self.recognised |= recognised;
@@ -162,23 +150,27 @@ impl<'a> Ctx<'a> {
     }
 
     pub(super) fn arena_marks(&self) -> ArenaMarks {
-        ArenaMarks { attrs: self.ds.attr_mark(), events: self.ds.events.len(), links: self.ds.links.len() }
+        ArenaMarks {
+            attrs: self.sink.ds.attr_mark(),
+            events: self.sink.ds.events.len(),
+            links: self.sink.ds.links.len(),
+        }
     }
 
     pub(super) fn truncate_arenas(&mut self, m: ArenaMarks) {
-        self.ds.rollback_attrs(m.attrs);
-        self.ds.events.truncate(m.events);
-        self.ds.links.truncate(m.links);
+        self.sink.ds.rollback_attrs(m.attrs);
+        self.sink.ds.events.truncate(m.events);
+        self.sink.ds.links.truncate(m.links);
     }
 
     pub(super) fn marks(&self) -> Marks {
         Marks {
             arena: self.arena_marks(),
-            spans: self.ds.spans.len(),
-            resources: self.ds.resources.len(),
-            scopes: self.ds.scopes.len(),
-            skipped: self.file.skipped,
-            warnings: self.file.warnings.len(),
+            spans: self.sink.ds.spans.len(),
+            resources: self.sink.ds.resources.len(),
+            scopes: self.sink.ds.scopes.len(),
+            skipped: self.sink.file.skipped,
+            warnings: self.sink.file.warnings.len(),
             base64_warned: self.base64_warned,
         }
     }
@@ -186,12 +178,12 @@ impl<'a> Ctx<'a> {
     /// Forgets everything a broken document added, so it counts as one skipped record.
     pub(super) fn rollback(&mut self, m: Marks) {
         self.truncate_arenas(m.arena);
-        self.ds.spans.truncate(m.spans);
+        self.sink.ds.spans.truncate(m.spans);
         self.offsets.truncate(m.spans);
-        self.ds.resources.truncate(m.resources);
-        self.ds.scopes.truncate(m.scopes);
-        self.file.skipped = m.skipped;
-        self.file.warnings.truncate(m.warnings);
+        self.sink.ds.resources.truncate(m.resources);
+        self.sink.ds.scopes.truncate(m.scopes);
+        self.sink.file.skipped = m.skipped;
+        self.sink.file.warnings.truncate(m.warnings);
         self.base64_warned = m.base64_warned;
         self.fault = None;
     }
@@ -202,28 +194,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Whether another warning would be kept; locations and messages are only built if so,
-    /// so a file with a million bad spans still loads in linear time.
-    pub(super) fn keeps_warnings(&self, skipped: bool) -> bool {
-        self.file.keeps(skipped)
+    pub(super) fn skip_at(&mut self, offset: usize, message: impl FnOnce(&Sink<'a>) -> String) {
+        self.sink.skip_at(offset, message);
     }
 
-    pub(super) fn skip_at(&mut self, offset: usize, message: impl FnOnce(&Self) -> String) {
-        if self.keeps_warnings(true) {
-            let at = self.locator.at(self.input, offset);
-            let message = message(self);
-            self.file.skip(at, message);
-        } else {
-            self.file.skipped += 1;
-        }
-    }
-
-    pub(super) fn warn_at(&mut self, offset: usize, message: impl FnOnce(&Self) -> String) {
-        if self.keeps_warnings(false) {
-            let at = self.locator.at(self.input, offset);
-            let message = message(self);
-            self.file.warn(at, message);
-        }
+    pub(super) fn warn_at(&mut self, offset: usize, message: impl FnOnce(&Sink<'a>) -> String) {
+        self.sink.warn_at(offset, message);
     }
 
     pub(super) fn note_base64(&mut self, offset: usize) {
@@ -234,13 +210,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// serde_json's line:col is relative to the document's slice; make it relative to the file.
-    pub(super) fn json_error_location(&mut self, doc_start: usize, err: &serde_json::Error) -> Location {
+    pub(super) fn json_error_location(&self, doc_start: usize, err: &serde_json::Error) -> Location {
         // serde_json says column 0 for an error met at a newline; columns here count from 1.
         let (line, column) = (err.line(), err.column().max(1));
         if line == 0 {
             return Location::Unknown;
         }
-        match self.locator.at(self.input, doc_start) {
+        match self.sink.locate(doc_start) {
             Location::Line { line: base_line, column: base_column } if line == 1 => Location::Line {
                 line: base_line,
                 column: base_column.saturating_add(column).saturating_sub(1),
@@ -255,17 +231,17 @@ impl<'a> Ctx<'a> {
     /// Interns a string borrowed from the input.
     #[inline]
     pub(super) fn intern(&mut self, s: &'a str) -> Sym {
-        self.ds.intern(s)
+        self.sink.ds.intern(s)
     }
 
     /// `service.name` from a resource's attributes (see `service_of`).
     pub(super) fn service_of(&self, attrs: Slice) -> Sym {
-        service_of(&self.ds, &self.syms, attrs)
+        service_of(&self.sink.ds, &self.syms, attrs)
     }
 
     /// Validates and stores one span read by `SpanBody`, or skips it with its location.
     pub(super) fn finish_span(&mut self, raw: RawSpan, at: usize, marks: ArenaMarks) {
-        let start = object_start(self.input, at);
+        let start = object_start(self.sink.input, at);
         let name = raw.name.unwrap_or(self.syms.empty);
         let problem = if let Some(fault) = self.fault.take() {
             Some(fault)
@@ -324,7 +300,7 @@ impl<'a> Ctx<'a> {
             events: raw.events,
             links: raw.links,
         };
-        if let Some(repair) = store_span(&mut self.ds, &self.syms, span) {
+        if let Some(repair) = store_span(&mut self.sink.ds, &self.syms, span) {
             self.warn_at(start, |_| repair);
         }
         self.offsets.push(start);
@@ -332,7 +308,7 @@ impl<'a> Ctx<'a> {
 
     /// Drops repeated copies of one span (see `load::dedupe`), warning at each dropped copy.
     pub(super) fn dedupe(&mut self) {
-        for dropped in crate::load::dedupe::dedupe(&mut self.ds) {
+        for dropped in crate::load::dedupe::dedupe(&mut self.sink.ds) {
             self.warn_at(self.offsets.get(dropped.index).copied().unwrap_or(0), |_| dropped.to_string());
         }
     }
@@ -392,12 +368,9 @@ pub(crate) struct SpanParts {
 /// Pushes the span (service `unknown_service` until its resource is known; empty texts as
 /// absent) and returns the repair to warn about, if its end had to be clamped to its start.
 pub(crate) fn store_span(ds: &mut Dataset, syms: &Syms, p: SpanParts) -> Option<String> {
-    let mut end = p.end;
-    let mut flags = 0;
-    let mut repair = None;
+    let (mut end, mut flags, mut repair) = (p.end, 0, None);
     if end < p.start {
-        repair =
-            Some(format!("endTimeUnixNano {end} is before startTimeUnixNano {}; duration set to 0", p.start));
+        repair = Some(crate::load::sink::end_before_start(p.start, end));
         end = p.start;
         flags |= span_flags::CLAMPED_END;
     }
@@ -422,35 +395,5 @@ pub(super) fn object_start(input: &[u8], key: usize) -> usize {
     match before.iter().rposition(|b| !b.is_ascii_whitespace()) {
         Some(p) if before.get(p) == Some(&b'{') => p,
         _ => quote,
-    }
-}
-
-/// Turns byte offsets into line:col, resuming from the previous answer: warnings come in file
-/// order, so locating all of them costs one pass over the input, not one per warning.
-pub(super) struct Locator {
-    pub(super) offset: usize,
-    pub(super) line: usize,
-    pub(super) line_start: usize,
-}
-
-impl Default for Locator {
-    fn default() -> Self {
-        Self { offset: 0, line: 1, line_start: 0 }
-    }
-}
-
-impl Locator {
-    pub(super) fn at(&mut self, input: &[u8], offset: usize) -> Location {
-        let offset = offset.min(input.len());
-        if offset < self.offset {
-            *self = Self::default();
-        }
-        let chunk = input.get(self.offset..offset).unwrap_or_default();
-        self.line += memchr::memchr_iter(b'\n', chunk).count();
-        if let Some(p) = memchr::memrchr(b'\n', chunk) {
-            self.line_start = self.offset + p + 1;
-        }
-        self.offset = offset;
-        Location::Line { line: self.line, column: offset - self.line_start + 1 }
     }
 }

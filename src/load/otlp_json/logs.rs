@@ -31,7 +31,7 @@ impl<'a> Body<'a> for ResourceLogs {
     const EXPECTED: &'static str = "a resourceLogs object";
 
     fn map<A: MapAccess<'a>>(self, cx: &mut Ctx<'a>, _: &'static str, mut map: A) -> Result<(), A::Error> {
-        let first = cx.ds.logs.len();
+        let first = cx.sink.ds.logs.len();
         let mut attrs = Slice::default();
         while let Some(f) = next_key(&mut map, cx, |k| match k {
             "resource" => 0u8,
@@ -57,7 +57,7 @@ impl<'a> Body<'a> for ResourceLogs {
         }
         // As with spans, the resource may follow its records in the object.
         let service = cx.service_of(attrs);
-        for record in cx.ds.logs.get_mut(first..).unwrap_or_default() {
+        for record in cx.sink.ds.logs.get_mut(first..).unwrap_or_default() {
             record.service = service;
         }
         Ok(())
@@ -176,7 +176,7 @@ impl<'a> Body<'a> for LogRecordBody {
                 _ => ignore(&mut map)?,
             }
         }
-        let start = object_start(cx.input, at);
+        let start = object_start(cx.sink.input, at);
         if let Some(fault) = cx.fault.take() {
             cx.truncate_arenas(marks);
             cx.skip_at(start, |_| format!("log record skipped: {fault}"));
@@ -198,7 +198,7 @@ impl<'a> Body<'a> for LogRecordBody {
         };
         let trace_id = TraceId(id(raw.trace_id, "traceId"));
         let span_id = SpanId(u64::try_from(id(raw.span_id, "spanId")).unwrap_or(0));
-        cx.ds.logs.push(LogRecord {
+        cx.sink.ds.logs.push(LogRecord {
             time: raw.time.filter(|&t| t != 0).or(raw.observed).unwrap_or(0),
             trace_id,
             span_id,

@@ -11,11 +11,11 @@
 use super::error::json_message;
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
+use super::sink::{Positions, Sink, Sizing};
 use super::{Job, LoadError};
 use crate::model::{
-    Attr, AttrMark, Dataset, Event, FileInfo, Format, IdError, Link, LinkKind, Location, LogRecord,
-    OtherSignals, Scope, ScopeIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value,
-    span_flags,
+    Attr, AttrMark, Dataset, Event, Format, IdError, Link, LinkKind, Location, LogRecord, OtherSignals,
+    Scope, ScopeIdx, Slice, Span, SpanId, SpanKind, StatusCode, Sym, TraceId, Value, span_flags,
 };
 use base64::Engine as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -101,7 +101,7 @@ fn parse_one<'a, B: Body<'a>>(
         let out = Lenient { cx, field, body }.deserialize(&mut de)?;
         return Ok((out, de.into_iter::<IgnoredAny>().byte_offset()));
     }
-    let mut de = serde_json::Deserializer::from_slice(cx.input.get(pos..end).unwrap_or_default());
+    let mut de = serde_json::Deserializer::from_slice(cx.sink.input.get(pos..end).unwrap_or_default());
     let out = Lenient { cx, field, body }.deserialize(&mut de)?;
     Ok((out, de.into_iter::<IgnoredAny>().byte_offset()))
 }
@@ -116,7 +116,7 @@ fn read_documents(
     until: usize,
     limit: usize,
 ) -> Option<(DocStats, usize, bool)> {
-    let input = cx.input;
+    let input = cx.sink.input;
     let first_doc_at = skip_whitespace(input, if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 });
     let mut pos = from;
     let mut stats = DocStats::default();
@@ -143,12 +143,12 @@ fn read_documents(
                         stats.good += 1;
                         // A value was consumed, so `end > pos`; `max` guards the loop regardless.
                         pos = end.max(pos + 1);
-                        if !cx.ticker.step(pos, cx.ds.spans.len()) {
+                        if !cx.ticker.step(pos, cx.sink.ds.spans.len()) {
                             return None;
                         }
                         continue;
                     }
-                    Some(fault) => (cx.locator.at(input, pos), fault),
+                    Some(fault) => (cx.sink.locate(pos), fault),
                 }
             }
             Err(err) => {
@@ -159,7 +159,7 @@ fn read_documents(
                 (cx.json_error_location(pos, &err), json_message(&err))
             }
         };
-        let start_line = cx.locator.at(input, pos);
+        let start_line = cx.sink.locate(pos);
         let reason = match (problem.0, start_line) {
             (Location::Line { line: l, .. }, Location::Line { line: s, .. }) if l != s => {
                 format!("{}; skipped the document that starts on line {s}", problem.1)
@@ -169,13 +169,13 @@ fn read_documents(
         if first_doc {
             stats.first_error = Some(problem.clone());
         }
-        cx.file.skip(problem.0, reason);
+        cx.sink.file.skip(problem.0, reason);
         pos = next_document_line(input, pos);
-        if !cx.ticker.step(pos, cx.ds.spans.len()) {
+        if !cx.ticker.step(pos, cx.sink.ds.spans.len()) {
             return None;
         }
     }
-    if !cx.ticker.step(pos.min(until), cx.ds.spans.len()) {
+    if !cx.ticker.step(pos.min(until), cx.sink.ds.spans.len()) {
         return None;
     }
     Some((stats, pos, true))
@@ -198,13 +198,9 @@ fn finish(mut cx: Ctx<'_>, stats: DocStats, path: &str) -> Result<Dataset, LoadE
         };
         return Err(LoadError::new(path, Some(Format::OtlpJson), Location::Unknown, message));
     }
-    cx.file.format = if stats.docs > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
+    cx.sink.file.format = if stats.docs > 1 { Format::OtlpJsonLines } else { Format::OtlpJson };
     // Said on stderr and by `weft info` (`human::other_signals_note`), not as a repaired record.
-    cx.file.other_signals = signals;
+    cx.sink.file.other_signals = signals;
     cx.dedupe();
-    let Ctx { mut ds, mut file, .. } = cx;
-    file.spans = ds.spans.len();
-    file.logs = ds.logs.len();
-    ds.files.push(file);
-    Ok(ds)
+    Ok(cx.sink.finish())
 }

@@ -157,7 +157,7 @@ pub(super) fn parse_chunks<'a>(
 /// until the element that ends right before `until`. Says whether the chunk ended exactly there
 /// (for the last chunk: at the `]` closing the array); `None` when the load was cancelled.
 pub(super) fn read_elements(cx: &mut Ctx<'_>, from: usize, until: usize, last: bool) -> Option<bool> {
-    let input = cx.input;
+    let input = cx.sink.input;
     let mut pos = from;
     loop {
         let Ok(((), used)) = parse_one(cx, pos, until, "resourceSpans[]", ResourceSpans) else {
@@ -170,7 +170,7 @@ pub(super) fn read_elements(cx: &mut Ctx<'_>, from: usize, until: usize, last: b
         match input.get(pos) {
             Some(b',') => {
                 pos = skip_whitespace(input, pos + 1);
-                if !cx.ticker.step(pos.min(until), cx.ds.spans.len()) {
+                if !cx.ticker.step(pos.min(until), cx.sink.ds.spans.len()) {
                     return None;
                 }
                 if pos >= until {
@@ -179,7 +179,7 @@ pub(super) fn read_elements(cx: &mut Ctx<'_>, from: usize, until: usize, last: b
             }
             Some(b']') => {
                 // The rest (`]}` and whitespace) was checked by `plan`.
-                if !cx.ticker.step(input.len(), cx.ds.spans.len()) {
+                if !cx.ticker.step(input.len(), cx.sink.ds.spans.len()) {
                     return None;
                 }
                 return Some(last && pos == until);

@@ -52,7 +52,7 @@ impl<'a> Body<'a> for Doc {
                     let message = read(&mut map, cx, "error", ApiError)?;
                     cx.fault = None;
                     if let Some(m) = message {
-                        let text = cx.ds.str(m).to_owned();
+                        let text = cx.sink.ds.str(m).to_owned();
                         cx.warn_at(at, |_| format!("error response: {text}"));
                         cx.api_error = Some(text);
                     }
@@ -106,7 +106,7 @@ impl<'a> Body<'a> for ResourceSpansList {
             if let Some(fault) = cx.fault.take() {
                 cx.skip_at(cx.last_key, |_| fault);
             }
-            if !cx.ticker.step(cx.last_key, cx.ds.spans.len()) {
+            if !cx.ticker.step(cx.last_key, cx.sink.ds.spans.len()) {
                 // Unwinds the parse; `read_documents` sees the cancellation and stops.
                 return Err(de::Error::custom("loading cancelled"));
             }
@@ -128,7 +128,7 @@ impl<'a> Body<'a> for ResourceSpans {
     const EXPECTED: &'static str = "a resourceSpans object";
 
     fn map<A: MapAccess<'a>>(self, cx: &mut Ctx<'a>, _: &'static str, mut map: A) -> Result<(), A::Error> {
-        let first_span = cx.ds.spans.len();
+        let first_span = cx.sink.ds.spans.len();
         let mut attrs = Slice::default();
         while let Some(f) = next_key(&mut map, cx, |k| match k {
             "resource" => ResourceSpansField::Resource,
@@ -160,9 +160,9 @@ impl<'a> Body<'a> for ResourceSpans {
             }
         }
         // The resource can come after its spans in the object, so spans learn it only now.
-        let resource = cx.ds.add_resource(attrs);
+        let resource = cx.sink.ds.add_resource(attrs);
         let service = cx.service_of(attrs);
-        for span in cx.ds.spans.get_mut(first_span..).unwrap_or_default() {
+        for span in cx.sink.ds.spans.get_mut(first_span..).unwrap_or_default() {
             span.resource = resource;
             span.service = service;
         }
@@ -222,7 +222,7 @@ impl<'a> Body<'a> for ScopeSpans {
     const EXPECTED: &'static str = "a scopeSpans object";
 
     fn map<A: MapAccess<'a>>(self, cx: &mut Ctx<'a>, _: &'static str, mut map: A) -> Result<(), A::Error> {
-        let first_span = cx.ds.spans.len();
+        let first_span = cx.sink.ds.spans.len();
         let mut scope = None;
         while let Some(f) = next_key(&mut map, cx, |k| match k {
             "scope" | "instrumentationLibrary" | "instrumentation_library" => ScopeSpansField::Scope,
@@ -247,8 +247,8 @@ impl<'a> Body<'a> for ScopeSpans {
             }
         }
         if let Some(scope) = scope {
-            let idx: ScopeIdx = cx.ds.add_scope(scope);
-            for span in cx.ds.spans.get_mut(first_span..).unwrap_or_default() {
+            let idx: ScopeIdx = cx.sink.ds.add_scope(scope);
+            for span in cx.sink.ds.spans.get_mut(first_span..).unwrap_or_default() {
                 span.scope = idx;
             }
         }
@@ -461,7 +461,7 @@ impl<'a> Body<'a> for EventList {
         {
             events.extend(e);
         }
-        let slice = cx.ds.add_events(&events);
+        let slice = cx.sink.ds.add_events(&events);
         events.clear();
         cx.events = events;
         Ok(slice)
@@ -511,7 +511,7 @@ impl<'a> Body<'a> for LinkList {
         {
             links.extend(l);
         }
-        let slice = cx.ds.add_links(&links);
+        let slice = cx.sink.ds.add_links(&links);
         links.clear();
         cx.links = links;
         Ok(slice)
@@ -556,8 +556,8 @@ impl<'a> Body<'a> for LinkBody {
                 _ => ignore(&mut map)?,
             }
         }
-        let start = object_start(cx.input, at);
-        let kind = link_kind(&cx.ds, &cx.syms, attrs);
+        let start = object_start(cx.sink.input, at);
+        let kind = link_kind(&cx.sink.ds, &cx.syms, attrs);
         let id = |out: IdOut| match out {
             IdOut::Ok(v, b64) => Ok((v, b64)),
             IdOut::Missing => Err(IdError::Empty),
@@ -609,7 +609,7 @@ impl<'a> Body<'a> for AttrList {
         while let Some(kv) = seq.next_element_seed(Lenient { cx: &mut *cx, field, body: KeyValue })? {
             buf.extend(kv);
         }
-        let slice = cx.ds.add_attrs(&buf);
+        let slice = cx.sink.ds.add_attrs(&buf);
         buf.clear();
         cx.attr_pool.push(buf);
         Ok(slice)
@@ -738,13 +738,13 @@ pub(super) trait EmptyList {
 
 impl EmptyList for ArrayValues {
     fn empty(self, cx: &mut Ctx<'_>) -> Value {
-        cx.ds.add_array(&[])
+        cx.sink.ds.add_array(&[])
     }
 }
 
 impl EmptyList for KvlistValues {
     fn empty(self, cx: &mut Ctx<'_>) -> Value {
-        Value::Map(cx.ds.add_attrs(&[]))
+        Value::Map(cx.sink.ds.add_attrs(&[]))
     }
 }
 
@@ -786,7 +786,7 @@ impl<'a> Body<'a> for ArrayValues {
         {
             buf.push(v.unwrap_or(Value::Empty));
         }
-        let value = cx.ds.add_array(&buf);
+        let value = cx.sink.ds.add_array(&buf);
         buf.clear();
         cx.value_pool.push(buf);
         Ok(Some(value))

@@ -59,7 +59,7 @@ fn invalid_ids_say_why() {
 #[test]
 fn any_value_scalars() {
     let (cx, v) = any(r#"{"stringValue":"hi"}"#);
-    assert_eq!(v, Value::Str(cx.ds.strings.get("hi").unwrap()));
+    assert_eq!(v, Value::Str(cx.sink.ds.strings.get("hi").unwrap()));
     assert_eq!(any(r#"{"boolValue":false}"#).1, Value::Bool(false));
     assert_eq!(any(r#"{"intValue":"-42"}"#).1, Value::Int(-42));
     assert_eq!(any(r#"{"int_value":42}"#).1, Value::Int(42));
@@ -69,7 +69,7 @@ fn any_value_scalars() {
     assert_eq!(any(r#"{"doubleValue":"2.5"}"#).1, Value::Double(2.5));
     assert!(matches!(any(r#"{"doubleValue":"NaN"}"#).1, Value::Double(d) if d.is_nan()));
     let (cx, v) = any(r#"{"bytesValue":"AAAwOQ=="}"#);
-    assert_eq!(v, Value::Bytes(cx.ds.strings.get("AAAwOQ==").unwrap()));
+    assert_eq!(v, Value::Bytes(cx.sink.ds.strings.get("AAAwOQ==").unwrap()));
     assert_eq!(any("{}").1, Value::Empty);
     assert_eq!(any(r#"{"stringValue":null}"#).1, Value::Empty);
     assert_eq!(any(r#"{"somethingNew":{"a":[1]}}"#).1, Value::Empty);
@@ -84,7 +84,7 @@ fn any_value_containers_are_added_before_their_parent() {
         r#"{"kvlistValue":{"values":[{"key":"a","value":{"arrayValue":{"values":[{"intValue":"1"},{}]}}},{"key":"m","value":{"kvlistValue":{"values":[{"key":"x","value":{}}]}}},{"key":"e","value":{"kvlistValue":{}}}]}}"#,
     );
     let Value::Map(map) = v else { panic!("{v:?}") };
-    let ds = &cx.ds;
+    let ds = &cx.sink.ds;
     assert_eq!(map.len, 3);
     let Some(Value::Array(arr)) = ds.find_attr(map, "a") else { panic!("no array") };
     assert_eq!(ds.values_of(arr).collect::<Vec<_>>(), [Value::Int(1), Value::Empty]);
@@ -153,19 +153,6 @@ fn times_never_go_through_f64() {
     assert!(cx.fault.is_some());
     assert_eq!(run("4294967296", Fixed32).1, 0);
     assert_eq!(run(r#""257""#, Fixed32).1, 257);
-}
-
-#[test]
-fn locator_resumes_and_restarts() {
-    let text = b"ab\ncd\nef\n";
-    let mut loc = Locator::default();
-    assert_eq!(loc.at(text, 4), Location::Line { line: 2, column: 2 });
-    assert_eq!(loc.at(text, 7), Location::Line { line: 3, column: 2 });
-    assert_eq!(loc.at(text, 1), Location::Line { line: 1, column: 2 });
-    assert_eq!(loc.at(text, 100), Location::Line { line: 4, column: 1 });
-    for offset in 0..text.len() {
-        assert_eq!(Locator::default().at(text, offset), crate::load::location_at(text, offset));
-    }
 }
 
 #[test]

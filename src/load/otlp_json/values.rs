@@ -10,7 +10,7 @@ impl<'a> Body<'a> for Text {
     type Out = Option<Sym>;
     const EXPECTED: &'static str = "a string";
     fn str(self, cx: &mut Ctx<'a>, _: &'static str, v: &str) -> Option<Sym> {
-        Some(cx.ds.intern(v))
+        Some(cx.sink.ds.intern(v))
     }
     fn borrowed_str(self, cx: &mut Ctx<'a>, _: &'static str, v: &'a str) -> Option<Sym> {
         Some(cx.intern(v))

@@ -152,7 +152,7 @@ impl<'a, K> Visitor<'a> for KeySeed<'_, 'a, K> {
         f.write_str("an object key")
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'a str) -> Result<K, E> {
-        self.cx.last_key = crate::load::offset_of(self.cx.input, v);
+        self.cx.last_key = crate::load::offset_of(self.cx.sink.input, v);
         Ok((self.classify)(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<K, E> {

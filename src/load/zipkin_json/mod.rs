@@ -26,11 +26,12 @@
 mod merge;
 
 use super::json::{
-    Ctx, Entries, OtelTags, Run, RunParser, Scalar, Str, first_byte, number, preview, read_runs, scalar,
+    Entries, OtelTags, Run, RunParser, Scalar, Str, first_byte, number, preview, read_runs, scalar,
     skip_whitespace, text_of, value_at,
 };
 use super::parallel::{self, Chunked};
 use super::progress::Ticker;
+use super::sink::Sink;
 use super::{Job, LoadError};
 use crate::model::{
     Attr, Dataset, Event, Format, Link, LinkKind, Location, ResourceIdx, SERVICE_NAME_KEY, Slice, Span,
@@ -288,7 +289,7 @@ struct SpanTags {
 }
 
 struct Parser<'a> {
-    cx: Ctx<'a>,
+    cx: Sink<'a>,
     /// One resource (`service.name`) per service.
     resources: FxHashMap<Sym, ResourceIdx>,
 }
@@ -310,7 +311,7 @@ impl RunParser for Parser<'_> {
 impl<'a> Parser<'a> {
     /// A parser for `share` bytes of `input` (all of it, or one run of a parallel parse).
     fn new(input: &'a [u8], path: &str, share: usize) -> Self {
-        Self { cx: Ctx::with_share(input, path, FORMAT, share), resources: FxHashMap::default() }
+        Self { cx: Sink::with_share(input, path, FORMAT, share), resources: FxHashMap::default() }
     }
 
     /// One element of the top-level array: a span, or a trace (an array of spans).
@@ -321,8 +322,8 @@ impl<'a> Parser<'a> {
             match serde_json::from_str::<Vec<&RawValue>>(item.get()) {
                 Ok(spans) => spans.into_iter().for_each(|s| self.add_span(s)),
                 Err(e) => {
-                    let at = self.cx.error_location(item.get(), &e);
-                    self.cx.file.skip(at, format!("trace skipped: {}", super::error::json_message(&e)));
+                    let at = self.cx.error_offset(item.get(), &e);
+                    self.cx.skip_at(at, |_| format!("trace skipped: {}", super::error::json_message(&e)));
                 }
             }
         } else {
@@ -334,8 +335,8 @@ impl<'a> Parser<'a> {
         let ws: WireSpan<'a> = match serde_json::from_str(raw.get()) {
             Ok(s) => s,
             Err(e) => {
-                let at = self.cx.error_location(raw.get(), &e);
-                self.cx.file.skip(at, format!("span skipped: {}", super::error::json_message(&e)));
+                let at = self.cx.error_offset(raw.get(), &e);
+                self.cx.skip_at(at, |_| format!("span skipped: {}", super::error::json_message(&e)));
                 return;
             }
         };
@@ -350,22 +351,22 @@ impl<'a> Parser<'a> {
         let parent_id = match &ws.parent_id {
             None => SpanId(0),
             Some(p) => SpanId::from_hex(p).unwrap_or_else(|e| {
-                let at = self.cx.location_of_str(p, span_at);
+                let at = self.cx.str_offset(p, span_at);
                 let msg = format!("parentId \"{}\" ignored, span shown as a root: {e}", preview(p));
-                self.cx.file.warn(at, msg);
+                self.cx.warn_at(at, |_| msg);
                 SpanId(0)
             }),
         };
         let (start, end) = self.cx.times_us(ws.timestamp, ws.duration, span_at);
         let service = match ws.local.as_ref().and_then(|l| l.service_name.as_ref()) {
             Some(s) if !s.is_empty() => self.cx.sym(s),
-            _ => self.cx.sym_str(UNKNOWN_SERVICE),
+            _ => self.cx.intern(UNKNOWN_SERVICE),
         };
         let resource = self.resource(service);
         let kind = ws.kind.as_ref().map(|k| {
             SpanKind::from_name(k).unwrap_or_else(|| {
-                let at = self.cx.location_of_str(k, span_at);
-                self.cx.file.warn(at, format!("unknown kind \"{}\" read as internal", preview(k)));
+                let at = self.cx.str_offset(k, span_at);
+                self.cx.warn_at(at, |_| format!("unknown kind \"{}\" read as internal", preview(k)));
                 SpanKind::Internal
             })
         });
@@ -440,8 +441,8 @@ impl<'a> Parser<'a> {
                                 continue;
                             }
                             Err(why) => {
-                                let at = self.cx.location_of_str(key, span_at);
-                                self.cx.file.warn(at, format!("tag {k} kept as an attribute: {why}"));
+                                let at = self.cx.str_offset(key, span_at);
+                                self.cx.warn_at(at, |_| format!("tag {k} kept as an attribute: {why}"));
                             }
                         }
                     } else if let Some(n) = link_index(k, "link.")
@@ -474,7 +475,7 @@ impl<'a> Parser<'a> {
         if let Some(&r) = self.resources.get(&service) {
             return r;
         }
-        let key = self.cx.sym_str(SERVICE_NAME_KEY);
+        let key = self.cx.intern(SERVICE_NAME_KEY);
         let attrs = self.cx.ds.add_attrs(&[Attr { key, value: Value::Str(service) }]);
         let r = self.cx.ds.add_resource(attrs);
         self.resources.insert(service, r);
@@ -489,25 +490,25 @@ impl<'a> Parser<'a> {
     ) {
         if let Some(l) = local {
             if let Some(ip) = l.ipv4.as_ref().or(l.ipv6.as_ref()) {
-                let key = self.cx.sym_str("net.host.ip");
+                let key = self.cx.intern("net.host.ip");
                 attrs.push(Attr { key, value: Value::Str(self.cx.sym(ip)) });
             }
             if let Some(port) = l.port.filter(|&p| p > 0) {
-                let key = self.cx.sym_str("net.host.port");
+                let key = self.cx.intern("net.host.port");
                 attrs.push(Attr { key, value: Value::Int(port) });
             }
         }
         if let Some(r) = remote {
             if let Some(svc) = r.service_name.as_ref().filter(|s| !s.is_empty()) {
-                let key = self.cx.sym_str("peer.service");
+                let key = self.cx.intern("peer.service");
                 attrs.push(Attr { key, value: Value::Str(self.cx.sym(svc)) });
             }
             if let Some(ip) = r.ipv4.as_ref().or(r.ipv6.as_ref()) {
-                let key = self.cx.sym_str("net.peer.ip");
+                let key = self.cx.intern("net.peer.ip");
                 attrs.push(Attr { key, value: Value::Str(self.cx.sym(ip)) });
             }
             if let Some(port) = r.port.filter(|&p| p > 0) {
-                let key = self.cx.sym_str("net.peer.port");
+                let key = self.cx.intern("net.peer.port");
                 attrs.push(Attr { key, value: Value::Int(port) });
             }
         }
@@ -531,7 +532,7 @@ impl<'a> Parser<'a> {
             .and_then(|rest| rest.rsplit_once('|'))
             .map_or("", |(json, _dropped)| json);
         let attrs = if json.is_empty() { Slice::default() } else { self.json_attrs(json)? };
-        let trace_state = if parts[2].is_empty() { None } else { Some(self.cx.sym_str(parts[2])) };
+        let trace_state = if parts[2].is_empty() { None } else { Some(self.cx.intern(parts[2])) };
         Ok(Link { trace_id, span_id, trace_state, flags: 0, kind: LinkKind::Link, attrs })
     }
 
@@ -544,11 +545,11 @@ impl<'a> Parser<'a> {
             let value = match scalar(raw) {
                 Scalar::Null => Value::Empty,
                 Scalar::Bool(b) => Value::Bool(b),
-                Scalar::Num(t) => number(t, false).unwrap_or_else(|| Value::Str(self.cx.sym_str(t))),
-                Scalar::Str(s) => Value::Str(self.cx.sym_str(&s)),
-                Scalar::Json(t) => Value::Str(self.cx.sym_str(t)),
+                Scalar::Num(t) => number(t, false).unwrap_or_else(|| Value::Str(self.cx.intern(t))),
+                Scalar::Str(s) => Value::Str(self.cx.intern(&s)),
+                Scalar::Json(t) => Value::Str(self.cx.intern(t)),
             };
-            attrs.push(Attr { key: self.cx.sym_str(key), value });
+            attrs.push(Attr { key: self.cx.intern(key), value });
         }
         Ok(self.cx.ds.add_attrs(&attrs))
     }
@@ -569,11 +570,11 @@ impl<'a> Parser<'a> {
                 (json.starts_with('{') && dropped.parse::<u32>().is_ok()).then_some((name, json))
             });
             let event = match structured.map(|(name, json)| (name, self.json_attrs(json))) {
-                Some((name, Ok(attrs))) => Event { time, name: self.cx.sym_str(name), attrs },
+                Some((name, Ok(attrs))) => Event { time, name: self.cx.intern(name), attrs },
                 _ => {
                     let name = match value {
                         Some(v) => self.cx.sym(v),
-                        None => self.cx.sym_str(""),
+                        None => self.cx.intern(""),
                     };
                     Event { time, name, attrs: Slice::default() }
                 }
